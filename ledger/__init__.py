@@ -1,0 +1,43 @@
+"""Tamper-evident disclosure ledger: RFC 9162 Merkle tree, stored nodes, checkpoints.
+
+The package never imports the portal. ``Ledger`` is the facade; the modules behind it keep the
+concerns apart as Tessera does: ``merkle`` and ``nodes`` (pure tree arithmetic), ``note`` and
+``checkpoint`` (signed C2SP checkpoints), ``entries`` (what is hashed), ``store`` (SQL),
+``sequencer`` (indexes under a lock), ``batcher`` (group commit), ``proofs`` (proofs from stored
+nodes) and ``verify`` (the streaming audit).
+"""
+
+from .entries import Entry, EntryDraft
+from .errors import (
+    LedgerClosedError,
+    LedgerCorruptError,
+    LedgerError,
+    LedgerNotFoundError,
+    LedgerRangeError,
+    LedgerUsageError,
+    LedgerWriteError,
+)
+from .proofs import ConsistencyProof, InclusionProof, Receipt
+from .service import Ledger
+from .store import StoredEntry
+from .verify import VerifyProblem, VerifyResult, verify
+
+__all__ = [
+    "ConsistencyProof",
+    "Entry",
+    "EntryDraft",
+    "InclusionProof",
+    "Ledger",
+    "LedgerClosedError",
+    "LedgerCorruptError",
+    "LedgerError",
+    "LedgerNotFoundError",
+    "LedgerRangeError",
+    "LedgerUsageError",
+    "LedgerWriteError",
+    "Receipt",
+    "StoredEntry",
+    "VerifyProblem",
+    "VerifyResult",
+    "verify",
+]

@@ -1,0 +1,194 @@
+"""Proofs built from stored nodes, and the receipt handed to whoever caused an entry.
+
+A proof is planned by :mod:`ledger.nodes` (pure arithmetic), fetched in one query (at most about
+``2 log2 n`` node ids) and assembled; nothing is rehashed beyond folding the at most one
+right-edge node that is not stored. Parameters are checked against the head *before* planning so
+that a client learns which parameter is wrong, not that a node is missing.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from . import merkle
+from .checkpoint import open_checkpoint
+from .errors import LedgerCorruptError, LedgerRangeError
+from .nodes import NodeID, ProofPlan, consistency_plan, inclusion_plan
+from .note import NoteError, NoteVerifier
+from .store import LedgerStore
+
+__all__ = [
+    "ConsistencyProof",
+    "InclusionProof",
+    "Receipt",
+    "b64",
+    "build_consistency_proof",
+    "build_inclusion_proof",
+    "build_inclusion_proofs",
+    "check_consistency_params",
+    "check_inclusion_params",
+]
+
+
+def b64(data: bytes) -> str:
+    """Standard base64 with padding, as SPEC.md's JSON carries every hash."""
+    return base64.b64encode(data).decode("ascii")
+
+
+@dataclass(frozen=True, slots=True)
+class InclusionProof:
+    leaf_index: int
+    tree_size: int
+    leaf_hash: bytes
+    inclusion_path: tuple[bytes, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "leaf_index": self.leaf_index,
+            "tree_size": self.tree_size,
+            "leaf_hash": b64(self.leaf_hash),
+            "inclusion_path": [b64(h) for h in self.inclusion_path],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ConsistencyProof:
+    tree_size_1: int
+    tree_size_2: int
+    consistency_path: tuple[bytes, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "tree_size_1": self.tree_size_1,
+            "tree_size_2": self.tree_size_2,
+            "consistency_path": [b64(h) for h in self.consistency_path],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """Proof that an entry is in the log: its inclusion path against a signed checkpoint.
+
+    ``checkpoint`` is the signed note for ``tree_size``; anyone with the log's verifier key can
+    check the receipt offline with :meth:`verify` (or ``merkle.verify_inclusion`` and a signed-note
+    implementation of their own).
+    """
+
+    index: int
+    leaf_hash: bytes
+    tree_size: int
+    inclusion_path: tuple[bytes, ...]
+    checkpoint: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The SPEC.md receipt object (a JSON-ready dict, hashes in standard base64)."""
+        return {
+            "index": self.index,
+            "leaf_hash": b64(self.leaf_hash),
+            "tree_size": self.tree_size,
+            "inclusion_path": [b64(h) for h in self.inclusion_path],
+            "checkpoint": self.checkpoint,
+        }
+
+    def verify(self, verifier: NoteVerifier, origin: str, entry_bytes: bytes | None = None) -> bool:
+        """Whether the checkpoint is signed for ``origin``, of ``tree_size``, and proves the leaf.
+
+        With ``entry_bytes`` it also checks that those bytes are the entry the leaf hash names.
+        """
+        try:
+            cp = open_checkpoint(self.checkpoint, verifier, origin)
+        except (NoteError, ValueError):
+            return False
+        if cp.size != self.tree_size:
+            return False
+        if entry_bytes is not None and merkle.leaf_hash(entry_bytes) != self.leaf_hash:
+            return False
+        return merkle.verify_inclusion(
+            self.leaf_hash, self.index, self.tree_size, list(self.inclusion_path), cp.root_hash
+        )
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_inclusion_params(index: int, tree_size: int, size: int) -> None:
+    """Raise :class:`LedgerRangeError` naming the first parameter a log of ``size`` cannot meet."""
+    if not _is_count(index) or index < 0:
+        raise LedgerRangeError("index", f"index must be a non-negative integer, got {index!r}")
+    if not _is_count(tree_size) or tree_size < 1:
+        raise LedgerRangeError("tree_size", f"tree_size must be at least 1, got {tree_size!r}")
+    if tree_size > size:
+        raise LedgerRangeError(
+            "tree_size", f"tree_size {tree_size} is larger than the log ({size} entries)"
+        )
+    if index >= tree_size:
+        raise LedgerRangeError(
+            "index", f"index {index} is not in a tree of size {tree_size} (indexes start at 0)"
+        )
+
+
+def check_consistency_params(first: int, second: int, size: int) -> None:
+    if not _is_count(first) or first < 0:
+        raise LedgerRangeError("first", f"first must be a non-negative integer, got {first!r}")
+    if not _is_count(second) or second < 0:
+        raise LedgerRangeError("second", f"second must be a non-negative integer, got {second!r}")
+    if first > second:
+        raise LedgerRangeError(
+            "first", f"first ({first}) must not be larger than second ({second})"
+        )
+    if second > size:
+        raise LedgerRangeError("second", f"second {second} is larger than the log ({size} entries)")
+
+
+def _assemble(
+    plan_ids: tuple[NodeID, ...], fetched: dict[NodeID, bytes], plan: ProofPlan
+) -> list[bytes]:
+    try:
+        proof = plan.assemble(fetched)
+    except KeyError as exc:
+        missing = next((n for n in plan_ids if n not in fetched), None)
+        raise LedgerCorruptError(
+            f"stored node {missing} needed for a proof is missing; run 'esp-portal ledger verify'"
+        ) from exc
+    return proof
+
+
+async def build_inclusion_proof(store: LedgerStore, index: int, tree_size: int) -> InclusionProof:
+    """The RFC 9162 inclusion proof, in one query. Parameters must already be checked."""
+    plan = inclusion_plan(index, tree_size)
+    leaf = NodeID(0, index)
+    ids = (*plan.node_ids, leaf)
+    fetched = await store.node_hashes(ids)
+    if leaf not in fetched:
+        raise LedgerCorruptError(f"entry {index} is missing; run 'esp-portal ledger verify'")
+    path = _assemble(ids, fetched, plan)
+    return InclusionProof(index, tree_size, fetched[leaf], tuple(path))
+
+
+async def build_inclusion_proofs(
+    store: LedgerStore, indexes: Sequence[int], tree_size: int
+) -> list[InclusionProof]:
+    """Several inclusion proofs in one tree with one query (their node ids mostly overlap)."""
+    plans = [inclusion_plan(index, tree_size) for index in indexes]
+    leaves = [NodeID(0, index) for index in indexes]
+    ids = [*(node for plan in plans for node in plan.node_ids), *leaves]
+    fetched = await store.node_hashes(ids)
+    proofs = []
+    for index, plan, leaf in zip(indexes, plans, leaves, strict=True):
+        if leaf not in fetched:
+            raise LedgerCorruptError(f"entry {index} is missing; run 'esp-portal ledger verify'")
+        path = _assemble(plan.node_ids, fetched, plan)
+        proofs.append(InclusionProof(index, tree_size, fetched[leaf], tuple(path)))
+    return proofs
+
+
+async def build_consistency_proof(store: LedgerStore, first: int, second: int) -> ConsistencyProof:
+    """The RFC 9162 consistency proof, in one query. Parameters must already be checked."""
+    plan = consistency_plan(first, second)
+    fetched = await store.node_hashes(plan.node_ids) if plan.node_ids else {}
+    path = _assemble(plan.node_ids, fetched, plan)
+    return ConsistencyProof(first, second, tuple(path))

@@ -1,0 +1,138 @@
+"""Sequencing: give drafts their indexes and commit them, the new nodes, the head and a checkpoint.
+
+Runs inside a transaction the caller opened (the batcher's own, or an application's that must
+commit its rows atomically with the entry). Indexes are gapless and unique across processes
+because the head is read under a lock held until that transaction ends: PostgreSQL's row lock
+(``SELECT ... FOR UPDATE``) or SQLite's database write lock (``BEGIN IMMEDIATE``).
+
+Everything a receipt needs is computed in memory: the right edge of the tree before the batch (the
+compact range) plus the batch's own leaves and nodes hold every hash of every new entry's
+inclusion path, because a left sibling of a leaf at or past the old size is always one of the old
+size's perfect subtrees. So an append is: lock, (read the compact range on a cache miss), insert,
+update, sign; no read-back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from .checkpoint import Checkpoint, sign_checkpoint
+from .compact import CompactRange
+from .entries import EntryDraft
+from .errors import LedgerCorruptError
+from .merkle import leaf_hash
+from .nodes import NodeID, inclusion_plan, root_node_ids
+from .note import NoteSigner
+from .proofs import Receipt
+from .store import Head, LedgerStore, StoredCheckpoint, StoredEntry
+
+__all__ = ["SequencedBatch", "Sequencer"]
+
+
+@dataclass(frozen=True, slots=True)
+class SequencedBatch:
+    """What one transaction wrote: receipts per request, and the tree's new right edge."""
+
+    receipts: list[list[Receipt]]
+    compact: CompactRange
+    root_hash: bytes
+
+
+class Sequencer:
+    """Appends under the head lock; keeps the last known right edge to skip a read."""
+
+    def __init__(self, store: LedgerStore, signer: NoteSigner, origin: str) -> None:
+        self._store = store
+        self._signer = signer
+        self._origin = origin
+        self._cached: tuple[int, bytes, CompactRange] | None = None
+
+    def remember(self, batch: SequencedBatch) -> None:
+        """Keep the right edge of a batch known to be committed.
+
+        The cache is keyed by (size, root): a root commits to every leaf, so a stale or foreign
+        entry can never be mistaken for the current tree, even across processes.
+        """
+        self._cached = (batch.compact.size, batch.root_hash, batch.compact.copy())
+
+    async def _compact_range(self, head: Head) -> CompactRange:
+        cached = self._cached
+        if cached is not None and cached[0] == head.size and cached[1] == head.root_hash:
+            return cached[2].copy()
+        ids = root_node_ids(head.size)
+        fetched = await self._store.node_hashes(ids) if ids else {}
+        missing = [node for node in ids if node not in fetched]
+        if missing:
+            raise LedgerCorruptError(
+                f"stored node {missing[0]} of the tree's right edge is missing; "
+                "run 'esp-portal ledger verify'"
+            )
+        compact = CompactRange(head.size, [fetched[node] for node in ids])
+        if compact.root() != head.root_hash:
+            raise LedgerCorruptError(
+                f"the stored nodes of the tree of size {head.size} do not hash to the head's "
+                "root; refusing to extend it. Run 'esp-portal ledger verify'"
+            )
+        return compact
+
+    async def sequence(self, requests: Sequence[Sequence[EntryDraft]]) -> SequencedBatch:
+        """Write ``requests`` (each a list of drafts) as one batch in the current transaction."""
+        store = self._store
+        head = await store.lock_head()
+        compact = await self._compact_range(head)
+        start = head.size
+        known: dict[NodeID, bytes] = dict(zip(compact.ids(), compact.hashes, strict=True))
+        now = datetime.now(UTC)
+
+        rows: list[StoredEntry] = []
+        new_nodes: list[tuple[NodeID, bytes]] = []
+        for drafts in requests:
+            for draft in drafts:
+                index = start + len(rows)
+                body = draft.entry_bytes(index, now)
+                leaf = leaf_hash(body)
+                rows.append(
+                    StoredEntry(
+                        index=index,
+                        leaf_hash=leaf,
+                        body=body,
+                        logged_at=now,
+                        kind=draft.kind,
+                        purpose=draft.purpose,
+                        subject=draft.subject,
+                        recipient_org=draft.recipient_org,
+                        recipient_user=draft.recipient_user,
+                        channel=draft.channel,
+                    )
+                )
+                known[NodeID(0, index)] = leaf
+                completed = compact.append(leaf)
+                new_nodes.extend(completed)
+                known.update(completed)
+
+        size = compact.size
+        root = compact.root()
+        note = sign_checkpoint(Checkpoint(self._origin, size, root), self._signer)
+
+        await store.write_batch(rows, new_nodes, StoredCheckpoint(size, root, note), now)
+
+        receipts: list[list[Receipt]] = []
+        position = 0
+        for drafts in requests:
+            mine = rows[position : position + len(drafts)]
+            position += len(drafts)
+            receipts.append(
+                [
+                    Receipt(
+                        index=row.index,
+                        leaf_hash=row.leaf_hash,
+                        tree_size=size,
+                        inclusion_path=tuple(inclusion_plan(row.index, size).assemble(known)),
+                        checkpoint=note,
+                    )
+                    for row in mine
+                ]
+            )
+        return SequencedBatch(receipts=receipts, compact=compact, root_hash=root)

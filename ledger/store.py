@@ -1,0 +1,565 @@
+"""Storage of the log in SQL (SQLite or PostgreSQL) through a Piccolo engine.
+
+Only this module writes SQL. Every statement goes through ``engine.run_querystring``, so it runs in
+the engine's current transaction when there is one (the sequencer relies on that) and otherwise on
+its own connection. The ledger never binds or builds an engine: the caller hands one in.
+
+Layout (see :mod:`ledger.tables`): ``ledger_entry`` holds the leaves (level 0: the leaf hash sits
+next to the entry's bytes), ``ledger_node`` the interior perfect subtrees (level >= 1) keyed by
+``node_key(level, index)``, ``ledger_checkpoint`` one signed note per committed batch, and
+``ledger_head`` the one row every appender locks. Because ``node_key(0, i) == i``, a proof's node
+ids map onto one ``UNION ALL`` of both tables: every proof is a single query.
+
+PostgreSQL writes use ``unnest`` over arrays so the statement text is the same whatever the batch
+size (one prepared statement, no parameter limit); SQLite gets multi-row ``VALUES`` in chunks below
+its variable limit.
+"""
+
+# ruff: noqa: S608 - statements are assembled only from this module's constants (table and column
+# names) and "{}" placeholders; every value is bound as a parameter.
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from piccolo.engine.base import Engine
+from piccolo.engine.sqlite import SQLiteTransaction, TransactionType
+from piccolo.querystring import QueryString
+
+from .entries import Entry
+from .nodes import NodeID
+from .tables import (
+    NODE_LEVEL_SHIFT,
+    LedgerCheckpoint,
+    LedgerEntry,
+    LedgerHead,
+    LedgerNode,
+    node_key,
+)
+
+__all__ = ["Head", "LedgerStore", "StoredCheckpoint", "StoredEntry"]
+
+ENTRY = LedgerEntry._meta.tablename
+NODE = LedgerNode._meta.tablename
+CHECKPOINT = LedgerCheckpoint._meta.tablename
+HEAD = LedgerHead._meta.tablename
+
+_ENTRY_COLUMNS = (
+    "idx",
+    "leaf_hash",
+    "body",
+    "logged_at",
+    "kind",
+    "purpose",
+    "subject",
+    "recipient_org",
+    "recipient_user",
+    "channel",
+)
+_PG_ENTRY_TYPES = (
+    "bigint",
+    "bytea",
+    "bytea",
+    "timestamptz",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+)
+_SELECT_ENTRY = ", ".join(_ENTRY_COLUMNS)
+
+#: Most variables one SQLite statement may bind (SQLite >= 3.32 allows 32766, older 999).
+_SQLITE_MAX_VARS = 32766 if sqlite3.sqlite_version_info >= (3, 32, 0) else 999
+#: Rows per multi-row INSERT on SQLite, so one statement stays small to compile.
+_SQLITE_MAX_ROWS = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    """The committed tree size and root (the head row)."""
+
+    size: int
+    root_hash: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEntry:
+    """One stored leaf: its exact bytes, their leaf hash, and the columns kept for searching."""
+
+    index: int
+    leaf_hash: bytes
+    body: bytes
+    logged_at: datetime
+    kind: str
+    purpose: str
+    subject: str
+    recipient_org: str
+    recipient_user: str
+    channel: str
+
+    def document(self) -> dict[str, Any]:
+        """The entry object as JSON values, parsed from the stored bytes (the hashed truth)."""
+        value = json.loads(self.body)
+        if not isinstance(value, dict):
+            raise ValueError(f"entry {self.index} is not a JSON object")
+        return value
+
+    def entry(self) -> Entry:
+        return Entry.from_bytes(self.body)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCheckpoint:
+    size: int
+    root_hash: bytes
+    note: str
+
+
+def _bytes(value: Any) -> bytes:
+    return value if isinstance(value, bytes) else bytes(value)
+
+
+def _entry_from_row(row: Mapping[str, Any]) -> StoredEntry:
+    return StoredEntry(
+        index=int(row["idx"]),
+        leaf_hash=_bytes(row["leaf_hash"]),
+        body=_bytes(row["body"]),
+        logged_at=row["logged_at"],
+        kind=row["kind"],
+        purpose=row["purpose"],
+        subject=row["subject"],
+        recipient_org=row["recipient_org"],
+        recipient_user=row["recipient_user"],
+        channel=row["channel"],
+    )
+
+
+def _entry_row(e: StoredEntry) -> tuple[Any, ...]:
+    return (
+        e.index,
+        e.leaf_hash,
+        e.body,
+        e.logged_at,
+        e.kind,
+        e.purpose,
+        e.subject,
+        e.recipient_org,
+        e.recipient_user,
+        e.channel,
+    )
+
+
+def _node_id(key: int) -> NodeID:
+    return NodeID(key >> NODE_LEVEL_SHIFT, key & ((1 << NODE_LEVEL_SHIFT) - 1))
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class _KeptConnectionTransaction(SQLiteTransaction):
+    """Piccolo's SQLite transaction (``BEGIN IMMEDIATE``) on a connection it does not own.
+
+    Queries issued inside it go through the engine as usual (Piccolo finds the transaction in its
+    context variable); only where the connection comes from, and that it is not closed at the
+    end, differ from ``engine.transaction()``.
+    """
+
+    __slots__ = ("_kept",)
+
+    def __init__(self, engine: Any, connection: Any) -> None:
+        super().__init__(engine, transaction_type=TransactionType.immediate, allow_nested=False)
+        self._kept = connection
+
+    async def get_connection(self) -> Any:
+        return self._kept
+
+    async def __aexit__(self, exception_type: Any, exception: Any, traceback: Any) -> bool:
+        try:
+            if exception is not None:
+                # SQLite may have rolled back already (e.g. on a full disk); the connection is
+                # dropped after any failure anyway, so the original error is what matters.
+                with contextlib.suppress(Exception):
+                    await self._kept.execute("ROLLBACK")
+            else:
+                await self._kept.execute("COMMIT")
+        finally:
+            self.engine.current_transaction.reset(self.context)
+        return exception is None
+
+
+class LedgerStore:
+    """Reads and writes of the ledger tables on one engine (PostgreSQL or SQLite)."""
+
+    def __init__(self, engine: Engine[Any]) -> None:
+        if engine.engine_type not in ("postgres", "sqlite"):
+            raise ValueError(f"the ledger supports PostgreSQL and SQLite, not {engine.engine_type}")
+        self.engine = engine
+        self.postgres = engine.engine_type == "postgres"
+        self._writer: Any = None
+
+    async def _fetch(self, template: str, *args: Any) -> list[Mapping[str, Any]]:
+        rows: list[Mapping[str, Any]] = await self.engine.run_querystring(
+            QueryString(template, *args)
+        )
+        return rows
+
+    def in_transaction(self) -> bool:
+        return self.engine.current_transaction.get() is not None
+
+    async def keep_wal_open(self) -> None:
+        """SQLite: open the ledger's own writer connection now and keep it for its lifetime.
+
+        Piccolo opens and closes a connection per transaction, and when the last connection to a
+        WAL database closes SQLite checkpoints the WAL into the database and deletes it: every
+        append would then pay a checkpoint and a new WAL file (about half its time, measured).
+        The writer connection, idle between batches, prevents that and blocks nothing.
+        """
+        if not self.postgres:
+            await self._writer_connection()
+
+    async def _writer_connection(self) -> Any:
+        if self._writer is None:
+            sqlite_engine: Any = self.engine  # Piccolo's SQLiteEngine; the base has no such call
+            connection = await sqlite_engine.get_connection()
+            async with connection.execute(f"SELECT size FROM {HEAD}") as cursor:
+                await cursor.fetchall()  # maps the WAL index; the read ends with the statement
+            self._writer = connection
+        return self._writer
+
+    async def _drop_writer(self) -> None:
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            with contextlib.suppress(Exception):
+                await writer.close()
+
+    async def release(self) -> None:
+        await self._drop_writer()
+
+    def write_transaction(self) -> AbstractAsyncContextManager[Any]:
+        """A transaction that holds the append lock: the head row's (PostgreSQL) or the database's
+        write lock (SQLite ``BEGIN IMMEDIATE``) from its first statement to its end."""
+        if self.postgres:
+            return self.engine.transaction(allow_nested=False)  # type: ignore[no-any-return]
+        return self._sqlite_write_transaction()
+
+    @asynccontextmanager
+    async def _sqlite_write_transaction(self) -> AsyncIterator[Any]:
+        """``BEGIN IMMEDIATE`` on the long-lived writer connection.
+
+        A Piccolo transaction opens a connection (a thread, the file, pragmas) for every batch;
+        reusing one is most of the cost of a small append on SQLite. After any failure the
+        connection is dropped, since a failed COMMIT can leave it in an unknown state.
+        """
+        connection = await self._writer_connection()
+        try:
+            async with _KeptConnectionTransaction(self.engine, connection) as transaction:
+                yield transaction
+        except BaseException:
+            await self._drop_writer()
+            raise
+
+    # ------------------------------------------------------------------ head
+
+    async def head(self) -> Head:
+        rows = await self._fetch(f"SELECT size, root_hash FROM {HEAD} WHERE id = 1")
+        return self._head(rows)
+
+    async def lock_head(self) -> Head:
+        """The head, locked until the current transaction ends, whose commit will be durable.
+
+        PostgreSQL: a row lock every appender in every process queues on, taken in the same
+        round trip as ``synchronous_commit = on`` for this transaction. SQLite has no row locks:
+        the caller's ``BEGIN IMMEDIATE`` already holds the database's single write lock; the
+        connection's ``synchronous`` level is checked here instead.
+        """
+        if self.postgres:
+            rows = await self._fetch(
+                "SELECT size, root_hash, set_config('synchronous_commit', 'on', true) AS sync "
+                f"FROM {HEAD} WHERE id = 1 FOR UPDATE"
+            )
+        else:
+            await self.require_durable_commit()
+            rows = await self._fetch(f"SELECT size, root_hash FROM {HEAD} WHERE id = 1")
+        return self._head(rows)
+
+    @staticmethod
+    def _head(rows: list[Mapping[str, Any]]) -> Head:
+        if not rows:
+            raise LookupError("the ledger head row is missing: run the ledger migrations")
+        return Head(int(rows[0]["size"]), _bytes(rows[0]["root_hash"]))
+
+    async def update_head(self, size: int, root_hash: bytes, at: datetime) -> None:
+        await self._fetch(
+            f"UPDATE {HEAD} SET size = {{}}, root_hash = {{}}, updated_at = {{}} WHERE id = 1",
+            size,
+            root_hash,
+            at,
+        )
+
+    # ------------------------------------------------------------------ one batch
+
+    async def write_batch(
+        self,
+        entries: Sequence[StoredEntry],
+        nodes: Sequence[tuple[NodeID, bytes]],
+        checkpoint: StoredCheckpoint,
+        at: datetime,
+    ) -> None:
+        """Insert a batch's entries, nodes and checkpoint and move the head, in the transaction.
+
+        PostgreSQL does it in one statement (data-modifying CTEs over arrays): the head lock is
+        then held for one round trip instead of four, which is what bounds throughput.
+        """
+        if not self.postgres:
+            await self.insert_entries(entries)
+            await self.insert_nodes(nodes)
+            await self.update_head(checkpoint.size, checkpoint.root_hash, at)
+            await self.insert_checkpoint(checkpoint.size, checkpoint.root_hash, checkpoint.note, at)
+            return
+        entry_columns = [list(column) for column in zip(*map(_entry_row, entries), strict=True)]
+        if not entry_columns:
+            entry_columns = [[] for _ in _ENTRY_COLUMNS]
+        entry_arrays = ", ".join(f"{{}}::{t}[]" for t in _PG_ENTRY_TYPES)
+        await self._fetch(
+            f"WITH new_entries AS (INSERT INTO {ENTRY} ({_SELECT_ENTRY}) "
+            f"SELECT * FROM unnest({entry_arrays})), "
+            f"new_nodes AS (INSERT INTO {NODE} (key, level, idx, hash) "
+            "SELECT * FROM unnest({}::bigint[], {}::smallint[], {}::bigint[], {}::bytea[])), "
+            f"new_checkpoint AS (INSERT INTO {CHECKPOINT} (size, root_hash, note, created_at) "
+            "VALUES ({}, {}, {}, {})) "
+            f"UPDATE {HEAD} SET size = {{}}, root_hash = {{}}, updated_at = {{}} WHERE id = 1",
+            *entry_columns,
+            [node_key(n.level, n.index) for n, _ in nodes],
+            [n.level for n, _ in nodes],
+            [n.index for n, _ in nodes],
+            [h for _, h in nodes],
+            checkpoint.size,
+            checkpoint.root_hash,
+            checkpoint.note,
+            at,
+            checkpoint.size,
+            checkpoint.root_hash,
+            at,
+        )
+
+    # ------------------------------------------------------------------ durability
+
+    async def can_write(self) -> bool:
+        """Whether this connection may append durably, checked without writing or locking.
+
+        PostgreSQL: the role holds the privileges an append uses. SQLite: a transaction's
+        connection commits synchronously and the database is not opened read-only.
+        """
+        if self.postgres:
+            rows = await self._fetch(
+                f"SELECT has_table_privilege('{ENTRY}', 'INSERT') "
+                f"AND has_table_privilege('{NODE}', 'INSERT') "
+                f"AND has_table_privilege('{CHECKPOINT}', 'INSERT') "
+                f"AND has_table_privilege('{HEAD}', 'UPDATE') AS ok"
+            )
+            return bool(rows and rows[0]["ok"])
+        async with self.engine.transaction():
+            try:
+                await self.require_durable_commit()
+            except RuntimeError:
+                return False
+            rows = await self._fetch("PRAGMA query_only")
+        return not (rows and int(next(iter(rows[0].values()))))
+
+    async def require_durable_commit(self) -> None:
+        """Make (PostgreSQL) or check (SQLite) that this transaction's COMMIT reaches the disk.
+
+        SQLite cannot change ``synchronous`` inside a transaction, so a connection that is not
+        FULL (2) or EXTRA (3) is refused rather than silently committed non-durably.
+        """
+        if self.postgres:
+            await self._fetch("SET LOCAL synchronous_commit = on")
+            return
+        rows = await self._fetch("PRAGMA synchronous")
+        level = int(next(iter(rows[0].values()))) if rows else 0
+        if level < 2:
+            raise RuntimeError(
+                f"SQLite connection has PRAGMA synchronous={level}; the ledger needs FULL (2) "
+                "so that a returned receipt survives a power loss"
+            )
+
+    # ------------------------------------------------------------------ nodes
+
+    async def node_hashes(self, ids: Iterable[NodeID]) -> dict[NodeID, bytes]:
+        """Hashes of the given nodes (level 0 from the entries), in one query per ~500 ids."""
+        wanted = list(dict.fromkeys(ids))
+        found: dict[NodeID, bytes] = {}
+        for chunk in _chunks(wanted, 500):
+            leaves = [n.index for n in chunk if n.level == 0]
+            interior = [node_key(n.level, n.index) for n in chunk if n.level > 0]
+            parts: list[str] = []
+            args: list[Any] = []
+            if interior:
+                sql, extra = self._key_filter("key", interior)
+                parts.append(f"SELECT key, hash FROM {NODE} WHERE {sql}")
+                args += extra
+            if leaves:
+                sql, extra = self._key_filter("idx", leaves)
+                parts.append(f"SELECT idx AS key, leaf_hash AS hash FROM {ENTRY} WHERE {sql}")
+                args += extra
+            for row in await self._fetch(" UNION ALL ".join(parts), *args):
+                found[_node_id(int(row["key"]))] = _bytes(row["hash"])
+        return found
+
+    def _key_filter(self, column: str, keys: list[int]) -> tuple[str, list[Any]]:
+        if self.postgres:
+            return f"{column} = ANY({{}}::bigint[])", [keys]
+        return f"{column} IN ({', '.join('{}' for _ in keys)})", list(keys)
+
+    async def nodes_in_key_ranges(self, ranges: Sequence[tuple[int, int]]) -> dict[NodeID, bytes]:
+        """Interior nodes whose key lies in any inclusive ``(low, high)`` range, in one query."""
+        if not ranges:
+            return {}
+        where = " OR ".join("key BETWEEN {} AND {}" for _ in ranges)
+        args = [bound for pair in ranges for bound in pair]
+        rows = await self._fetch(f"SELECT key, hash FROM {NODE} WHERE {where}", *args)
+        return {_node_id(int(row["key"])): _bytes(row["hash"]) for row in rows}
+
+    async def insert_nodes(self, nodes: Sequence[tuple[NodeID, bytes]]) -> None:
+        if not nodes:
+            return
+        if self.postgres:
+            await self._fetch(
+                f"INSERT INTO {NODE} (key, level, idx, hash) "
+                "SELECT * FROM unnest({}::bigint[], {}::smallint[], {}::bigint[], {}::bytea[])",
+                [node_key(n.level, n.index) for n, _ in nodes],
+                [n.level for n, _ in nodes],
+                [n.index for n, _ in nodes],
+                [h for _, h in nodes],
+            )
+            return
+        rows = [(node_key(n.level, n.index), n.level, n.index, h) for n, h in nodes]
+        await self._sqlite_insert(NODE, ("key", "level", "idx", "hash"), rows)
+
+    async def _sqlite_insert(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        per_statement = max(1, min(_SQLITE_MAX_ROWS, _SQLITE_MAX_VARS // len(columns)))
+        placeholders = "(" + ", ".join("{}" for _ in columns) + ")"
+        for chunk in _chunks(rows, per_statement):
+            values = ", ".join(placeholders for _ in chunk)
+            args = [value for row in chunk for value in row]
+            await self._fetch(f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values}", *args)
+
+    # ------------------------------------------------------------------ entries
+
+    async def insert_entries(self, entries: Sequence[StoredEntry]) -> None:
+        if not entries:
+            return
+        rows = [_entry_row(e) for e in entries]
+        if self.postgres:
+            columns = list(zip(*rows, strict=True))
+            casts = ", ".join(f"{{}}::{t}[]" for t in _PG_ENTRY_TYPES)
+            await self._fetch(
+                f"INSERT INTO {ENTRY} ({_SELECT_ENTRY}) SELECT * FROM unnest({casts})",
+                *[list(column) for column in columns],
+            )
+            return
+        await self._sqlite_insert(ENTRY, _ENTRY_COLUMNS, rows)
+
+    async def entry(self, index: int) -> StoredEntry | None:
+        rows = await self._fetch(f"SELECT {_SELECT_ENTRY} FROM {ENTRY} WHERE idx = {{}}", index)
+        return _entry_from_row(rows[0]) if rows else None
+
+    async def entries_between(self, start: int, stop: int) -> list[StoredEntry]:
+        """Entries with ``start <= index < stop``, in index order (gaps simply absent)."""
+        rows = await self._fetch(
+            f"SELECT {_SELECT_ENTRY} FROM {ENTRY} WHERE idx >= {{}} AND idx < {{}} ORDER BY idx",
+            start,
+            stop,
+        )
+        return [_entry_from_row(row) for row in rows]
+
+    async def leaves_between(self, start: int, stop: int) -> list[tuple[int, bytes, bytes]]:
+        """``(index, leaf_hash, body)`` for ``start <= index < stop``: all an audit needs."""
+        rows = await self._fetch(
+            f"SELECT idx, leaf_hash, body FROM {ENTRY} WHERE idx >= {{}} AND idx < {{}} "
+            "ORDER BY idx",
+            start,
+            stop,
+        )
+        return [(int(r["idx"]), _bytes(r["leaf_hash"]), _bytes(r["body"])) for r in rows]
+
+    async def iter_entries(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        page_size: int = 1000,
+    ) -> AsyncIterator[StoredEntry]:
+        """Entries logged in ``[since, until)`` in index order, a page at a time (keyset)."""
+        after = -1
+        while True:
+            conditions = ["idx > {}"]
+            args: list[Any] = [after]
+            if since is not None:
+                conditions.append("logged_at >= {}")
+                args.append(since)
+            if until is not None:
+                conditions.append("logged_at < {}")
+                args.append(until)
+            rows = await self._fetch(
+                f"SELECT {_SELECT_ENTRY} FROM {ENTRY} WHERE {' AND '.join(conditions)} "
+                f"ORDER BY idx LIMIT {int(page_size)}",
+                *args,
+            )
+            for row in rows:
+                yield _entry_from_row(row)
+            if len(rows) < page_size:
+                return
+            after = int(rows[-1]["idx"])
+
+    # ------------------------------------------------------------------ checkpoints
+
+    async def insert_checkpoint(self, size: int, root_hash: bytes, note: str, at: datetime) -> None:
+        await self._fetch(
+            f"INSERT INTO {CHECKPOINT} (size, root_hash, note, created_at) "
+            "VALUES ({}, {}, {}, {})",
+            size,
+            root_hash,
+            note,
+            at,
+        )
+
+    async def checkpoint(self, size: int) -> StoredCheckpoint | None:
+        rows = await self._fetch(
+            f"SELECT size, root_hash, note FROM {CHECKPOINT} WHERE size = {{}}", size
+        )
+        return self._checkpoint(rows[0]) if rows else None
+
+    async def latest_checkpoint(self) -> StoredCheckpoint | None:
+        rows = await self._fetch(
+            f"SELECT size, root_hash, note FROM {CHECKPOINT} ORDER BY size DESC LIMIT 1"
+        )
+        return self._checkpoint(rows[0]) if rows else None
+
+    async def checkpoints_between(
+        self, after: int, up_to: int, limit: int
+    ) -> list[StoredCheckpoint]:
+        """Checkpoints with ``after < size <= up_to``, smallest first, at most ``limit``."""
+        rows = await self._fetch(
+            f"SELECT size, root_hash, note FROM {CHECKPOINT} "
+            f"WHERE size > {{}} AND size <= {{}} ORDER BY size LIMIT {int(limit)}",
+            after,
+            up_to,
+        )
+        return [self._checkpoint(row) for row in rows]
+
+    @staticmethod
+    def _checkpoint(row: Mapping[str, Any]) -> StoredCheckpoint:
+        return StoredCheckpoint(int(row["size"]), _bytes(row["root_hash"]), str(row["note"]))

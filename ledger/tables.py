@@ -1,0 +1,61 @@
+"""The ledger's storage: entries, complete tree nodes, signed checkpoints and the head row.
+
+Entries, nodes and checkpoints are append-only; the database enforces it with triggers created by
+the migrations, and the PostgreSQL application role may only SELECT and INSERT them. The head row
+is the one mutable row: appenders lock it to sequence indexes across processes.
+"""
+
+from __future__ import annotations
+
+from piccolo.columns import BigInt, Bytea, SmallInt, Text, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+#: Node ids pack (level, index) into one integer key: level in the top byte.
+NODE_LEVEL_SHIFT = 56
+
+
+def node_key(level: int, index: int) -> int:
+    return (level << NODE_LEVEL_SHIFT) | index
+
+
+class LedgerHead(Table, tablename="ledger_head"):
+    """One row (id 1): the current tree size and root, locked by every append."""
+
+    id = SmallInt(primary_key=True)
+    size = BigInt(default=0)
+    root_hash = Bytea(default=b"")
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class LedgerEntry(Table, tablename="ledger_entry"):
+    """One leaf. ``body`` holds the exact canonical JSON bytes whose leaf hash is stored."""
+
+    idx = BigInt(primary_key=True)
+    leaf_hash = Bytea()
+    body = Bytea()
+    logged_at = Timestamptz(index=True)
+    kind = Varchar(length=40, index=True)
+    purpose = Varchar(length=80, index=True, default="")
+    subject = Varchar(length=64, index=True, default="")
+    recipient_org = Varchar(length=64, index=True, default="")
+    recipient_user = Varchar(length=64, index=True, default="")
+    channel = Varchar(length=16, default="")
+
+
+class LedgerNode(Table, tablename="ledger_node"):
+    """The hash of a complete subtree: level L, index i covers leaves [i*2^L, (i+1)*2^L)."""
+
+    key = BigInt(primary_key=True)
+    level = SmallInt()
+    idx = BigInt()
+    hash = Bytea()
+
+
+class LedgerCheckpoint(Table, tablename="ledger_checkpoint"):
+    """A signed checkpoint issued for a tree size (one per committed batch)."""
+
+    size = BigInt(primary_key=True)
+    root_hash = Bytea()
+    note = Text()
+    created_at = Timestamptz(default=TimestamptzNow())

@@ -1,0 +1,327 @@
+"""Full audit of a stored log, streaming: memory stays constant however long the log is.
+
+The verifier trusts nothing stored except the entries' bytes: it re-hashes each body, rebuilds the
+tree in a compact range (at most one hash per bit of the size), and compares, in leaf order, every
+stored leaf hash, every stored node as soon as the rebuild completes it, and every stored checkpoint
+as soon as the rebuild reaches its size (its root column, its signature, its origin, its size and
+root text, and a consistency proof from the previous checkpoint built from the stored nodes, exactly
+as a client would be served it). The first disagreement stops the run and is reported with the
+leaf index at which it shows and the evidence (expected versus found).
+
+It checks the log up to the head size read when it starts; appends committed meanwhile are left for
+the next run, so it can run against a live log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from piccolo.engine.base import Engine
+
+from . import merkle
+from .checkpoint import CheckpointError, OriginMismatchError, open_checkpoint
+from .compact import CompactRange
+from .nodes import NodeID, consistency_plan
+from .note import NoteError, NoteVerifier
+from .store import LedgerStore, StoredCheckpoint
+from .tables import node_key
+
+__all__ = ["ProgressCallback", "VerifyProblem", "VerifyResult", "verify"]
+
+ProgressCallback = Callable[[int, int], None]
+"""Called as ``progress(entries_done, entries_total)`` after each page."""
+
+PAGE_SIZE = 1000
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyProblem:
+    """The first thing found wrong: where (leaf index), what, and the evidence."""
+
+    index: int
+    what: str
+    detail: str
+    expected: str | None = None
+    found: str | None = None
+
+    def __str__(self) -> str:
+        text = f"index {self.index}: {self.detail}"
+        if self.expected is not None or self.found is not None:
+            text += f" (expected {self.expected}, found {self.found})"
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyResult:
+    """What was checked, and the first problem if any (``ok`` when there is none)."""
+
+    size: int
+    root_hash: bytes
+    entries: int
+    nodes: int
+    checkpoints: int
+    problem: VerifyProblem | None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+class _Found(Exception):
+    def __init__(self, problem: VerifyProblem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+def _completed_key_ranges(start: int, stop: int) -> list[tuple[int, int]]:
+    """Key ranges of the interior nodes completed by appending leaves ``start .. stop - 1``.
+
+    Node ``(L, j)`` completes with leaf ``(j + 1) * 2**L - 1``, so per level the indexes run from
+    ``start >> L`` to ``(stop >> L) - 1``: one contiguous key range per level.
+    """
+    ranges = []
+    for level in range(1, stop.bit_length() + 1):
+        low, high = start >> level, (stop >> level) - 1
+        if high >= low:
+            ranges.append((node_key(level, low), node_key(level, high)))
+    return ranges
+
+
+async def _checkpoints(store: LedgerStore, up_to: int) -> AsyncGenerator[StoredCheckpoint, None]:
+    after = 0
+    while True:
+        page = await store.checkpoints_between(after, up_to, PAGE_SIZE)
+        for checkpoint in page:
+            yield checkpoint
+        if len(page) < PAGE_SIZE:
+            return
+        after = page[-1].size
+
+
+class _Auditor:
+    def __init__(self, store: LedgerStore, verifier: NoteVerifier, origin: str, size: int) -> None:
+        self.store = store
+        self.verifier = verifier
+        self.origin = origin
+        self.size = size
+        self.compact = CompactRange()
+        self.entries = 0
+        self.nodes = 0
+        self.checkpoints = 0
+        self.previous: tuple[int, bytes] = (0, merkle.EMPTY_ROOT)
+        #: Checkpoints reached in the current page, to be proven consistent in one query.
+        self.reached: list[tuple[int, bytes, int, bytes]] = []
+
+    def check_checkpoint(self, stored: StoredCheckpoint) -> None:
+        index = stored.size - 1
+        root = self.compact.root()
+        if stored.root_hash != root:
+            raise _Found(
+                VerifyProblem(
+                    index,
+                    "checkpoint-root",
+                    f"the checkpoint for tree size {stored.size} records a root that is not the "
+                    "rebuilt tree's",
+                    _b64(root),
+                    _b64(stored.root_hash),
+                )
+            )
+        try:
+            checkpoint = open_checkpoint(stored.note, self.verifier, self.origin)
+        except OriginMismatchError as exc:
+            raise _Found(
+                VerifyProblem(index, "checkpoint-origin", f"checkpoint {stored.size}: {exc}")
+            ) from None
+        except NoteError as exc:
+            raise _Found(
+                VerifyProblem(
+                    index,
+                    "checkpoint-signature",
+                    f"the checkpoint for tree size {stored.size} does not verify with key "
+                    f"{self.verifier.name}: {exc}",
+                )
+            ) from None
+        except CheckpointError as exc:
+            raise _Found(
+                VerifyProblem(
+                    index,
+                    "checkpoint-text",
+                    f"the checkpoint for tree size {stored.size} is malformed: {exc}",
+                )
+            ) from None
+        if checkpoint.size != stored.size or checkpoint.root_hash != root:
+            raise _Found(
+                VerifyProblem(
+                    index,
+                    "checkpoint-text",
+                    f"the signed checkpoint stored for tree size {stored.size} states another tree",
+                    f"{stored.size} {_b64(root)}",
+                    f"{checkpoint.size} {_b64(checkpoint.root_hash)}",
+                )
+            )
+        self.reached.append((*self.previous, stored.size, root))
+        self.previous = (stored.size, root)
+        self.checkpoints += 1
+
+    async def prove_reached_consistent(self) -> None:
+        """Consistency of each reached checkpoint with its predecessor, via stored nodes."""
+        if not self.reached:
+            return
+        plans = [consistency_plan(old, new) for old, _, new, _ in self.reached]
+        ids = [node for plan in plans for node in plan.node_ids]
+        fetched = await self.store.node_hashes(ids) if ids else {}
+        for (old, old_root, new, new_root), plan in zip(self.reached, plans, strict=True):
+            try:
+                proof = plan.assemble(fetched)
+            except KeyError as exc:
+                raise _Found(
+                    VerifyProblem(
+                        new - 1,
+                        "missing-node",
+                        f"a node needed to prove checkpoint {new} consistent is missing: {exc}",
+                    )
+                ) from None
+            if not merkle.verify_consistency(old, new, proof, old_root, new_root):
+                raise _Found(
+                    VerifyProblem(
+                        new - 1,
+                        "checkpoint-consistency",
+                        f"the checkpoint for tree size {new} is not provably consistent with the "
+                        f"one for tree size {old}",
+                    )
+                )
+        self.reached.clear()
+
+    async def _page(self, start: int) -> tuple[list[tuple[int, bytes, bytes]], dict[NodeID, bytes]]:
+        stop = min(self.size, start + PAGE_SIZE)
+        leaves = await self.store.leaves_between(start, stop)
+        nodes = await self.store.nodes_in_key_ranges(_completed_key_ranges(start, stop))
+        return leaves, nodes
+
+    async def run(self, progress: ProgressCallback | None) -> None:
+        async with contextlib.aclosing(_checkpoints(self.store, self.size)) as checkpoints:
+            await self._run(checkpoints, progress)
+
+    async def _run(
+        self, checkpoints: AsyncIterator[StoredCheckpoint], progress: ProgressCallback | None
+    ) -> None:
+        pending = await anext(checkpoints, None)
+        starts = range(0, self.size, PAGE_SIZE)
+        # Fetch the next page while hashing this one: the database and the hashing overlap.
+        upcoming = asyncio.ensure_future(self._page(0)) if self.size else None
+        try:
+            for start in starts:
+                assert upcoming is not None
+                leaves, stored_nodes = await upcoming
+                following = start + PAGE_SIZE
+                upcoming = (
+                    asyncio.ensure_future(self._page(following)) if following < self.size else None
+                )
+                stop = min(self.size, following)
+                expected = start
+                for index, stored_leaf, body in leaves:
+                    if index != expected:
+                        raise _Found(self._missing_entry(expected))
+                    leaf = merkle.leaf_hash(body)
+                    if leaf != stored_leaf:
+                        raise _Found(
+                            VerifyProblem(
+                                index,
+                                "leaf-hash",
+                                f"entry {index}'s stored bytes do not hash to its stored leaf "
+                                "hash (the entry or its hash was changed)",
+                                _b64(leaf),
+                                _b64(stored_leaf),
+                            )
+                        )
+                    for node, computed in self.compact.append(leaf):
+                        self._check_node(index, node, computed, stored_nodes.get(node))
+                    self.entries += 1
+                    while pending is not None and pending.size <= self.compact.size:
+                        if pending.size == self.compact.size:
+                            self.check_checkpoint(pending)
+                        pending = await anext(checkpoints, None)
+                    expected += 1
+                if expected < stop:
+                    raise _Found(self._missing_entry(expected))
+                await self.prove_reached_consistent()
+                if progress is not None:
+                    progress(stop, self.size)
+        finally:
+            if upcoming is not None:
+                upcoming.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await upcoming
+
+    def _check_node(self, index: int, node: NodeID, computed: bytes, stored: bytes | None) -> None:
+        self.nodes += 1
+        where = (
+            f"node (level {node.level}, index {node.index}) covering entries "
+            f"{node.begin}..{node.end - 1}"
+        )
+        if stored is None:
+            raise _Found(VerifyProblem(index, "missing-node", f"{where} is missing"))
+        if stored != computed:
+            raise _Found(
+                VerifyProblem(
+                    index,
+                    "node",
+                    f"{where} does not match the hash of its entries",
+                    _b64(computed),
+                    _b64(stored),
+                )
+            )
+
+    @staticmethod
+    def _missing_entry(index: int) -> VerifyProblem:
+        return VerifyProblem(index, "missing-entry", f"entry {index} is missing (a gap in the log)")
+
+
+async def verify(
+    engine: Engine[Any],
+    verifier: NoteVerifier,
+    origin: str,
+    progress: ProgressCallback | None = None,
+) -> VerifyResult:
+    """Audit the whole stored log; the result names the first bad index, if any."""
+    store = LedgerStore(engine)
+    head = await store.head()
+    auditor = _Auditor(store, verifier, origin, head.size)
+    problem: VerifyProblem | None = None
+    try:
+        await auditor.run(progress)
+        root = auditor.compact.root()
+        last = head.size - 1
+        if root != head.root_hash:
+            problem = VerifyProblem(
+                max(last, 0),
+                "head-root",
+                f"the head records a root for tree size {head.size} that is not the rebuilt tree's",
+                _b64(root),
+                _b64(head.root_hash),
+            )
+        elif head.size > 0 and auditor.previous[0] != head.size:
+            problem = VerifyProblem(
+                last,
+                "missing-checkpoint",
+                f"no checkpoint is stored for the head's tree size {head.size}",
+            )
+    except _Found as found:
+        problem = found.problem
+    return VerifyResult(
+        size=head.size,
+        root_hash=head.root_hash if problem else auditor.compact.root(),
+        entries=auditor.entries,
+        nodes=auditor.nodes,
+        checkpoints=auditor.checkpoints,
+        problem=problem,
+    )

@@ -1,0 +1,1 @@
+"""ESP Portal: Employer Supported Policing, with every disclosure ledgered before it leaves."""

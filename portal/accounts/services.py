@@ -1,0 +1,175 @@
+"""Creating accounts, inviting people and activating invitations.
+
+Nobody chooses another person's password: the coordinator creates an account and gets a one-time
+activation link to pass on; the person sets their own password through it. Only the ``user add``
+command (run by an operator on the server) may set a password directly, read from stdin.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import structlog
+
+from portal.accounts.tables import (
+    ROLES_NEEDING_TOTP,
+    Invitation,
+    Role,
+    UserAccount,
+)
+from portal.auth import totp
+from portal.auth.login import normalise_email
+from portal.auth.passwords import PasswordHashing, PasswordRejected, check_policy
+from portal.auth.secrets import digest, new_token
+from portal.auth.sessions import SessionStore, utcnow
+from portal.errors import Conflict, InvalidInput, NotFound
+from portal.organisations.tables import Organisation, OrganisationKind, Volunteer
+from portal.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class CreatedUser:
+    id: str
+    email: str
+    role: Role
+    otpauth_uri: str | None = None
+    invitation_token: str | None = None
+    invitation_expires_at: dt.datetime | None = None
+
+
+def _field_error(field: str, message: str) -> InvalidInput:
+    return InvalidInput(f"{field}: {message}", errors=[{"field": field, "message": message}])
+
+
+class AccountService:
+    def __init__(self, settings: Settings, hashing: PasswordHashing) -> None:
+        self.settings = settings
+        self.hashing = hashing
+
+    async def _check_links(
+        self, role: Role, organisation_id: str | None, volunteer_id: str | None
+    ) -> None:
+        if role is Role.EMPLOYER:
+            if not organisation_id:
+                raise _field_error("employer_id", "an employer user needs its organisation")
+            exists = await Organisation.exists().where(
+                (Organisation.id == organisation_id)
+                & (Organisation.kind == OrganisationKind.EMPLOYER.value)
+            )
+            if not exists:
+                raise _field_error("employer_id", "no employer organisation has this id")
+        elif organisation_id:
+            raise _field_error("employer_id", f"a {role.value} user has no employer")
+        if role is Role.VOLUNTEER:
+            if not volunteer_id:
+                raise _field_error("volunteer_id", "a volunteer user needs its volunteer record")
+            if not await Volunteer.exists().where(Volunteer.id == volunteer_id):
+                raise _field_error("volunteer_id", "no volunteer has this id")
+            if await UserAccount.exists().where(UserAccount.volunteer == volunteer_id):
+                raise Conflict("This volunteer already has an account")
+        elif volunteer_id:
+            raise _field_error("volunteer_id", f"a {role.value} user has no volunteer record")
+
+    async def create_user(
+        self,
+        email: str,
+        role: Role,
+        *,
+        organisation_id: str | None = None,
+        volunteer_id: str | None = None,
+        password: str | None = None,
+        invited_by: str | None = None,
+    ) -> CreatedUser:
+        """Create an account with a password (operator CLI) or with an invitation (API)."""
+        email = normalise_email(email)
+        await self._check_links(role, organisation_id, volunteer_id)
+        if await UserAccount.exists().where(UserAccount.email == email):
+            raise Conflict("An account with this email address already exists")
+        password_hash = None
+        if password is not None:
+            try:
+                check_policy(password, email)
+            except PasswordRejected as exc:
+                raise _field_error("password", f"the password {exc}") from None
+            password_hash = self.hashing.hash(password)
+        secret = totp.new_secret() if role in ROLES_NEEDING_TOTP else None
+        user = UserAccount(
+            email=email,
+            role=role.value,
+            organisation=organisation_id,
+            volunteer=volunteer_id,
+            password_hash=password_hash,
+            totp_secret=secret,
+            activated_at=utcnow() if password_hash else None,
+        )
+        await user.save()
+        user_id = str(user.id)
+        log.info("account.created", user_id=user_id, role=role.value, by=invited_by)
+        uri = totp.provisioning_uri(secret, email) if secret else None
+        if password_hash is not None:
+            return CreatedUser(id=user_id, email=email, role=role, otpauth_uri=uri)
+        token, expires = await self.invite(user_id, invited_by)
+        return CreatedUser(
+            id=user_id,
+            email=email,
+            role=role,
+            invitation_token=token,
+            invitation_expires_at=expires,
+        )
+
+    async def invite(self, user_id: str, invited_by: str | None) -> tuple[str, dt.datetime]:
+        token = new_token()
+        expires = utcnow() + dt.timedelta(hours=self.settings.invitation_hours)
+        await Invitation.insert(
+            Invitation(
+                user=user_id,
+                token_hash=digest(token),
+                created_by=invited_by,
+                expires_at=expires,
+            )
+        )
+        return token, expires
+
+    async def activate(self, token: str, password: str) -> tuple[str, str | None]:
+        """Set the invited user's password; returns (user id, otpauth URI for TOTP roles)."""
+        invitation = (
+            await Invitation.objects().where(Invitation.token_hash == digest(token)).first()
+        )
+        if (
+            invitation is None
+            or invitation.used_at is not None
+            or invitation.expires_at <= utcnow()
+        ):
+            raise NotFound("This activation link is unknown, used or expired")
+        user = await UserAccount.objects().where(UserAccount.id == invitation.user).first()
+        if user is None:
+            raise NotFound("This activation link is unknown, used or expired")
+        try:
+            check_policy(password, user.email)
+        except PasswordRejected as exc:
+            raise _field_error("password", f"the password {exc}") from None
+        claimed = (
+            await Invitation.update({Invitation.used_at: utcnow()})
+            .where((Invitation.id == invitation.id) & Invitation.used_at.is_null())
+            .returning(Invitation.id)
+        )
+        if not claimed:
+            raise NotFound("This activation link is unknown, used or expired")
+        await UserAccount.update(
+            {
+                UserAccount.password_hash: self.hashing.hash(password),
+                UserAccount.activated_at: utcnow(),
+                UserAccount.failed_logins: 0,
+            }
+        ).where(UserAccount.id == user.id)
+        await SessionStore(self.settings).revoke_all_for(str(user.id))
+        log.info("account.activated", user_id=str(user.id))
+        uri = (
+            totp.provisioning_uri(user.totp_secret, user.email)
+            if user.totp_secret and Role(user.role) in ROLES_NEEDING_TOTP
+            else None
+        )
+        return str(user.id), uri

@@ -1,0 +1,78 @@
+"""``/api/coordinator/agreements``: data sharing agreements (coordinator records, DPO reads)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.di import Provide
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_201_CREATED
+
+from ledger import Ledger
+from portal.accounts.tables import Role
+from portal.agreements.schemas import (
+    AgreementCreate,
+    AgreementCreated,
+    AgreementOut,
+    AgreementPage,
+)
+from portal.agreements.services import AgreementService
+from portal.auth.guards import requires_role
+from portal.auth.identity import Identity
+from portal.disclosure.support import MAX_OFFSET, channel_of, request_id
+
+COORDINATOR = requires_role(Role.COORDINATOR)
+COORDINATOR_OR_DPO = requires_role(Role.COORDINATOR, Role.DPO)
+
+
+def provide_agreements(ledger: Ledger) -> AgreementService:
+    return AgreementService(ledger)
+
+
+class AgreementController(Controller):
+    path = "/api/coordinator/agreements"
+    tags = ["agreements"]
+    dependencies = {"agreements": Provide(provide_agreements, sync_to_thread=False)}
+
+    @post(
+        "/",
+        guards=[COORDINATOR],
+        status_code=HTTP_201_CREATED,
+        summary="Record a data sharing agreement (a new version supersedes the previous one)",
+    )
+    async def record(
+        self, request: Request[Any, Any, Any], data: AgreementCreate, agreements: AgreementService
+    ) -> AgreementCreated:
+        identity: Identity = request.user
+        return await agreements.record(
+            data,
+            recorded_by=identity.user_id,
+            request_id=request_id(request),
+            channel=channel_of(identity),
+        )
+
+    @get("/", guards=[COORDINATOR_OR_DPO], summary="Each employer's current agreement")
+    async def list_agreements(
+        self,
+        agreements: AgreementService,
+        employer_id: str | None = Parameter(default=None, max_length=64),
+        limit: int = Parameter(default=50, ge=1, le=200),
+        offset: int = Parameter(default=0, ge=0, le=MAX_OFFSET),
+    ) -> AgreementPage:
+        return await agreements.list_current(limit, offset, employer_id)
+
+    @get("/{agreement_id:str}", guards=[COORDINATOR_OR_DPO], summary="One agreement version")
+    async def get_agreement(self, agreement_id: str, agreements: AgreementService) -> AgreementOut:
+        return await agreements.get(agreement_id)
+
+    @get(
+        "/{agreement_id:str}/versions",
+        guards=[COORDINATOR_OR_DPO],
+        summary="Every version of the agreement with this agreement's employer, newest first",
+    )
+    async def versions(self, agreement_id: str, agreements: AgreementService) -> list[AgreementOut]:
+        return await agreements.versions(agreement_id)
+
+
+CONTROLLERS = [AgreementController]

@@ -1,0 +1,66 @@
+"""API bodies for data sharing agreements (the edge)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from portal.disclosure.schemas import ReceiptOut
+
+Signatory = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$"
+    ),
+]
+Code = Annotated[str, StringConstraints(min_length=1, max_length=80)]
+
+
+class AgreementCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    employer_id: uuid.UUID
+    version: int = Field(ge=1, le=100_000, description="the previous version + 1 (1 for the first)")
+    purposes: dict[Code, list[Code]] = Field(
+        min_length=1,
+        description="purpose code -> the categories the employer may receive for it",
+    )
+    starts_on: dt.date
+    ends_on: dt.date
+    signed_by: Signatory = Field(description="who signed for the employer and the force")
+
+
+class AgreementOut(BaseModel):
+    id: str
+    employer_id: str
+    employer_name: str | None
+    version: int
+    purposes: dict[str, list[str]]
+    starts_on: dt.date
+    ends_on: dt.date
+    signed_by: str
+    supersedes: str | None
+    recorded_at: dt.datetime
+    ledger_index: int
+    state: Literal["scheduled", "in_force", "ended", "superseded"]
+
+
+class AgreementCreated(BaseModel):
+    agreement: AgreementOut
+    receipt: ReceiptOut
+
+
+class AgreementPage(BaseModel):
+    items: list[AgreementOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class AgreementEnding(BaseModel):
+    agreement: AgreementOut
+    days_left: int
+    renewed: bool = Field(description="a later version is already recorded")

@@ -1,0 +1,318 @@
+"""Recording and reading data sharing agreements.
+
+Every version is a new row committed atomically with its ``agreement.recorded`` ledger entry; no
+version is edited. The disclosure gate reads the version in force (see ``portal.disclosure.gate``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import structlog
+
+from ledger import Ledger
+from ledger.entries import Channel, EntryDraft
+from portal.agreements.schemas import (
+    AgreementCreate,
+    AgreementCreated,
+    AgreementEnding,
+    AgreementOut,
+    AgreementPage,
+)
+from portal.agreements.tables import DataSharingAgreement
+from portal.disclosure.schemas import ReceiptOut
+from portal.disclosure.support import (
+    is_unique_violation,
+    parse_id,
+    utcnow,
+    write_transaction,
+)
+from portal.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
+from portal.organisations.tables import Organisation, OrganisationKind
+from portal.vocabulary import vocabulary
+
+log = structlog.get_logger(__name__)
+
+
+def _purposes(value: Any) -> dict[str, list[str]]:
+    loaded = json.loads(value) if isinstance(value, str) else value
+    return {str(k): [str(c) for c in v] for k, v in dict(loaded).items()}
+
+
+def states(rows: Sequence[Mapping[str, Any]], today: dt.date) -> dict[str, str]:
+    """The state of each version of one employer's agreement on ``today``."""
+    started = [r for r in rows if r["starts_on"] <= today]
+    current = max(started, key=lambda r: r["version"]) if started else None
+    result = {}
+    for row in rows:
+        key = str(row["id"])
+        if row["starts_on"] > today:
+            result[key] = "scheduled"
+        elif current is not None and row["id"] == current["id"]:
+            result[key] = "in_force" if today <= row["ends_on"] else "ended"
+        else:
+            result[key] = "superseded"
+    return result
+
+
+def _out(row: Mapping[str, Any], state: str, names: Mapping[str, str]) -> AgreementOut:
+    employer_id = str(row["employer"])
+    return AgreementOut(
+        id=str(row["id"]),
+        employer_id=employer_id,
+        employer_name=names.get(employer_id),
+        version=int(row["version"]),
+        purposes=_purposes(row["purposes"]),
+        starts_on=row["starts_on"],
+        ends_on=row["ends_on"],
+        signed_by=row["signed_by"],
+        supersedes=str(row["supersedes"]) if row["supersedes"] else None,
+        recorded_at=row["recorded_at"],
+        ledger_index=int(row["ledger_index"]),
+        state=state,
+    )
+
+
+class AgreementService:
+    def __init__(self, ledger: Ledger, clock: Callable[[], dt.datetime] = utcnow) -> None:
+        self.ledger = ledger
+        self.clock = clock
+
+    @staticmethod
+    def _check_purposes(purposes: Mapping[str, list[str]]) -> dict[str, list[str]]:
+        errors = []
+        clean: dict[str, list[str]] = {}
+        for code, categories in purposes.items():
+            purpose = vocabulary().purpose(code)
+            field = f"purposes.{code}"
+            if purpose is None or purpose.audience != "employer":
+                usable = sorted(p.code for p in vocabulary().purposes if p.audience == "employer")
+                errors.append(
+                    {"field": field, "message": "not an employer purpose; use " + ", ".join(usable)}
+                )
+                continue
+            if not categories:
+                errors.append({"field": field, "message": "name at least one category"})
+                continue
+            if len(set(categories)) != len(categories):
+                errors.append({"field": field, "message": "a category is listed twice"})
+            outside = sorted(set(categories) - set(purpose.categories))
+            if outside:
+                errors.append(
+                    {
+                        "field": field,
+                        "message": f"{', '.join(outside)} may never be shared for {code}; "
+                        f"allowed: {', '.join(purpose.categories)}",
+                    }
+                )
+            clean[code] = sorted(set(categories))
+        if errors:
+            raise InvalidInput(
+                "Invalid value for: " + ", ".join(e["field"] for e in errors), errors=errors
+            )
+        return dict(sorted(clean.items()))
+
+    async def _names(self, ids: list[str]) -> dict[str, str]:
+        if not ids:
+            return {}
+        rows = await Organisation.select(Organisation.id, Organisation.name).where(
+            Organisation.id.is_in(ids)
+        )
+        return {str(r["id"]): r["name"] for r in rows}
+
+    async def record(
+        self,
+        data: AgreementCreate,
+        *,
+        recorded_by: str,
+        request_id: str,
+        channel: Channel,
+    ) -> AgreementCreated:
+        purposes = self._check_purposes(data.purposes)
+        if data.ends_on < data.starts_on:
+            raise InvalidInput(
+                "ends_on: must not be before starts_on",
+                errors=[{"field": "ends_on", "message": "must not be before starts_on"}],
+            )
+        employer_id = str(data.employer_id)
+        employer = (
+            await Organisation.select(Organisation.kind)
+            .where(Organisation.id == employer_id)
+            .first()
+        )
+        if employer is None or employer["kind"] != OrganisationKind.EMPLOYER.value:
+            raise InvalidInput(
+                "employer_id: no employer has this id",
+                errors=[{"field": "employer_id", "message": "no employer has this id"}],
+            )
+        agreement_id = str(uuid.uuid4())
+        try:
+            async with write_transaction(DataSharingAgreement):
+                previous = await (
+                    DataSharingAgreement.select(
+                        DataSharingAgreement.id,
+                        DataSharingAgreement.version,
+                        DataSharingAgreement.starts_on,
+                    )
+                    .where(DataSharingAgreement.employer == employer_id)
+                    .order_by(DataSharingAgreement.version, ascending=False)
+                    .first()
+                )
+                expected = int(previous["version"]) + 1 if previous else 1
+                if data.version != expected:
+                    raise Conflict(
+                        f"The next version of this employer's agreement is {expected}",
+                        errors=[{"field": "version", "message": f"must be {expected}"}],
+                    )
+                if previous is not None and data.starts_on < previous["starts_on"]:
+                    raise InvalidInput(
+                        "starts_on: a new version cannot start before the version it supersedes",
+                        errors=[
+                            {
+                                "field": "starts_on",
+                                "message": f"must be on or after {previous['starts_on']}",
+                            }
+                        ],
+                    )
+                supersedes = str(previous["id"]) if previous else None
+                draft = EntryDraft(
+                    kind="agreement.recorded",
+                    recipient_org=employer_id,
+                    recipient_user="",
+                    categories=tuple(sorted({c for cats in purposes.values() for c in cats})),
+                    agreement_ids=(agreement_id,),
+                    request_id=request_id,
+                    channel=channel,
+                    details={
+                        "version": data.version,
+                        "starts_on": data.starts_on.isoformat(),
+                        "ends_on": data.ends_on.isoformat(),
+                        "supersedes": supersedes,
+                        "purposes": sorted(purposes),
+                        "grants": [f"{p}:{c}" for p, cats in purposes.items() for c in cats],
+                        "recorded_by": recorded_by,
+                    },
+                )
+                (receipt,) = await self.ledger.append_in_transaction([draft])
+                await DataSharingAgreement.insert(
+                    DataSharingAgreement(
+                        id=agreement_id,
+                        employer=employer_id,
+                        version=data.version,
+                        purposes=purposes,
+                        starts_on=data.starts_on,
+                        ends_on=data.ends_on,
+                        signed_by=data.signed_by,
+                        supersedes=supersedes,
+                        recorded_by=recorded_by,
+                        recorded_at=self.clock(),
+                        ledger_index=receipt.index,
+                    )
+                )
+        except (Conflict, InvalidInput):
+            raise
+        except Exception as exc:
+            if is_unique_violation(exc):
+                raise Conflict(
+                    "Another version of this employer's agreement was recorded at the same time",
+                    errors=[{"field": "version", "message": "already recorded; reload"}],
+                ) from None
+            log.error("agreement.record_failed", error=type(exc).__name__, employer_id=employer_id)
+            raise ServiceUnavailable(
+                "The agreement could not be recorded in the ledger; nothing was saved"
+            ) from None
+        log.info(
+            "agreement.recorded",
+            agreement_id=agreement_id,
+            organisation_id=employer_id,
+            version=data.version,
+            purposes=sorted(purposes),
+            ledger_index=receipt.index,
+        )
+        return AgreementCreated(
+            agreement=await self.get(agreement_id), receipt=ReceiptOut.of(receipt)
+        )
+
+    async def _versions_of(self, employer_id: str) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = await (
+            DataSharingAgreement.select()
+            .where(DataSharingAgreement.employer == employer_id)
+            .order_by(DataSharingAgreement.version, ascending=False)
+        )
+        return rows
+
+    async def get(self, agreement_id: str) -> AgreementOut:
+        key = parse_id(agreement_id)
+        row = None
+        if key is not None:
+            row = await DataSharingAgreement.select().where(DataSharingAgreement.id == key).first()
+        if row is None:
+            raise NotFound("No agreement has this id")
+        siblings = await self._versions_of(str(row["employer"]))
+        state = states(siblings, self.clock().date())
+        names = await self._names([str(row["employer"])])
+        return _out(row, state[str(row["id"])], names)
+
+    async def versions(self, agreement_id: str) -> list[AgreementOut]:
+        """Every version of the agreement with this one's employer, newest first."""
+        first = await self.get(agreement_id)
+        rows = await self._versions_of(first.employer_id)
+        state = states(rows, self.clock().date())
+        names = {first.employer_id: first.employer_name or ""}
+        return [_out(r, state[str(r["id"])], names) for r in rows]
+
+    async def _latest_per_employer(self, employer_id: str | None) -> list[AgreementOut]:
+        query = DataSharingAgreement.select().order_by(DataSharingAgreement.version)
+        if employer_id is not None:
+            key = parse_id(employer_id)
+            if key is None:
+                return []
+            query = query.where(DataSharingAgreement.employer == key)
+        rows: list[dict[str, Any]] = await query
+        by_employer: dict[str, list[dict[str, Any]]] = {}
+        for row in rows:
+            by_employer.setdefault(str(row["employer"]), []).append(row)
+        today = self.clock().date()
+        names = await self._names(list(by_employer))
+        latest = []
+        for versions in by_employer.values():
+            state = states(versions, today)
+            started = [v for v in versions if state[str(v["id"])] != "scheduled"]
+            chosen = started[-1] if started else versions[-1]
+            latest.append(_out(chosen, state[str(chosen["id"])], names))
+        latest.sort(key=lambda a: ((a.employer_name or "").lower(), a.employer_id))
+        return latest
+
+    async def list_current(
+        self, limit: int, offset: int, employer_id: str | None = None
+    ) -> AgreementPage:
+        """Per employer, the version in force (or ended) today, or the first scheduled one."""
+        latest = await self._latest_per_employer(employer_id)
+        return AgreementPage(
+            items=latest[offset : offset + limit], total=len(latest), limit=limit, offset=offset
+        )
+
+    async def ending_within(self, days: int) -> list[AgreementEnding]:
+        """Agreements in force today that end within ``days`` days, soonest first."""
+        today = self.clock().date()
+        horizon = today + dt.timedelta(days=days)
+        result = []
+        for agreement in await self._latest_per_employer(None):
+            if agreement.state == "in_force" and agreement.ends_on <= horizon:
+                later = await DataSharingAgreement.exists().where(
+                    (DataSharingAgreement.employer == agreement.employer_id)
+                    & (DataSharingAgreement.version > agreement.version)
+                )
+                result.append(
+                    AgreementEnding(
+                        agreement=agreement,
+                        days_left=(agreement.ends_on - today).days,
+                        renewed=bool(later),
+                    )
+                )
+        result.sort(key=lambda e: (e.days_left, e.agreement.employer_id))
+        return result

@@ -1,0 +1,112 @@
+"""The application factory: ``create_app(settings)`` binds one database and one ledger.
+
+A test builds an app for its own database by passing its own settings; nothing reads globals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+
+from ledger import Ledger
+from ledger.note import load_or_create_signing_key
+from portal.accounts.services import AccountService
+from portal.auth.login import LoginService
+from portal.auth.middleware import AuthMiddleware
+from portal.auth.passwords import PasswordHashing
+from portal.auth.sessions import SessionStore
+from portal.db import bind_engine, build_engine, close_engine, open_engine
+from portal.errors import EXCEPTION_HANDLERS
+from portal.logging import configure_logging
+from portal.request_context import RequestContextMiddleware
+from portal.routes import route_handlers
+from portal.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+API_VERSION = "0.1.0"
+
+
+def _openapi() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="ESP Portal API",
+        version=API_VERSION,
+        path="/schema",
+        description=(
+            "Cookie-authenticated unsafe requests must send the session's CSRF token (returned "
+            "by POST /api/auth/login) in the X-CSRF-Token header. Integrations use "
+            "'Authorization: Bearer <token>'. Errors are RFC 9457 problem details."
+        ),
+        components=Components(
+            security_schemes={
+                "session": SecurityScheme(
+                    type="apiKey", name="esp_session", security_scheme_in="cookie"
+                ),
+                "csrf": SecurityScheme(
+                    type="apiKey", name="X-CSRF-Token", security_scheme_in="header"
+                ),
+                "bearer": SecurityScheme(type="http", scheme="bearer"),
+            }
+        ),
+    )
+
+
+def create_app(settings: Settings, *, configure_logs: bool = True) -> Litestar:
+    if configure_logs:
+        configure_logging(settings)
+    engine = build_engine(settings.database_url)
+    bind_engine(engine)
+    hashing = PasswordHashing(settings)
+    signer = load_or_create_signing_key(settings.signing_key_path, settings.ledger_key_name)
+    ledger = Ledger(engine=engine, signer=signer, origin=settings.ledger_origin)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        bind_engine(engine)
+        await open_engine(engine)
+        await ledger.start()
+        log.info("app.started", engine=settings.engine_kind)
+        try:
+            yield
+        finally:
+            await ledger.close()
+            await close_engine(engine)
+
+    def provide_ledger() -> Ledger:
+        return ledger
+
+    def provide_settings() -> Settings:
+        return settings
+
+    def provide_login() -> LoginService:
+        return LoginService(settings, hashing)
+
+    def provide_accounts() -> AccountService:
+        return AccountService(settings, hashing)
+
+    dependencies: dict[str, Any] = {
+        "settings": Provide(provide_settings, sync_to_thread=False),
+        "ledger": Provide(provide_ledger, sync_to_thread=False),
+        "login_service": Provide(provide_login, sync_to_thread=False),
+        "account_service": Provide(provide_accounts, sync_to_thread=False),
+    }
+    app = Litestar(
+        route_handlers=route_handlers(),
+        dependencies=dependencies,
+        middleware=[AuthMiddleware(SessionStore(settings))],
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=_openapi(),
+        lifespan=[lifespan],
+        state=State({"settings": settings, "ledger": ledger, "engine": engine}),
+        debug=False,
+    )
+    app.asgi_handler = RequestContextMiddleware(app.asgi_handler)
+    return app

@@ -1,0 +1,1 @@
+"""Who is asking: identities, sessions, tokens, CSRF and the guards declared on routes."""

@@ -1,0 +1,55 @@
+"""Route guards: declared next to each route, checked before the handler runs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+
+from portal.accounts.tables import Role
+from portal.auth.identity import Identity
+from portal.errors import Forbidden, Unauthenticated
+
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
+
+
+def _identity(connection: ASGIConnection[Any, Any, Any, Any]) -> Identity:
+    user = connection.scope.get("user")
+    if not isinstance(user, Identity):
+        raise Unauthenticated("Sign in to use this")
+    return user
+
+
+def requires_sign_in(
+    connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler
+) -> None:
+    """Any signed-in user (not an integration token)."""
+    if _identity(connection).via != "session":
+        raise Forbidden("This needs a signed-in user")
+
+
+def requires_role(*roles: Role) -> Guard:
+    """Only users holding one of ``roles``, through a session (tokens have no role)."""
+    allowed = frozenset(roles)
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
+        identity = _identity(connection)
+        if identity.via != "session" or identity.role not in allowed:
+            raise Forbidden("Your role may not do this")
+
+    guard.__name__ = "requires_role_" + "_".join(sorted(r.value for r in allowed))
+    return guard
+
+
+def requires_scope(scope: str) -> Guard:
+    """Only integration tokens holding ``scope``."""
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
+        identity = _identity(connection)
+        if identity.via != "token" or scope not in identity.scopes:
+            raise Forbidden(f"This needs an integration token with the {scope} scope")
+
+    guard.__name__ = f"requires_scope_{scope}"
+    return guard

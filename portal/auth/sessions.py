@@ -1,0 +1,110 @@
+"""Server-side sessions: the cookie holds a random token, the database its digest.
+
+A session ends at its absolute expiry, after the idle timeout, or when revoked (logout). Every
+sign-in creates a new token, so a token planted before sign-in is never promoted (no fixation).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from portal.accounts.tables import Role, UserAccount, UserSession
+from portal.auth.identity import Identity
+from portal.auth.secrets import digest, new_token
+from portal.settings import Settings
+
+SESSION_COOKIE = "esp_session"
+CSRF_HEADER = "X-CSRF-Token"
+#: Touch ``last_seen_at`` at most this often, to keep reads from becoming writes.
+TOUCH_INTERVAL = dt.timedelta(seconds=60)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class NewSession:
+    token: str
+    csrf_token: str
+    expires_at: dt.datetime
+
+
+class SessionStore:
+    def __init__(self, settings: Settings) -> None:
+        self.idle = dt.timedelta(minutes=settings.session_idle_minutes)
+        self.absolute = dt.timedelta(hours=settings.session_absolute_hours)
+
+    async def create(self, user_id: str) -> NewSession:
+        token, csrf = new_token(), new_token()
+        now = utcnow()
+        expires = now + self.absolute
+        await UserSession.insert(
+            UserSession(
+                token_hash=digest(token),
+                csrf_token=csrf,
+                user=user_id,
+                created_at=now,
+                last_seen_at=now,
+                expires_at=expires,
+            )
+        )
+        return NewSession(token=token, csrf_token=csrf, expires_at=expires)
+
+    async def resolve(self, token: str) -> Identity | None:
+        """The identity behind a cookie token, or None if unknown, expired, idle or revoked."""
+        rows = await UserSession.select(
+            UserSession.id,
+            UserSession.csrf_token,
+            UserSession.last_seen_at,
+            UserSession.expires_at,
+            UserSession.revoked_at,
+            UserSession.user.id.as_alias("user_id"),
+            UserSession.user.role.as_alias("role"),
+            UserSession.user.is_active.as_alias("is_active"),
+            UserSession.user.organisation.as_alias("organisation_id"),
+            UserSession.user.volunteer.as_alias("volunteer_id"),
+        ).where(UserSession.token_hash == digest(token))
+        if not rows:
+            return None
+        row = rows[0]
+        now = utcnow()
+        if (
+            row["revoked_at"] is not None
+            or row["expires_at"] <= now
+            or row["last_seen_at"] + self.idle <= now
+            or not row["is_active"]
+        ):
+            return None
+        if now - row["last_seen_at"] >= TOUCH_INTERVAL:
+            await UserSession.update({UserSession.last_seen_at: now}).where(
+                UserSession.id == row["id"]
+            )
+        return Identity(
+            user_id=str(row["user_id"]),
+            role=Role(row["role"]),
+            via="session",
+            organisation_id=_str_or_none(row["organisation_id"]),
+            volunteer_id=_str_or_none(row["volunteer_id"]),
+            session_id=str(row["id"]),
+            csrf_token=row["csrf_token"],
+        )
+
+    async def revoke(self, session_id: str) -> None:
+        await UserSession.update({UserSession.revoked_at: utcnow()}).where(
+            (UserSession.id == session_id) & UserSession.revoked_at.is_null()
+        )
+
+    async def revoke_all_for(self, user_id: str) -> None:
+        await UserSession.update({UserSession.revoked_at: utcnow()}).where(
+            (UserSession.user == user_id) & UserSession.revoked_at.is_null()
+        )
+
+
+def _str_or_none(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+async def user_exists(user_id: str) -> bool:
+    return await UserAccount.exists().where(UserAccount.id == user_id)

@@ -1,0 +1,1 @@
+"""The ``esp-portal`` command line."""

@@ -1,0 +1,50 @@
+"""What every command shares: settings loaded once with a clear error, and running coroutines."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import click
+
+from portal.db import bind_engine, build_engine, close_engine, open_engine
+from portal.logging import configure_logging
+from portal.settings import Settings, SettingsError, get_settings
+
+T = TypeVar("T")
+
+
+def cli_settings() -> Settings:
+    """The settings, or exit 2 naming the bad variable."""
+    try:
+        settings = get_settings()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+    configure_logging(settings)
+    return settings
+
+
+def run(coro: Awaitable[T]) -> T:
+    return asyncio.run(_as_coroutine(coro))
+
+
+async def _as_coroutine(awaitable: Awaitable[T]) -> T:
+    return await awaitable
+
+
+async def with_app_engine(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
+    """Run ``work`` with every table bound to the application database."""
+    engine = build_engine(settings.database_url)
+    bind_engine(engine)
+    await open_engine(engine)
+    try:
+        return await work()
+    finally:
+        await close_engine(engine)
+
+
+def fail(message: str, code: int = 1) -> Any:
+    """Print ``message`` to stderr and exit non-zero."""
+    click.echo(f"Error: {message}", err=True)
+    raise SystemExit(code)

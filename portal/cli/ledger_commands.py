@@ -1,0 +1,249 @@
+"""``esp-portal ledger``: audit the log, print its checkpoint, export its entries.
+
+``verify`` is what an operator or auditor runs to check that nobody rewrote the log behind the
+database's back; its exit status is the answer (0 intact, 1 not, 2 could not run), and on failure
+it names the first bad index. ``export`` streams, so a DPO can export millions of entries without
+the command holding them in memory.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import sys
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, NoReturn, TextIO
+
+import click
+
+from ledger.checkpoint import Checkpoint, sign_checkpoint
+from ledger.entries import canonical_json
+from ledger.merkle import EMPTY_ROOT
+from ledger.note import NoteError, NoteSigner, NoteVerifier, load_or_create_signing_key
+from ledger.proofs import b64
+from ledger.store import LedgerStore, StoredEntry
+from ledger.tables import LedgerHead
+from ledger.verify import VerifyResult, verify
+from portal.cli.common import cli_settings, fail, run, with_app_engine
+from portal.settings import Settings
+
+EXIT_NOT_INTACT = 1
+EXIT_USAGE = 2
+
+CSV_COLUMNS = (
+    "index",
+    "timestamp",
+    "kind",
+    "purpose",
+    "lawful_basis",
+    "subject",
+    "recipient_org",
+    "recipient_user",
+    "categories",
+    "consent_ids",
+    "agreement_ids",
+    "request_id",
+    "channel",
+    "details",
+    "leaf_hash",
+)
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+#: Spreadsheet programs run cells starting with these as formulas (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _usage_error(message: str) -> NoReturn:
+    """The command could not run as asked: exit 2, as click does for bad options."""
+    fail(message, EXIT_USAGE)
+    raise SystemExit(EXIT_USAGE)  # fail() has exited already; this tells the type checker
+
+
+@click.group("ledger")
+def ledger() -> None:
+    """The tamper-evident disclosure ledger: verify, checkpoint, export."""
+
+
+def _signer(settings: Settings) -> NoteSigner:
+    try:
+        return load_or_create_signing_key(settings.signing_key_path, settings.ledger_key_name)
+    except (NoteError, OSError) as exc:
+        _usage_error(f"cannot load the ledger signing key: {exc}")
+
+
+def _engine() -> Any:
+    """The engine ``with_app_engine`` bound to every table."""
+    return LedgerHead._meta.db
+
+
+class _Progress:
+    """A progress bar on a terminal only; logs and pipes get no control characters."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._enabled = stream.isatty()
+        self._stream = stream
+        self._bar: Any = None
+        self._done = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self._enabled:
+            return
+        if self._bar is None:
+            self._bar = click.progressbar(length=total, label="Verifying", file=self._stream)
+            self._bar.__enter__()
+        self._bar.update(done - self._done)
+        self._done = done
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+
+
+@ledger.command("verify")
+@click.option(
+    "--key",
+    "verifier_key",
+    default=None,
+    help="Check checkpoints against this published verifier key instead of the local key.",
+)
+def verify_command(verifier_key: str | None) -> None:
+    """Re-hash every entry, rebuild the tree, check every node and signed checkpoint.
+
+    Exit 0 when the log is intact (printing its size and root); 1 naming the first bad index.
+    """
+    settings = cli_settings()
+    if verifier_key is not None:
+        try:
+            verifier = NoteVerifier.from_key(verifier_key)
+        except NoteError as exc:
+            _usage_error(f"--key: {exc}")
+    else:
+        verifier = _signer(settings).verifier()
+    progress = _Progress(sys.stderr)
+
+    async def work() -> VerifyResult:
+        return await verify(_engine(), verifier, settings.ledger_origin, progress)
+
+    try:
+        result = run(with_app_engine(settings, work))
+    finally:
+        progress.close()
+    problem = result.problem
+    if problem is not None:
+        evidence = ""
+        if problem.expected is not None or problem.found is not None:
+            evidence = f" (expected {problem.expected}, found {problem.found})"
+        fail(
+            f"ledger NOT intact: first bad index {problem.index}: [{problem.what}] "
+            f"{problem.detail}{evidence}",
+            EXIT_NOT_INTACT,
+        )
+    click.echo(
+        f"Ledger intact: size {result.size}, root {b64(result.root_hash)} "
+        f"({result.entries} entries re-hashed; {result.nodes} nodes and "
+        f"{result.checkpoints} signed checkpoints checked)"
+    )
+
+
+@ledger.command("checkpoint")
+def checkpoint_command() -> None:
+    """Print the latest signed checkpoint (a C2SP signed note)."""
+    settings = cli_settings()
+    signer = _signer(settings)
+
+    async def work() -> str:
+        stored = await LedgerStore(_engine()).latest_checkpoint()
+        if stored is not None:
+            return stored.note
+        return sign_checkpoint(Checkpoint(settings.ledger_origin, 0, EMPTY_ROOT), signer)
+
+    click.echo(run(with_app_engine(settings, work)), nl=False)
+
+
+def _parse_moment(option: str, value: str | None, *, end_of_day: bool) -> datetime | None:
+    if value is None:
+        return None
+    text = value.strip()
+    try:
+        if _DATE_ONLY.match(text):
+            day = date.fromisoformat(text)
+            if end_of_day:
+                day += timedelta(days=1)
+            return datetime.combine(day, time(0), tzinfo=UTC)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        _usage_error(
+            f"{option} {value!r} is not a date (YYYY-MM-DD) or an RFC 3339 timestamp "
+            "(e.g. 2026-01-31T17:00:00Z)"
+        )
+    if moment.tzinfo is None:
+        _usage_error(f"{option} {value!r} has no time zone; add Z or an offset such as +01:00")
+    return moment.astimezone(UTC)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, list):
+        text = ";".join(str(v) for v in value)
+    elif isinstance(value, dict):
+        text = canonical_json(value).decode("utf-8")
+    elif value is None:
+        text = ""
+    else:
+        text = str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _csv_writer(out: TextIO) -> Callable[[StoredEntry], None]:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+
+    def write(entry: StoredEntry) -> None:
+        document = entry.document()
+        row = [_cell(document.get(column)) for column in CSV_COLUMNS[:-1]]
+        writer.writerow([*row, b64(entry.leaf_hash)])
+
+    return write
+
+
+def _jsonl_writer(out: TextIO) -> Callable[[StoredEntry], None]:
+    def write(entry: StoredEntry) -> None:
+        line = {"index": entry.index, "entry": entry.document(), "leaf_hash": b64(entry.leaf_hash)}
+        out.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n")
+
+    return write
+
+
+@ledger.command("export")
+@click.option("--since", default=None, help="From this date (YYYY-MM-DD) or RFC 3339 time.")
+@click.option(
+    "--until",
+    default=None,
+    help="Up to and including this date (YYYY-MM-DD), or before this RFC 3339 time.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["csv", "jsonl"]),
+    default="jsonl",
+    show_default=True,
+)
+def export_command(since: str | None, until: str | None, output_format: str) -> None:
+    """Stream the entries logged in a period to stdout, in index order."""
+    start = _parse_moment("--since", since, end_of_day=False)
+    stop = _parse_moment("--until", until, end_of_day=True)
+    if start is not None and stop is not None and start >= stop:
+        _usage_error(f"--since {since} is not before --until {until}")
+    settings = cli_settings()
+    out = sys.stdout
+    write = _csv_writer(out) if output_format == "csv" else _jsonl_writer(out)
+
+    async def work() -> int:
+        count = 0
+        async for entry in LedgerStore(_engine()).iter_entries(start, stop):
+            write(entry)
+            count += 1
+        return count
+
+    run(with_app_engine(settings, work))
+    out.flush()

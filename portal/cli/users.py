@@ -1,0 +1,152 @@
+"""``esp-portal user``: accounts created by an operator on the server.
+
+This is the one place a password is set directly, and it is read from stdin so that it never
+appears in the process list or the shell history. For the dpo and coordinator roles the TOTP
+provisioning URI is printed once on stdout; it is not stored anywhere the operator can read again.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+import uuid
+
+import asyncpg
+import click
+
+from portal.accounts.services import AccountService, CreatedUser
+from portal.accounts.tables import Role
+from portal.auth.passwords import PasswordHashing
+from portal.cli.common import cli_settings, fail, run, with_app_engine
+from portal.errors import PortalError
+
+ROLE_NAMES = [role.value for role in Role]
+
+
+def _error_text(exc: PortalError) -> str:
+    errors = exc.extra.get("errors") or []
+    if errors:
+        return "; ".join(
+            e["message"] if e["field"] == "password" else f"{_option(e['field'])}: {e['message']}"
+            for e in errors
+        )
+    return exc.detail
+
+
+def _option(field: str) -> str:
+    return {"employer_id": "--employer", "volunteer_id": "--volunteer"}.get(field, field)
+
+
+def _check_id(value: str | None, option: str) -> str | None:
+    if value is None:
+        return None
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        fail(f"{option}: '{value}' is not an id (ids are UUIDs, e.g. from the coordinator API)")
+    return None  # unreachable
+
+
+def _read_password() -> str:
+    stream = sys.stdin
+    if stream.isatty():
+        click.echo("Password (end with Ctrl-D): ", err=True, nl=False)
+    password: str = stream.read()
+    # One trailing newline (from echo or a here-string) is not part of the password.
+    if password.endswith("\r\n"):
+        password = password[:-2]
+    elif password.endswith("\n"):
+        password = password[:-1]
+    if not password:
+        fail(
+            "no password on stdin: pipe it in, e.g. `printf '%s' \"$PW\" | esp-portal user add "
+            "... --password-stdin`"
+        )
+    return password
+
+
+@click.group("user")
+def user() -> None:
+    """Manage accounts from the server (operators only)."""
+
+
+@user.command("add")
+@click.argument("email")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(ROLE_NAMES),
+    help="The account's one role.",
+)
+@click.option("--employer", "employer_id", help="Employer organisation id (role employer).")
+@click.option("--volunteer", "volunteer_id", help="Volunteer record id (role volunteer).")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from stdin (required; at least 12 characters, not a common one).",
+)
+def add(
+    email: str,
+    role: str,
+    employer_id: str | None,
+    volunteer_id: str | None,
+    password_stdin: bool,
+) -> None:
+    """Create an account for EMAIL with a password read from stdin.
+
+    Prints the new account's id. For dpo and coordinator it also prints, once, the otpauth://
+    URI to add to an authenticator app (TOTP, 30 s, 6 digits): sign-in needs its codes.
+    """
+    if not password_stdin:
+        fail("--password-stdin is required: the password is read from stdin, never an argument")
+    chosen = Role(role)
+    if chosen is Role.EMPLOYER and not employer_id:
+        fail("--employer is required for role employer")
+    if chosen is Role.VOLUNTEER and not volunteer_id:
+        fail("--volunteer is required for role volunteer")
+    if employer_id and chosen is not Role.EMPLOYER:
+        fail(f"--employer is only for role employer, not {role}")
+    if volunteer_id and chosen is not Role.VOLUNTEER:
+        fail(f"--volunteer is only for role volunteer, not {role}")
+    organisation = _check_id(employer_id, "--employer")
+    volunteer = _check_id(volunteer_id, "--volunteer")
+    from pydantic import TypeAdapter, ValidationError
+
+    from portal.organisations.schemas import Email
+
+    try:
+        address = TypeAdapter(Email).validate_python(email)
+    except ValidationError as exc:
+        fail(f"EMAIL: '{email}' is not a valid email address ({exc.errors()[0]['msg']})")
+    password = _read_password()
+    settings = cli_settings()
+
+    async def work() -> CreatedUser:
+        service = AccountService(settings, PasswordHashing(settings))
+        return await service.create_user(
+            address,
+            chosen,
+            organisation_id=organisation,
+            volunteer_id=volunteer,
+            password=password,
+        )
+
+    try:
+        created = run(with_app_engine(settings, work))
+    except PortalError as exc:
+        fail(_error_text(exc))
+    except (sqlite3.Error, asyncpg.PostgresError, OSError) as exc:
+        fail(
+            f"the database is not usable ({type(exc).__name__}); check ESP_DATABASE_URL and run "
+            "`esp-portal migrate` first"
+        )
+    click.echo(created.id)
+    if created.otpauth_uri:
+        click.echo(created.otpauth_uri)
+        click.echo(
+            "Add the otpauth:// URI above to an authenticator app now: it is shown only once "
+            "and sign-in needs its 6-digit codes.",
+            err=True,
+        )
+    click.echo(f"Created {chosen.value} account {created.id}.", err=True)
+    sys.stdout.flush()

@@ -1,0 +1,78 @@
+"""``/api/volunteer/consents``: a volunteer's own consents (give, withdraw, state, history)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.di import Provide
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from ledger import Ledger
+from portal.accounts.tables import Role
+from portal.auth.guards import requires_role
+from portal.auth.identity import Identity
+from portal.consent.schemas import (
+    ConsentGive,
+    ConsentGiven,
+    ConsentOverview,
+    ConsentWithdraw,
+    ConsentWithdrawn,
+)
+from portal.consent.services import ConsentService
+from portal.disclosure.support import MAX_OFFSET, channel_of, request_id
+
+VOLUNTEER = requires_role(Role.VOLUNTEER)
+
+
+def provide_consents(ledger: Ledger) -> ConsentService:
+    return ConsentService(ledger)
+
+
+class VolunteerConsentController(Controller):
+    path = "/api/volunteer/consents"
+    tags = ["volunteer"]
+    dependencies = {"consents": Provide(provide_consents, sync_to_thread=False)}
+
+    @get("/", guards=[VOLUNTEER], summary="Your consents: current state and full history")
+    async def overview(
+        self,
+        request: Request[Any, Any, Any],
+        consents: ConsentService,
+        limit: int = Parameter(default=100, ge=1, le=500, description="history items per page"),
+        offset: int = Parameter(default=0, ge=0, le=MAX_OFFSET),
+    ) -> ConsentOverview:
+        identity: Identity = request.user
+        return await consents.overview(identity, limit, offset)
+
+    @post(
+        "/",
+        guards=[VOLUNTEER],
+        status_code=HTTP_201_CREATED,
+        summary="Consent to share categories with an employer for a purpose",
+    )
+    async def give(
+        self, request: Request[Any, Any, Any], data: ConsentGive, consents: ConsentService
+    ) -> ConsentGiven:
+        identity: Identity = request.user
+        return await consents.give(
+            identity, data, request_id=request_id(request), channel=channel_of(identity)
+        )
+
+    @post(
+        "/withdraw",
+        guards=[VOLUNTEER],
+        status_code=HTTP_200_OK,
+        summary="Withdraw consent (some categories, or all when none are named)",
+    )
+    async def withdraw(
+        self, request: Request[Any, Any, Any], data: ConsentWithdraw, consents: ConsentService
+    ) -> ConsentWithdrawn:
+        identity: Identity = request.user
+        return await consents.withdraw(
+            identity, data, request_id=request_id(request), channel=channel_of(identity)
+        )
+
+
+CONTROLLERS = [VolunteerConsentController]

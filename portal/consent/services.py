@@ -1,0 +1,585 @@
+"""Consent (the volunteer's own) and withdrawal notices (to employers that received data).
+
+Every consent event is a set of append-only history rows committed in the same transaction as
+its ledger entry; so is every withdrawal notice and acknowledgement. Reading one's own consents
+and giving or withdrawing them is not a disclosure: the volunteer is the subject.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+import structlog
+
+from ledger import Ledger
+from ledger.entries import Channel, EntryDraft
+from ledger.tables import LedgerEntry
+from portal.auth.identity import Identity
+from portal.consent.schemas import (
+    Acknowledged,
+    ConsentCurrent,
+    ConsentGive,
+    ConsentGiven,
+    ConsentOverview,
+    ConsentWithdraw,
+    ConsentWithdrawn,
+    NoticeIssued,
+    NoticeOut,
+    WithdrawalNoticeOut,
+    WithdrawalNoticePage,
+)
+from portal.consent.tables import (
+    ConsentEvent,
+    ConsentState,
+    WithdrawalAcknowledgement,
+    WithdrawalNotice,
+)
+from portal.disclosure.gate import DisclosureGate, Recipient
+from portal.disclosure.schemas import ConsentRecordOut, ReceiptOut
+from portal.disclosure.support import (
+    field_error,
+    is_unique_violation,
+    parse_id,
+    utcnow,
+    write_transaction,
+)
+from portal.disclosure.tables import RefusalReason
+from portal.errors import Conflict, Forbidden, NotFound, ServiceUnavailable
+from portal.organisations.tables import Employment, Organisation, Volunteer
+from portal.vocabulary import Purpose, notices, vocabulary
+
+log = structlog.get_logger(__name__)
+
+CONSENT_MAX_AGE = dt.timedelta(days=365)
+_SCAN_PAGE = 500
+
+
+def record_out(row: dict[str, Any]) -> ConsentRecordOut:
+    return ConsentRecordOut(
+        id=str(row["id"]),
+        employer_id=str(row["employer"]),
+        purpose=row["purpose"],
+        category=row["category"],
+        state=row["state"],
+        notice_version=row["notice_version"],
+        recorded_at=row["recorded_at"],
+        expires_at=row["expires_at"],
+        method=row["method"],
+        ledger_index=int(row["ledger_index"]),
+    )
+
+
+def _json_list(value: Any) -> list[str]:
+    loaded = json.loads(value) if isinstance(value, str) else value
+    return [str(v) for v in loaded or []]
+
+
+@dataclass(frozen=True)
+class _Me:
+    volunteer_id: str
+    subject: str
+    user_id: str
+
+
+class ConsentService:
+    def __init__(self, ledger: Ledger, clock: Callable[[], dt.datetime] = utcnow) -> None:
+        self.ledger = ledger
+        self.clock = clock
+
+    # ----------------------------------------------------------------------------- helpers
+
+    @staticmethod
+    async def _me(identity: Identity) -> _Me:
+        if not identity.volunteer_id:
+            raise Forbidden("This account is not linked to a volunteer record")
+        row = (
+            await Volunteer.select(Volunteer.subject)
+            .where(Volunteer.id == identity.volunteer_id)
+            .first()
+        )
+        if row is None:
+            raise Forbidden("This account is not linked to a volunteer record")
+        return _Me(identity.volunteer_id, str(row["subject"]), identity.user_id)
+
+    @staticmethod
+    def _consent_purpose(code: str) -> Purpose:
+        purpose = vocabulary().purpose(code)
+        if purpose is None or purpose.audience != "employer" or not purpose.consent_required:
+            usable = sorted(
+                p.code
+                for p in vocabulary().purposes
+                if p.consent_required and p.audience == "employer"
+            )
+            raise field_error(
+                "purpose", "not a purpose that relies on consent; use one of " + ", ".join(usable)
+            )
+        return purpose
+
+    @staticmethod
+    def _check_categories(purpose: Purpose, categories: list[str]) -> list[str]:
+        outside = sorted(set(categories) - set(purpose.categories))
+        if outside:
+            raise field_error(
+                "categories",
+                f"{', '.join(outside)} cannot be shared for {purpose.code}; "
+                f"choose from {', '.join(purpose.categories)}",
+            )
+        return sorted(set(categories))
+
+    async def _employer_name(self, employer_id: str) -> str | None:
+        row = (
+            await Organisation.select(Organisation.name)
+            .where(Organisation.id == employer_id)
+            .first()
+        )
+        return str(row["name"]) if row else None
+
+    async def _latest(self, volunteer_id: str) -> dict[tuple[str, str, str], dict[str, Any]]:
+        rows = (
+            await ConsentEvent.select()
+            .where(ConsentEvent.volunteer == volunteer_id)
+            .order_by(ConsentEvent.ledger_index)
+        )
+        latest: dict[tuple[str, str, str], dict[str, Any]] = {}
+        for row in rows:
+            latest[(str(row["employer"]), row["purpose"], row["category"])] = row
+        return latest
+
+    # ----------------------------------------------------------------------------- reads
+
+    async def overview(self, identity: Identity, limit: int, offset: int) -> ConsentOverview:
+        me = await self._me(identity)
+        now = self.clock()
+        latest = await self._latest(me.volunteer_id)
+        names: dict[str, str | None] = {}
+        current = []
+        for (employer_id, purpose_code, category), row in sorted(latest.items()):
+            if employer_id not in names:
+                names[employer_id] = await self._employer_name(employer_id)
+            state = row["state"]
+            if state == ConsentState.GIVEN.value and row["expires_at"] and row["expires_at"] <= now:
+                state = "expired"
+            purpose = vocabulary().purpose(purpose_code)
+            current.append(
+                ConsentCurrent(
+                    employer_id=employer_id,
+                    employer_name=names[employer_id],
+                    purpose=purpose_code,
+                    purpose_label=purpose.label if purpose else None,
+                    category=category,
+                    state=state,
+                    since=row["recorded_at"],
+                    expires_at=row["expires_at"],
+                    notice_version=row["notice_version"],
+                    consent_id=str(row["id"]),
+                )
+            )
+        total = await ConsentEvent.count().where(ConsentEvent.volunteer == me.volunteer_id)
+        history = await (
+            ConsentEvent.select()
+            .where(ConsentEvent.volunteer == me.volunteer_id)
+            .order_by(ConsentEvent.ledger_index, ascending=False)
+            .order_by(ConsentEvent.category)
+            .limit(limit)
+            .offset(offset)
+        )
+        notice = notices().current(now.date())
+        return ConsentOverview(
+            notice=NoticeOut(**notice.model_dump()),
+            current=current,
+            history=[record_out(r) for r in history],
+            history_total=total,
+            limit=limit,
+            offset=offset,
+        )
+
+    # ----------------------------------------------------------------------------- give
+
+    async def give(
+        self, identity: Identity, data: ConsentGive, *, request_id: str, channel: Channel
+    ) -> ConsentGiven:
+        me = await self._me(identity)
+        purpose = self._consent_purpose(data.purpose)
+        categories = self._check_categories(purpose, data.categories)
+        now = self.clock()
+        current = notices().current(now.date())
+        if data.notice_version != current.version:
+            known = notices().get(data.notice_version)
+            message = (
+                f"notice {data.notice_version} has been replaced by {current.version}: "
+                "read the current privacy notice and consent against it"
+                if known
+                else f"unknown notice version; the current one is {current.version}"
+            )
+            raise field_error("notice_version", message)
+        expires_at = data.expires_at or now + CONSENT_MAX_AGE
+        if expires_at <= now:
+            raise field_error("expires_at", "must be in the future")
+        if expires_at > now + CONSENT_MAX_AGE + dt.timedelta(minutes=5):
+            raise field_error("expires_at", "must be at most 12 months ahead")
+        employer_id = str(data.employer_id)
+        linked = await Employment.exists().where(
+            (Employment.volunteer == me.volunteer_id)
+            & (Employment.employer == employer_id)
+            & (Employment.ends_on.is_null() | (Employment.ends_on >= now.date()))
+        )
+        if not linked:
+            raise field_error("employer_id", "you have no current or future job with this employer")
+        ids = [uuid.uuid4() for _ in categories]
+        draft = EntryDraft(
+            kind="consent.given",
+            purpose=purpose.code,
+            lawful_basis=purpose.lawful_basis.value,
+            subject=me.subject,
+            recipient_org=employer_id,
+            categories=tuple(categories),
+            consent_ids=tuple(str(i) for i in ids),
+            request_id=request_id,
+            channel=channel,
+            details={
+                "notice_version": current.version,
+                "expires_at": expires_at.astimezone(dt.UTC).isoformat(),
+            },
+        )
+        try:
+            async with write_transaction(ConsentEvent):
+                (receipt,) = await self.ledger.append_in_transaction([draft])
+                await ConsentEvent.insert(
+                    *[
+                        ConsentEvent(
+                            id=key,
+                            volunteer=me.volunteer_id,
+                            subject=me.subject,
+                            employer=employer_id,
+                            purpose=purpose.code,
+                            category=category,
+                            state=ConsentState.GIVEN.value,
+                            lawful_basis=purpose.lawful_basis.value,
+                            notice_version=current.version,
+                            recorded_at=now,
+                            expires_at=expires_at,
+                            method=channel,
+                            actor_user=me.user_id,
+                            ledger_index=receipt.index,
+                        )
+                        for key, category in zip(ids, categories, strict=True)
+                    ]
+                )
+        except Exception as exc:
+            _unavailable("consent.give_failed", exc, me.volunteer_id)
+        log.info(
+            "consent.given",
+            volunteer_id=me.volunteer_id,
+            organisation_id=employer_id,
+            purpose=purpose.code,
+            categories=len(categories),
+            ledger_index=receipt.index,
+        )
+        return ConsentGiven(
+            consent_ids=[str(i) for i in ids],
+            employer_id=employer_id,
+            purpose=purpose.code,
+            categories=categories,
+            notice_version=current.version,
+            expires_at=expires_at,
+            receipt=ReceiptOut.of(receipt),
+        )
+
+    # ----------------------------------------------------------------------------- withdraw
+
+    async def _received_under(
+        self, subject: str, employer_id: str, purpose: str, consent_ids: set[str], since: int
+    ) -> bool:
+        """Whether any disclosure to the employer relied on one of ``consent_ids``."""
+        before: int | None = None
+        while True:
+            condition = (
+                (LedgerEntry.subject == subject)
+                & (LedgerEntry.kind == "disclosure")
+                & (LedgerEntry.recipient_org == employer_id)
+                & (LedgerEntry.purpose == purpose)
+                & (LedgerEntry.idx > since)
+            )
+            if before is not None:
+                condition = condition & (LedgerEntry.idx < before)
+            rows = await (
+                LedgerEntry.select(LedgerEntry.idx, LedgerEntry.body)
+                .where(condition)
+                .order_by(LedgerEntry.idx, ascending=False)
+                .limit(_SCAN_PAGE)
+            )
+            for row in rows:
+                body = json.loads(bytes(row["body"]))
+                if consent_ids.intersection(body.get("consent_ids", [])):
+                    return True
+            if len(rows) < _SCAN_PAGE:
+                return False
+            before = int(rows[-1]["idx"])
+
+    async def withdraw(
+        self, identity: Identity, data: ConsentWithdraw, *, request_id: str, channel: Channel
+    ) -> ConsentWithdrawn:
+        me = await self._me(identity)
+        purpose = self._consent_purpose(data.purpose)
+        wanted = self._check_categories(purpose, data.categories) if data.categories else None
+        employer_id = str(data.employer_id)
+        now = self.clock()
+        latest = await self._latest(me.volunteer_id)
+        given = {
+            category: row
+            for (employer, code, category), row in latest.items()
+            if employer == employer_id
+            and code == purpose.code
+            and row["state"] == ConsentState.GIVEN.value
+            and (wanted is None or category in wanted)
+        }
+        if not given:
+            raise Conflict(
+                "Nothing to withdraw: you have no consent on record for this employer, purpose "
+                "and categories",
+                errors=[{"field": "categories", "message": "no consent given for these"}],
+            )
+        categories = sorted(given)
+        withdrawn_ids = sorted(str(row["id"]) for row in given.values())
+        since = min(int(row["ledger_index"]) for row in given.values())
+        notify = await self._received_under(
+            me.subject, employer_id, purpose.code, set(withdrawn_ids), since
+        )
+        ids = [uuid.uuid4() for _ in categories]
+        drafts = [
+            EntryDraft(
+                kind="consent.withdrawn",
+                purpose=purpose.code,
+                lawful_basis=purpose.lawful_basis.value,
+                subject=me.subject,
+                recipient_org=employer_id,
+                categories=tuple(categories),
+                consent_ids=tuple(str(i) for i in ids),
+                request_id=request_id,
+                channel=channel,
+                details={"withdraws": withdrawn_ids},
+            )
+        ]
+        notice_id = uuid.uuid4()
+        if notify:
+            drafts.append(
+                EntryDraft(
+                    kind="notice.withdrawal",
+                    purpose=purpose.code,
+                    lawful_basis=purpose.lawful_basis.value,
+                    subject=me.subject,
+                    recipient_org=employer_id,
+                    categories=tuple(categories),
+                    consent_ids=tuple(withdrawn_ids),
+                    request_id=request_id,
+                    channel="system",
+                    details={"notice_id": str(notice_id)},
+                )
+            )
+        try:
+            async with write_transaction(ConsentEvent):
+                receipts = await self.ledger.append_in_transaction(drafts)
+                await ConsentEvent.insert(
+                    *[
+                        ConsentEvent(
+                            id=key,
+                            volunteer=me.volunteer_id,
+                            subject=me.subject,
+                            employer=employer_id,
+                            purpose=purpose.code,
+                            category=category,
+                            state=ConsentState.WITHDRAWN.value,
+                            lawful_basis=purpose.lawful_basis.value,
+                            notice_version=notices().current(now.date()).version,
+                            recorded_at=now,
+                            expires_at=None,
+                            method=channel,
+                            actor_user=me.user_id,
+                            ledger_index=receipts[0].index,
+                        )
+                        for key, category in zip(ids, categories, strict=True)
+                    ]
+                )
+                if notify:
+                    await WithdrawalNotice.insert(
+                        WithdrawalNotice(
+                            id=notice_id,
+                            employer=employer_id,
+                            volunteer=me.volunteer_id,
+                            subject=me.subject,
+                            purpose=purpose.code,
+                            categories=categories,
+                            consent_ids=withdrawn_ids,
+                            issued_at=now,
+                            ledger_index=receipts[1].index,
+                        )
+                    )
+        except Exception as exc:
+            _unavailable("consent.withdraw_failed", exc, me.volunteer_id)
+        log.info(
+            "consent.withdrawn",
+            volunteer_id=me.volunteer_id,
+            organisation_id=employer_id,
+            purpose=purpose.code,
+            categories=len(categories),
+            notices=len(receipts) - 1,
+            ledger_index=receipts[0].index,
+        )
+        issued = (
+            [
+                NoticeIssued(
+                    notice_id=str(notice_id),
+                    employer_id=employer_id,
+                    receipt=ReceiptOut.of(receipts[1]),
+                )
+            ]
+            if notify
+            else []
+        )
+        return ConsentWithdrawn(
+            consent_ids=[str(i) for i in ids],
+            withdrawn_consent_ids=withdrawn_ids,
+            employer_id=employer_id,
+            purpose=purpose.code,
+            categories=categories,
+            receipt=ReceiptOut.of(receipts[0]),
+            notices=issued,
+        )
+
+
+def _unavailable(event: str, exc: Exception, volunteer_id: str) -> NoReturn:
+    log.error(event, error=type(exc).__name__, volunteer_id=volunteer_id)
+    raise ServiceUnavailable(
+        "The change could not be recorded in the ledger; nothing was changed. Try again later."
+    ) from None
+
+
+# --------------------------------------------------------------------------------------------
+# Withdrawal notices, as the employer sees them
+# --------------------------------------------------------------------------------------------
+
+NOTICE_MESSAGE = (
+    "This volunteer has withdrawn consent for {purpose} ({categories}). Stop using the data you "
+    "received under it for this purpose, and acknowledge this notice."
+)
+
+
+def _notice_out(row: dict[str, Any], ack: dict[str, Any] | None) -> WithdrawalNoticeOut:
+    categories = _json_list(row["categories"])
+    return WithdrawalNoticeOut(
+        id=str(row["id"]),
+        volunteer_id=str(row["volunteer"]),
+        purpose=row["purpose"],
+        categories=categories,
+        issued_at=row["issued_at"],
+        ledger_index=int(row["ledger_index"]),
+        acknowledged_at=ack["acknowledged_at"] if ack else None,
+        acknowledged_by=str(ack["acknowledged_by"]) if ack else None,
+        message=NOTICE_MESSAGE.format(purpose=row["purpose"], categories=", ".join(categories)),
+    )
+
+
+class NoticeService:
+    def __init__(self, ledger: Ledger, gate: DisclosureGate) -> None:
+        self.ledger = ledger
+        self.gate = gate
+
+    @staticmethod
+    async def _acks(notice_ids: list[Any]) -> dict[str, dict[str, Any]]:
+        if not notice_ids:
+            return {}
+        rows = await WithdrawalAcknowledgement.select().where(
+            WithdrawalAcknowledgement.notice.is_in(notice_ids)
+        )
+        return {str(r["notice"]): r for r in rows}
+
+    async def list_for(
+        self, recipient: Recipient, *, pending_only: bool, limit: int, offset: int
+    ) -> WithdrawalNoticePage:
+        condition = WithdrawalNotice.employer == recipient.organisation_id
+        rows = await (
+            WithdrawalNotice.select()
+            .where(condition)
+            .order_by(WithdrawalNotice.ledger_index, ascending=False)
+        )
+        acks = await self._acks([r["id"] for r in rows])
+        items = [_notice_out(r, acks.get(str(r["id"]))) for r in rows]
+        if pending_only:
+            items = [i for i in items if i.acknowledged_at is None]
+        return WithdrawalNoticePage(
+            items=items[offset : offset + limit], total=len(items), limit=limit, offset=offset
+        )
+
+    async def acknowledge(
+        self, recipient: Recipient, notice_id: str, *, request_id: str
+    ) -> Acknowledged:
+        key = parse_id(notice_id)
+        row = None
+        if key is not None:
+            row = (
+                await WithdrawalNotice.select()
+                .where(
+                    (WithdrawalNotice.id == key)
+                    & (WithdrawalNotice.employer == recipient.organisation_id)
+                )
+                .first()
+            )
+        if row is None:
+            await self.gate.refuse(
+                recipient,
+                RefusalReason.OUTSIDE_ORGANISATION,
+                purpose="",
+                request_id=request_id,
+                requested_id=notice_id,
+            )
+            raise NotFound("No notice with this id is addressed to your organisation")
+        if await WithdrawalAcknowledgement.exists().where(WithdrawalAcknowledgement.notice == key):
+            raise Conflict("This notice is already acknowledged")
+        now = utcnow()
+        draft = EntryDraft(
+            kind="notice.acknowledged",
+            purpose=row["purpose"],
+            subject=row["subject"],
+            recipient_org=recipient.organisation_id,
+            recipient_user=recipient.user_id,
+            categories=tuple(_json_list(row["categories"])),
+            consent_ids=tuple(_json_list(row["consent_ids"])),
+            request_id=request_id,
+            channel=recipient.channel,
+            details={"notice_id": str(key)},
+        )
+        try:
+            async with write_transaction(WithdrawalAcknowledgement):
+                (receipt,) = await self.ledger.append_in_transaction([draft])
+                await WithdrawalAcknowledgement.insert(
+                    WithdrawalAcknowledgement(
+                        notice=key,
+                        acknowledged_by=recipient.user_id,
+                        acknowledged_at=now,
+                        ledger_index=receipt.index,
+                    )
+                )
+        except Exception as exc:
+            if is_unique_violation(exc):
+                raise Conflict("This notice is already acknowledged") from None
+            log.error("notice.acknowledge_failed", error=type(exc).__name__, notice_id=str(key))
+            raise ServiceUnavailable(
+                "The acknowledgement could not be recorded in the ledger; try again later"
+            ) from None
+        log.info(
+            "notice.acknowledged",
+            notice_id=str(key),
+            organisation_id=recipient.organisation_id,
+            user_id=recipient.user_id,
+            ledger_index=receipt.index,
+        )
+        ack = {"acknowledged_at": now, "acknowledged_by": recipient.user_id}
+        return Acknowledged(notice=_notice_out(row, ack), receipt=ReceiptOut.of(receipt))
+
+
+__all__ = ["ConsentService", "NoticeService"]

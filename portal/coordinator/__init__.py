@@ -1,0 +1,1 @@
+"""The force's ESP coordinator: onboarding employers, volunteers, links, users and tokens."""

@@ -1,0 +1,276 @@
+"""``/api/coordinator``: the force's ESP coordinator onboards employers, volunteers and people.
+
+Thin controllers: validation at the edge (pydantic), rules in the services, one guard declared on
+every route. Ids in paths are UUID strings; a malformed one is answered like an unknown one (404).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, patch, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from portal.accounts.services import AccountService
+from portal.accounts.tables import Role
+from portal.auth.guards import requires_role
+from portal.auth.identity import Identity
+from portal.coordinator.schemas import (
+    InvitationOut,
+    InvitedUser,
+    IssuedTokenOut,
+    TokenCreate,
+    TokenOut,
+    TokenPage,
+    UserCreate,
+    UserPage,
+)
+from portal.coordinator.services import TokenAdministration, UserAdministration
+from portal.organisations.schemas import (
+    EmployerCreate,
+    EmployerOut,
+    EmployerPage,
+    EmploymentCreate,
+    EmploymentEnd,
+    EmploymentOut,
+    VolunteerCreate,
+    VolunteerOut,
+    VolunteerPage,
+    VolunteerUpdate,
+)
+from portal.organisations.services import OrganisationService
+from portal.organisations.tables import VolunteerStatus
+from portal.settings import Settings
+
+COORDINATOR = requires_role(Role.COORDINATOR)
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    limit: int
+    offset: int
+
+
+def provide_page(
+    limit: Annotated[
+        int, QueryParameter(ge=1, le=MAX_LIMIT, description="Items per page")
+    ] = DEFAULT_LIMIT,
+    offset: Annotated[int, QueryParameter(ge=0, description="Items to skip")] = 0,
+) -> PageRequest:
+    return PageRequest(limit=limit, offset=offset)
+
+
+def provide_organisations() -> OrganisationService:
+    return OrganisationService()
+
+
+def provide_users(
+    account_service: NamedDependency[AccountService], settings: NamedDependency[Settings]
+) -> UserAdministration:
+    return UserAdministration(account_service, settings)
+
+
+def provide_tokens() -> TokenAdministration:
+    return TokenAdministration()
+
+
+def _caller(request: Request[Any, Any, Any]) -> str:
+    identity: Identity = request.user
+    return identity.user_id
+
+
+_PAGE = {"page": Provide(provide_page, sync_to_thread=False)}
+_ORGANISATIONS = {"organisations": Provide(provide_organisations, sync_to_thread=False)}
+
+
+class _Base(Controller):
+    tags = ["coordinator"]
+    dependencies = {**_PAGE, **_ORGANISATIONS}
+
+
+class EmployerController(_Base):
+    path = "/api/coordinator/employers"
+
+    @post("/", guards=[COORDINATOR], status_code=HTTP_201_CREATED, summary="Onboard an employer")
+    async def create_employer(
+        self, data: JSONBody[EmployerCreate], organisations: NamedDependency[OrganisationService]
+    ) -> EmployerOut:
+        return await organisations.create_employer(data)
+
+    @get("/", guards=[COORDINATOR], summary="List employers")
+    async def list_employers(
+        self,
+        page: NamedDependency[PageRequest],
+        organisations: NamedDependency[OrganisationService],
+    ) -> EmployerPage:
+        return await organisations.list_employers(page.limit, page.offset)
+
+    @get("/{employer_id:str}", guards=[COORDINATOR], summary="One employer")
+    async def get_employer(
+        self, employer_id: FromPath[str], organisations: NamedDependency[OrganisationService]
+    ) -> EmployerOut:
+        return await organisations.get_employer(employer_id)
+
+
+class VolunteerController(_Base):
+    path = "/api/coordinator/volunteers"
+
+    @post("/", guards=[COORDINATOR], status_code=HTTP_201_CREATED, summary="Record a volunteer")
+    async def create_volunteer(
+        self, data: JSONBody[VolunteerCreate], organisations: NamedDependency[OrganisationService]
+    ) -> VolunteerOut:
+        return await organisations.create_volunteer(data)
+
+    @get("/", guards=[COORDINATOR], summary="List the force's volunteers")
+    async def list_volunteers(
+        self,
+        page: NamedDependency[PageRequest],
+        organisations: NamedDependency[OrganisationService],
+        status: Annotated[
+            VolunteerStatus | None, QueryParameter(description="Only this status")
+        ] = None,
+    ) -> VolunteerPage:
+        return await organisations.list_volunteers(page.limit, page.offset, status)
+
+    @get("/{volunteer_id:str}", guards=[COORDINATOR], summary="One volunteer and their links")
+    async def get_volunteer(
+        self, volunteer_id: FromPath[str], organisations: NamedDependency[OrganisationService]
+    ) -> VolunteerOut:
+        return await organisations.get_volunteer(volunteer_id)
+
+    @patch(
+        "/{volunteer_id:str}",
+        guards=[COORDINATOR],
+        summary="Change a volunteer's status or contact preferences",
+    )
+    async def update_volunteer(
+        self,
+        volunteer_id: FromPath[str],
+        data: JSONBody[VolunteerUpdate],
+        organisations: NamedDependency[OrganisationService],
+    ) -> VolunteerOut:
+        return await organisations.update_volunteer(volunteer_id, data)
+
+
+class EmploymentController(_Base):
+    path = "/api/coordinator/employments"
+
+    @post(
+        "/",
+        guards=[COORDINATOR],
+        status_code=HTTP_201_CREATED,
+        summary="Link a volunteer to an employer",
+    )
+    async def create_employment(
+        self, data: JSONBody[EmploymentCreate], organisations: NamedDependency[OrganisationService]
+    ) -> EmploymentOut:
+        return await organisations.create_employment(data)
+
+    @post(
+        "/{employment_id:str}/end",
+        guards=[COORDINATOR],
+        status_code=HTTP_200_OK,
+        summary="End an employment link",
+    )
+    async def end_employment(
+        self,
+        employment_id: FromPath[str],
+        data: JSONBody[EmploymentEnd],
+        organisations: NamedDependency[OrganisationService],
+    ) -> EmploymentOut:
+        return await organisations.end_employment(employment_id, data.ends_on)
+
+
+class UserController(_Base):
+    path = "/api/coordinator/users"
+    dependencies = {**_PAGE, "users": Provide(provide_users, sync_to_thread=False)}
+
+    @post(
+        "/",
+        guards=[COORDINATOR],
+        status_code=HTTP_201_CREATED,
+        summary="Create an employer or volunteer account with a one-time activation link",
+    )
+    async def create_user(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[UserCreate],
+        users: NamedDependency[UserAdministration],
+    ) -> InvitedUser:
+        return await users.create(data, invited_by=_caller(request))
+
+    @post(
+        "/{user_id:str}/invitation",
+        guards=[COORDINATOR],
+        status_code=HTTP_201_CREATED,
+        summary="Issue a fresh activation link (earlier unused links stop working)",
+    )
+    async def reinvite_user(
+        self,
+        request: Request[Any, Any, Any],
+        user_id: FromPath[str],
+        users: NamedDependency[UserAdministration],
+    ) -> InvitationOut:
+        return await users.reinvite(user_id, invited_by=_caller(request))
+
+    @get("/", guards=[COORDINATOR], summary="List accounts (never their secrets)")
+    async def list_users(
+        self,
+        page: NamedDependency[PageRequest],
+        users: NamedDependency[UserAdministration],
+        role: Annotated[Role | None, QueryParameter(description="Only this role")] = None,
+    ) -> UserPage:
+        return await users.list_users(page.limit, page.offset, role)
+
+
+class TokenController(_Base):
+    path = "/api/coordinator/tokens"
+    dependencies = {**_PAGE, "tokens": Provide(provide_tokens, sync_to_thread=False)}
+
+    @post(
+        "/",
+        guards=[COORDINATOR],
+        status_code=HTTP_201_CREATED,
+        summary="Issue an integration token (shown once)",
+    )
+    async def issue_token(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[TokenCreate],
+        tokens: NamedDependency[TokenAdministration],
+    ) -> IssuedTokenOut:
+        return await tokens.issue(data, created_by=_caller(request))
+
+    @get("/", guards=[COORDINATOR], summary="List integration tokens (never the token)")
+    async def list_tokens(
+        self, page: NamedDependency[PageRequest], tokens: NamedDependency[TokenAdministration]
+    ) -> TokenPage:
+        return await tokens.list_tokens(page.limit, page.offset)
+
+    @post(
+        "/{token_id:str}/revoke",
+        guards=[COORDINATOR],
+        status_code=HTTP_200_OK,
+        summary="Revoke an integration token (idempotent)",
+    )
+    async def revoke_token(
+        self,
+        request: Request[Any, Any, Any],
+        token_id: FromPath[str],
+        tokens: NamedDependency[TokenAdministration],
+    ) -> TokenOut:
+        return await tokens.revoke(token_id, revoked_by=_caller(request))
+
+
+CONTROLLERS: list[type[Controller]] = [
+    EmployerController,
+    VolunteerController,
+    EmploymentController,
+    UserController,
+    TokenController,
+]

@@ -1,0 +1,43 @@
+"""The demo data set, loaded by ``esp-portal demo`` as an ordered list of idempotent steps.
+
+To add data (agreements, consents, duty hours...), write ``async def load_x(ctx: DemoContext)``
+in a module of this package, refer to earlier rows with :func:`portal.demo.data.demo_id`, insert
+only what is absent, report with ``ctx.count(...)``, and append ``Step("x", load_x)`` to
+:data:`STEPS`. Steps run in order, on the application database, with every table bound.
+"""
+
+from __future__ import annotations
+
+from portal.auth.passwords import PasswordHashing
+from portal.db import bind_engine, build_engine, close_engine, open_engine
+from portal.demo.context import DemoContext, DemoLogin, Step
+from portal.demo.people import load_employments, load_organisations, load_users, load_volunteers
+from portal.hours.demo import load_hours
+from portal.settings import Settings
+
+STEPS: list[Step] = [
+    Step("organisations", load_organisations),
+    Step("volunteers", load_volunteers),
+    Step("employments", load_employments),
+    Step("users", load_users),
+    Step("hours", load_hours),
+]
+
+__all__ = ["STEPS", "DemoContext", "DemoLogin", "Step", "load_demo"]
+
+
+async def load_demo(settings: Settings, steps: list[Step] | None = None) -> DemoContext:
+    """Run every step against the application database; returns the report to print."""
+    engine = build_engine(settings.database_url)
+    bind_engine(engine)
+    await open_engine(engine)
+    ctx = DemoContext(settings=settings, engine=engine, hashing=PasswordHashing(settings))
+    try:
+        for step in STEPS if steps is None else steps:
+            await step.run(ctx)
+    finally:
+        try:
+            await ctx.close()
+        finally:
+            await close_engine(engine)
+    return ctx

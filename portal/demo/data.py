@@ -1,0 +1,302 @@
+"""The demo data set: a fictional force, its ESP employers and volunteers.
+
+Everything is made up. Email addresses use only example.org and example.com (RFC 2606), phone
+numbers only Ofcom's drama range 07700 900000-900999. Ids are uuid5 values under one namespace,
+so every run produces the same rows and other loaders can refer to them with :func:`demo_id`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from dataclasses import dataclass
+
+from portal.organisations.tables import VolunteerStatus
+
+DEMO_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://esp-portal.local/demo")
+
+
+def demo_id(kind: str, key: str | int) -> uuid.UUID:
+    """The stable id of a demo row, e.g. ``demo_id("organisation", "nhs")``."""
+    return uuid.uuid5(DEMO_NAMESPACE, f"{kind}:{key}")
+
+
+@dataclass(frozen=True)
+class DemoOrganisation:
+    key: str
+    name: str
+    kind: str
+    sector: str
+    size_band: str
+    contact_email: str
+
+    @property
+    def id(self) -> uuid.UUID:
+        return demo_id("organisation", self.key)
+
+
+FORCE = DemoOrganisation(
+    "force", "Northshire Police", "force", "policing", "large", "esp@example.org"
+)
+
+EMPLOYERS: tuple[DemoOrganisation, ...] = (
+    DemoOrganisation(
+        "nhs",
+        "Northshire Hospitals NHS Foundation Trust",
+        "employer",
+        "health",
+        "large",
+        "esp.hospitals@example.org",
+    ),
+    DemoOrganisation(
+        "greenway",
+        "Greenway Supermarkets plc",
+        "employer",
+        "retail",
+        "large",
+        "people.greenway@example.com",
+    ),
+    DemoOrganisation(
+        "council",
+        "Northshire County Council",
+        "employer",
+        "public administration",
+        "large",
+        "hr.council@example.org",
+    ),
+    DemoOrganisation(
+        "bank",
+        "Harbour & Vale Bank",
+        "employer",
+        "financial services",
+        "large",
+        "volunteering.hvbank@example.com",
+    ),
+    DemoOrganisation(
+        "university",
+        "University of Northshire",
+        "employer",
+        "higher education",
+        "large",
+        "staff.volunteering.uon@example.org",
+    ),
+    DemoOrganisation(
+        "logistics",
+        "Swiftline Logistics Ltd",
+        "employer",
+        "transport and logistics",
+        "medium",
+        "hr.swiftline@example.com",
+    ),
+    DemoOrganisation(
+        "law",
+        "Ashdown & Pryce Solicitors LLP",
+        "employer",
+        "legal services",
+        "small",
+        "office.ashdownpryce@example.com",
+    ),
+    DemoOrganisation(
+        "water",
+        "Northshire Water",
+        "employer",
+        "utilities",
+        "large",
+        "community.nwater@example.org",
+    ),
+    DemoOrganisation(
+        "software",
+        "Kestrel Software Ltd",
+        "employer",
+        "technology",
+        "small",
+        "hello.kestrel@example.com",
+    ),
+    DemoOrganisation(
+        "bakery",
+        "Millbrook Bakery",
+        "employer",
+        "food and hospitality",
+        "micro",
+        "millbrook.bakery@example.com",
+    ),
+)
+
+# fmt: off
+FIRST_NAMES = (
+    "Amelia", "Oliver", "Priya", "Callum", "Siobhan", "Kwame", "Eleanor", "Rhys",
+    "Fatima", "Thomas", "Niamh", "Arjun", "Hannah", "Declan", "Zainab", "George",
+    "Megan", "Tariq", "Isla", "Owen", "Chloe", "Jamal", "Sophie", "Ewan",
+    "Aisha", "Harry", "Grace", "Marek", "Lucy", "Dylan", "Ruth", "Kieran",
+)
+SURNAMES = (
+    "Patel", "Hughes", "O'Connor", "Mensah", "Walsh", "Thompson", "Khan", "Evans",
+    "Macdonald", "Kowalski", "Roberts", "Begum", "Fletcher", "Okafor", "Davies", "Sinclair",
+    "Clarke", "Ahmed", "Morgan", "Nowak", "Bennett", "Campbell", "Ali", "Gallagher",
+    "Wright", "Chaudhry", "Lloyd", "Adeyemi", "Fraser", "Turner", "Reid", "Jones",
+)
+# fmt: on
+
+VOLUNTEER_COUNT = 64
+
+#: Status by position, cycled: about half active, the rest in every other state.
+_STATUS_CYCLE = (
+    VolunteerStatus.ACTIVE,
+    VolunteerStatus.ACTIVE,
+    VolunteerStatus.ACTIVE,
+    VolunteerStatus.IN_TRAINING,
+    VolunteerStatus.ACTIVE,
+    VolunteerStatus.APPLICANT,
+    VolunteerStatus.ACTIVE,
+    VolunteerStatus.IN_TRAINING,
+    VolunteerStatus.APPLICANT,
+    VolunteerStatus.LEAVER,
+)
+
+
+@dataclass(frozen=True)
+class DemoVolunteer:
+    number: int
+    display_name: str
+    email: str
+    phone: str
+    status: VolunteerStatus
+    contact_by_email: bool
+    contact_by_sms: bool
+    contact_by_phone: bool
+
+    @property
+    def id(self) -> uuid.UUID:
+        return demo_id("volunteer", self.number)
+
+    @property
+    def subject(self) -> str:
+        return "sub_" + demo_id("subject", self.number).hex
+
+
+def _local_part(text: str) -> str:
+    return re.sub(r"[^a-z]", "", text.lower())
+
+
+def volunteers() -> list[DemoVolunteer]:
+    people = []
+    for n in range(VOLUNTEER_COUNT):
+        first = FIRST_NAMES[n % len(FIRST_NAMES)]
+        last = SURNAMES[(5 * n + n // len(SURNAMES)) % len(SURNAMES)]
+        domain = "example.com" if n % 2 == 0 else "example.org"
+        people.append(
+            DemoVolunteer(
+                number=n,
+                display_name=f"{first} {last}",
+                email=f"{_local_part(first)}.{_local_part(last)}@{domain}",
+                phone=f"07700 900{n:03d}",
+                status=_STATUS_CYCLE[n % len(_STATUS_CYCLE)],
+                contact_by_email=n % 6 != 5,
+                contact_by_sms=n % 3 == 0,
+                contact_by_phone=n % 7 == 0 or n % 6 == 5,
+            )
+        )
+    return people
+
+
+@dataclass(frozen=True)
+class DemoEmployment:
+    key: str
+    volunteer: int
+    employer: DemoOrganisation
+    starts_on: dt.date
+    ends_on: dt.date | None
+
+    @property
+    def id(self) -> uuid.UUID:
+        return demo_id("employment", self.key)
+
+
+def employments() -> list[DemoEmployment]:
+    """Most volunteers have one employer, some two at once, some an earlier, ended job."""
+    links = []
+    for n in range(VOLUNTEER_COUNT):
+        if n % 9 == 8:
+            continue  # self-employed or between jobs: no ESP employer
+        primary = EMPLOYERS[n % len(EMPLOYERS)]
+        start = dt.date(2017 + n % 8, 1 + n % 12, 1 + n % 28)
+        links.append(DemoEmployment(f"{n}:main", n, primary, start, None))
+        if n % 8 == 3:
+            second = EMPLOYERS[(n + 3) % len(EMPLOYERS)]
+            links.append(
+                DemoEmployment(f"{n}:second", n, second, dt.date(2024, 1 + n % 12, 1), None)
+            )
+        if n % 11 == 5:
+            earlier = EMPLOYERS[(n + 5) % len(EMPLOYERS)]
+            links.append(
+                DemoEmployment(
+                    f"{n}:earlier", n, earlier, dt.date(2012, 9, 1), start - dt.timedelta(days=1)
+                )
+            )
+    return links
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    key: str
+    email: str
+    role: str
+    password: str
+    organisation: DemoOrganisation | None = None
+    volunteer: int | None = None
+
+    @property
+    def id(self) -> uuid.UUID:
+        return demo_id("user", self.key)
+
+
+_PEOPLE = volunteers()
+
+#: Published passwords: fine for a demo, which is why the demo refuses a database with real users.
+USERS: tuple[DemoUser, ...] = (
+    DemoUser("coordinator", "coordinator@example.org", "coordinator", "harbour-lantern-copper-51"),
+    DemoUser("dpo", "dpo@example.org", "dpo", "quiet-orchard-ledger-73"),
+    DemoUser(
+        "employer-nhs",
+        "hr.hospitals@example.org",
+        "employer",
+        "amber-meadow-signal-28",
+        organisation=EMPLOYERS[0],
+    ),
+    DemoUser(
+        "employer-greenway",
+        "hr.greenway@example.com",
+        "employer",
+        "amber-meadow-signal-28",
+        organisation=EMPLOYERS[1],
+    ),
+    DemoUser(
+        "employer-council",
+        "hr.council@example.org",
+        "employer",
+        "amber-meadow-signal-28",
+        organisation=EMPLOYERS[2],
+    ),
+    DemoUser(
+        "volunteer-0",
+        _PEOPLE[0].email,
+        "volunteer",
+        "silver-birch-patrol-64",
+        volunteer=0,
+    ),
+    DemoUser(
+        "volunteer-1",
+        _PEOPLE[1].email,
+        "volunteer",
+        "silver-birch-patrol-64",
+        volunteer=1,
+    ),
+    DemoUser(
+        "volunteer-2",
+        _PEOPLE[2].email,
+        "volunteer",
+        "silver-birch-patrol-64",
+        volunteer=2,
+    ),
+)

@@ -1,0 +1,63 @@
+"""``/api/volunteer/disclosures``: every disclosure of the caller's data, and an evidence bundle."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get
+from litestar.di import Provide
+from litestar.params import Parameter
+
+from ledger import Ledger
+from portal.accounts.tables import Role
+from portal.auth.guards import requires_role
+from portal.auth.identity import Identity
+from portal.disclosure.schemas import DisclosurePage, EvidenceBundle
+from portal.disclosure.services import VolunteerLedgerService
+from portal.disclosure.support import MAX_INDEX
+
+VOLUNTEER = requires_role(Role.VOLUNTEER)
+
+
+def provide_volunteer_ledger(ledger: Ledger) -> VolunteerLedgerService:
+    return VolunteerLedgerService(ledger)
+
+
+class VolunteerDisclosureController(Controller):
+    path = "/api/volunteer/disclosures"
+    tags = ["volunteer"]
+    dependencies = {"volunteer_ledger": Provide(provide_volunteer_ledger, sync_to_thread=False)}
+
+    @get("/", guards=[VOLUNTEER], summary="Every disclosure of your data, newest first")
+    async def list_disclosures(
+        self,
+        request: Request[Any, Any, Any],
+        volunteer_ledger: VolunteerLedgerService,
+        before: int | None = Parameter(
+            default=None, ge=0, le=MAX_INDEX, description="next_cursor of a page"
+        ),
+        limit: int = Parameter(default=50, ge=1, le=200),
+    ) -> DisclosurePage:
+        identity: Identity = request.user
+        return await volunteer_ledger.disclosures(identity, before=before, limit=limit)
+
+    @get(
+        "/bundle",
+        guards=[VOLUNTEER],
+        summary="Evidence bundle: your ledger entries with inclusion proofs, checkable offline",
+    )
+    async def bundle(
+        self,
+        request: Request[Any, Any, Any],
+        volunteer_ledger: VolunteerLedgerService,
+        limit: int = Parameter(default=1000, ge=1, le=10_000, description="newest entries"),
+    ) -> Response[EvidenceBundle]:
+        identity: Identity = request.user
+        bundle = await volunteer_ledger.bundle(identity, limit=limit)
+        return Response(
+            bundle,
+            headers={"Content-Disposition": 'attachment; filename="esp-evidence-bundle.json"'},
+        )
+
+
+CONTROLLERS = [VolunteerDisclosureController]

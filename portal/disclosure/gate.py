@@ -1,0 +1,813 @@
+"""The one disclosure gate: every read of a volunteer's data by anyone but that volunteer.
+
+Employers, the DPO and integrations get volunteer data only from :class:`DisclosureGate`. Per
+subject and data category it decides, from committed state at the time of the request:
+
+1. the purpose exists and is one this kind of recipient may use (``audience`` in the vocabulary);
+2. (employers) the volunteer works for the recipient organisation today
+   (``starts_on <= today <= ends_on``, open-ended when ``ends_on`` is empty);
+3. (employers) the agreement in force (the highest version whose ``starts_on`` has come) has not
+   ended, names the purpose, and names the category for it;
+4. the volunteer currently consents to that employer, purpose and category when the purpose's
+   lawful basis is consent: the latest consent event is ``given`` and not expired;
+5. the category is one the purpose may ever use and, when the caller narrowed the request, one it
+   asked for.
+
+What passes is projected to exactly the permitted categories (each category releases fixed
+fields, see ``portal/vocabulary/purposes.json``), one ``disclosure`` entry per subject is appended
+to the ledger, and only once that append is durable is the data returned. If the ledger cannot be
+written, :class:`ServiceUnavailable` is raised and nothing is returned (fail closed). Refusals are
+recorded (append-only, with a reason code) and are not disclosures. An employer asking about
+someone outside its organisation, or an id that names nobody, gets the same :class:`NotFound`.
+
+Category sources: ``identity`` and ``status`` come from the volunteer record and ``application``
+is derived from the status. ``hours.summary``, ``hours.detail``, ``training`` and ``recognition``
+have no source in the volunteer record: unless the caller passes a :data:`FieldProvider` (the
+hours module's way in), their fields are released as ``null`` placeholders, still decided,
+projected and ledgered exactly like the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import re
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+import structlog
+from piccolo.querystring import QueryString
+
+from ledger import Ledger
+from ledger.entries import Channel, EntryDraft
+from ledger.proofs import Receipt
+from portal.accounts.tables import Role
+from portal.auth.identity import Identity
+from portal.consent.tables import ConsentState
+from portal.disclosure.support import channel_of, parse_id, utcnow
+from portal.disclosure.tables import DisclosureRefusal, RefusalReason
+from portal.errors import Forbidden, InvalidInput, NotFound, ServiceUnavailable
+from portal.organisations.tables import Employment, Volunteer
+from portal.vocabulary import Purpose, vocabulary
+
+log = structlog.get_logger(__name__)
+
+#: ``recipient_org`` recorded when the recipient is the force itself (the DPO).
+FORCE_RECIPIENT = "force"
+DPO_AUDIT = "dpo.audit"
+NOT_FOUND_DETAIL = "No staff member with this id is visible to you for this purpose"
+
+RecipientKind = Literal["employer", "force", "integration"]
+
+
+# --------------------------------------------------------------------------------------------
+# Who is asking
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recipient:
+    kind: RecipientKind
+    organisation_id: str
+    user_id: str
+    channel: Channel
+
+    @property
+    def audience(self) -> str:
+        return "employer" if self.kind == "employer" else "force"
+
+    @classmethod
+    def of(cls, identity: Identity, channel: Channel | None = None) -> Recipient:
+        chosen = channel or channel_of(identity)
+        if identity.via == "token":
+            return cls(
+                "integration", FORCE_RECIPIENT, identity.token_id or identity.user_id, chosen
+            )
+        if identity.role is Role.EMPLOYER:
+            if not identity.organisation_id:
+                raise Forbidden("This employer account is not linked to an organisation")
+            return cls("employer", identity.organisation_id, identity.user_id, chosen)
+        if identity.role is Role.DPO:
+            return cls("force", FORCE_RECIPIENT, identity.user_id, chosen)
+        raise Forbidden("Your role may not read volunteer data through the disclosure gate")
+
+
+# --------------------------------------------------------------------------------------------
+# The decision (pure)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgreementFacts:
+    id: str
+    version: int
+    purposes: Mapping[str, Sequence[str]]
+    starts_on: dt.date
+    ends_on: dt.date
+
+
+@dataclass(frozen=True)
+class ConsentFacts:
+    """The latest consent event of one volunteer x employer x purpose x category."""
+
+    id: str
+    state: str
+    expires_at: dt.datetime | None
+    ledger_index: int
+
+
+@dataclass(frozen=True)
+class Decision:
+    permitted: tuple[str, ...]
+    reason: RefusalReason | None
+    agreement_ids: tuple[str, ...] = ()
+    consent_ids: tuple[str, ...] = ()
+    #: Why each category that was considered but not released was held back.
+    held_back: Mapping[str, RefusalReason] = field(default_factory=dict)
+
+    @property
+    def allowed(self) -> bool:
+        return bool(self.permitted)
+
+
+def _refused(reason: RefusalReason) -> Decision:
+    return Decision(permitted=(), reason=reason)
+
+
+_CONSENT_REASON_PRIORITY = (
+    RefusalReason.CONSENT_WITHDRAWN,
+    RefusalReason.CONSENT_EXPIRED,
+    RefusalReason.NO_CONSENT,
+)
+
+
+def decide(
+    *,
+    purpose: Purpose | None,
+    audience: str,
+    employed: bool,
+    agreement: AgreementFacts | None,
+    consents: Mapping[str, ConsentFacts],
+    requested: frozenset[str] | None,
+    today: dt.date,
+    now: dt.datetime,
+) -> Decision:
+    """What may be disclosed of one subject to one recipient for one purpose, and why not.
+
+    ``consents`` maps a category to its latest consent event for this subject, recipient
+    organisation and purpose. ``requested`` narrows the categories (``None``: all permitted).
+    """
+    if purpose is None:
+        return _refused(RefusalReason.UNKNOWN_PURPOSE)
+    if purpose.audience != audience:
+        return _refused(RefusalReason.PURPOSE_NOT_FOR_RECIPIENT)
+    candidates = [c for c in purpose.categories if requested is None or c in requested]
+    agreement_ids: tuple[str, ...] = ()
+    if audience == "employer":
+        if not employed:
+            return _refused(RefusalReason.OUTSIDE_ORGANISATION)
+        if agreement is None:
+            return _refused(RefusalReason.NO_AGREEMENT)
+        if not agreement.starts_on <= today <= agreement.ends_on:
+            return _refused(RefusalReason.AGREEMENT_EXPIRED)
+        named = agreement.purposes.get(purpose.code)
+        if named is None:
+            return _refused(RefusalReason.PURPOSE_NOT_IN_AGREEMENT)
+        candidates = [c for c in candidates if c in named]
+        if not candidates:
+            return _refused(RefusalReason.CATEGORY_NOT_IN_AGREEMENT)
+        agreement_ids = (agreement.id,)
+    elif not candidates:
+        return _refused(RefusalReason.CATEGORY_NOT_IN_AGREEMENT)
+    if not purpose.consent_required:
+        return Decision(tuple(sorted(candidates)), None, agreement_ids)
+    permitted: list[str] = []
+    consent_ids: list[str] = []
+    held_back: dict[str, RefusalReason] = {}
+    for category in candidates:
+        latest = consents.get(category)
+        if latest is None:
+            held_back[category] = RefusalReason.NO_CONSENT
+        elif latest.state != ConsentState.GIVEN.value:
+            held_back[category] = RefusalReason.CONSENT_WITHDRAWN
+        elif latest.expires_at is not None and latest.expires_at <= now:
+            held_back[category] = RefusalReason.CONSENT_EXPIRED
+        else:
+            permitted.append(category)
+            consent_ids.append(latest.id)
+    if not permitted:
+        reason = next(r for r in _CONSENT_REASON_PRIORITY if r in held_back.values())
+        return Decision((), reason, agreement_ids, (), held_back)
+    return Decision(
+        tuple(sorted(permitted)), None, agreement_ids, tuple(sorted(consent_ids)), held_back
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Projection: a category releases fixed fields, nothing else
+# --------------------------------------------------------------------------------------------
+
+_APPLICATION_STAGE = {
+    "applicant": "application_in_progress",
+    "in_training": "accepted_in_training",
+    "active": "complete",
+    "leaver": "complete",
+}
+
+#: Where each released field comes from. Sources receive the volunteer row (``display_name``,
+#: ``status``) and return the value; fields without a source yet are ``None`` placeholders.
+FieldSource = Callable[[Mapping[str, Any]], Any]
+CATEGORY_SOURCES: dict[str, FieldSource] = {
+    "display_name": lambda row: row["display_name"],
+    "status": lambda row: row["status"],
+    "application_stage": lambda row: _APPLICATION_STAGE.get(str(row["status"]), "unknown"),
+    "hours_summary": lambda row: None,
+    "hours_detail": lambda row: None,
+    "training": lambda row: None,
+    "recognition": lambda row: None,
+}
+
+
+#: A per-call source for fields the volunteer row does not hold (e.g. hours): given each
+#: subject about to be released (volunteer id, released categories), it returns values by
+#: volunteer id and field name. It runs after the decision and before the ledger append; the
+#: gate keeps only fields the released categories map to, whatever the provider returns.
+FieldProvider = Callable[
+    [Sequence[tuple[str, tuple[str, ...]]]], Awaitable[Mapping[str, Mapping[str, Any]]]
+]
+
+
+def project(
+    row: Mapping[str, Any],
+    categories: Iterable[str],
+    provided: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Exactly the fields ``categories`` release, from the provider or the volunteer row."""
+    fields = vocabulary().fields_of(tuple(categories))
+    provided = provided or {}
+    return {
+        name: provided[name] if name in provided else CATEGORY_SOURCES[name](row) for name in fields
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# The gate
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Released:
+    """One subject's data, released after its disclosure entry was committed."""
+
+    volunteer_id: str
+    subject: str
+    purpose: str
+    categories: tuple[str, ...]
+    data: dict[str, Any]
+    receipt: Receipt
+    consent_ids: tuple[str, ...]
+    agreement_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StaffPage:
+    items: list[Released]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    row: Mapping[str, Any]
+    decision: Decision
+
+    @property
+    def volunteer_id(self) -> str:
+        return str(self.row["volunteer_id"])
+
+
+# The gate's reads are fixed statements run directly on the engine: they are on the path of every
+# disclosure, and building them through the query builder cost more CPU than running them.
+_STAFF_SELECT = (
+    "SELECT v.id AS volunteer_id, v.subject AS subject, v.display_name AS display_name, "
+    "v.status AS status FROM employment e JOIN volunteer v ON v.id = e.volunteer "
+    "WHERE e.employer = {} AND e.starts_on <= {} AND (e.ends_on IS NULL OR e.ends_on >= {})"
+)
+_ONE_STAFF = _STAFF_SELECT + " AND e.volunteer = {} LIMIT 1"
+_STAFF_PAGE = _STAFF_SELECT + " ORDER BY v.id LIMIT {}"
+_STAFF_PAGE_AFTER = _STAFF_SELECT + " AND e.volunteer > {} ORDER BY v.id LIMIT {}"
+_AGREEMENT_IN_FORCE = (
+    "SELECT id, version, purposes, starts_on, ends_on FROM data_sharing_agreement "
+    "WHERE employer = {} AND starts_on <= {} ORDER BY version DESC LIMIT 1"
+)
+_CONSENTS = (
+    "SELECT id, volunteer, category, state, expires_at, ledger_index FROM consent_event "
+    "WHERE employer = {{}} AND purpose = {{}} AND volunteer IN ({ids}) ORDER BY ledger_index"
+)
+
+
+def _engine() -> Any:
+    return Employment._meta.db
+
+
+async def _fetch(template: str, *args: Any) -> list[dict[str, Any]]:
+    engine = _engine()
+    if engine.engine_type == "sqlite":  # dates are stored as ISO text; say so, not via adapters
+        args = tuple(a.isoformat() if isinstance(a, dt.date) else a for a in args)
+    rows: list[dict[str, Any]] = await engine.run_querystring(QueryString(template, *args))
+    return rows
+
+
+T1 = TypeVar("T1")
+T2 = TypeVar("T2")
+T3 = TypeVar("T3")
+
+
+async def _together(
+    first: Awaitable[T1], second: Awaitable[T2], third: Awaitable[T3]
+) -> tuple[T1, T2, T3]:
+    """Three independent reads: in parallel on PostgreSQL (one round trip of latency); on
+    SQLite in one read transaction (one connection, one consistent snapshot)."""
+    engine = _engine()
+    if engine.engine_type == "sqlite":
+        async with engine.transaction():
+            return (await first, await second, await third)
+    return await asyncio.gather(first, second, third)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _printable(value: str, limit: int) -> str:
+    """What a caller sent, safe to store and log: control characters (NUL!) replaced, cut."""
+    return _CONTROL.sub("\N{REPLACEMENT CHARACTER}", value)[:limit]
+
+
+def _as_date(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+def _as_moment(value: Any) -> dt.datetime | None:
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    moment = dt.datetime.fromisoformat(str(value))
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+class DisclosureGate:
+    """The only way volunteer data leaves the server for anyone but the volunteer."""
+
+    def __init__(self, ledger: Ledger, clock: Callable[[], dt.datetime] = utcnow) -> None:
+        self.ledger = ledger
+        self.clock = clock
+
+    # ----------------------------------------------------------------------------- facts
+
+    @staticmethod
+    async def _staff(
+        organisation_id: str,
+        today: dt.date,
+        *,
+        volunteer_id: str | None = None,
+        after: str | None = None,
+        limit: int = 1,
+    ) -> list[dict[str, Any]]:
+        """Volunteers employed by the organisation today (one, or a page ordered by id)."""
+        if volunteer_id is not None:
+            return await _fetch(_ONE_STAFF, organisation_id, today, today, volunteer_id)
+        if after is not None:
+            return await _fetch(_STAFF_PAGE_AFTER, organisation_id, today, today, after, limit)
+        return await _fetch(_STAFF_PAGE, organisation_id, today, today, limit)
+
+    async def _agreement(self, organisation_id: str, today: dt.date) -> AgreementFacts | None:
+        rows = await _fetch(_AGREEMENT_IN_FORCE, organisation_id, today)
+        if not rows:
+            return None
+        row = rows[0]
+        purposes = row["purposes"]
+        if isinstance(purposes, str | bytes):
+            purposes = json.loads(purposes)
+        return AgreementFacts(
+            id=str(row["id"]),
+            version=int(row["version"]),
+            purposes={str(k): tuple(v) for k, v in dict(purposes).items()},
+            starts_on=_as_date(row["starts_on"]),
+            ends_on=_as_date(row["ends_on"]),
+        )
+
+    async def _consents(
+        self, organisation_id: str, purpose: str, volunteer_ids: Sequence[str]
+    ) -> dict[str, dict[str, ConsentFacts]]:
+        """Latest consent event per volunteer and category."""
+        if not volunteer_ids:
+            return {}
+        template = _CONSENTS.format(ids=", ".join("{}" for _ in volunteer_ids))
+        rows = await _fetch(template, organisation_id, purpose, *volunteer_ids)
+        latest: dict[str, dict[str, ConsentFacts]] = {}
+        for row in rows:
+            latest.setdefault(str(row["volunteer"]), {})[row["category"]] = ConsentFacts(
+                id=str(row["id"]),
+                state=row["state"],
+                expires_at=_as_moment(row["expires_at"]),
+                ledger_index=int(row["ledger_index"]),
+            )
+        return latest
+
+    # ----------------------------------------------------------------------------- refusals
+
+    async def refuse(
+        self,
+        recipient: Recipient,
+        reason: RefusalReason,
+        *,
+        purpose: str,
+        request_id: str,
+        requested_id: str = "",
+        subject: str = "",
+        categories: Iterable[str] = (),
+    ) -> None:
+        """Record a refused attempt (append-only). Never a disclosure, never ledgered."""
+        try:
+            await DisclosureRefusal.insert(
+                DisclosureRefusal(
+                    reason=reason.value,
+                    purpose=_printable(purpose, 80),
+                    subject=subject,
+                    requested_id=_printable(requested_id, 64),
+                    recipient_org=recipient.organisation_id,
+                    recipient_user=recipient.user_id,
+                    categories=sorted(set(categories)),
+                    channel=recipient.channel,
+                    request_id=request_id,
+                    occurred_at=self.clock(),
+                )
+            )
+        except Exception as exc:
+            log.error(
+                "disclosure.refusal_not_recorded",
+                error=type(exc).__name__,
+                reason=reason.value,
+                organisation_id=recipient.organisation_id,
+            )
+            raise ServiceUnavailable(
+                "The request was refused, and the refusal could not be recorded"
+            ) from None
+        log.info(
+            "disclosure.refused",
+            reason=reason.value,
+            purpose=_printable(purpose, 80),
+            organisation_id=recipient.organisation_id,
+            user_id=recipient.user_id,
+        )
+
+    async def _subject_of(self, volunteer_id: str | None) -> str:
+        if volunteer_id is None:
+            return ""
+        row = await Volunteer.select(Volunteer.subject).where(Volunteer.id == volunteer_id).first()
+        return str(row["subject"]) if row else ""
+
+    # ----------------------------------------------------------------------------- commit
+
+    def _draft(
+        self, recipient: Recipient, purpose: Purpose, candidate: _Candidate, request_id: str
+    ) -> EntryDraft:
+        decision = candidate.decision
+        return EntryDraft(
+            kind="disclosure",
+            purpose=purpose.code,
+            lawful_basis=purpose.lawful_basis.value,
+            subject=str(candidate.row["subject"]),
+            recipient_org=recipient.organisation_id,
+            recipient_user=recipient.user_id,
+            categories=decision.permitted,
+            consent_ids=decision.consent_ids,
+            agreement_ids=decision.agreement_ids,
+            request_id=request_id,
+            channel=recipient.channel,
+            details={"fields": vocabulary().fields_of(decision.permitted)},
+        )
+
+    async def _release(
+        self,
+        recipient: Recipient,
+        purpose: Purpose,
+        candidates: Sequence[_Candidate],
+        request_id: str,
+        provider: FieldProvider | None = None,
+    ) -> list[Released]:
+        """Append one entry per subject; return the projected data only once it is durable."""
+        if not candidates:
+            return []
+        provided: Mapping[str, Mapping[str, Any]] = {}
+        if provider is not None:
+            provided = await provider([(c.volunteer_id, c.decision.permitted) for c in candidates])
+        data = [
+            project(c.row, c.decision.permitted, provided.get(c.volunteer_id)) for c in candidates
+        ]
+        drafts = [self._draft(recipient, purpose, c, request_id) for c in candidates]
+        try:
+            receipts = await self.ledger.append(drafts)
+        except Exception as exc:
+            log.critical(
+                "disclosure.ledger_write_failed",
+                error=type(exc).__name__,
+                purpose=purpose.code,
+                organisation_id=recipient.organisation_id,
+                user_id=recipient.user_id,
+                subjects=len(drafts),
+            )
+            raise ServiceUnavailable(
+                "The disclosure ledger cannot be written right now, so no data was released. "
+                "Try again later."
+            ) from None
+        released = [
+            Released(
+                volunteer_id=c.volunteer_id,
+                subject=str(c.row["subject"]),
+                purpose=purpose.code,
+                categories=c.decision.permitted,
+                data=values,
+                receipt=receipt,
+                consent_ids=c.decision.consent_ids,
+                agreement_ids=c.decision.agreement_ids,
+            )
+            for c, values, receipt in zip(candidates, data, receipts, strict=True)
+        ]
+        log.info(
+            "disclosure.released",
+            purpose=purpose.code,
+            organisation_id=recipient.organisation_id,
+            user_id=recipient.user_id,
+            subjects=len(released),
+            first_index=receipts[0].index,
+        )
+        return released
+
+    # ----------------------------------------------------------------------------- purpose
+
+    async def _purpose(
+        self, recipient: Recipient, code: str, request_id: str, requested_id: str = ""
+    ) -> Purpose:
+        purpose = vocabulary().purpose(code)
+        reason = None
+        if purpose is None:
+            reason = RefusalReason.UNKNOWN_PURPOSE
+        elif purpose.audience != recipient.audience:
+            reason = RefusalReason.PURPOSE_NOT_FOR_RECIPIENT
+        if reason is not None or purpose is None:
+            await self.refuse(
+                recipient,
+                reason or RefusalReason.UNKNOWN_PURPOSE,
+                purpose=code,
+                request_id=request_id,
+                requested_id=requested_id,
+            )
+            usable = sorted(
+                p.code for p in vocabulary().purposes if p.audience == recipient.audience
+            )
+            raise InvalidInput(
+                "purpose: not a purpose you may use",
+                errors=[{"field": "purpose", "message": "use one of " + ", ".join(usable)}],
+            )
+        return purpose
+
+    @staticmethod
+    def _requested(categories: Iterable[str] | None) -> frozenset[str] | None:
+        if categories is None:
+            return None
+        wanted = frozenset(categories)
+        unknown = sorted(wanted - set(vocabulary().category_map))
+        if unknown:
+            raise InvalidInput(
+                "categories: unknown category",
+                errors=[{"field": "categories", "message": "unknown: " + ", ".join(unknown)}],
+            )
+        return wanted
+
+    # ----------------------------------------------------------------------------- employer reads
+
+    async def disclose_one(
+        self,
+        recipient: Recipient,
+        purpose_code: str,
+        volunteer_id: str,
+        *,
+        request_id: str,
+        categories: Iterable[str] | None = None,
+        provider: FieldProvider | None = None,
+    ) -> Released:
+        """One staff member of the recipient organisation, or :class:`NotFound`."""
+        if recipient.kind != "employer":
+            raise Forbidden("Only an employer reads its staff through this route")
+        requested = self._requested(categories)
+        purpose = await self._purpose(recipient, purpose_code, request_id, volunteer_id)
+        now = self.clock()
+        today = now.date()
+        key = parse_id(volunteer_id)
+        row = None
+        agreement: AgreementFacts | None = None
+        consents: dict[str, ConsentFacts] = {}
+        if key is not None:
+            rows, agreement, latest = await _together(
+                self._staff(recipient.organisation_id, today, volunteer_id=key),
+                self._agreement(recipient.organisation_id, today),
+                self._consents(recipient.organisation_id, purpose.code, [key])
+                if purpose.consent_required
+                else _no_consents(),
+            )
+            consents = latest.get(key, {})
+            row = rows[0] if rows else None
+        if row is None:
+            await self.refuse(
+                recipient,
+                RefusalReason.OUTSIDE_ORGANISATION,
+                purpose=purpose.code,
+                request_id=request_id,
+                requested_id=volunteer_id,
+                subject=await self._subject_of(key),
+                categories=requested or (),
+            )
+            raise NotFound(NOT_FOUND_DETAIL)
+        decision = decide(
+            purpose=purpose,
+            audience=recipient.audience,
+            employed=True,
+            agreement=agreement,
+            consents=consents,
+            requested=requested,
+            today=today,
+            now=now,
+        )
+        if not decision.allowed:
+            await self.refuse(
+                recipient,
+                decision.reason or RefusalReason.NO_CONSENT,
+                purpose=purpose.code,
+                request_id=request_id,
+                requested_id=volunteer_id,
+                subject=str(row["subject"]),
+                categories=requested or purpose.categories,
+            )
+            raise NotFound(NOT_FOUND_DETAIL)
+        (released,) = await self._release(
+            recipient, purpose, [_Candidate(row, decision)], request_id, provider
+        )
+        return released
+
+    async def disclose_staff(
+        self,
+        recipient: Recipient,
+        purpose_code: str,
+        *,
+        request_id: str,
+        limit: int,
+        after: str | None = None,
+        categories: Iterable[str] | None = None,
+        provider: FieldProvider | None = None,
+    ) -> StaffPage:
+        """The recipient organisation's permitted staff, ordered by id, ``limit`` at most.
+
+        Staff the gate holds back are left out silently (a list is not an attempt on any one
+        of them); a request the organisation has no agreement for is recorded as one refusal.
+        """
+        if recipient.kind != "employer":
+            raise Forbidden("Only an employer reads its staff through this route")
+        requested = self._requested(categories)
+        purpose = await self._purpose(recipient, purpose_code, request_id)
+        now = self.clock()
+        today = now.date()
+        agreement = await self._agreement(recipient.organisation_id, today)
+        probe = decide(
+            purpose=purpose,
+            audience=recipient.audience,
+            employed=True,
+            agreement=agreement,
+            consents={c: _ALWAYS for c in purpose.categories},
+            requested=requested,
+            today=today,
+            now=now,
+        )
+        if not probe.allowed:
+            await self.refuse(
+                recipient,
+                probe.reason or RefusalReason.NO_AGREEMENT,
+                purpose=purpose.code,
+                request_id=request_id,
+                categories=requested or purpose.categories,
+            )
+            return StaffPage(items=[], next_cursor=None)
+        cursor = parse_id(after) if after else None
+        if after and cursor is None:
+            raise InvalidInput(
+                "after: not a cursor from a previous page",
+                errors=[{"field": "after", "message": "use next_cursor from a previous page"}],
+            )
+        chosen: list[_Candidate] = []
+        batch = max(limit, 50)
+        exhausted = False
+        last_seen = cursor
+        while len(chosen) < limit and not exhausted:
+            rows = await self._staff(recipient.organisation_id, today, after=last_seen, limit=batch)
+            exhausted = len(rows) < batch
+            if not rows:
+                break
+            ids = [str(r["volunteer_id"]) for r in rows]
+            consents = (
+                await self._consents(recipient.organisation_id, purpose.code, ids)
+                if purpose.consent_required
+                else {}
+            )
+            for row in rows:
+                last_seen = str(row["volunteer_id"])
+                decision = decide(
+                    purpose=purpose,
+                    audience=recipient.audience,
+                    employed=True,
+                    agreement=agreement,
+                    consents=consents.get(last_seen, {}),
+                    requested=requested,
+                    today=today,
+                    now=now,
+                )
+                if decision.allowed:
+                    chosen.append(_Candidate(row, decision))
+                    if len(chosen) == limit:
+                        exhausted = exhausted and row is rows[-1]
+                        break
+        released = await self._release(recipient, purpose, chosen, request_id, provider)
+        next_cursor = None if exhausted or not chosen else released[-1].volunteer_id
+        return StaffPage(items=released, next_cursor=next_cursor)
+
+    # ----------------------------------------------------------------------------- force reads
+
+    async def disclose_to_force(
+        self,
+        recipient: Recipient,
+        volunteer_id: str,
+        *,
+        request_id: str,
+        purpose_code: str = DPO_AUDIT,
+        categories: Iterable[str] | None = None,
+        provider: FieldProvider | None = None,
+    ) -> Released:
+        """The force's own oversight read (the DPO): ledgered like any other disclosure."""
+        if recipient.kind == "employer":
+            raise Forbidden("Employers read their staff through the staff routes")
+        requested = self._requested(categories)
+        purpose = await self._purpose(recipient, purpose_code, request_id, volunteer_id)
+        key = parse_id(volunteer_id)
+        row = None
+        if key is not None:
+            row = (
+                await Volunteer.select(
+                    Volunteer.id.as_alias("volunteer_id"),
+                    Volunteer.subject,
+                    Volunteer.display_name,
+                    Volunteer.status,
+                )
+                .where(Volunteer.id == key)
+                .first()
+            )
+        if row is None:
+            await self.refuse(
+                recipient,
+                RefusalReason.OUTSIDE_ORGANISATION,
+                purpose=purpose.code,
+                request_id=request_id,
+                requested_id=volunteer_id,
+            )
+            raise NotFound("No volunteer has this id")
+        now = self.clock()
+        decision = decide(
+            purpose=purpose,
+            audience=recipient.audience,
+            employed=True,
+            agreement=None,
+            consents={},
+            requested=requested,
+            today=now.date(),
+            now=now,
+        )
+        if not decision.allowed:
+            await self.refuse(
+                recipient,
+                decision.reason or RefusalReason.CATEGORY_NOT_IN_AGREEMENT,
+                purpose=purpose.code,
+                request_id=request_id,
+                requested_id=volunteer_id,
+                subject=str(row["subject"]),
+            )
+            raise NotFound("No volunteer has this id")
+        (released,) = await self._release(
+            recipient, purpose, [_Candidate(row, decision)], request_id, provider
+        )
+        return released
+
+
+async def _no_consents() -> dict[str, dict[str, ConsentFacts]]:
+    return {}
+
+
+#: A stand-in consent used to ask "would anything pass if everyone consented?".
+_ALWAYS = ConsentFacts(id="probe", state=ConsentState.GIVEN.value, expires_at=None, ledger_index=-1)

@@ -1,0 +1,196 @@
+"""API bodies for disclosures, receipts, staff reads, evidence bundles and the DPO (the edge)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ledger.proofs import InclusionProof, Receipt
+
+
+class Output(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ReceiptOut(Output):
+    """Proof that an entry is in the ledger (SPEC.md receipt): verify ``inclusion_path`` from
+    ``leaf_hash`` at ``index`` against the root in the signed ``checkpoint`` of ``tree_size``."""
+
+    index: int = Field(ge=0)
+    leaf_hash: str = Field(description="standard base64 of the 32-byte RFC 9162 leaf hash")
+    tree_size: int = Field(ge=1)
+    inclusion_path: list[str]
+    checkpoint: str = Field(description="C2SP signed note of the tlog checkpoint")
+
+    @classmethod
+    def of(cls, receipt: Receipt) -> ReceiptOut:
+        return cls.model_validate(receipt.to_json())
+
+    @classmethod
+    def from_proof(cls, proof: InclusionProof, checkpoint: str) -> ReceiptOut:
+        body = proof.to_json()
+        return cls(
+            index=proof.leaf_index,
+            leaf_hash=body["leaf_hash"],
+            tree_size=proof.tree_size,
+            inclusion_path=body["inclusion_path"],
+            checkpoint=checkpoint,
+        )
+
+
+# Employer staff reads -------------------------------------------------------------------------
+
+
+class StaffMember(Output):
+    """One staff member, projected to exactly the categories the gate permitted."""
+
+    volunteer_id: str
+    purpose: str
+    categories: list[str] = Field(description="the categories released, sorted")
+    data: dict[str, Any] = Field(
+        description="exactly the fields the released categories map to; hours, training and "
+        "recognition fields are null until their source data exists"
+    )
+    receipt: ReceiptOut
+
+
+class StaffPageOut(Output):
+    items: list[StaffMember]
+    next_cursor: str | None = Field(description="pass as 'after' for the next page")
+    limit: int
+
+
+# Volunteer's view of their disclosures ----------------------------------------------------------
+
+
+class DisclosureOut(Output):
+    index: int
+    logged_at: str
+    purpose: str
+    purpose_label: str
+    lawful_basis: str
+    recipient_org: str
+    recipient_org_name: str | None
+    recipient_user: str
+    recipient_user_email: str | None
+    categories: list[str]
+    consent_ids: list[str]
+    agreement_ids: list[str]
+    channel: str
+    receipt: ReceiptOut
+
+
+class DisclosurePage(Output):
+    items: list[DisclosureOut]
+    next_cursor: int | None = Field(description="pass as 'before' for the next (older) page")
+    limit: int
+
+
+class BundleEntry(Output):
+    index: int
+    entry_b64: str = Field(description="the exact stored entry bytes (RFC 8785 JSON), base64")
+    entry: dict[str, Any]
+    leaf_hash: str
+    inclusion_path: list[str]
+
+
+class EvidenceBundle(Output):
+    """Everything needed to check, offline, that each entry is in the signed log."""
+
+    format: Literal["esp-portal-evidence-bundle/1"] = "esp-portal-evidence-bundle/1"
+    origin: str
+    verifier_key: str
+    checkpoint: str
+    tree_size: int
+    subject: str
+    generated_at: dt.datetime
+    how_to_verify: str
+    entries: list[BundleEntry]
+
+
+# DPO -------------------------------------------------------------------------------------------
+
+
+class LedgerEntryOut(Output):
+    index: int
+    logged_at: str
+    kind: str
+    purpose: str
+    subject: str
+    recipient_org: str
+    recipient_user: str
+    channel: str
+    leaf_hash: str
+    entry: dict[str, Any]
+
+
+class LedgerPage(Output):
+    items: list[LedgerEntryOut]
+    next_cursor: int | None = Field(description="pass as 'before' for the next (older) page")
+    limit: int
+
+
+class RefusalOut(Output):
+    id: str
+    occurred_at: dt.datetime
+    reason: str
+    purpose: str
+    subject: str
+    requested_id: str
+    recipient_org: str
+    recipient_user: str
+    categories: list[str]
+    channel: str
+    request_id: str
+
+
+class RefusalPage(Output):
+    items: list[RefusalOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class ConsentRecordOut(Output):
+    id: str
+    employer_id: str
+    purpose: str
+    category: str
+    state: str
+    notice_version: str
+    recorded_at: dt.datetime
+    expires_at: dt.datetime | None
+    method: str
+    ledger_index: int
+
+
+class ReportDisclosure(Output):
+    """One disclosure of the subject's data, as its ledger entry records it."""
+
+    index: int
+    logged_at: str
+    purpose: str
+    lawful_basis: str
+    recipient_org: str
+    recipient_user: str
+    categories: list[str]
+    consent_ids: list[str]
+    agreement_ids: list[str]
+    request_id: str
+    channel: str
+    leaf_hash: str
+
+
+class SubjectReport(Output):
+    """UK GDPR Art. 15: what the portal holds and did with one volunteer's data."""
+
+    volunteer_id: str
+    subject: str
+    generated_at: dt.datetime
+    identity: dict[str, Any]
+    audit_receipt: ReceiptOut = Field(description="the dpo.audit entry this report itself made")
+    disclosures: list[ReportDisclosure] = Field(description="newest first")
+    consent_events: list[ConsentRecordOut] = Field(description="newest first")
+    refusals: list[RefusalOut] = Field(description="newest first")

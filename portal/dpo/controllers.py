@@ -1,0 +1,190 @@
+"""``/api/dpo``: ledger search and export, subject reports, refusals, agreements ending soon."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from litestar import Controller, Request, Response, get
+from litestar.di import Provide
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import Parameter
+from litestar.response import Stream
+from litestar.serialization import encode_json
+
+from ledger import Ledger
+from portal.accounts.tables import Role
+from portal.agreements.schemas import AgreementEnding
+from portal.agreements.services import AgreementService
+from portal.auth.guards import requires_role
+from portal.auth.identity import Identity
+from portal.disclosure.gate import DisclosureGate, Recipient
+from portal.disclosure.schemas import LedgerPage, RefusalPage, SubjectReport
+from portal.disclosure.support import MAX_INDEX, MAX_OFFSET, request_id
+from portal.dpo.services import DpoService, LedgerFilter, report_csv
+
+DPO = requires_role(Role.DPO)
+
+
+def provide_dpo(ledger: Ledger) -> DpoService:
+    return DpoService(DisclosureGate(ledger))
+
+
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def _filters(
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    subject: str | None,
+    recipient: str | None,
+    purpose: str | None,
+    kind: str | None,
+) -> LedgerFilter:
+    return LedgerFilter(_utc(since), _utc(until), subject, recipient, purpose, kind)
+
+
+SINCE = Parameter(default=None, description="logged at or after (RFC 3339; UTC if no offset)")
+UNTIL = Parameter(default=None, description="logged before (RFC 3339; UTC if no offset)")
+SUBJECT = Parameter(
+    default=None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="pseudonymous subject id"
+)
+RECIPIENT = Parameter(
+    default=None,
+    max_length=64,
+    pattern=r"^[A-Za-z0-9_.:-]+$",
+    description="recipient organisation or user id",
+)
+PURPOSE = Parameter(default=None, max_length=80, pattern=r"^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*$")
+KIND = Parameter(
+    default=None,
+    max_length=40,
+    pattern=r"^[a-z]+(\.[a-z-]+)*$",
+    description="e.g. disclosure, consent.withdrawn",
+)
+
+
+class DpoController(Controller):
+    path = "/api/dpo"
+    tags = ["dpo"]
+    dependencies = {"dpo": Provide(provide_dpo, sync_to_thread=False)}
+
+    @get("/ledger", guards=[DPO], summary="Search the ledger, newest first")
+    async def search(
+        self,
+        dpo: DpoService,
+        since: dt.datetime | None = SINCE,
+        until: dt.datetime | None = UNTIL,
+        subject: str | None = SUBJECT,
+        recipient: str | None = RECIPIENT,
+        purpose: str | None = PURPOSE,
+        kind: str | None = KIND,
+        before: int | None = Parameter(
+            default=None, ge=0, le=MAX_INDEX, description="next_cursor of a page"
+        ),
+        limit: int = Parameter(default=100, ge=1, le=1000),
+    ) -> LedgerPage:
+        return await dpo.search(
+            _filters(since, until, subject, recipient, purpose, kind), before=before, limit=limit
+        )
+
+    @get(
+        "/ledger/export",
+        guards=[DPO],
+        summary="Stream matching entries, oldest first, as CSV or JSON Lines",
+        media_type="text/csv",
+    )
+    async def export(
+        self,
+        dpo: DpoService,
+        format: Literal["csv", "jsonl"] = Parameter(default="csv"),
+        since: dt.datetime | None = SINCE,
+        until: dt.datetime | None = UNTIL,
+        subject: str | None = SUBJECT,
+        recipient: str | None = RECIPIENT,
+        purpose: str | None = PURPOSE,
+        kind: str | None = KIND,
+    ) -> Stream:
+        filters = _filters(since, until, subject, recipient, purpose, kind)
+        media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
+        return Stream(
+            dpo.export(filters, format),
+            media_type=media,
+            headers={"Content-Disposition": f'attachment; filename="ledger.{format}"'},
+        )
+
+    @get(
+        "/subjects/{volunteer_id:str}/report",
+        guards=[DPO],
+        summary="UK GDPR Art. 15 report for one volunteer (ledgered under dpo.audit)",
+        responses={
+            200: ResponseSpec(
+                data_container=SubjectReport,
+                description="The report",
+                media_type="application/json",
+            )
+        },
+    )
+    async def subject_report(
+        self, request: Request[Any, Any, Any], volunteer_id: str, dpo: DpoService
+    ) -> Response[bytes]:
+        identity: Identity = request.user
+        report = await dpo.subject_report(
+            Recipient.of(identity), volunteer_id, request_id=request_id(request)
+        )
+        return Response(encode_json(report), media_type="application/json")
+
+    @get(
+        "/subjects/{volunteer_id:str}/report.csv",
+        guards=[DPO],
+        summary="The Art. 15 report as CSV (ledgered under dpo.audit)",
+        media_type="text/csv",
+    )
+    async def subject_report_csv(
+        self, request: Request[Any, Any, Any], volunteer_id: str, dpo: DpoService
+    ) -> Response[str]:
+        identity: Identity = request.user
+        report = await dpo.subject_report(
+            Recipient.of(identity), volunteer_id, request_id=request_id(request)
+        )
+        return Response(
+            report_csv(report),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="subject-report.csv"'},
+        )
+
+    @get("/refusals", guards=[DPO], summary="Refused access attempts, newest first")
+    async def refusals(
+        self,
+        dpo: DpoService,
+        since: dt.datetime | None = SINCE,
+        until: dt.datetime | None = UNTIL,
+        reason: str | None = Parameter(default=None, max_length=40, pattern=r"^[a-z_]+$"),
+        recipient: str | None = RECIPIENT,
+        limit: int = Parameter(default=100, ge=1, le=1000),
+        offset: int = Parameter(default=0, ge=0, le=MAX_OFFSET),
+    ) -> RefusalPage:
+        return await dpo.refusals(
+            since=_utc(since),
+            until=_utc(until),
+            reason=reason,
+            recipient=recipient,
+            limit=limit,
+            offset=offset,
+        )
+
+    @get(
+        "/agreements/ending",
+        guards=[DPO],
+        summary="Agreements in force that end within the given number of days",
+    )
+    async def agreements_ending(
+        self, ledger: Ledger, within_days: int = Parameter(default=30, ge=0, le=366)
+    ) -> list[AgreementEnding]:
+        return await AgreementService(ledger).ending_within(within_days)
+
+
+CONTROLLERS = [DpoController]

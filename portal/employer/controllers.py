@@ -1,0 +1,145 @@
+"""``/api/employer``: an employer's own staff through the disclosure gate, and notices."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.di import Provide
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_200_OK
+
+from ledger import Ledger
+from portal.accounts.tables import Role
+from portal.auth.guards import requires_role
+from portal.auth.identity import Identity
+from portal.consent.schemas import Acknowledged, WithdrawalNoticePage
+from portal.consent.services import NoticeService
+from portal.disclosure.gate import DisclosureGate, Recipient, Released
+from portal.disclosure.schemas import ReceiptOut, StaffMember, StaffPageOut
+from portal.disclosure.support import MAX_OFFSET, request_id
+
+EMPLOYER = requires_role(Role.EMPLOYER)
+PURPOSE = Parameter(
+    query="purpose",
+    min_length=1,
+    max_length=80,
+    pattern=r"^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*$",
+    description="why you need the data: a purpose code your agreement names",
+)
+CATEGORIES = Parameter(
+    query="categories",
+    default=None,
+    max_length=400,
+    pattern=r"^[a-z0-9.,-]*$",
+    description="optional comma-separated categories, to receive less than permitted",
+)
+
+
+def provide_gate(ledger: Ledger) -> DisclosureGate:
+    return DisclosureGate(ledger)
+
+
+def provide_notices(ledger: Ledger) -> NoticeService:
+    return NoticeService(ledger, DisclosureGate(ledger))
+
+
+def _categories(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    return [c.strip() for c in value.split(",") if c.strip()]
+
+
+def _member(released: Released) -> StaffMember:
+    return StaffMember(
+        volunteer_id=released.volunteer_id,
+        purpose=released.purpose,
+        categories=list(released.categories),
+        data=released.data,
+        receipt=ReceiptOut.of(released.receipt),
+    )
+
+
+class EmployerStaffController(Controller):
+    path = "/api/employer/staff"
+    tags = ["employer"]
+    dependencies = {"gate": Provide(provide_gate, sync_to_thread=False)}
+
+    @get("/", guards=[EMPLOYER], summary="Your staff who take part, projected to what is permitted")
+    async def list_staff(
+        self,
+        request: Request[Any, Any, Any],
+        gate: DisclosureGate,
+        purpose: str = PURPOSE,
+        categories: str | None = CATEGORIES,
+        after: str | None = Parameter(default=None, max_length=64, description="next_cursor"),
+        limit: int = Parameter(default=50, ge=1, le=200),
+    ) -> StaffPageOut:
+        identity: Identity = request.user
+        page = await gate.disclose_staff(
+            Recipient.of(identity),
+            purpose,
+            request_id=request_id(request),
+            limit=limit,
+            after=after,
+            categories=_categories(categories),
+        )
+        return StaffPageOut(
+            items=[_member(r) for r in page.items], next_cursor=page.next_cursor, limit=limit
+        )
+
+    @get("/{volunteer_id:str}", guards=[EMPLOYER], summary="One staff member, or 404")
+    async def get_staff_member(
+        self,
+        request: Request[Any, Any, Any],
+        volunteer_id: str,
+        gate: DisclosureGate,
+        purpose: str = PURPOSE,
+        categories: str | None = CATEGORIES,
+    ) -> StaffMember:
+        identity: Identity = request.user
+        released = await gate.disclose_one(
+            Recipient.of(identity),
+            purpose,
+            volunteer_id,
+            request_id=request_id(request),
+            categories=_categories(categories),
+        )
+        return _member(released)
+
+
+class EmployerNoticeController(Controller):
+    path = "/api/employer/notices"
+    tags = ["employer"]
+    dependencies = {"notices": Provide(provide_notices, sync_to_thread=False)}
+
+    @get("/", guards=[EMPLOYER], summary="Withdrawal notices addressed to your organisation")
+    async def list_notices(
+        self,
+        request: Request[Any, Any, Any],
+        notices: NoticeService,
+        pending: bool = Parameter(default=False, description="only unacknowledged notices"),
+        limit: int = Parameter(default=50, ge=1, le=200),
+        offset: int = Parameter(default=0, ge=0, le=MAX_OFFSET),
+    ) -> WithdrawalNoticePage:
+        identity: Identity = request.user
+        return await notices.list_for(
+            Recipient.of(identity), pending_only=pending, limit=limit, offset=offset
+        )
+
+    @post(
+        "/{notice_id:str}/acknowledge",
+        guards=[EMPLOYER],
+        status_code=HTTP_200_OK,
+        summary="Acknowledge a withdrawal notice (you have stopped using the data)",
+    )
+    async def acknowledge(
+        self, request: Request[Any, Any, Any], notice_id: str, notices: NoticeService
+    ) -> Acknowledged:
+        identity: Identity = request.user
+        return await notices.acknowledge(
+            Recipient.of(identity), notice_id, request_id=request_id(request)
+        )
+
+
+CONTROLLERS = [EmployerStaffController, EmployerNoticeController]

@@ -1,0 +1,1 @@
+"""Service hours and ESP leave: duty records, imports, monthly minimum, leave, reports."""

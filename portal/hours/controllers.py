@@ -1,0 +1,509 @@
+"""Service hours and ESP leave over HTTP: coordinator, integration, volunteer and employer.
+
+Thin controllers: the rules are in the hours services; a guard is declared on every route.
+Employers read hours data only through ``portal.hours.gateway`` (the disclosure gate); a
+volunteer's own data needs no gate. Ids in paths are UUID strings; malformed ones are answered
+like unknown ones (404).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State, UploadFile
+from litestar.di import Provide
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, HeaderParameter, Parameter
+from litestar.response import Stream
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from ledger import Ledger
+from portal.accounts.tables import Role
+from portal.auth.guards import requires_role, requires_scope
+from portal.auth.identity import Identity
+from portal.disclosure.gate import Recipient
+from portal.disclosure.schemas import ReceiptOut
+from portal.disclosure.support import request_id
+from portal.errors import Forbidden, InvalidInput
+from portal.hours import duties, leave, reports
+from portal.hours.gateway import HoursGate, permits
+from portal.hours.imports import import_csv
+from portal.hours.integration import push_batch
+from portal.hours.periods import UTC, Month, TimeParseError, local_date, parse_period
+from portal.hours.schemas import (
+    CorrectionIn,
+    DutyHistory,
+    DutyOut,
+    DutyPage,
+    EmployerReportOut,
+    ImportOut,
+    IntegrationBatchIn,
+    LeaveDecisionIn,
+    LeaveDecisionOut,
+    LeavePolicyIn,
+    LeavePolicyOut,
+    LeaveRequestIn,
+    LeaveRequestOut,
+    LeaveRequestPage,
+    ReleasedLeaveRequest,
+    StaffHoursOut,
+    VolunteerHoursOut,
+    VolunteerLeaveOut,
+)
+from portal.settings import Settings
+
+COORDINATOR = requires_role(Role.COORDINATOR)
+VOLUNTEER = requires_role(Role.VOLUNTEER)
+EMPLOYER = requires_role(Role.EMPLOYER)
+DUTIES_WRITE = requires_scope("duties:write")
+
+#: Largest duty file accepted by upload (about 400 000 lines); the CLI has no limit.
+MAX_UPLOAD_BYTES = 64 * 1024 * 1024
+
+PERIOD = Parameter(
+    default=None,
+    max_length=7,
+    description="YYYY (a calendar year) or YYYY-MM (a month); default: this year",
+)
+PURPOSE = Parameter(
+    default=reports.DEFAULT_PURPOSE,
+    min_length=1,
+    max_length=80,
+    description="why you need the data: a purpose your agreement names for hours",
+)
+
+
+def provide_hours_gate(state: State) -> HoursGate:
+    ledger: Ledger = state.ledger
+    return HoursGate(ledger)
+
+
+def _london_today() -> dt.date:
+    return local_date(dt.datetime.now(UTC))
+
+
+def _period(value: str | None) -> tuple[str, Month, Month]:
+    text = value or str(_london_today().year)
+    try:
+        first, last = parse_period(text)
+    except TimeParseError as exc:
+        raise InvalidInput(
+            "period: " + str(exc), errors=[{"field": "period", "message": str(exc)}]
+        ) from None
+    return text, first, last
+
+
+def _user(request: Request[Any, Any, Any]) -> Identity:
+    identity: Identity = request.user
+    return identity
+
+
+def _volunteer(request: Request[Any, Any, Any]) -> str:
+    identity = _user(request)
+    if not identity.volunteer_id:
+        raise Forbidden("This account is not linked to a volunteer record")
+    return identity.volunteer_id
+
+
+# ------------------------------------------------------------------------------ coordinator
+
+
+class CoordinatorDutiesController(Controller):
+    path = "/api/coordinator/duties"
+    tags = ["hours: coordinator"]
+
+    @post(
+        "/import",
+        guards=[COORDINATOR],
+        status_code=HTTP_201_CREATED,
+        request_max_body_size=MAX_UPLOAD_BYTES,
+        summary="Import duty records from a CSV file, all or nothing",
+        description=(
+            "multipart/form-data with the file in field 'file'. Columns: volunteer_id, start, "
+            "end, duty_type, esp_leave (and optionally external_ref, correction_reason). Every "
+            "line is checked; if any is bad, nothing is imported and the 422 problem lists "
+            "every bad line (line, field, message). The same file again adds nothing (200)."
+        ),
+    )
+    async def import_duties(
+        self,
+        request: Request[Any, Any, Any],
+        data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
+    ) -> Response[ImportOut]:
+        result = await import_csv(
+            data.file, created_by=_user(request).user_id, filename=data.filename or ""
+        )
+        body = ImportOut.model_validate(result.as_dict())
+        status = HTTP_201_CREATED if result.status == "imported" else HTTP_200_OK
+        return Response(body, status_code=status)
+
+    @get("/", guards=[COORDINATOR], summary="Duty records (current versions by default)")
+    async def list_duties(
+        self,
+        volunteer_id: str | None = Parameter(default=None, max_length=64),
+        period: str | None = PERIOD,
+        history: bool = Parameter(default=False, description="include superseded versions"),
+        limit: int = Parameter(default=200, ge=1, le=1000),
+        offset: int = Parameter(default=0, ge=0),
+    ) -> DutyPage:
+        _text, first, last = _period(period)
+        volunteer = None
+        if volunteer_id is not None:
+            volunteer = duties.parse_uuid(volunteer_id)
+            if volunteer is None:
+                return DutyPage(items=[], next_offset=None)
+        items, next_offset = await duties.list_duties(
+            volunteer, first, last, include_history=history, limit=limit, offset=offset
+        )
+        return DutyPage(items=items, next_offset=next_offset)
+
+    @get("/{duty_id:str}", guards=[COORDINATOR], summary="Every version of one duty")
+    async def duty_versions(self, duty_id: str) -> DutyHistory:
+        versions = await duties.duty_history(duty_id)
+        return DutyHistory(duty_id=versions[0].duty_id, versions=versions)
+
+    @post(
+        "/{duty_id:str}/corrections",
+        guards=[COORDINATOR],
+        status_code=HTTP_201_CREATED,
+        summary="Correct a duty: a new version superseding the current one, with a reason",
+    )
+    async def correct(
+        self, request: Request[Any, Any, Any], duty_id: str, data: CorrectionIn
+    ) -> DutyOut:
+        return await duties.correct_duty(duty_id, data, _user(request).user_id)
+
+
+class CoordinatorLeavePolicyController(Controller):
+    path = "/api/coordinator/leave-policies"
+    tags = ["hours: coordinator"]
+
+    @post(
+        "/",
+        guards=[COORDINATOR],
+        status_code=HTTP_201_CREATED,
+        summary="Record a new version of an employer's ESP leave policy",
+    )
+    async def record(self, request: Request[Any, Any, Any], data: LeavePolicyIn) -> LeavePolicyOut:
+        return await leave.record_policy(data, _user(request).user_id)
+
+    @get("/{employer_id:str}", guards=[COORDINATOR], summary="An employer's policy versions")
+    async def versions(self, employer_id: str) -> list[LeavePolicyOut]:
+        return await leave.policies_of(employer_id)
+
+
+# ------------------------------------------------------------------------------ integration
+
+
+class IntegrationDutiesController(Controller):
+    path = "/api/integrations/duties"
+    tags = ["hours: integration"]
+
+    @post(
+        "/",
+        guards=[DUTIES_WRITE],
+        status_code=HTTP_201_CREATED,
+        summary="Push a batch of duty records (all or nothing); Idempotency-Key honoured",
+        description=(
+            "Bearer token with the duties:write scope. Send an Idempotency-Key header: a retry "
+            "with the same key and body returns the first answer (200, replayed: true) and "
+            "writes nothing again; the same key with another body is refused (409)."
+        ),
+    )
+    async def push(
+        self,
+        request: Request[Any, Any, Any],
+        data: IntegrationBatchIn,
+        idempotency_key: Annotated[
+            str | None,
+            HeaderParameter(
+                name="Idempotency-Key",
+                max_length=200,
+                description="names this batch: a retry with the same key is applied once",
+            ),
+        ] = None,
+    ) -> Response[dict[str, Any]]:
+        identity = _user(request)
+        answer = await push_batch(data, idempotency_key, identity.token_id or identity.user_id)
+        status = HTTP_200_OK if answer.get("replayed") else HTTP_201_CREATED
+        return Response(answer, status_code=status)
+
+
+# ------------------------------------------------------------------------------ volunteer
+
+
+class VolunteerHoursController(Controller):
+    path = "/api/volunteer"
+    tags = ["hours: volunteer"]
+
+    @get("/hours", guards=[VOLUNTEER], summary="Your hours per month and the monthly minimum")
+    async def my_hours(
+        self, request: Request[Any, Any, Any], settings: Settings, period: str | None = PERIOD
+    ) -> VolunteerHoursOut:
+        volunteer = _volunteer(request)
+        text, first, last = _period(period)
+        spans = await duties.spans_for([volunteer], first.plus(-2), last)
+        summary = duties.summarise(
+            spans[volunteer], first, last, settings.monthly_minimum_hours, text
+        )
+        return VolunteerHoursOut(
+            volunteer_id=volunteer,
+            minimum_hours_per_month=settings.monthly_minimum_hours,
+            summary=summary,
+        )
+
+    @get("/duties", guards=[VOLUNTEER], summary="Your duty records")
+    async def my_duties(
+        self,
+        request: Request[Any, Any, Any],
+        period: str | None = PERIOD,
+        history: bool = Parameter(default=False, description="include superseded versions"),
+        limit: int = Parameter(default=500, ge=1, le=1000),
+        offset: int = Parameter(default=0, ge=0),
+    ) -> DutyPage:
+        _text, first, last = _period(period)
+        items, next_offset = await duties.list_duties(
+            _volunteer(request), first, last, include_history=history, limit=limit, offset=offset
+        )
+        return DutyPage(items=items, next_offset=next_offset)
+
+    @get("/duties/{duty_id:str}", guards=[VOLUNTEER], summary="Every version of one of your duties")
+    async def my_duty(self, request: Request[Any, Any, Any], duty_id: str) -> DutyHistory:
+        versions = await duties.duty_history(duty_id, _volunteer(request))
+        return DutyHistory(duty_id=versions[0].duty_id, versions=versions)
+
+    @get("/leave", guards=[VOLUNTEER], summary="Your ESP leave balance per employer and requests")
+    async def my_leave(self, request: Request[Any, Any, Any]) -> VolunteerLeaveOut:
+        volunteer = _volunteer(request)
+        return VolunteerLeaveOut(
+            balances=await leave.volunteer_balances(volunteer, _london_today()),
+            requests=await leave.volunteer_requests(volunteer),
+        )
+
+    @post(
+        "/leave-requests",
+        guards=[VOLUNTEER],
+        status_code=HTTP_201_CREATED,
+        summary="Ask an employer for ESP leave for a duty",
+    )
+    async def request_leave(
+        self, request: Request[Any, Any, Any], data: LeaveRequestIn
+    ) -> LeaveRequestOut:
+        return await leave.create_request(
+            _volunteer(request), data, _user(request).user_id, _london_today()
+        )
+
+    @post(
+        "/leave-requests/{request_id:str}/withdraw",
+        guards=[VOLUNTEER],
+        status_code=HTTP_200_OK,
+        summary="Withdraw a pending leave request",
+    )
+    async def withdraw(self, request: Request[Any, Any, Any], request_id: str) -> LeaveRequestOut:
+        return await leave.withdraw_request(_volunteer(request), request_id, _user(request).user_id)
+
+
+# ------------------------------------------------------------------------------ employer
+
+
+class EmployerLeaveController(Controller):
+    path = "/api/employer"
+    tags = ["hours: employer"]
+    dependencies = {"hours_gate": Provide(provide_hours_gate, sync_to_thread=False)}
+
+    @get("/leave-policy", guards=[EMPLOYER], summary="Your organisation's ESP leave policy")
+    async def policy(self, request: Request[Any, Any, Any]) -> list[LeavePolicyOut]:
+        return await leave.policies_of(Recipient.of(_user(request)).organisation_id)
+
+    @get(
+        "/leave-requests",
+        guards=[EMPLOYER],
+        summary="Leave requests to your organisation (through the gate, esp.leave-verification)",
+    )
+    async def requests(
+        self,
+        request: Request[Any, Any, Any],
+        hours_gate: HoursGate,
+        status: str | None = Parameter(
+            default="pending", description="pending, approved, declined, withdrawn, or all"
+        ),
+    ) -> LeaveRequestPage:
+        wanted = None if status in (None, "all") else status
+        if wanted not in (None, "pending", "approved", "declined", "withdrawn"):
+            raise InvalidInput(
+                "status: unknown", errors=[{"field": "status", "message": "not a status"}]
+            )
+        found = await leave.employer_requests(
+            hours_gate, Recipient.of(_user(request)), wanted, request_id(request)
+        )
+        return LeaveRequestPage(
+            items=[
+                ReleasedLeaveRequest(
+                    request=item,
+                    display_name=released.data.get("display_name")
+                    if permits(released, "identity")
+                    else None,
+                    purpose=released.purpose,
+                    categories=list(released.categories),
+                    receipt=ReceiptOut.of(released.receipt),
+                )
+                for item, released in found
+            ]
+        )
+
+    @post(
+        "/leave-requests/{leave_request_id:str}/approve",
+        guards=[EMPLOYER],
+        status_code=HTTP_200_OK,
+        summary="Approve a leave request (reads it through the gate first)",
+    )
+    async def approve(
+        self,
+        request: Request[Any, Any, Any],
+        hours_gate: HoursGate,
+        leave_request_id: str,
+        data: LeaveDecisionIn | None = None,
+    ) -> ReleasedLeaveRequest:
+        item, released = await leave.approve_request(
+            hours_gate,
+            Recipient.of(_user(request)),
+            leave_request_id,
+            data.reason if data else "",
+            request_id(request),
+        )
+        return ReleasedLeaveRequest(
+            request=item,
+            purpose=released.purpose,
+            categories=list(released.categories),
+            receipt=ReceiptOut.of(released.receipt),
+        )
+
+    @post(
+        "/leave-requests/{leave_request_id:str}/decline",
+        guards=[EMPLOYER],
+        status_code=HTTP_200_OK,
+        summary="Decline a leave request",
+    )
+    async def decline(
+        self,
+        request: Request[Any, Any, Any],
+        hours_gate: HoursGate,
+        leave_request_id: str,
+        data: LeaveDecisionIn | None = None,
+    ) -> LeaveDecisionOut:
+        return await leave.decline_request(
+            hours_gate,
+            Recipient.of(_user(request)),
+            leave_request_id,
+            data.reason if data else "",
+            request_id(request),
+        )
+
+
+class EmployerHoursController(Controller):
+    path = "/api/employer/hours"
+    tags = ["hours: employer"]
+    dependencies = {"hours_gate": Provide(provide_hours_gate, sync_to_thread=False)}
+
+    @get(
+        "/staff/{volunteer_id:str}",
+        guards=[EMPLOYER],
+        summary="One staff member's hours, minimum and leave (through the gate)",
+    )
+    async def staff_hours(
+        self,
+        request: Request[Any, Any, Any],
+        hours_gate: HoursGate,
+        settings: Settings,
+        volunteer_id: str,
+        purpose: str = PURPOSE,
+        period: str | None = PERIOD,
+        detail: bool = Parameter(default=False, description="also each duty (hours.detail)"),
+    ) -> StaffHoursOut:
+        return await reports.staff_hours(
+            hours_gate,
+            Recipient.of(_user(request)),
+            settings,
+            purpose,
+            volunteer_id,
+            _period(period),
+            detail,
+            request_id(request),
+            _london_today(),
+        )
+
+    @get(
+        "/report",
+        guards=[EMPLOYER],
+        summary="Hours report: each consenting staff member, and organisation figures",
+        description=reports.__doc__,
+    )
+    async def report(
+        self,
+        request: Request[Any, Any, Any],
+        hours_gate: HoursGate,
+        settings: Settings,
+        purpose: str = PURPOSE,
+        period: str | None = PERIOD,
+    ) -> EmployerReportOut:
+        text, _first, _last = _period(period)
+        return await reports.employer_report(
+            hours_gate,
+            Recipient.of(_user(request)),
+            settings,
+            purpose,
+            text,
+            request_id(request),
+            today=_london_today(),
+        )
+
+    @get(
+        "/report.csv",
+        guards=[EMPLOYER],
+        summary="The hours report as CSV (each row about a person is a disclosure)",
+        media_type="text/csv",
+    )
+    async def report_csv(
+        self,
+        request: Request[Any, Any, Any],
+        hours_gate: HoursGate,
+        settings: Settings,
+        purpose: str = PURPOSE,
+        period: str | None = PERIOD,
+    ) -> Stream:
+        text, _first, _last = _period(period)
+        report = await reports.employer_report(
+            hours_gate,
+            Recipient.of(_user(request), channel="export"),
+            settings,
+            purpose,
+            text,
+            request_id(request),
+            today=_london_today(),
+        )
+
+        async def body() -> AsyncIterator[str]:
+            for chunk in reports.report_csv(report):
+                yield chunk
+
+        return Stream(
+            body(),
+            media_type="text/csv; charset=utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="hours-{text}.csv"',
+                "Cache-Control": "no-store",
+            },
+        )
+
+
+CONTROLLERS = [
+    CoordinatorDutiesController,
+    CoordinatorLeavePolicyController,
+    IntegrationDutiesController,
+    VolunteerHoursController,
+    EmployerLeaveController,
+    EmployerHoursController,
+]

@@ -1,0 +1,81 @@
+"""``/ledger``: the signed checkpoint, the verifier key, RFC 9162 proofs and single entries.
+
+Thin: parameters are validated by Litestar (non-integers are a 400 before the handler runs), the
+ledger checks them against the log, and :mod:`portal.ledger_http.services` maps its errors and
+decides who may read an entry.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get
+from litestar.datastructures import CacheControlHeader
+from litestar.di import NamedDependency
+from litestar.params import QueryParameter
+
+from ledger import Ledger
+from portal.auth.middleware import identity_of
+from portal.ledger_http.schemas import (
+    ConsistencyProofOut,
+    InclusionProofOut,
+    LedgerEntryDocumentOut,
+)
+from portal.ledger_http.services import ledger_errors, readable_entry
+
+#: Litestar appends "; charset=utf-8" to text types itself.
+TEXT = "text/plain"
+#: The checkpoint moves with every append; proofs for given sizes never change.
+_FRESH = CacheControlHeader(no_cache=True)
+_IMMUTABLE = CacheControlHeader(public=True, max_age=86400)
+_PRIVATE = CacheControlHeader(no_store=True)
+
+
+class LedgerController(Controller):
+    path = "/ledger"
+    tags = ["ledger"]
+
+    @get("/checkpoint", media_type=TEXT, cache_control=_FRESH, summary="Latest signed checkpoint")
+    async def checkpoint(self, ledger: NamedDependency[Ledger]) -> Response[str]:
+        """The C2SP tlog-checkpoint of the latest tree, as a C2SP signed note (Ed25519)."""
+        async with ledger_errors():
+            note = await ledger.latest_checkpoint()
+        return Response(note, media_type=TEXT)
+
+    @get("/key", media_type=TEXT, summary="Signed-note verifier key")
+    async def key(self, ledger: NamedDependency[Ledger]) -> Response[str]:
+        """``name+hexkeyid+base64(0x01||pubkey)``: what verifies the checkpoint's signature."""
+        return Response(ledger.verifier_key(), media_type=TEXT)
+
+    @get("/proof/inclusion", cache_control=_IMMUTABLE, summary="RFC 9162 inclusion proof")
+    async def inclusion(
+        self,
+        ledger: NamedDependency[Ledger],
+        index: Annotated[int, QueryParameter(description="Leaf index (from 0)")],
+        tree_size: Annotated[int, QueryParameter(description="Size of the tree to prove in")],
+    ) -> InclusionProofOut:
+        async with ledger_errors():
+            proof = await ledger.inclusion_proof(index, tree_size)
+        return InclusionProofOut.of(proof)
+
+    @get("/proof/consistency", cache_control=_IMMUTABLE, summary="RFC 9162 consistency proof")
+    async def consistency(
+        self,
+        ledger: NamedDependency[Ledger],
+        first: Annotated[int, QueryParameter(description="Size of the older tree")],
+        second: Annotated[int, QueryParameter(description="Size of the newer tree")],
+    ) -> ConsistencyProofOut:
+        async with ledger_errors():
+            proof = await ledger.consistency_proof(first, second)
+        return ConsistencyProofOut.of(proof)
+
+    @get(
+        "/entries/{index:int}",
+        cache_control=_PRIVATE,
+        summary="One ledger entry (the DPO, or the volunteer it is about)",
+    )
+    async def entry(
+        self, request: Request[Any, Any, Any], ledger: NamedDependency[Ledger], index: int
+    ) -> LedgerEntryDocumentOut:
+        stored = await readable_entry(identity_of(request.scope), ledger, index)
+        return LedgerEntryDocumentOut.of(stored)

@@ -1,0 +1,1 @@
+"""The force, employer organisations, volunteers and who employs whom."""

@@ -1,0 +1,174 @@
+"""Request and response bodies for employers, volunteers and employment links (the API edge).
+
+Input models forbid unknown fields and bound every string, so a typo in a field name is an error
+naming that field rather than a silently ignored value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+)
+from pydantic_core import PydanticCustomError
+
+from portal.organisations.tables import VolunteerStatus
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_PHONE = re.compile(r"^\+?[0-9 ()-]+$")
+
+
+def _no_control_characters(value: str) -> str:
+    if _CONTROL.search(value):
+        raise PydanticCustomError("control_characters", "must not contain control characters")
+    return value
+
+
+def _uk_style_phone(value: str) -> str:
+    if not _PHONE.match(value):
+        raise PydanticCustomError(
+            "phone", "may contain only digits, spaces, brackets, '-' and a leading '+'"
+        )
+    digits = sum(ch.isdigit() for ch in value)
+    if not 7 <= digits <= 15:
+        raise PydanticCustomError("phone", "must have between 7 and 15 digits")
+    return value
+
+
+def _lower_email(value: str) -> str:
+    return value.lower()
+
+
+Text = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1),
+    AfterValidator(_no_control_characters),
+]
+Name = Annotated[Text, StringConstraints(max_length=200)]
+Email = Annotated[EmailStr, StringConstraints(max_length=254), AfterValidator(_lower_email)]
+Phone = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=7, max_length=40),
+    AfterValidator(_uk_style_phone),
+]
+
+
+class SizeBand(StrEnum):
+    """Employer size by head count (the UK Companies Act bands)."""
+
+    MICRO = "micro"  # fewer than 10
+    SMALL = "small"  # 10 to 49
+    MEDIUM = "medium"  # 50 to 249
+    LARGE = "large"  # 250 or more
+
+
+class Input(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# Employers ---------------------------------------------------------------------------------------
+
+
+class EmployerCreate(Input):
+    name: Name = Field(description="Unique (case-insensitively) among organisations")
+    sector: Annotated[Text, StringConstraints(max_length=100)] | None = None
+    size_band: SizeBand | None = Field(
+        default=None, description="micro (<10), small (10-49), medium (50-249), large (250+)"
+    )
+    contact_email: Email | None = None
+
+
+class EmployerOut(BaseModel):
+    id: str
+    name: str
+    kind: str
+    sector: str | None
+    size_band: str | None
+    contact_email: str | None
+    created_at: dt.datetime
+
+
+class EmployerPage(BaseModel):
+    items: list[EmployerOut]
+    total: int
+    limit: int
+    offset: int
+
+
+# Volunteers --------------------------------------------------------------------------------------
+
+
+class VolunteerCreate(Input):
+    display_name: Name
+    email: Email = Field(description="Unique among volunteers")
+    phone: Phone | None = None
+    status: VolunteerStatus = VolunteerStatus.APPLICANT
+    contact_by_email: bool = True
+    contact_by_sms: bool = False
+    contact_by_phone: bool = False
+
+
+class VolunteerUpdate(Input):
+    """Only the fields sent are changed; at least one is required, none may be null."""
+
+    status: VolunteerStatus | None = None
+    contact_by_email: bool | None = None
+    contact_by_sms: bool | None = None
+    contact_by_phone: bool | None = None
+
+
+class VolunteerSummary(BaseModel):
+    id: str
+    subject: str = Field(description="The pseudonymous id the ledger records")
+    display_name: str
+    status: VolunteerStatus
+
+
+class EmploymentOut(BaseModel):
+    id: str
+    volunteer_id: str
+    employer_id: str
+    starts_on: dt.date
+    ends_on: dt.date | None
+    created_at: dt.datetime
+
+
+class VolunteerOut(VolunteerSummary):
+    email: str
+    phone: str | None
+    contact_by_email: bool
+    contact_by_sms: bool
+    contact_by_phone: bool
+    created_at: dt.datetime
+    employments: list[EmploymentOut] = []
+
+
+class VolunteerPage(BaseModel):
+    items: list[VolunteerSummary]
+    total: int
+    limit: int
+    offset: int
+
+
+# Employment links --------------------------------------------------------------------------------
+
+
+class EmploymentCreate(Input):
+    volunteer_id: uuid.UUID
+    employer_id: uuid.UUID
+    starts_on: dt.date
+    ends_on: dt.date | None = Field(default=None, description="Inclusive; empty while ongoing")
+
+
+class EmploymentEnd(Input):
+    ends_on: dt.date = Field(description="The last day of the employment (inclusive)")

@@ -1,0 +1,373 @@
+"""The rules for employers, volunteers and employment links (the coordinator's records).
+
+The coordinator acts for the force, which holds this data: reading it here is not a disclosure.
+Anything that shows volunteer data to a recipient organisation goes through the disclosure gate
+instead. Log events carry ids only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+import structlog
+from piccolo.columns.combination import WhereRaw
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.table import Table
+
+from portal.errors import Conflict, InvalidInput, NotFound
+from portal.organisations.schemas import (
+    EmployerCreate,
+    EmployerOut,
+    EmployerPage,
+    EmploymentCreate,
+    EmploymentOut,
+    VolunteerCreate,
+    VolunteerOut,
+    VolunteerPage,
+    VolunteerSummary,
+    VolunteerUpdate,
+)
+from portal.organisations.tables import (
+    Employment,
+    Organisation,
+    OrganisationKind,
+    Volunteer,
+    VolunteerStatus,
+)
+
+log = structlog.get_logger(__name__)
+
+
+# Shared helpers ----------------------------------------------------------------------------------
+
+
+def parse_id(value: str | uuid.UUID) -> uuid.UUID | None:
+    """A UUID from a path or body value, or None when it is not one (callers answer 404/422)."""
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(value)
+    except (ValueError, AttributeError, TypeError):
+        return None
+
+
+def is_unique_violation(exc: BaseException) -> bool:
+    """True for a unique-constraint failure on either engine (a race lost to another writer)."""
+    if isinstance(exc, asyncpg.UniqueViolationError):
+        return True
+    return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc)
+
+
+@asynccontextmanager
+async def write_transaction(table: type[Table]) -> AsyncIterator[None]:
+    """A transaction that serialises check-then-write sequences on the table's engine.
+
+    SQLite takes the write lock at BEGIN IMMEDIATE; PostgreSQL callers lock the rows they
+    depend on (``lock_rows``) inside it.
+    """
+    engine: Any = table._meta.db
+    if isinstance(engine, SQLiteEngine):
+        async with engine.transaction(transaction_type=TransactionType.immediate):
+            yield
+    else:
+        async with engine.transaction():
+            yield
+
+
+def field_error(field: str, message: str) -> InvalidInput:
+    return InvalidInput(f"{field}: {message}", errors=[{"field": field, "message": message}])
+
+
+def _or_none(value: Any) -> str | None:
+    return str(value) if value not in (None, "") else None
+
+
+def employer_out(row: dict[str, Any]) -> EmployerOut:
+    return EmployerOut(
+        id=str(row["id"]),
+        name=row["name"],
+        kind=row["kind"],
+        sector=_or_none(row["sector"]),
+        size_band=_or_none(row["size_band"]),
+        contact_email=_or_none(row["contact_email"]),
+        created_at=row["created_at"],
+    )
+
+
+def employment_out(row: dict[str, Any]) -> EmploymentOut:
+    return EmploymentOut(
+        id=str(row["id"]),
+        volunteer_id=str(row["volunteer"]),
+        employer_id=str(row["employer"]),
+        starts_on=row["starts_on"],
+        ends_on=row["ends_on"],
+        created_at=row["created_at"],
+    )
+
+
+def _overlaps(
+    start: dt.date, end: dt.date | None, other_start: dt.date, other_end: dt.date | None
+) -> bool:
+    """Inclusive date ranges, ``None`` meaning open-ended."""
+    return (end is None or other_start <= end) and (other_end is None or start <= other_end)
+
+
+def _name_taken() -> Conflict:
+    return Conflict(
+        "An organisation with this name already exists",
+        errors=[{"field": "name", "message": "an organisation with this name exists"}],
+    )
+
+
+_EMPLOYER = Organisation.kind == OrganisationKind.EMPLOYER.value
+
+
+class OrganisationService:
+    """Employers, volunteers and the links between them."""
+
+    # Employers -----------------------------------------------------------------------------------
+
+    async def create_employer(self, data: EmployerCreate) -> EmployerOut:
+        if await Organisation.exists().where(WhereRaw("LOWER(name) = {}", data.name.lower())):
+            raise _name_taken()
+        row = Organisation(
+            name=data.name,
+            kind=OrganisationKind.EMPLOYER.value,
+            sector=data.sector or "",
+            size_band=data.size_band.value if data.size_band else "",
+            contact_email=data.contact_email or "",
+        )
+        try:
+            await row.save()
+        except Exception as exc:
+            if is_unique_violation(exc):
+                raise _name_taken() from None
+            raise
+        log.info("employer.created", organisation_id=str(row.id))
+        return await self.get_employer(str(row.id))
+
+    async def list_employers(self, limit: int, offset: int) -> EmployerPage:
+        total = await Organisation.count().where(_EMPLOYER)
+        rows = (
+            await Organisation.select()
+            .where(_EMPLOYER)
+            .order_by(Organisation.name)
+            .order_by(Organisation.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return EmployerPage(
+            items=[employer_out(r) for r in rows], total=total, limit=limit, offset=offset
+        )
+
+    async def get_employer(self, employer_id: str) -> EmployerOut:
+        key = parse_id(employer_id)
+        row = (
+            await Organisation.select().where(_EMPLOYER & (Organisation.id == key)).first()
+            if key
+            else None
+        )
+        if row is None:
+            raise NotFound("No employer has this id")
+        return employer_out(row)
+
+    # Volunteers ----------------------------------------------------------------------------------
+
+    async def create_volunteer(self, data: VolunteerCreate) -> VolunteerOut:
+        conflict = Conflict(
+            "A volunteer with this email address already exists",
+            errors=[{"field": "email", "message": "a volunteer with this email address exists"}],
+        )
+        if await Volunteer.exists().where(Volunteer.email == data.email):
+            raise conflict
+        row = Volunteer(
+            display_name=data.display_name,
+            email=data.email,
+            phone=data.phone or "",
+            status=data.status.value,
+            contact_by_email=data.contact_by_email,
+            contact_by_sms=data.contact_by_sms,
+            contact_by_phone=data.contact_by_phone,
+        )
+        try:
+            await row.save()
+        except Exception as exc:
+            if is_unique_violation(exc):
+                raise conflict from None
+            raise
+        log.info("volunteer.created", volunteer_id=str(row.id), status=data.status.value)
+        return await self.get_volunteer(str(row.id))
+
+    async def list_volunteers(
+        self, limit: int, offset: int, status: VolunteerStatus | None = None
+    ) -> VolunteerPage:
+        where = Volunteer.status == status.value if status else None
+        count = Volunteer.count()
+        query = Volunteer.select(
+            Volunteer.id, Volunteer.subject, Volunteer.display_name, Volunteer.status
+        )
+        if where is not None:
+            count = count.where(where)
+            query = query.where(where)
+        rows = (
+            await query.order_by(Volunteer.display_name)
+            .order_by(Volunteer.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        items = [
+            VolunteerSummary(
+                id=str(r["id"]),
+                subject=r["subject"],
+                display_name=r["display_name"],
+                status=VolunteerStatus(r["status"]),
+            )
+            for r in rows
+        ]
+        return VolunteerPage(items=items, total=await count, limit=limit, offset=offset)
+
+    async def get_volunteer(self, volunteer_id: str) -> VolunteerOut:
+        key = parse_id(volunteer_id)
+        row = await Volunteer.select().where(Volunteer.id == key).first() if key else None
+        if row is None:
+            raise NotFound("No volunteer has this id")
+        links = (
+            await Employment.select()
+            .where(Employment.volunteer == key)
+            .order_by(Employment.starts_on)
+            .order_by(Employment.id)
+        )
+        return VolunteerOut(
+            id=str(row["id"]),
+            subject=row["subject"],
+            display_name=row["display_name"],
+            status=VolunteerStatus(row["status"]),
+            email=row["email"],
+            phone=_or_none(row["phone"]),
+            contact_by_email=row["contact_by_email"],
+            contact_by_sms=row["contact_by_sms"],
+            contact_by_phone=row["contact_by_phone"],
+            created_at=row["created_at"],
+            employments=[employment_out(link) for link in links],
+        )
+
+    async def update_volunteer(self, volunteer_id: str, data: VolunteerUpdate) -> VolunteerOut:
+        key = parse_id(volunteer_id)
+        if key is None or not await Volunteer.exists().where(Volunteer.id == key):
+            raise NotFound("No volunteer has this id")
+        sent = sorted(data.model_fields_set)
+        if not sent:
+            raise field_error(
+                "body",
+                "send at least one of status, contact_by_email, contact_by_sms, contact_by_phone",
+            )
+        nulls = [name for name in sent if getattr(data, name) is None]
+        if nulls:
+            raise InvalidInput(
+                "Invalid value for: " + ", ".join(nulls),
+                errors=[{"field": name, "message": "must not be null"} for name in nulls],
+            )
+        values: dict[Any, Any] = {}
+        for name in sent:
+            value = getattr(data, name)
+            values[getattr(Volunteer, name)] = (
+                value.value if isinstance(value, VolunteerStatus) else value
+            )
+        await Volunteer.update(values).where(Volunteer.id == key)
+        log.info("volunteer.updated", volunteer_id=str(key), fields=sent)
+        return await self.get_volunteer(str(key))
+
+    # Employment links ----------------------------------------------------------------------------
+
+    async def create_employment(self, data: EmploymentCreate) -> EmploymentOut:
+        errors = []
+        async with write_transaction(Employment):
+            volunteer = Volunteer.select(Volunteer.id).where(Volunteer.id == data.volunteer_id)
+            if not isinstance(Volunteer._meta.db, SQLiteEngine):
+                # Serialise links for one volunteer across processes (SQLite: BEGIN IMMEDIATE).
+                volunteer = volunteer.lock_rows("NO KEY UPDATE")
+            if not await volunteer:
+                errors.append({"field": "volunteer_id", "message": "no volunteer has this id"})
+            employer = (
+                await Organisation.select(Organisation.kind)
+                .where(Organisation.id == data.employer_id)
+                .first()
+            )
+            if employer is None:
+                errors.append({"field": "employer_id", "message": "no employer has this id"})
+            elif employer["kind"] != OrganisationKind.EMPLOYER.value:
+                errors.append(
+                    {"field": "employer_id", "message": "this organisation is not an employer"}
+                )
+            if data.ends_on is not None and data.ends_on < data.starts_on:
+                errors.append({"field": "ends_on", "message": "must not be before starts_on"})
+            if errors:
+                raise InvalidInput(
+                    "Invalid value for: " + ", ".join(e["field"] for e in errors), errors=errors
+                )
+            existing = await Employment.select(
+                Employment.id, Employment.starts_on, Employment.ends_on
+            ).where(
+                (Employment.volunteer == data.volunteer_id)
+                & (Employment.employer == data.employer_id)
+            )
+            for other in existing:
+                if _overlaps(data.starts_on, data.ends_on, other["starts_on"], other["ends_on"]):
+                    raise Conflict(
+                        "This volunteer already has an employment with this employer in "
+                        "these dates",
+                        employment_id=str(other["id"]),
+                    )
+            row = Employment(
+                volunteer=data.volunteer_id,
+                employer=data.employer_id,
+                starts_on=data.starts_on,
+                ends_on=data.ends_on,
+            )
+            await row.save()
+        log.info(
+            "employment.created",
+            employment_id=str(row.id),
+            volunteer_id=str(data.volunteer_id),
+            organisation_id=str(data.employer_id),
+        )
+        return await self._employment(row.id)
+
+    async def end_employment(self, employment_id: str, ends_on: dt.date) -> EmploymentOut:
+        key = parse_id(employment_id)
+        if key is None:
+            raise NotFound("No employment link has this id")
+        async with write_transaction(Employment):
+            query = Employment.select(
+                Employment.id, Employment.starts_on, Employment.ends_on
+            ).where(Employment.id == key)
+            if not isinstance(Employment._meta.db, SQLiteEngine):
+                query = query.lock_rows("NO KEY UPDATE")
+            rows = await query
+            if not rows:
+                raise NotFound("No employment link has this id")
+            row = rows[0]
+            if row["ends_on"] is not None:
+                raise Conflict(
+                    f"This employment already ended on {row['ends_on'].isoformat()}",
+                    ends_on=row["ends_on"].isoformat(),
+                )
+            if ends_on < row["starts_on"]:
+                raise field_error(
+                    "ends_on", f"must not be before starts_on ({row['starts_on'].isoformat()})"
+                )
+            await Employment.update({Employment.ends_on: ends_on}).where(Employment.id == key)
+        log.info("employment.ended", employment_id=str(key))
+        return await self._employment(key)
+
+    async def _employment(self, key: uuid.UUID) -> EmploymentOut:
+        row = await Employment.select().where(Employment.id == key).first()
+        if row is None:
+            raise NotFound("No employment link has this id")
+        return employment_out(row)

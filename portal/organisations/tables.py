@@ -1,0 +1,74 @@
+"""Organisations, volunteers and employment links.
+
+Volunteer rows hold personal data: only the disclosure gate may read them on behalf of anyone but
+the volunteer themself. The ``subject`` column is the pseudonymous id the ledger records instead of
+a name or warrant number.
+"""
+
+from __future__ import annotations
+
+import uuid
+from enum import StrEnum
+
+from piccolo.columns import (
+    UUID,
+    Boolean,
+    Date,
+    ForeignKey,
+    OnDelete,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+
+class OrganisationKind(StrEnum):
+    FORCE = "force"
+    EMPLOYER = "employer"
+
+
+class VolunteerStatus(StrEnum):
+    APPLICANT = "applicant"
+    IN_TRAINING = "in_training"
+    ACTIVE = "active"
+    LEAVER = "leaver"
+
+
+def new_subject() -> str:
+    """A fresh pseudonymous ledger subject id, unrelated to any other id of the volunteer."""
+    return f"sub_{uuid.uuid4().hex}"
+
+
+class Organisation(Table, tablename="organisation"):
+    id = UUID(primary_key=True)
+    name = Varchar(length=200, unique=True)
+    kind = Varchar(length=20, choices=OrganisationKind, index=True)
+    sector = Varchar(length=100, default="")
+    size_band = Varchar(length=20, default="")
+    contact_email = Varchar(length=254, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Volunteer(Table, tablename="volunteer"):
+    id = UUID(primary_key=True)
+    subject = Varchar(length=40, unique=True, default=new_subject)
+    display_name = Varchar(length=200)
+    email = Varchar(length=254, unique=True)
+    phone = Varchar(length=40, default="")
+    contact_by_email = Boolean(default=True)
+    contact_by_sms = Boolean(default=False)
+    contact_by_phone = Boolean(default=False)
+    status = Varchar(length=20, choices=VolunteerStatus, default=VolunteerStatus.APPLICANT.value)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Employment(Table, tablename="employment"):
+    """A volunteer works for an employer from ``starts_on`` until ``ends_on`` (inclusive)."""
+
+    id = UUID(primary_key=True)
+    volunteer = ForeignKey(references=Volunteer, on_delete=OnDelete.restrict, index=True)
+    employer = ForeignKey(references=Organisation, on_delete=OnDelete.restrict, index=True)
+    starts_on = Date()
+    ends_on = Date(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())

@@ -1,0 +1,123 @@
+"""The one settings object, read once from ``ESP_*`` environment variables.
+
+Everything configurable lives here so that a bad value is caught at start-up, with the variable
+named, rather than at the first request that happens to need it.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+import platformdirs
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "ESP_"
+
+
+class SettingsError(Exception):
+    """A configuration value is wrong; the message names the environment variable."""
+
+
+def _default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("esp-portal", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Runtime configuration. Construct through :func:`load_settings` to get named errors."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    database_url: str = ""
+    migration_database_url: str = ""
+    base_url: str = "http://localhost:8000"
+
+    ledger_origin: str = "esp-portal.local/ledger"
+    ledger_key_name: str = ""
+    ledger_signing_key_file: Path | None = None
+    ledger_batch_max: int = Field(default=256, ge=1, le=10_000)
+
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    session_absolute_hours: int = Field(default=12, ge=1, le=24 * 30)
+    invitation_hours: int = Field(default=72, ge=1, le=24 * 30)
+    lockout_threshold: int = Field(default=5, ge=1, le=100)
+    lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    login_rate_limit_per_minute: int = Field(default=30, ge=1, le=10_000)
+
+    password_hash_time_cost: int = Field(default=3, ge=1, le=20)
+    password_hash_memory_kib: int = Field(default=65536, ge=8, le=4 * 1024 * 1024)
+    password_hash_parallelism: int = Field(default=4, ge=1, le=64)
+
+    suppression_threshold: int = Field(default=5, ge=2, le=1000)
+    monthly_minimum_hours: float = Field(default=16.0, ge=0, le=744)
+
+    log_format: Literal["auto", "console", "json"] = "auto"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @field_validator("database_url", "migration_database_url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        if value and urlsplit(value).scheme not in {"sqlite", "postgresql", "postgres"}:
+            raise ValueError("must start with sqlite:/// or postgresql://")
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise ValueError("must be an absolute http:// or https:// URL")
+        return value.rstrip("/")
+
+    @field_validator("ledger_origin")
+    @classmethod
+    def _check_origin(cls, value: str) -> str:
+        if not value or any(ch.isspace() for ch in value) or "+" in value:
+            raise ValueError("must be non-empty, without spaces or '+'")
+        return value
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> Settings:
+        if not self.database_url:
+            object.__setattr__(
+                self, "database_url", f"sqlite:///{self.data_dir / 'esp-portal.sqlite3'}"
+            )
+        if not self.migration_database_url:
+            object.__setattr__(self, "migration_database_url", self.database_url)
+        if not self.ledger_key_name:
+            object.__setattr__(self, "ledger_key_name", self.ledger_origin)
+        return self
+
+    @property
+    def engine_kind(self) -> Literal["sqlite", "postgres"]:
+        return "sqlite" if self.database_url.startswith("sqlite") else "postgres"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    @property
+    def signing_key_path(self) -> Path:
+        return self.ledger_signing_key_file or self.data_dir / "ledger-signing.key"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment (and explicit overrides, used by tests)."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else "?"
+            problems.append(f"{ENV_PREFIX}{field.upper()}: {error['msg']}")
+        raise SettingsError("invalid configuration: " + "; ".join(problems)) from None
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return load_settings()

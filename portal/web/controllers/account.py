@@ -1,0 +1,249 @@
+"""Sign in (password, then a code for dpo and coordinator), sign out, activation, start page.
+
+The pages call the same services as ``/api/auth``: ``LoginService.login`` and
+``AccountService.activate``; the session cookie is the API's own (``session_cookie``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromQuery
+from litestar.response import Redirect, Template
+
+from portal.accounts.services import AccountService
+from portal.auth.controllers import session_cookie
+from portal.auth.login import LoginFailed, LoginService, OtpRequired, SignedIn
+from portal.auth.sessions import SessionStore
+from portal.errors import InvalidInput, NotFound, TooManyRequests
+from portal.settings import Settings
+from portal.web import pending
+from portal.web.csrf import session_identity
+from portal.web.forms import field_text
+from portal.web.pages import ROLE_HOMES, FormErrors, home_for, render, safe_next, see_other
+
+log = structlog.get_logger(__name__)
+
+MAX_EMAIL = 254
+MAX_PASSWORD = 1024
+
+
+def _within(path: str, section: str) -> bool:
+    return path == section or path.startswith(section + "/") or path.startswith(section + "?")
+
+
+def _client(request: Request[Any, Any, Any]) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def _start_session(
+    request: Request[Any, Any, Any], settings: Settings, signed_in: SignedIn, next_path: str | None
+) -> Redirect:
+    current = session_identity(request)
+    if current is not None and current.session_id:
+        await SessionStore(settings).revoke(current.session_id)
+    cookie = session_cookie(
+        settings, signed_in.session.token, settings.session_absolute_hours * 3600
+    )
+    role_home = ROLE_HOMES[signed_in.role]
+    target = role_home
+    # Back to the page they were on, unless it belongs to another role's section.
+    if next_path and (
+        _within(next_path, role_home)
+        or not any(_within(next_path, home) for home in ROLE_HOMES.values())
+    ):
+        target = next_path
+    return see_other(target, cookies=[cookie, pending.clear(request)])
+
+
+class AccountPages(Controller):
+    path = "/"
+    include_in_schema = False
+
+    @get("/", name="web.start")
+    async def start(self, request: Request[Any, Any, Any]) -> Redirect:
+        return see_other(home_for(session_identity(request)))
+
+    @get("/sign-in", name="web.sign_in")
+    async def sign_in_page(
+        self,
+        request: Request[Any, Any, Any],
+        next: FromQuery[str | None] = None,
+        expired: FromQuery[str | None] = None,
+        signed_out: FromQuery[str | None] = None,
+    ) -> Template | Redirect:
+        identity = session_identity(request)
+        if identity is not None and not next:
+            return see_other(home_for(identity))
+        return await render(
+            request,
+            "account/sign_in.html",
+            next=safe_next(next),
+            expired=bool(expired),
+            signed_out=bool(signed_out),
+            email="",
+        )
+
+    @post("/sign-in", name="web.sign_in_post")
+    async def sign_in(
+        self,
+        request: Request[Any, Any, Any],
+        login_service: NamedDependency[LoginService],
+        settings: NamedDependency[Settings],
+    ) -> Template | Redirect:
+        form = await request.form()
+        email = field_text(form, "email", MAX_EMAIL).strip()
+        password = field_text(form, "password", MAX_PASSWORD, strip=False)
+        next_path = safe_next(field_text(form, "next", 2000))
+        errors = FormErrors()
+        if not email:
+            errors.add("email", "Enter your email address")
+        elif "@" not in email or email.startswith("@") or email.endswith("@"):
+            errors.add(
+                "email", "Enter an email address in the correct format, like name@example.com"
+            )
+        if not password:
+            errors.add("password", "Enter your password")
+        if not errors:
+            try:
+                signed_in = await login_service.login(email, password, None, _client(request))
+            except OtpRequired:
+                cookie = pending.seal(request, pending.PendingSignIn(email, password, next_path))
+                return see_other("/sign-in/code", cookies=[cookie])
+            except LoginFailed:
+                errors.add(
+                    "email",
+                    "The email address or password is not correct. After 5 wrong attempts "
+                    "the account is locked for a while",
+                )
+            except TooManyRequests:
+                errors.add(
+                    "email",
+                    "There have been too many attempts to sign in from here. "
+                    "Wait a minute, then try again",
+                )
+            else:
+                return await _start_session(request, settings, signed_in, next_path)
+        return await render(
+            request,
+            "account/sign_in.html",
+            status=400,
+            errors=errors,
+            next=next_path,
+            expired=False,
+            signed_out=False,
+            email=email,
+        )
+
+    @get("/sign-in/code", name="web.sign_in_code")
+    async def code_page(self, request: Request[Any, Any, Any]) -> Template | Redirect:
+        if pending.unseal(request) is None:
+            return see_other("/sign-in")
+        return await render(request, "account/code.html")
+
+    @post("/sign-in/code", name="web.sign_in_code_post")
+    async def code(
+        self,
+        request: Request[Any, Any, Any],
+        login_service: NamedDependency[LoginService],
+        settings: NamedDependency[Settings],
+    ) -> Template | Redirect:
+        waiting = pending.unseal(request)
+        if waiting is None:
+            return see_other("/sign-in?expired=1")
+        form = await request.form()
+        code = "".join(field_text(form, "code", 20).split())
+        errors = FormErrors()
+        if not code:
+            errors.add("code", "Enter the 6-digit code from your authenticator app")
+        elif not (code.isdigit() and len(code) == 6):
+            errors.add("code", "The code must be 6 digits, like 123456")
+        if not errors:
+            try:
+                signed_in = await login_service.login(
+                    waiting.email, waiting.password, code, _client(request)
+                )
+            except (LoginFailed, OtpRequired):
+                errors.add(
+                    "code",
+                    "The code is not correct or has been used already. "
+                    "Wait for a new code and try again",
+                )
+            except TooManyRequests:
+                errors.add(
+                    "code", "There have been too many attempts. Wait a minute, then try again"
+                )
+            else:
+                return await _start_session(request, settings, signed_in, waiting.next)
+        return await render(request, "account/code.html", status=400, errors=errors)
+
+    @post("/sign-out", name="web.sign_out")
+    async def sign_out(
+        self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]
+    ) -> Redirect:
+        identity = session_identity(request)
+        if identity is not None and identity.session_id:
+            await SessionStore(settings).revoke(identity.session_id)
+            log.info("web.signed_out", user_id=identity.user_id)
+        return see_other("/sign-in?signed_out=1", cookies=[session_cookie(settings, "", 0)])
+
+    @get("/activate", name="web.activate")
+    async def activate_page(
+        self, request: Request[Any, Any, Any], token: FromQuery[str | None] = None
+    ) -> Template:
+        if not token or len(token) > 200:
+            return await render(request, "account/activation_invalid.html", status=404)
+        return await render(request, "account/activate.html", token=token)
+
+    @post("/activate", name="web.activate_post")
+    async def activate(
+        self,
+        request: Request[Any, Any, Any],
+        account_service: NamedDependency[AccountService],
+    ) -> Template:
+        form = await request.form()
+        token = field_text(form, "token", 200)
+        password = field_text(form, "password", MAX_PASSWORD, strip=False)
+        confirm = field_text(form, "confirm", MAX_PASSWORD, strip=False)
+        errors = FormErrors()
+        if not password:
+            errors.add("password", "Enter a password")
+        elif password != confirm:
+            errors.add("confirm", "The passwords do not match")
+        if not errors:
+            try:
+                user_id, otpauth_uri = await account_service.activate(token, password)
+            except NotFound:
+                return await render(request, "account/activation_invalid.html", status=404)
+            except InvalidInput as exc:
+                found = exc.extra.get("errors") or [{"message": exc.detail}]
+                message = str(found[0].get("message", "")).removeprefix("the password ")
+                errors.add("password", f"Choose a different password: it {message}")
+            else:
+                log.info("web.account_activated", user_id=user_id)
+                return await render(
+                    request,
+                    "account/activated.html",
+                    otpauth_uri=otpauth_uri,
+                    totp_secret=_secret_of(otpauth_uri),
+                )
+        return await render(
+            request, "account/activate.html", status=400, errors=errors, token=token
+        )
+
+    @get("/accessibility", name="web.accessibility")
+    async def accessibility(self, request: Request[Any, Any, Any]) -> Template:
+        return await render(request, "accessibility.html")
+
+
+def _secret_of(uri: str | None) -> str | None:
+    """The base32 secret inside an otpauth URI, grouped in fours for typing it in by hand."""
+    if not uri:
+        return None
+    from urllib.parse import parse_qs, urlsplit
+
+    secret = parse_qs(urlsplit(uri).query).get("secret", [""])[0]
+    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)) or None

@@ -1,0 +1,282 @@
+"""Pages for the force's data protection officer: the ledger, subject reports, refusals,
+agreements ending soon, and the ledger's integrity.
+
+The pages call ``DpoService`` and ``AgreementService`` as the DPO API does; a subject report is
+read through the gate under ``dpo.audit`` (ledgered before it is shown). Downloads link to the
+API's own export routes, which the signed-in browser may call with its session.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+import structlog
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.response import Redirect, Template
+
+from ledger import Ledger
+from portal.accounts.tables import Role
+from portal.agreements.services import AgreementService
+from portal.auth.guards import requires_role
+from portal.auth.identity import Identity
+from portal.disclosure.gate import DisclosureGate, Recipient
+from portal.disclosure.services import organisation_names
+from portal.disclosure.support import parse_id, request_id
+from portal.disclosure.tables import RefusalReason
+from portal.dpo.services import DpoService, LedgerFilter
+from portal.organisations.services import OrganisationService
+from portal.vocabulary import vocabulary
+from portal.web.forms import query_int, query_text
+from portal.web.labels import KINDS
+from portal.web.pages import FormErrors, NavItem, register_navigation, render, see_other
+
+log = structlog.get_logger(__name__)
+
+register_navigation(
+    Role.DPO,
+    NavItem("/dpo/ledger", "Ledger"),
+    NavItem("/dpo/subjects", "Subject reports"),
+    NavItem("/dpo/refusals", "Refusals"),
+    NavItem("/dpo/agreements", "Agreements ending"),
+    NavItem("/dpo/integrity", "Integrity"),
+)
+
+LONDON = ZoneInfo("Europe/London")
+LEDGER_PAGE = 50
+REFUSAL_PAGE = 50
+ENDING_WITHIN_DAYS = 30
+#: A report page lists this many disclosures; the CSV download has them all.
+REPORT_ROWS_SHOWN = 500
+REFUSAL_REASONS = {
+    RefusalReason.OUTSIDE_ORGANISATION.value: "Outside the organisation, or no such person",
+    RefusalReason.UNKNOWN_PURPOSE.value: "Unknown purpose",
+    RefusalReason.PURPOSE_NOT_FOR_RECIPIENT.value: "Purpose not for this recipient",
+    RefusalReason.NO_AGREEMENT.value: "No data sharing agreement",
+    RefusalReason.AGREEMENT_EXPIRED.value: "Agreement ended",
+    RefusalReason.PURPOSE_NOT_IN_AGREEMENT.value: "Purpose not in the agreement",
+    RefusalReason.CATEGORY_NOT_IN_AGREEMENT.value: "Data not in the agreement",
+    RefusalReason.NO_CONSENT.value: "No consent",
+    RefusalReason.CONSENT_EXPIRED.value: "Consent expired",
+    RefusalReason.CONSENT_WITHDRAWN.value: "Consent withdrawn",
+}
+
+
+def _service(ledger: Ledger) -> DpoService:
+    return DpoService(DisclosureGate(ledger))
+
+
+def _day(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    """Midnight at the start of ``day`` in UK time, as UTC."""
+    return dt.datetime.combine(day, dt.time(), tzinfo=LONDON).astimezone(dt.UTC)
+
+
+class DpoPages(Controller):
+    path = "/dpo"
+    guards = [requires_role(Role.DPO)]
+    include_in_schema = False
+
+    @get("/", name="web.dpo.home")
+    async def home(
+        self, request: Request[Any, Any, Any], ledger: NamedDependency[Ledger]
+    ) -> Template:
+        ending = await AgreementService(ledger).ending_within(ENDING_WITHIN_DAYS)
+        refusals = await _service(ledger).refusals(
+            since=dt.datetime.now(dt.UTC) - dt.timedelta(days=7),
+            until=None,
+            reason=None,
+            recipient=None,
+            limit=1,
+            offset=0,
+        )
+        return await render(
+            request,
+            "dpo/home.html",
+            size=await ledger.size(),
+            ending=len(ending),
+            refusals_week=refusals.total,
+        )
+
+    # ----------------------------------------------------------------------------- ledger
+
+    @get("/ledger", name="web.dpo.ledger")
+    async def ledger_search(
+        self, request: Request[Any, Any, Any], ledger: NamedDependency[Ledger]
+    ) -> Template:
+        errors = FormErrors()
+        values = {
+            name: query_text(request, name, 80)
+            for name in ("since", "until", "subject", "recipient", "purpose", "kind")
+        }
+        since, until = _day(values["since"]), _day(values["until"])
+        if values["since"] and since is None:
+            errors.add("since", "Enter the start date as a real date, like 2026-03-31")
+        if values["until"] and until is None:
+            errors.add("until", "Enter the end date as a real date, like 2026-03-31")
+        if since and until and until < since:
+            errors.add("until", "The end date must be the same as or after the start date")
+        if values["purpose"] and vocabulary().purpose(values["purpose"]) is None:
+            errors.add("purpose", "Choose a purpose from the list")
+        filters = LedgerFilter(
+            since=_start_of(since) if since else None,
+            until=_start_of(until + dt.timedelta(days=1)) if until else None,
+            subject=values["subject"] or None,
+            recipient=values["recipient"] or None,
+            purpose=values["purpose"] or None,
+            kind=values["kind"] or None,
+        )
+        before = query_int(request, "before", None, 0, 2**62)
+        page = None
+        if not errors:
+            page = await _service(ledger).search(filters, before=before, limit=LEDGER_PAGE)
+        names = await organisation_names([i.recipient_org for i in page.items] if page else [])
+        api_filters = {
+            "since": filters.since.isoformat() if filters.since else "",
+            "until": filters.until.isoformat() if filters.until else "",
+            "subject": filters.subject or "",
+            "recipient": filters.recipient or "",
+            "purpose": filters.purpose or "",
+            "kind": filters.kind or "",
+        }
+        export = {k: v for k, v in api_filters.items() if v}
+        employers = await OrganisationService().list_employers(500, 0)
+        return await render(
+            request,
+            "dpo/ledger.html",
+            status=400 if errors else 200,
+            errors=errors,
+            values=values,
+            page=page,
+            names=names,
+            before=before,
+            purposes=vocabulary().purposes,
+            kinds=KINDS,
+            employers=employers.items,
+            export_csv="/api/dpo/ledger/export?" + urlencode({"format": "csv", **export}),
+            export_jsonl="/api/dpo/ledger/export?" + urlencode({"format": "jsonl", **export}),
+        )
+
+    # ----------------------------------------------------------------------------- subjects
+
+    @get("/subjects", name="web.dpo.subjects")
+    async def subjects(
+        self, request: Request[Any, Any, Any], ledger: NamedDependency[Ledger]
+    ) -> Template:
+        raw = query_text(request, "volunteer", 64)
+        if not raw:
+            return await render(request, "dpo/subject_form.html", value="")
+        volunteer_id = parse_id(raw)
+        errors = FormErrors()
+        if volunteer_id is None:
+            errors.add("volunteer", "Enter the volunteer's id, like 0b6f3c1e-…, exactly as given")
+            return await render(
+                request, "dpo/subject_form.html", status=400, errors=errors, value=raw
+            )
+        identity: Identity = request.user
+        report = await _service(ledger).subject_report(
+            Recipient.of(identity, channel="web"), volunteer_id, request_id=request_id(request)
+        )
+        data = report if isinstance(report, dict) else report.model_dump(mode="json")
+        disclosures = list(data.get("disclosures", []))
+        consents = list(data.get("consent_events", []))
+        names = await organisation_names(
+            sorted(
+                {str(d.get("recipient_org", "")) for d in disclosures}
+                | {str(c.get("employer_id", "")) for c in consents}
+            )
+        )
+        return await render(
+            request,
+            "dpo/subject_report.html",
+            report=data,
+            disclosures=disclosures[:REPORT_ROWS_SHOWN],
+            disclosures_total=len(disclosures),
+            names=names,
+            reasons=REFUSAL_REASONS,
+        )
+
+    # ----------------------------------------------------------------------------- refusals
+
+    @get("/refusals", name="web.dpo.refusals")
+    async def refusals(
+        self, request: Request[Any, Any, Any], ledger: NamedDependency[Ledger]
+    ) -> Template:
+        reason = query_text(request, "reason", 40)
+        if reason not in REFUSAL_REASONS:
+            reason = ""
+        page_number = query_int(request, "page", 1, 1, 10_000) or 1
+        page = await _service(ledger).refusals(
+            since=None,
+            until=None,
+            reason=reason or None,
+            recipient=None,
+            limit=REFUSAL_PAGE,
+            offset=(page_number - 1) * REFUSAL_PAGE,
+        )
+        names = await organisation_names([r.recipient_org for r in page.items])
+        return await render(
+            request,
+            "dpo/refusals.html",
+            page=page,
+            page_number=page_number,
+            pages=max(1, -(-page.total // REFUSAL_PAGE)),
+            reason=reason,
+            reasons=REFUSAL_REASONS,
+            names=names,
+        )
+
+    # ----------------------------------------------------------------------------- agreements
+
+    @get("/agreements", name="web.dpo.agreements")
+    async def agreements(
+        self, request: Request[Any, Any, Any], ledger: NamedDependency[Ledger]
+    ) -> Template:
+        ending = await AgreementService(ledger).ending_within(ENDING_WITHIN_DAYS)
+        return await render(
+            request, "dpo/agreements.html", ending=ending, within=ENDING_WITHIN_DAYS
+        )
+
+    # ----------------------------------------------------------------------------- integrity
+
+    @get("/integrity", name="web.dpo.integrity")
+    async def integrity(
+        self, request: Request[Any, Any, Any], ledger: NamedDependency[Ledger]
+    ) -> Template:
+        last = request.app.state.get("web_last_verify")
+        return await render(
+            request,
+            "dpo/integrity.html",
+            size=await ledger.size(),
+            checkpoint=await ledger.latest_checkpoint(),
+            verifier_key=ledger.verifier_key(),
+            origin=ledger.origin,
+            last=last,
+        )
+
+    @post("/integrity/verify", name="web.dpo.verify")
+    async def verify(
+        self, request: Request[Any, Any, Any], ledger: NamedDependency[Ledger]
+    ) -> Redirect:
+        started = time.monotonic()
+        result = await ledger.verify()
+        request.app.state["web_last_verify"] = {
+            "at": dt.datetime.now(dt.UTC),
+            "ok": result.ok,
+            "size": result.size,
+            "root": result.root_hash.hex(),
+            "problem": str(result.problem) if result.problem else None,
+            "seconds": round(time.monotonic() - started, 2),
+        }
+        log.info("web.ledger_verified", ok=result.ok, size=result.size)
+        return see_other("/dpo/integrity")

@@ -1,0 +1,316 @@
+"""Pages for an employer's HR or line-manager contact: staff through the gate, notices.
+
+Every read of a volunteer's data here goes through ``DisclosureGate`` (the service the employer
+API uses), which checks the agreement, the consent and the employment, writes one ledger entry
+per person shown, and only then returns the data. Nothing here queries volunteer tables.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+
+from ledger import Ledger
+from portal.accounts.tables import Role
+from portal.agreements.services import AgreementService
+from portal.auth.guards import requires_role
+from portal.auth.identity import Identity
+from portal.consent.services import NoticeService
+from portal.disclosure.gate import DisclosureGate, Recipient
+from portal.disclosure.schemas import ReceiptOut
+from portal.disclosure.support import request_id
+from portal.errors import Conflict, InvalidInput, NotFound
+from portal.settings import Settings
+from portal.vocabulary import Purpose, vocabulary
+from portal.web.forms import field_text, query_int, query_text
+from portal.web.pages import NavItem, register_navigation, render, see_other
+
+register_navigation(
+    Role.EMPLOYER,
+    NavItem("/employer/staff", "Staff"),
+    NavItem("/employer/leave", "Leave requests"),
+    NavItem("/employer/reports", "Reports"),
+    NavItem("/employer/notices", "Notices"),
+)
+LEAVE_STATUSES = ("pending", "approved", "declined", "withdrawn")
+
+STAFF_PAGE = 25
+NOTICE_PAGE = 25
+
+
+def _recipient(request: Request[Any, Any, Any]) -> Recipient:
+    identity: Identity = request.user
+    return Recipient.of(identity, channel="web")
+
+
+async def _purposes(ledger: Ledger, organisation_id: str) -> list[tuple[Purpose, list[str]]]:
+    """The purposes (and their categories) of the organisation's agreement in force."""
+    page = await AgreementService(ledger).list_current(1, 0, employer_id=organisation_id)
+    agreement = next((a for a in page.items if a.state == "in_force"), None)
+    if agreement is None:
+        return []
+    found = []
+    for code, categories in sorted(agreement.purposes.items()):
+        purpose = vocabulary().purpose(code)
+        if purpose is not None:
+            found.append((purpose, list(categories)))
+    return found
+
+
+class EmployerPages(Controller):
+    path = "/employer"
+    guards = [requires_role(Role.EMPLOYER)]
+    include_in_schema = False
+
+    @get("/", name="web.employer.home")
+    async def home(
+        self, request: Request[Any, Any, Any], ledger: NamedDependency[Ledger]
+    ) -> Template:
+        recipient = _recipient(request)
+        purposes = await _purposes(ledger, recipient.organisation_id)
+        notices = await NoticeService(ledger, DisclosureGate(ledger)).list_for(
+            recipient, pending_only=True, limit=1, offset=0
+        )
+        return await render(
+            request, "employer/home.html", purposes=purposes, pending_notices=notices.total
+        )
+
+    @get("/staff", name="web.employer.staff")
+    async def staff(
+        self, request: Request[Any, Any, Any], ledger: NamedDependency[Ledger]
+    ) -> Template:
+        recipient = _recipient(request)
+        purposes = await _purposes(ledger, recipient.organisation_id)
+        code = query_text(request, "purpose", 80)
+        chosen = next((p for p, _ in purposes if p.code == code), None)
+        if chosen is None:
+            return await render(
+                request,
+                "employer/choose_purpose.html",
+                status=200 if not code else 400,
+                purposes=purposes,
+                unknown=bool(code),
+            )
+        after = query_text(request, "after", 64) or None
+        page = await DisclosureGate(ledger).disclose_staff(
+            recipient,
+            chosen.code,
+            request_id=request_id(request),
+            limit=STAFF_PAGE,
+            after=after,
+        )
+        fields = vocabulary().fields_of(chosen.categories)
+        shown = [f for f in fields if any(f in member.data for member in page.items)]
+        return await render(
+            request,
+            "employer/staff.html",
+            purpose=chosen,
+            staff=page.items,
+            fields=shown,
+            next_cursor=page.next_cursor,
+            first_page=after is None,
+        )
+
+    @get("/staff/{volunteer_id:str}", name="web.employer.staff_member")
+    async def staff_member(
+        self,
+        request: Request[Any, Any, Any],
+        volunteer_id: FromPath[str],
+        ledger: NamedDependency[Ledger],
+    ) -> Template:
+        recipient = _recipient(request)
+        code = query_text(request, "purpose", 80)
+        purposes = await _purposes(ledger, recipient.organisation_id)
+        chosen = next((p for p, _ in purposes if p.code == code), None)
+        if chosen is None:
+            return await render(
+                request,
+                "employer/choose_purpose.html",
+                status=400 if code else 200,
+                purposes=purposes,
+                unknown=bool(code),
+                volunteer_id=volunteer_id,
+            )
+        released = await DisclosureGate(ledger).disclose_one(
+            recipient, chosen.code, volunteer_id, request_id=request_id(request)
+        )
+        return await render(
+            request,
+            "employer/staff_member.html",
+            purpose=chosen,
+            member=released,
+            member_receipt=ReceiptOut.of(released.receipt),
+        )
+
+    @get("/notices", name="web.employer.notices")
+    async def notices(
+        self, request: Request[Any, Any, Any], ledger: NamedDependency[Ledger]
+    ) -> Template:
+        recipient = _recipient(request)
+        page = query_int(request, "page", 1, 1, 100_000) or 1
+        found = await NoticeService(ledger, DisclosureGate(ledger)).list_for(
+            recipient, pending_only=False, limit=NOTICE_PAGE, offset=(page - 1) * NOTICE_PAGE
+        )
+        pages = max(1, -(-found.total // NOTICE_PAGE))
+        return await render(
+            request,
+            "employer/notices.html",
+            notices=found.items,
+            page=page,
+            pages=pages,
+            acknowledged=query_int(request, "acknowledged", None, 0, 2**62),
+        )
+
+    @post("/notices/{notice_id:str}/acknowledge", name="web.employer.acknowledge")
+    async def acknowledge(
+        self,
+        request: Request[Any, Any, Any],
+        notice_id: FromPath[str],
+        ledger: NamedDependency[Ledger],
+    ) -> Redirect:
+        recipient = _recipient(request)
+        try:
+            done = await NoticeService(ledger, DisclosureGate(ledger)).acknowledge(
+                recipient, notice_id, request_id=request_id(request)
+            )
+        except Conflict:
+            return see_other("/employer/notices")
+        return see_other(f"/employer/notices?acknowledged={done.receipt.index}")
+
+    # ----------------------------------------------------------------------------- leave
+
+    @get("/leave", name="web.employer.leave")
+    async def leave_requests(
+        self, request: Request[Any, Any, Any], ledger: NamedDependency[Ledger]
+    ) -> Template:
+        from portal.hours import leave
+        from portal.hours.gateway import HoursGate
+
+        recipient = _recipient(request)
+        status = query_text(request, "status", 20) or "pending"
+        if status not in (*LEAVE_STATUSES, "all"):
+            status = "pending"
+        found = await leave.employer_requests(
+            HoursGate(ledger),
+            recipient,
+            None if status == "all" else status,
+            request_id(request),
+        )
+        return await render(
+            request,
+            "employer/leave.html",
+            found=found,
+            wanted=status,
+            statuses=LEAVE_STATUSES,
+            decided=query_text(request, "decided", 10),
+        )
+
+    @post("/leave/{leave_request_id:str}/{decision:str}", name="web.employer.decide")
+    async def decide(
+        self,
+        request: Request[Any, Any, Any],
+        leave_request_id: FromPath[str],
+        decision: FromPath[str],
+        ledger: NamedDependency[Ledger],
+    ) -> Redirect:
+        from portal.hours import leave
+        from portal.hours.gateway import HoursGate
+
+        if decision not in {"approve", "decline"}:
+            raise NotFound("No such page")
+        recipient = _recipient(request)
+        form = await request.form()
+        reason = field_text(form, "reason", 200)
+        try:
+            if decision == "approve":
+                await leave.approve_request(
+                    HoursGate(ledger), recipient, leave_request_id, reason, request_id(request)
+                )
+            else:
+                await leave.decline_request(
+                    HoursGate(ledger), recipient, leave_request_id, reason, request_id(request)
+                )
+        except Conflict:
+            return see_other("/employer/leave")
+        done = "approved" if decision == "approve" else "declined"
+        return see_other(f"/employer/leave?decided={done}")
+
+    # ----------------------------------------------------------------------------- reports
+
+    @get("/reports", name="web.employer.reports")
+    async def reports(
+        self,
+        request: Request[Any, Any, Any],
+        ledger: NamedDependency[Ledger],
+        settings: NamedDependency[Settings],
+    ) -> Template:
+        import datetime as dt
+
+        from portal.hours import reports
+        from portal.hours.gateway import HoursGate
+        from portal.hours.periods import local_date
+        from portal.web.charts import Bar, bar_chart
+
+        recipient = _recipient(request)
+        purposes = [
+            (p, c)
+            for p, c in await _purposes(ledger, recipient.organisation_id)
+            if "hours.summary" in c
+        ]
+        today = local_date(dt.datetime.now(dt.UTC))
+        code = query_text(request, "purpose", 80) or (purposes[0][0].code if purposes else "")
+        period = query_text(request, "period", 7) or str(today.year)
+        chosen = next((p for p, _ in purposes if p.code == code), None)
+        report = None
+        chart = None
+        period_error = None
+        if chosen is not None:
+            try:
+                report = await reports.employer_report(
+                    HoursGate(ledger),
+                    recipient,
+                    settings,
+                    chosen.code,
+                    period,
+                    request_id(request),
+                    today=today,
+                )
+            except InvalidInput:
+                period_error = "Enter a year like 2026, or a month like 2026-03"
+        if report is not None:
+            shown = [m for m in report.organisation.months if not m.suppressed]
+            if shown:
+                chart = bar_chart(
+                    "org-hours-chart",
+                    "Hours of Special Constabulary duty by your staff, per month",
+                    "Total hours per month of the staff who allow it; months with too few "
+                    "people to show safely are left out. The table below gives every figure.",
+                    [Bar(_month_label(m.month), m.hours or 0.0) for m in shown],
+                )
+        years = [str(today.year - i) for i in range(3)]
+        return await render(
+            request,
+            "employer/reports.html",
+            status=400 if period_error else 200,
+            purposes=purposes,
+            chosen=chosen,
+            period=period,
+            years=years,
+            report=report,
+            chart=chart,
+            period_error=period_error,
+            month_label=_month_label,
+        )
+
+
+def _month_label(key: str) -> str:
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(key + "-01").strftime("%b")
+    except ValueError:
+        return key

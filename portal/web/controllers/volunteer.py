@@ -1,0 +1,571 @@
+"""Pages for a Special Constable: who can see their data, disclosures, contact preferences.
+
+A volunteer reads only their own data here (never through the gate: they are the subject), with
+the services the volunteer API uses: ``ConsentService``, ``VolunteerLedgerService``,
+``AgreementService`` and ``OrganisationService`` for their own record.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+
+from ledger import Ledger
+from portal.accounts.tables import Role
+from portal.agreements.schemas import AgreementOut
+from portal.agreements.services import AgreementService
+from portal.auth.guards import requires_role
+from portal.auth.identity import Identity
+from portal.consent.schemas import ConsentCurrent, ConsentGive, ConsentWithdraw
+from portal.consent.services import ConsentService
+from portal.disclosure.services import VolunteerLedgerService
+from portal.disclosure.support import request_id
+from portal.errors import Conflict, Forbidden, InvalidInput, NotFound
+from portal.organisations.schemas import VolunteerUpdate
+from portal.organisations.services import OrganisationService
+from portal.settings import Settings
+from portal.vocabulary import Purpose, vocabulary
+from portal.web.forms import (
+    add_service_errors,
+    field_list,
+    field_text,
+    html_id,
+    query_int,
+    query_text,
+)
+from portal.web.pages import FormErrors, NavItem, register_navigation, render, see_other
+
+register_navigation(
+    Role.VOLUNTEER,
+    NavItem("/volunteer/hours", "Hours"),
+    NavItem("/volunteer/leave", "ESP leave"),
+    NavItem("/volunteer/sharing", "Who can see my data"),
+    NavItem("/volunteer/disclosures", "Disclosures of my data"),
+    NavItem("/volunteer/contact", "Contact preferences"),
+)
+
+HISTORY_PAGE = 25
+DISCLOSURE_PAGE = 20
+#: Pages of the disclosure list read when filtering (the API pages by cursor, newest first).
+DISCLOSURE_SCAN_PAGES = 10
+
+
+def _me(request: Request[Any, Any, Any]) -> Identity:
+    identity: Identity = request.user
+    if not identity.volunteer_id:
+        raise Forbidden("This account is not linked to a volunteer record")
+    return identity
+
+
+@dataclass
+class PurposeView:
+    purpose: Purpose
+    categories: list[str]
+    given: list[ConsentCurrent] = field(default_factory=list)
+    not_given: list[str] = field(default_factory=list)
+    withdrawn_or_expired: list[ConsentCurrent] = field(default_factory=list)
+
+    @property
+    def form_id(self) -> str:
+        return html_id("categories", self.employer_id, self.purpose.code)
+
+    employer_id: str = ""
+
+
+@dataclass
+class EmployerView:
+    id: str
+    name: str
+    starts_on: dt.date
+    ends_on: dt.date | None
+    agreement: AgreementOut | None
+    purposes: list[PurposeView]
+
+
+async def _sharing(identity: Identity, ledger: Ledger) -> tuple[list[EmployerView], Any]:
+    assert identity.volunteer_id
+    organisations = OrganisationService()
+    me = await organisations.get_volunteer(identity.volunteer_id)
+    overview = await ConsentService(ledger).overview(identity, 1, 0)
+    agreements = AgreementService(ledger)
+    today = dt.datetime.now(dt.UTC).date()
+    views: list[EmployerView] = []
+    for link in me.employments:
+        if link.ends_on is not None and link.ends_on < today:
+            continue
+        employer = await organisations.get_employer(link.employer_id)
+        page = await agreements.list_current(1, 0, employer_id=link.employer_id)
+        agreement = next((a for a in page.items if a.state in {"in_force", "scheduled"}), None)
+        purposes: list[PurposeView] = []
+        for code, categories in sorted((agreement.purposes if agreement else {}).items()):
+            purpose = vocabulary().purpose(code)
+            if purpose is None:
+                continue
+            view = PurposeView(purpose=purpose, categories=list(categories))
+            view.employer_id = link.employer_id
+            current = {
+                c.category: c
+                for c in overview.current
+                if c.employer_id == link.employer_id and c.purpose == code
+            }
+            for category in categories:
+                record = current.get(category)
+                if record is not None and record.state == "given":
+                    view.given.append(record)
+                else:
+                    view.not_given.append(category)
+                    if record is not None:
+                        view.withdrawn_or_expired.append(record)
+            purposes.append(view)
+        views.append(
+            EmployerView(
+                id=link.employer_id,
+                name=employer.name,
+                starts_on=link.starts_on,
+                ends_on=link.ends_on,
+                agreement=agreement,
+                purposes=purposes,
+            )
+        )
+    return views, overview.notice
+
+
+def _today() -> dt.date:
+    from portal.hours.periods import local_date
+
+    return local_date(dt.datetime.now(dt.UTC))
+
+
+async def _hours(volunteer_id: str, settings: Settings, last_key: str | None = None) -> Any:
+    """Twelve months of hours against the monthly minimum, ending with ``last_key`` (or now)."""
+    from portal.hours import duties
+    from portal.hours.periods import Month
+
+    last = Month.of(dt.datetime.now(dt.UTC))
+    if last_key:
+        with contextlib.suppress(ValueError):
+            last = Month.parse(last_key)
+    first = last.plus(-11)
+    spans = await duties.spans_for([volunteer_id], first.plus(-2), last)
+    return duties.summarise(
+        spans[volunteer_id], first, last, settings.monthly_minimum_hours, last.key
+    )
+
+
+def _hours_chart(summary: Any, minimum: float) -> Any:
+    from portal.web.charts import Bar, bar_chart
+
+    bars = [Bar(month_label(m.month), m.hours, short=not m.minimum_met) for m in summary.months]
+    met = sum(1 for m in summary.months if m.minimum_met)
+    return bar_chart(
+        "hours-chart",
+        "Your hours per month",
+        f"Hours of duty in each of the {len(bars)} months to {month_label(summary.last_month)}, "
+        f"against the monthly minimum of {minimum:g} hours: the minimum was met in {met} of "
+        f"{len(bars)} months. The table below gives every figure.",
+        bars,
+        line=minimum,
+    )
+
+
+def month_label(key: str) -> str:
+    try:
+        return dt.date.fromisoformat(key + "-01").strftime("%b")
+    except ValueError:
+        return key
+
+
+async def _employer_names(ids: list[str]) -> dict[str, str]:
+    organisations = OrganisationService()
+    names: dict[str, str] = {}
+    for employer_id in ids:
+        try:
+            names[employer_id] = (await organisations.get_employer(employer_id)).name
+        except NotFound:
+            names[employer_id] = "An employer"
+    return names
+
+
+class VolunteerPages(Controller):
+    path = "/volunteer"
+    guards = [requires_role(Role.VOLUNTEER)]
+    include_in_schema = False
+
+    @get("/", name="web.volunteer.home")
+    async def home(
+        self,
+        request: Request[Any, Any, Any],
+        ledger: NamedDependency[Ledger],
+        settings: NamedDependency[Settings],
+    ) -> Template:
+        from portal.hours import leave
+
+        identity = _me(request)
+        assert identity.volunteer_id
+        employers, _notice = await _sharing(identity, ledger)
+        given = sum(len(p.given) for e in employers for p in e.purposes)
+        recent = await VolunteerLedgerService(ledger).disclosures(identity, before=None, limit=3)
+        summary = await _hours(identity.volunteer_id, settings)
+        balances = await leave.volunteer_balances(identity.volunteer_id, _today())
+        return await render(
+            request,
+            "volunteer/home.html",
+            employers=employers,
+            consents_given=given,
+            recent=recent.items,
+            this_month=summary.months[-1] if summary.months else None,
+            minimum=settings.monthly_minimum_hours,
+            balances=balances,
+            names={e.id: e.name for e in employers},
+        )
+
+    # ----------------------------------------------------------------------------- hours
+
+    @get("/hours", name="web.volunteer.hours")
+    async def hours(
+        self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]
+    ) -> Template:
+        identity = _me(request)
+        assert identity.volunteer_id
+        from portal.hours.periods import Month
+
+        summary = await _hours(identity.volunteer_id, settings, query_text(request, "to", 7))
+        last = Month.parse(summary.last_month)
+        now = Month.of(dt.datetime.now(dt.UTC))
+        return await render(
+            request,
+            "volunteer/hours.html",
+            summary=summary,
+            earlier=last.plus(-12).key,
+            later=last.plus(12).key
+            if last.plus(12).key <= now.key
+            else (now.key if last.key != now.key else None),
+            minimum=settings.monthly_minimum_hours,
+            chart=_hours_chart(summary, settings.monthly_minimum_hours),
+            month_label=month_label,
+        )
+
+    # ----------------------------------------------------------------------------- leave
+
+    @get("/leave", name="web.volunteer.leave")
+    async def leave_page(self, request: Request[Any, Any, Any]) -> Template:
+        return await self._leave_page(request, FormErrors(), {})
+
+    async def _leave_page(
+        self,
+        request: Request[Any, Any, Any],
+        errors: FormErrors,
+        values: dict[str, str],
+        status: int = 200,
+    ) -> Template:
+        from portal.hours import duties, leave
+        from portal.hours.periods import Month
+        from portal.web.charts import progress_chart
+
+        identity = _me(request)
+        assert identity.volunteer_id
+        today = _today()
+        balances = await leave.volunteer_balances(identity.volunteer_id, today)
+        requests = await leave.volunteer_requests(identity.volunteer_id)
+        me = await OrganisationService().get_volunteer(identity.volunteer_id)
+        current = [
+            link.employer_id
+            for link in me.employments
+            if link.starts_on <= today and (link.ends_on is None or link.ends_on >= today)
+        ]
+        names = await _employer_names(sorted(set(current) | {r.employer_id for r in requests}))
+        now = Month.of(dt.datetime.now(dt.UTC))
+        recent, _ = await duties.list_duties(identity.volunteer_id, now.plus(-2), now.plus(1))
+        asked = {r.duty_id for r in requests if r.status in {"pending", "approved"}}
+        charts = {
+            b.employer_id: progress_chart(
+                f"leave-{b.employer_id}",
+                f"ESP leave used with {names.get(b.employer_id, 'your employer')}",
+                f"{b.current.used:g} of {b.current.granted + b.current.carried_in:g} {b.unit} "
+                f"used this period; {b.current.available:g} {b.unit} left.",
+                b.current.used,
+                b.current.granted + b.current.carried_in,
+                b.unit,
+            )
+            for b in balances
+        }
+        return await render(
+            request,
+            "volunteer/leave.html",
+            status=status,
+            errors=errors,
+            values=values,
+            balances=balances,
+            charts=charts,
+            requests=requests,
+            names=names,
+            employers=[(e, names.get(e, "An employer")) for e in current],
+            duties=[d for d in recent if not d.is_cancelled and d.duty_id not in asked],
+            sent=query_text(request, "sent", 4) == "1",
+            withdrawn=query_text(request, "withdrawn", 4) == "1",
+        )
+
+    @post("/leave", name="web.volunteer.request_leave")
+    async def request_leave(self, request: Request[Any, Any, Any]) -> Template | Redirect:
+        from portal.hours import leave
+        from portal.hours.schemas import LeaveRequestIn
+
+        identity = _me(request)
+        assert identity.volunteer_id
+        form = await request.form()
+        values = {
+            "employer_id": field_text(form, "employer_id", 64),
+            "duty_id": field_text(form, "duty_id", 64),
+        }
+        errors = FormErrors()
+        if not values["employer_id"]:
+            errors.add("employer_id", "Select the employer you are asking")
+        if not values["duty_id"]:
+            errors.add("duty_id", "Select the duty the leave is for")
+        if not errors:
+            try:
+                await leave.create_request(
+                    identity.volunteer_id,
+                    LeaveRequestIn(employer_id=values["employer_id"], duty_id=values["duty_id"]),
+                    identity.user_id,
+                    _today(),
+                )
+            except (InvalidInput, Conflict) as exc:
+                problem = exc if isinstance(exc, InvalidInput) else InvalidInput(exc.detail)
+                add_service_errors(
+                    errors,
+                    problem,
+                    {"employer_id": "employer_id", "duty_id": "duty_id"},
+                    "duty_id",
+                )
+            except NotFound:
+                errors.add("duty_id", "Select one of your duties from the list")
+            else:
+                return see_other("/volunteer/leave?sent=1")
+        return await self._leave_page(request, errors, values, 400)
+
+    @post("/leave/{leave_request_id:str}/withdraw", name="web.volunteer.withdraw_leave")
+    async def withdraw_leave(
+        self, request: Request[Any, Any, Any], leave_request_id: FromPath[str]
+    ) -> Redirect:
+        from portal.hours import leave
+
+        identity = _me(request)
+        assert identity.volunteer_id
+        try:
+            await leave.withdraw_request(identity.volunteer_id, leave_request_id, identity.user_id)
+        except Conflict:
+            return see_other("/volunteer/leave")
+        return see_other("/volunteer/leave?withdrawn=1")
+
+    # ----------------------------------------------------------------------------- sharing
+
+    @get("/sharing", name="web.volunteer.sharing")
+    async def sharing(
+        self, request: Request[Any, Any, Any], ledger: NamedDependency[Ledger]
+    ) -> Template:
+        return await self._sharing_page(request, ledger, FormErrors())
+
+    async def _sharing_page(
+        self,
+        request: Request[Any, Any, Any],
+        ledger: Ledger,
+        errors: FormErrors,
+        status: int = 200,
+    ) -> Template:
+        identity = _me(request)
+        employers, notice = await _sharing(identity, ledger)
+        changed = query_text(request, "changed", 20)
+        receipt = query_int(request, "receipt", None, 0, 2**62)
+        return await render(
+            request,
+            "volunteer/sharing.html",
+            status=status,
+            errors=errors,
+            employers=employers,
+            notice=notice,
+            changed=changed if changed in {"given", "withdrawn"} else "",
+            changed_purpose=query_text(request, "purpose", 80),
+            receipt=receipt,
+        )
+
+    @post("/sharing/give", name="web.volunteer.give")
+    async def give(
+        self, request: Request[Any, Any, Any], ledger: NamedDependency[Ledger]
+    ) -> Template | Redirect:
+        identity = _me(request)
+        form = await request.form()
+        employer_id = field_text(form, "employer_id", 64)
+        purpose = field_text(form, "purpose", 80)
+        categories = field_list(form, "categories", 20, 80)
+        target = html_id("categories", employer_id, purpose)
+        errors = FormErrors()
+        if not categories:
+            errors.add(target, "Select what the force may share, or leave consent as it is")
+            return await self._sharing_page(request, ledger, errors, 400)
+        try:
+            data = ConsentGive.model_validate(
+                {
+                    "employer_id": employer_id,
+                    "purpose": purpose,
+                    "categories": categories,
+                    "notice_version": field_text(form, "notice_version", 20),
+                }
+            )
+            given = await ConsentService(ledger).give(
+                identity, data, request_id=request_id(request), channel="web"
+            )
+        except InvalidInput as exc:
+            add_service_errors(errors, exc, {}, target)
+            return await self._sharing_page(request, ledger, errors, 400)
+        except ValueError:
+            errors.add(target, "Choose from the options shown")
+            return await self._sharing_page(request, ledger, errors, 400)
+        return see_other(
+            f"/volunteer/sharing?changed=given&purpose={purpose}"
+            f"&receipt={given.receipt.index}#{html_id('employer', employer_id)}"
+        )
+
+    @post("/sharing/withdraw", name="web.volunteer.withdraw")
+    async def withdraw(
+        self, request: Request[Any, Any, Any], ledger: NamedDependency[Ledger]
+    ) -> Template | Redirect:
+        identity = _me(request)
+        form = await request.form()
+        employer_id = field_text(form, "employer_id", 64)
+        purpose = field_text(form, "purpose", 80)
+        target = html_id("categories", employer_id, purpose)
+        errors = FormErrors()
+        try:
+            data = ConsentWithdraw.model_validate(
+                {"employer_id": employer_id, "purpose": purpose, "categories": None}
+            )
+            withdrawn = await ConsentService(ledger).withdraw(
+                identity, data, request_id=request_id(request), channel="web"
+            )
+        except (InvalidInput, Conflict) as exc:
+            errors.add(target, "There is no consent to withdraw here")
+            if isinstance(exc, InvalidInput):
+                add_service_errors(errors, exc, {}, target)
+            return await self._sharing_page(request, ledger, errors, 400)
+        except ValueError:
+            errors.add(target, "Choose from the options shown")
+            return await self._sharing_page(request, ledger, errors, 400)
+        return see_other(
+            f"/volunteer/sharing?changed=withdrawn&purpose={purpose}"
+            f"&receipt={withdrawn.receipt.index}#{html_id('employer', employer_id)}"
+        )
+
+    @get("/sharing/history", name="web.volunteer.history")
+    async def history(
+        self, request: Request[Any, Any, Any], ledger: NamedDependency[Ledger]
+    ) -> Template:
+        identity = _me(request)
+        page = query_int(request, "page", 1, 1, 100_000) or 1
+        overview = await ConsentService(ledger).overview(
+            identity, HISTORY_PAGE, (page - 1) * HISTORY_PAGE
+        )
+        employers = {c.employer_id: c.employer_name for c in overview.current}
+        pages = max(1, -(-overview.history_total // HISTORY_PAGE))
+        return await render(
+            request,
+            "volunteer/history.html",
+            history=overview.history,
+            employers=employers,
+            page=page,
+            pages=pages,
+            total=overview.history_total,
+        )
+
+    # ----------------------------------------------------------------------------- disclosures
+
+    @get("/disclosures", name="web.volunteer.disclosures")
+    async def disclosures(
+        self, request: Request[Any, Any, Any], ledger: NamedDependency[Ledger]
+    ) -> Template:
+        identity = _me(request)
+        service = VolunteerLedgerService(ledger)
+        employer = query_text(request, "employer", 64)
+        purpose = query_text(request, "purpose", 80)
+        before = query_int(request, "before", None, 0, 2**62)
+        items: list[Any] = []
+        cursor = before
+        next_cursor: int | None = None
+        # Filtering reads further pages of the newest-first list until a page is full.
+        for _ in range(DISCLOSURE_SCAN_PAGES):
+            page = await service.disclosures(identity, before=cursor, limit=50)
+            for item in page.items:
+                if (not employer or item.recipient_org == employer) and (
+                    not purpose or item.purpose == purpose
+                ):
+                    items.append(item)
+                    if len(items) == DISCLOSURE_PAGE:
+                        break
+            if len(items) == DISCLOSURE_PAGE:
+                next_cursor = items[-1].index
+                break
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+        else:
+            next_cursor = cursor
+        employers, _ = await _sharing(identity, ledger)
+        return await render(
+            request,
+            "volunteer/disclosures.html",
+            items=items,
+            employer=employer,
+            purpose=purpose,
+            employers=employers,
+            purposes=[p for p in vocabulary().purposes if p.audience == "employer"],
+            next_cursor=next_cursor,
+            first_page=before is None,
+        )
+
+    # ----------------------------------------------------------------------------- contact
+
+    @get("/contact", name="web.volunteer.contact")
+    async def contact(self, request: Request[Any, Any, Any]) -> Template:
+        identity = _me(request)
+        assert identity.volunteer_id
+        me = await OrganisationService().get_volunteer(identity.volunteer_id)
+        return await render(
+            request,
+            "volunteer/contact.html",
+            me=me,
+            saved=query_text(request, "saved", 4) == "1",
+        )
+
+    @post("/contact", name="web.volunteer.contact_post")
+    async def save_contact(self, request: Request[Any, Any, Any]) -> Template | Redirect:
+        identity = _me(request)
+        assert identity.volunteer_id
+        form = await request.form()
+        chosen = set(field_list(form, "contact", 3, 10))
+        organisations = OrganisationService()
+        if not chosen:
+            me = await organisations.get_volunteer(identity.volunteer_id)
+            errors = FormErrors()
+            errors.add("contact", "Select at least one way the force may contact you")
+            return await render(
+                request, "volunteer/contact.html", status=400, errors=errors, me=me, saved=False
+            )
+        try:
+            await organisations.update_volunteer(
+                identity.volunteer_id,
+                VolunteerUpdate(
+                    contact_by_email="email" in chosen,
+                    contact_by_sms="sms" in chosen,
+                    contact_by_phone="phone" in chosen,
+                ),
+            )
+        except NotFound as exc:
+            raise Forbidden("This account is not linked to a volunteer record") from exc
+        return see_other("/volunteer/contact?saved=1")

@@ -1,0 +1,42 @@
+"""The web portal's routers, registered through ``portal.routes.DOMAIN_CONTROLLERS``.
+
+Every page lives under one router whose ``before_request`` hook checks the form's CSRF token on
+every unsafe request and whose exception handlers answer with HTML pages.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from litestar import Router
+from litestar.datastructures import CacheControlHeader
+from litestar.static_files import create_static_files_router
+
+from portal.web.controllers.account import AccountPages
+from portal.web.controllers.coordinator import CoordinatorPages
+from portal.web.controllers.dpo import DpoPages
+from portal.web.controllers.employer import EmployerPages
+from portal.web.controllers.volunteer import VolunteerPages
+from portal.web.csrf import check_csrf
+from portal.web.errors import PAGE_EXCEPTION_HANDLERS
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+PAGES = Router(
+    path="/",
+    route_handlers=[AccountPages, VolunteerPages, EmployerPages, DpoPages, CoordinatorPages],
+    before_request=check_csrf,
+    exception_handlers=PAGE_EXCEPTION_HANDLERS,
+    include_in_schema=False,
+)
+
+STATIC_FILES = create_static_files_router(
+    path="/static",
+    directories=[STATIC],
+    name="web.static",
+    cache_control=CacheControlHeader(max_age=3600, public=True),
+    include_in_schema=False,
+)
+
+#: What ``DOMAIN_CONTROLLERS`` registers: ``"portal.web.routes:ROUTERS"``.
+ROUTERS = [STATIC_FILES, PAGES]

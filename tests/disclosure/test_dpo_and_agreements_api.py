@@ -1,0 +1,231 @@
+"""Agreements (coordinator), the DPO's ledger search, export, Art. 15 report and refusals."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from portal.settings import Settings
+from tests.disclosure.disclosure_scene import (
+    LV,
+    PM,
+    Scene,
+    build_scene,
+    consent,
+    disclosure_entries,
+    refusals,
+)
+from tests.support.auth import fields_named, serve
+
+AGREEMENTS = "/api/coordinator/agreements"
+TODAY = dt.datetime.now(dt.UTC).date()
+
+
+@pytest.fixture
+async def scene(settings: Settings, engine: Any, ledger: Any) -> Scene:
+    return await build_scene(settings, ledger, staff=2)
+
+
+@pytest.fixture
+async def client(settings: Settings, scene: Scene) -> AsyncIterator[AsyncTestClient[Any]]:
+    async with serve(settings) as client:
+        yield client
+
+
+def _agreement(employer_id: str, version: int, **extra: Any) -> dict[str, Any]:
+    body = {
+        "employer_id": employer_id,
+        "version": version,
+        "purposes": {PM: ["identity", "status"]},
+        "starts_on": str(TODAY - dt.timedelta(days=1)),
+        "ends_on": str(TODAY + dt.timedelta(days=10)),
+        "signed_by": "J. Smith (HR Director) and C. Constable (ESP lead)",
+    }
+    body.update(extra)
+    return body
+
+
+async def test_agreements_are_versioned_ledgered_and_never_edited(
+    client: AsyncTestClient[Any], scene: Scene
+) -> None:
+    await scene.as_user(client, scene.coordinator)
+    first = await client.post(AGREEMENTS, json=_agreement(scene.employer_a, 2))
+    assert first.status_code == 201, first.text
+    created = first.json()
+    assert created["agreement"]["state"] == "in_force"
+    assert created["agreement"]["supersedes"] == scene.agreement_a
+    assert scene.check_receipt(created["receipt"])
+
+    conflict = await client.post(AGREEMENTS, json=_agreement(scene.employer_a, 2))
+    assert conflict.status_code == 409 and fields_named(conflict) == {"version"}
+    bad = await client.post(
+        AGREEMENTS,
+        json=_agreement(
+            scene.employer_a,
+            3,
+            purposes={PM: ["hours.detail"], "dpo.audit": ["identity"], "nope": ["identity"]},
+        ),
+    )
+    assert bad.status_code == 422
+    assert fields_named(bad) == {f"purposes.{PM}", "purposes.dpo.audit", "purposes.nope"}
+    backwards = await client.post(
+        AGREEMENTS, json=_agreement(scene.employer_a, 3, ends_on=str(TODAY - dt.timedelta(days=5)))
+    )
+    assert fields_named(backwards) == {"ends_on"}
+    unknown = await client.post(AGREEMENTS, json=_agreement(str(uuid.uuid4()), 1))
+    assert fields_named(unknown) == {"employer_id"}
+
+    versions = (await client.get(f"{AGREEMENTS}/{created['agreement']['id']}/versions")).json()
+    assert [(v["version"], v["state"]) for v in versions] == [(2, "in_force"), (1, "superseded")]
+    listed = (await client.get(AGREEMENTS)).json()
+    assert listed["total"] == 2
+    assert {(a["employer_name"], a["version"]) for a in listed["items"]} == {
+        ("Acme Logistics", 2),
+        ("Brightwater Council", 1),
+    }
+
+    # Version 2 names only programme management: leave verification stops at once.
+    alex = scene.staff_a[0]
+    await scene.as_volunteer(client, alex)
+    await consent(client, scene.employer_a, ["identity"])
+    await scene.as_user(client, scene.hr_a)
+    assert (
+        await client.get(f"/api/employer/staff/{alex.id}", params={"purpose": LV})
+    ).status_code == 404
+    assert (
+        await client.get(f"/api/employer/staff/{alex.id}", params={"purpose": PM})
+    ).status_code == 200
+    assert [r["reason"] for r in await refusals(client)] == ["purpose_not_in_agreement"]
+
+    # Employers and volunteers cannot see agreements; the DPO can.
+    assert (await client.get(AGREEMENTS)).status_code == 403
+    await scene.as_user(client, scene.dpo)
+    assert (await client.get(AGREEMENTS)).status_code == 200
+    ending = (await client.get("/api/dpo/agreements/ending")).json()
+    assert [(e["agreement"]["employer_name"], e["days_left"]) for e in ending] == [
+        ("Acme Logistics", 10)
+    ]
+    assert (await client.get("/api/dpo/agreements/ending", params={"within_days": 5})).json() == []
+
+
+async def test_dpo_search_export_report_and_refusals(
+    client: AsyncTestClient[Any], scene: Scene
+) -> None:
+    alex, sam = scene.staff_a
+    await scene.as_volunteer(client, alex)
+    await consent(client, scene.employer_a, ["identity", "status"])
+    await scene.as_user(client, scene.hr_a)
+    for _ in range(3):
+        assert (
+            await client.get(f"/api/employer/staff/{alex.id}", params={"purpose": LV})
+        ).status_code == 200
+    assert (
+        await client.get(f"/api/employer/staff/{sam.id}", params={"purpose": LV})
+    ).status_code == 404
+    await scene.as_user(client, scene.hr_b)
+    assert (
+        await client.get(f"/api/employer/staff/{alex.id}", params={"purpose": PM})
+    ).status_code == 404
+
+    await scene.as_user(client, scene.dpo)
+    everything = (await client.get("/api/dpo/ledger", params={"limit": 1000})).json()
+    kinds = [e["kind"] for e in everything["items"]]
+    assert kinds.count("agreement.recorded") == 2 and kinds.count("consent.given") == 1
+    assert kinds.count("disclosure") == 3
+    indexes = [e["index"] for e in everything["items"]]
+    assert indexes == sorted(indexes, reverse=True)
+
+    mine = (
+        await client.get("/api/dpo/ledger", params={"subject": alex.subject, "kind": "disclosure"})
+    ).json()
+    assert len(mine["items"]) == 3
+    assert all(e["entry"]["recipient_user"] == scene.hr_a.id for e in mine["items"])
+    by_recipient = (await client.get("/api/dpo/ledger", params={"recipient": scene.hr_a.id})).json()
+    assert len(by_recipient["items"]) == 3
+    page1 = (await client.get("/api/dpo/ledger", params={"limit": 2})).json()
+    page2 = (
+        await client.get("/api/dpo/ledger", params={"limit": 2, "before": page1["next_cursor"]})
+    ).json()
+    assert [e["index"] for e in page1["items"] + page2["items"]] == indexes[:4]
+    future = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).isoformat()
+    assert (await client.get("/api/dpo/ledger", params={"since": future})).json()["items"] == []
+    assert (
+        len(
+            (await client.get("/api/dpo/ledger", params={"until": future, "purpose": LV})).json()[
+                "items"
+            ]
+        )
+        == 4
+    )
+
+    exported = await client.get("/api/dpo/ledger/export", params={"format": "csv"})
+    assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    assert [int(r["index"]) for r in rows] == sorted(indexes)
+    jsonl = await client.get(
+        "/api/dpo/ledger/export", params={"format": "jsonl", "kind": "disclosure"}
+    )
+    lines = [json.loads(line) for line in jsonl.text.splitlines()]
+    assert len(lines) == 3 and all(line["entry"]["subject"] == alex.subject for line in lines)
+
+    report = await client.get(f"/api/dpo/subjects/{alex.id}/report")
+    assert report.status_code == 200, report.text
+    body = report.json()
+    assert body["identity"] == {"display_name": alex.display_name, "status": "active"}
+    assert len([d for d in body["disclosures"] if d["purpose"] == LV]) == 3
+    assert len(body["consent_events"]) == 2
+    assert [r["reason"] for r in body["refusals"]] == ["outside_organisation"]
+    assert scene.check_receipt(body["audit_receipt"])
+    audits = [e for e in await disclosure_entries(client) if e["purpose"] == "dpo.audit"]
+    assert len(audits) == 1
+    assert audits[0]["subject"] == alex.subject and audits[0]["recipient_org"] == "force"
+    assert audits[0]["recipient_user"] == scene.dpo.id
+    assert audits[0]["lawful_basis"] == "legal_obligation"
+
+    as_csv = await client.get(f"/api/dpo/subjects/{alex.id}/report.csv")
+    assert as_csv.status_code == 200
+    records = [r["record"] for r in csv.DictReader(io.StringIO(as_csv.text))]
+    assert records.count("disclosure") == 5 and records.count("consent") == 2  # 3 + 2 audits
+    assert records.count("refusal") == 1
+    assert len([e for e in await disclosure_entries(client) if e["purpose"] == "dpo.audit"]) == 2
+
+    missing = await client.get(f"/api/dpo/subjects/{uuid.uuid4()}/report")
+    assert missing.status_code == 404
+
+    refused = (await client.get("/api/dpo/refusals")).json()
+    assert {r["reason"] for r in refused["items"]} == {"no_consent", "outside_organisation"}
+    assert refused["total"] == 3  # Sam (no consent), B on Alex, the DPO's unknown id
+    by_b = (await client.get("/api/dpo/refusals", params={"recipient": scene.employer_b})).json()
+    assert by_b["total"] == 1 and by_b["items"][0]["subject"] == alex.subject
+
+    await scene.as_user(client, scene.hr_a)
+    for path in ("/api/dpo/ledger", "/api/dpo/refusals", f"/api/dpo/subjects/{alex.id}/report"):
+        assert (await client.get(path)).status_code == 403
+
+
+async def test_unknown_purposes_and_categories_are_clear_errors(
+    client: AsyncTestClient[Any], scene: Scene
+) -> None:
+    await scene.as_user(client, scene.hr_a)
+    alex = scene.staff_a[0]
+    for purpose in ("esp.nothing", "dpo.audit"):
+        response = await client.get(f"/api/employer/staff/{alex.id}", params={"purpose": purpose})
+        assert response.status_code == 422 and fields_named(response) == {"purpose"}
+    response = await client.get(
+        "/api/employer/staff", params={"purpose": PM, "categories": "health"}
+    )
+    assert response.status_code == 422 and fields_named(response) == {"categories"}
+    assert (await client.get("/api/employer/staff")).status_code == 400
+    assert {r["reason"] for r in await refusals(client)} == {
+        "unknown_purpose",
+        "purpose_not_for_recipient",
+    }
+    assert await disclosure_entries(client) == []

@@ -1,0 +1,136 @@
+"""Tampering behind the database's back is caught by verify, which names the first bad index.
+
+The owner drops the append-only triggers and edits rows directly, as an attacker with the database
+files or superuser access could. The log is built in batches so checkpoints exist at sizes 3, 8, 9,
+16 and 20.
+"""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from ledger import merkle
+from ledger.checkpoint import Checkpoint, sign_checkpoint
+from ledger.note import NoteSigner
+from ledger.tables import node_key
+from tests.conftest import run_cli
+
+BATCHES = [3, 5, 1, 7, 4]  # 20 entries
+ORIGIN = "esp-portal.local/ledger"
+
+
+def drop_triggers(kind: str) -> list[str]:
+    tables = ("ledger_entry", "ledger_node", "ledger_checkpoint")
+    if kind == "sqlite":
+        return [f"DROP TRIGGER {t}_no_{a}" for t in tables for a in ("update", "delete")]
+    return [f"DROP TRIGGER {t}_append_only ON {t}" for t in tables]
+
+
+def blob(kind: str, data: bytes) -> str:
+    return f"X'{data.hex()}'" if kind == "sqlite" else f"'\\x{data.hex()}'::bytea"
+
+
+def text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+@pytest.fixture
+async def log(ledger, draft):
+    n = 0
+    for size in BATCHES:
+        await ledger.append([draft(n + k) for k in range(size)])
+        n += size
+    return ledger
+
+
+async def body_of(ledger, index):
+    return (await ledger.get_entry(index)).body
+
+
+async def tamper_body(kind, ledger):
+    body = (await body_of(ledger, 5)).replace(b"req-5", b"req-X")
+    return [f"UPDATE ledger_entry SET body = {blob(kind, body)} WHERE idx = 5"], 5, "leaf-hash"
+
+
+async def tamper_body_and_leaf_hash(kind, ledger):
+    body = (await body_of(ledger, 6)).replace(b"req-6", b"req-X")
+    leaf = merkle.leaf_hash(body)
+    sql = (
+        f"UPDATE ledger_entry SET body = {blob(kind, body)}, leaf_hash = {blob(kind, leaf)} "
+        "WHERE idx = 6"
+    )
+    return [sql], 7, "node"  # caught where node (1, 3) over entries 6..7 is rebuilt
+
+
+async def tamper_node(kind, ledger):
+    sql = f"UPDATE ledger_node SET hash = {blob(kind, bytes(32))} WHERE key = {node_key(2, 2)}"
+    return [sql], 11, "node"  # node (2, 2) covers entries 8..11
+
+
+async def delete_node(kind, ledger):
+    return [f"DELETE FROM ledger_node WHERE key = {node_key(1, 1)}"], 3, "missing-node"
+
+
+async def tamper_checkpoint_signature(kind, ledger):
+    forged = sign_checkpoint(Checkpoint(ORIGIN, 9, bytes(32)), NoteSigner.generate(ORIGIN))
+    sql = f"UPDATE ledger_checkpoint SET note = {text(forged)} WHERE size = 9"
+    return [sql], 8, "checkpoint-signature"
+
+
+async def tamper_checkpoint_root(kind, ledger):
+    sql = f"UPDATE ledger_checkpoint SET root_hash = {blob(kind, bytes(32))} WHERE size = 16"
+    return [sql], 15, "checkpoint-root"
+
+
+async def delete_entry(kind, ledger):
+    return ["DELETE FROM ledger_entry WHERE idx = 12"], 12, "missing-entry"
+
+
+async def delete_last_entry(kind, ledger):
+    return ["DELETE FROM ledger_entry WHERE idx = 19"], 19, "missing-entry"
+
+
+SCENARIOS = [
+    tamper_body,
+    tamper_body_and_leaf_hash,
+    tamper_node,
+    delete_node,
+    tamper_checkpoint_signature,
+    tamper_checkpoint_root,
+    delete_entry,
+    delete_last_entry,
+]
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda f: f.__name__)
+async def test_verify_names_the_first_bad_index(database, log, owner_sql, scenario):
+    assert (await log.verify()).ok
+    statements, index, what = await scenario(database.kind, log)
+    await owner_sql(*drop_triggers(database.kind), *statements)
+    result = await log.verify()
+    assert not result.ok
+    assert result.problem is not None
+    assert (result.problem.index, result.problem.what) == (index, what), result.problem
+
+
+async def test_verify_reports_evidence(database, log, owner_sql):
+    statements, _, _ = await tamper_body(database.kind, log)
+    original = await log.get_entry(5)
+    await owner_sql(*drop_triggers(database.kind), *statements)
+    problem = (await log.verify()).problem
+    assert problem is not None
+    assert problem.found == base64.b64encode(original.leaf_hash).decode()
+    assert problem.expected != problem.found
+    assert "5" in str(problem)
+
+
+async def test_cli_verify_exits_non_zero_naming_the_index(database, log, owner_sql, data_dir):
+    env = {"ESP_DATABASE_URL": database.url, "ESP_DATA_DIR": str(data_dir)}
+    statements, _, _ = await tamper_node(database.kind, log)
+    await owner_sql(*drop_triggers(database.kind), *statements)
+    broken = run_cli("ledger", "verify", env=env)
+    assert broken.returncode == 1
+    assert "first bad index 11" in broken.stderr
+    assert "node (level 2, index 2)" in broken.stderr

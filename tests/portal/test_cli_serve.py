@@ -1,0 +1,116 @@
+"""``esp-portal serve``: the real server (uvicorn, several workers) on both databases."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pyotp
+from click.testing import CliRunner
+
+from portal.cli.main import cli
+from tests.conftest import ROOT, TestDatabase, run_cli
+from tests.support.cli import cli_env
+
+PASSWORD = "serve test passphrase 42"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_until_up(base: str, process: subprocess.Popen[str], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"serve exited early with {process.returncode}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                return
+        time.sleep(0.2)
+    raise AssertionError("serve did not come up in time")
+
+
+def test_serve_runs_several_workers(database: TestDatabase, tmp_path: Path) -> None:
+    env = cli_env(database, tmp_path)
+    added = run_cli(
+        "user",
+        "add",
+        "coord@example.org",
+        "--role",
+        "coordinator",
+        "--password-stdin",
+        env=env,
+        input=PASSWORD,
+    )
+    assert added.returncode == 0, added.stderr
+    secret = pyotp.parse_uri(added.stdout.splitlines()[1]).secret
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "portal.cli.main", "serve", "--port", str(port), "--workers", "2"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(base, process)
+        ready = httpx.get(f"{base}/ready", timeout=10)
+        assert ready.status_code == 200, ready.text
+        with httpx.Client(base_url=base, timeout=10) as client:
+            login = client.post(
+                "/api/auth/login",
+                json={
+                    "email": "coord@example.org",
+                    "password": PASSWORD,
+                    "otp": pyotp.TOTP(secret).now(),
+                },
+            )
+            assert login.status_code == 200, login.text
+            client.headers["X-CSRF-Token"] = login.json()["csrf_token"]
+            created = client.post("/api/coordinator/employers", json={"name": "Served Ltd"})
+            assert created.status_code == 201, created.text
+            # Whichever worker answers, the session and the data are the same.
+            for _ in range(10):
+                listing = client.get("/api/coordinator/employers")
+                assert listing.status_code == 200 and listing.json()["total"] == 1
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            _, stderr = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            _, stderr = process.communicate()
+    assert "Traceback" not in stderr, stderr
+    warned = "workers on SQLite" in stderr
+    assert warned == (database.kind == "sqlite"), stderr
+
+
+def test_every_command_has_help() -> None:
+    runner = CliRunner()
+    for args in (["serve"], ["demo"], ["user"], ["user", "add"]):
+        result = runner.invoke(cli, [*args, "--help"])
+        assert result.exit_code == 0, result.output
+        assert "Usage:" in result.output and len(result.output.splitlines()) > 3
+
+
+def test_serve_refuses_bad_arguments() -> None:
+    runner = CliRunner()
+    for args, message in (
+        (["--port", "0"], "--port"),
+        (["--port", "http"], "--port"),
+        (["--workers", "0"], "--workers"),
+    ):
+        result = runner.invoke(cli, ["serve", *args])
+        assert result.exit_code == 2 and message in result.output, result.output

@@ -1,0 +1,311 @@
+"""The browser test harness: the real app served by uvicorn, driven by Debian's Chromium.
+
+- The app is built by ``create_app`` for the test's own database (SQLite and PostgreSQL, from the
+  ``database`` fixture) and served by uvicorn on 127.0.0.1 at a random free port, in a thread
+  with its own event loop. Test data is written through the services *in that loop*
+  (:meth:`Served.run`), so one engine serves the app and the set-up alike.
+- Playwright drives ``/usr/bin/chromium`` (never a downloaded browser) headless.
+- axe-core (bundled by the ``axe-playwright-python`` package, nothing fetched) checks every page
+  against WCAG 2.2 A and AA.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import threading
+import time
+from collections.abc import Coroutine, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pyotp
+import pytest
+
+from portal.settings import Settings
+
+CHROMIUM = os.environ.get("ESP_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+HOW_TO_RUN = (
+    "Browser tests need Debian's Chromium at {path} (and the playwright and "
+    "axe-playwright-python packages from the test extras). Install it with "
+    "`apt-get update && apt-get install -y chromium` (as root), then run "
+    "`python -m pytest tests/web`. They are mandatory when CI=true."
+)
+IN_CI = os.environ.get("CI", "").lower() == "true"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
+PASSWORD = "correct horse battery staple"
+
+T = TypeVar("T")
+
+
+def browser_available() -> str | None:
+    """None when the browser tests can run, else the reason they cannot."""
+    if not Path(CHROMIUM).exists():
+        return HOW_TO_RUN.format(path=CHROMIUM)
+    try:
+        import axe_playwright_python  # noqa: F401
+        import playwright  # noqa: F401
+    except ImportError:
+        return HOW_TO_RUN.format(path=CHROMIUM)
+    return None
+
+
+def require_browser() -> None:
+    reason = browser_available()
+    if reason is None:
+        return
+    if IN_CI:
+        pytest.fail("CI=true makes the browser tests mandatory. " + reason)
+    pytest.skip(reason)
+
+
+@dataclass
+class Served:
+    """A running portal: its URL, its settings, and a way to run coroutines in its loop."""
+
+    base_url: str
+    settings: Settings
+    loop: asyncio.AbstractEventLoop
+    app: Any = None
+    users: dict[str, str] = field(default_factory=dict)
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 60) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+
+@dataclass
+class _Server:
+    served: Served
+    stop: Any
+
+
+def serve_app(settings_for: Any) -> Iterator[Served]:
+    """Start the app for ``settings_for(base_url)`` and yield it; stop it afterwards."""
+    import uvicorn
+
+    from portal.app import create_app
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    base_url = f"http://127.0.0.1:{port}"
+    settings: Settings = settings_for(base_url)
+    app = create_app(settings, configure_logs=False)
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, lifespan="on", loop="asyncio"
+    )
+    server = uvicorn.Server(config)
+    loop = asyncio.new_event_loop()
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(server.serve(sockets=[sock]))
+        except BaseException as exc:  # reported to the test below
+            failure.append(exc)
+        finally:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+    thread = threading.Thread(target=run, name="portal-under-test", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if failure or not thread.is_alive():
+            raise RuntimeError(f"the portal did not start: {failure!r}")
+        if time.monotonic() > deadline:
+            raise RuntimeError("the portal did not start within 30 s")
+        time.sleep(0.02)
+    try:
+        yield Served(base_url=base_url, settings=settings, loop=loop, app=app)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+        sock.close()
+
+
+# ------------------------------------------------------------------------------------------
+# Test data, through the services (run in the server's loop with ``served.run``).
+
+
+async def make_user(
+    settings: Settings,
+    email: str,
+    role: str,
+    *,
+    organisation_id: str | None = None,
+    volunteer_id: str | None = None,
+) -> str:
+    from portal.accounts.services import AccountService
+    from portal.accounts.tables import Role
+    from portal.auth.passwords import PasswordHashing
+
+    service = AccountService(settings, PasswordHashing(settings))
+    created = await service.create_user(
+        email,
+        Role(role),
+        organisation_id=organisation_id,
+        volunteer_id=volunteer_id,
+        password=PASSWORD,
+    )
+    return created.id
+
+
+async def totp_secret(user_id: str) -> str:
+    from portal.accounts.tables import UserAccount
+
+    row = await UserAccount.select(UserAccount.totp_secret).where(UserAccount.id == user_id).first()
+    assert row is not None and row["totp_secret"]
+    return str(row["totp_secret"])
+
+
+def totp_code(secret: str, offset_steps: int = 0) -> str:
+    """A valid code; ``offset_steps=1`` gives the next one (a second sign-in in the same 30 s)."""
+    return pyotp.TOTP(secret).at(time.time() + 30 * offset_steps)
+
+
+@dataclass(frozen=True)
+class World:
+    """A small, realistic set-up: one employer with an agreement, one volunteer working there,
+    and a user for every role."""
+
+    employer_id: str
+    other_employer_id: str
+    volunteer_id: str
+    coordinator_id: str
+    dpo_id: str
+    emails: dict[str, str]
+
+
+async def seed_world(served: Served) -> World:
+    import datetime as dt
+
+    from portal.agreements.schemas import AgreementCreate
+    from portal.agreements.services import AgreementService
+    from portal.organisations.schemas import EmployerCreate, EmploymentCreate, VolunteerCreate
+    from portal.organisations.services import OrganisationService
+
+    settings = served.settings
+    organisations = OrganisationService()
+    employer = await organisations.create_employer(
+        EmployerCreate(name="Acme Logistics", sector="Logistics")
+    )
+    other = await organisations.create_employer(EmployerCreate(name="Borough Council"))
+    volunteer = await organisations.create_volunteer(
+        VolunteerCreate(display_name="Sam Special", email="sam.special@example.org")
+    )
+    today = dt.datetime.now(dt.UTC).date()
+    await organisations.create_employment(
+        EmploymentCreate.model_validate(
+            {
+                "volunteer_id": volunteer.id,
+                "employer_id": employer.id,
+                "starts_on": today - dt.timedelta(days=400),
+            }
+        )
+    )
+    emails = {
+        "volunteer": "special@example.org",
+        "employer": "hr@acme.example",
+        "other_employer": "hr@borough.example",
+        "dpo": "dpo@force.example",
+        "coordinator": "coordinator@force.example",
+    }
+    coordinator_id = await make_user(settings, emails["coordinator"], "coordinator")
+    dpo_id = await make_user(settings, emails["dpo"], "dpo")
+    await make_user(settings, emails["volunteer"], "volunteer", volunteer_id=volunteer.id)
+    await make_user(settings, emails["employer"], "employer", organisation_id=employer.id)
+    await make_user(settings, emails["other_employer"], "employer", organisation_id=other.id)
+    await AgreementService(served.app.state.ledger).record(
+        AgreementCreate.model_validate(
+            {
+                "employer_id": employer.id,
+                "version": 1,
+                "purposes": {
+                    "esp.leave-verification": [
+                        "identity",
+                        "status",
+                        "hours.summary",
+                        "hours.detail",
+                    ],
+                    "esp.programme-management": ["identity", "status"],
+                },
+                "starts_on": today - dt.timedelta(days=30),
+                "ends_on": today + dt.timedelta(days=335),
+                "signed_by": "A. Director (Acme) and C. Constable (force)",
+            }
+        ),
+        recorded_by=coordinator_id,
+        request_id="seed",
+        channel="web",
+    )
+    return World(
+        employer_id=employer.id,
+        other_employer_id=other.id,
+        volunteer_id=volunteer.id,
+        coordinator_id=coordinator_id,
+        dpo_id=dpo_id,
+        emails=emails,
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# Browser helpers.
+
+
+def axe_check(page: Any, label: str = "") -> None:
+    """0 axe-core violations at WCAG 2.2 A and AA on the page as it is now."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(
+        page,
+        options={"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]},
+    )
+    if results.violations_count:
+        raise AssertionError(
+            f"axe-core found violations on {label or page.url}:\n{results.generate_report()}"
+        )
+
+
+def no_horizontal_scroll(page: Any) -> None:
+    page.wait_for_load_state("load")
+    overflow = page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    if overflow > 0:
+        culprits = page.evaluate(
+            """() => {
+              const width = document.documentElement.clientWidth;
+              return [...document.querySelectorAll('body *')]
+                .filter(e => e.getBoundingClientRect().right > width)
+                .slice(-5)
+                .map(e => `${e.tagName}.${e.className} ${e.getBoundingClientRect().right}`);
+            }"""
+        )
+        raise AssertionError(f"{page.url} scrolls sideways by {overflow}px: {culprits}")
+
+
+def sign_in(page: Any, served: Served, email: str, *, code: str | None = None) -> None:
+    page.goto(served.url("/sign-in"))
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    if code is not None:
+        page.get_by_label("Enter the code from your authenticator app").fill(code)
+        page.get_by_role("button", name="Sign in").click()
