@@ -7,6 +7,7 @@ COPY pyproject.toml README.md piccolo_conf.py ./
 COPY portal ./portal
 COPY ledger ./ledger
 COPY migrations ./migrations
+COPY tools ./tools
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 
 # Runtime stage: only the installed wheels, running as an unprivileged user.

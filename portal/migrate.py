@@ -72,8 +72,9 @@ async def ensure_app_role(engine: Engine[Any], app_url: str, owner_url: str) -> 
 
 async def migrate(settings: Settings) -> MigrationReport:
     """Run every pending migration, then set up the application role. Idempotent."""
-    import piccolo_conf
     from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    import piccolo_conf
 
     engine = build_engine(settings.migration_database_url)
     # Piccolo's migration runner finds its engine through piccolo_conf; point it at the

@@ -10,7 +10,7 @@ from portal.auth.identity import Identity
 from portal.auth.secrets import digest, new_token
 from portal.auth.sessions import utcnow
 
-TOKEN_PREFIX = "espi_"
+TOKEN_PREFIX = "espi_"  # noqa: S105 - a public marker, not a secret
 
 #: Every scope an integration token may hold; routes name the one they need.
 KNOWN_SCOPES = frozenset({"duties:write", "duties:read"})

@@ -6,9 +6,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pyotp
 import pytest
-import httpx
 
 from portal.accounts.services import AccountService
 from portal.accounts.tables import Role, UserAccount
@@ -195,7 +195,9 @@ async def test_lockout_after_repeated_failures(database: TestDatabase, tmp_path:
             json={"email": "coord@example.org", "password": PASSWORD, "otp": code},
         )
         assert locked.status_code == 401
-        row = await UserAccount.select(UserAccount.locked_until).where(UserAccount.id == uid).first()
+        row = (
+            await UserAccount.select(UserAccount.locked_until).where(UserAccount.id == uid).first()
+        )
         assert row is not None and row["locked_until"] is not None
 
 

@@ -18,7 +18,9 @@ from tests.conftest import TestDatabase, run_cli
         ("ESP_SUPPRESSION_THRESHOLD", "1"),
     ],
 )
-def test_bad_setting_stops_start_up_naming_the_variable(variable: str, value: str, tmp_path) -> None:
+def test_bad_setting_stops_start_up_naming_the_variable(
+    variable: str, value: str, tmp_path
+) -> None:
     result = run_cli("migrate", env={variable: value, "ESP_DATA_DIR": str(tmp_path)})
     assert result.returncode != 0
     assert variable in result.stderr
