@@ -14,6 +14,7 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from ledger import Ledger
@@ -29,6 +30,7 @@ from portal.logging import configure_logging
 from portal.request_context import RequestContextMiddleware
 from portal.routes import route_handlers
 from portal.settings import Settings
+from portal.web.plugin import WebPlugin
 
 log = structlog.get_logger(__name__)
 
@@ -40,6 +42,9 @@ def _openapi() -> OpenAPIConfig:
         title="ESP Portal API",
         version=API_VERSION,
         path="/schema",
+        # Only the JSON document: the interactive viewers load scripts from public CDNs, which
+        # this product never does at run time (and its Content Security Policy would refuse).
+        render_plugins=[JsonRenderPlugin()],
         description=(
             "Cookie-authenticated unsafe requests must send the session's CSRF token (returned "
             "by POST /api/auth/login) in the X-CSRF-Token header. Integrations use "
@@ -104,6 +109,7 @@ def create_app(settings: Settings, *, configure_logs: bool = True) -> Litestar:
         middleware=[AuthMiddleware(SessionStore(settings))],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=_openapi(),
+        plugins=[WebPlugin()],
         lifespan=[lifespan],
         state=State({"settings": settings, "ledger": ledger, "engine": engine}),
         debug=False,

@@ -2,7 +2,9 @@
 
 Anonymous callers pass through with ``user = None``; guards on each route decide. A bearer token
 that does not resolve is refused at once (an integration must not silently become anonymous).
-Cookie-authenticated unsafe requests need the session's CSRF token in ``X-CSRF-Token``.
+Cookie-authenticated unsafe requests to the API need the session's CSRF token in
+``X-CSRF-Token``. An HTML form post to a page cannot send a header: it carries the token as a form
+field instead, which ``portal.web.csrf.check_csrf`` checks before any page handler runs.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from portal.errors import Forbidden, Unauthenticated
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: Unsafe routes that are reachable without a session and so cannot carry a CSRF token.
 CSRF_EXEMPT_PATHS = frozenset({"/api/auth/login", "/api/auth/activate"})
+#: Paths answered as API (JSON, header CSRF). Everything else is a page, whose forms carry the
+#: token in a field; a header sent to a page is still checked here.
+HEADER_CSRF_PREFIXES = ("/api/", "/ledger/", "/schema", "/health", "/ready")
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -68,7 +73,10 @@ class AuthMiddleware(ASGIMiddleware):
             and scope.get("path") not in CSRF_EXEMPT_PATHS
         ):
             sent = _header(scope, CSRF_HEADER.lower().encode())
-            if not sent or not identity.csrf_token or not same(sent, identity.csrf_token):
+            path = str(scope.get("path", ""))
+            if sent is None and not path.startswith(HEADER_CSRF_PREFIXES):
+                pass  # a page's form post: its csrf_token field is checked by portal.web.csrf
+            elif not sent or not identity.csrf_token or not same(sent, identity.csrf_token):
                 raise Forbidden(f"Missing or invalid CSRF token: send the {CSRF_HEADER} header")
         await next_app(scope, receive, send)
 

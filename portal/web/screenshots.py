@@ -227,9 +227,6 @@ def main(argv: list[str] | None = None) -> int:
     from portal.demo import load_demo
     from portal.migrate import migrate
     from portal.settings import load_settings
-    from portal.web.integration import ensure_integrated
-
-    ensure_integrated()
 
     args.outdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="esp-screens-") as tmp:

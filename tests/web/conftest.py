@@ -8,11 +8,8 @@ from typing import Any
 
 import pytest
 
-from portal.web.integration import ensure_integrated
 from tests.conftest import TestDatabase, make_settings
 from tests.web.webharness import CHROMIUM, CHROMIUM_ARGS, Served, require_browser, serve_app
-
-ensure_integrated()
 
 
 @pytest.fixture
