@@ -42,7 +42,9 @@ def _report(ctx: DemoContext, settings: Settings) -> None:
     for note in ctx.notes:
         echo(f"  {note}")
     echo("")
-    echo("Start the portal with `esp-portal serve`, then sign in with")
+    echo("Start the portal with `esp-portal serve`, then sign in on the web at")
+    echo(f"  {settings.base_url}/sign-in")
+    echo("or through the API with")
     echo(f'  POST {settings.base_url}/api/auth/login  {{"email", "password"[, "otp"]}}')
     echo("")
     echo("Demo sign-ins (published passwords: never load the demo into a real database):")
@@ -82,8 +84,11 @@ def demo(allow_existing_accounts: bool) -> None:
     """Migrate, load a realistic demo data set and print how to sign in as each role.
 
     The data set is fictional and deterministic: the force, 10 employers of different sectors
-    and sizes, 64 volunteers in every status, employment links, and demo accounts for every
-    role. Running it again adds nothing.
+    and sizes, 64 volunteers in every status, employment links, demo accounts for every role,
+    data sharing agreements with 8 of the employers (one ending within 30 days), volunteers'
+    consents and a few withdrawals, some employers' reads of their staff (each a disclosure in
+    the ledger), leave policies, a year of duties and leave requests. Running it again adds
+    nothing (duties only for the days that have passed since).
     """
     settings = cli_settings()
     progress = io.StringIO()

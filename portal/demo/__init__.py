@@ -1,9 +1,11 @@
 """The demo data set, loaded by ``esp-portal demo`` as an ordered list of idempotent steps.
 
-To add data (agreements, consents, duty hours...), write ``async def load_x(ctx: DemoContext)``
-in a module of this package, refer to earlier rows with :func:`portal.demo.data.demo_id`, insert
-only what is absent, report with ``ctx.count(...)``, and append ``Step("x", load_x)`` to
-:data:`STEPS`. Steps run in order, on the application database, with every table bound.
+To add data, write ``async def load_x(ctx: DemoContext)`` in a module of this package, refer to
+earlier rows with :func:`portal.demo.data.demo_id`, insert only what is absent, report with
+``ctx.count(...)``, and append ``Step("x", load_x)`` to :data:`STEPS`. Anything that is ledgered
+(agreements, consents, disclosures) goes through the product's own services on ``await
+ctx.ledger()``, never into its tables by hand (see ``sharing.py``). Steps run in order, on the
+application database, with every table bound.
 """
 
 from __future__ import annotations
@@ -12,6 +14,13 @@ from portal.auth.passwords import PasswordHashing
 from portal.db import bind_engine, build_engine, close_engine, open_engine
 from portal.demo.context import DemoContext, DemoLogin, Step
 from portal.demo.people import load_employments, load_organisations, load_users, load_volunteers
+from portal.demo.sharing import (
+    load_agreements,
+    load_consents,
+    load_disclosures,
+    load_withdrawals,
+    report_ledger,
+)
 from portal.hours.demo import load_hours
 from portal.settings import Settings
 
@@ -20,7 +29,14 @@ STEPS: list[Step] = [
     Step("volunteers", load_volunteers),
     Step("employments", load_employments),
     Step("users", load_users),
+    # before "hours": its leave policies refer to the employer's agreement
+    Step("agreements", load_agreements),
+    Step("consents", load_consents),
+    # reads before withdrawals, so withdrawing a consent a read relied on notifies the employer
+    Step("disclosures", load_disclosures),
+    Step("withdrawals", load_withdrawals),
     Step("hours", load_hours),
+    Step("ledger", report_ledger),
 ]
 
 __all__ = ["STEPS", "DemoContext", "DemoLogin", "Step", "load_demo"]

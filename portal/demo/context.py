@@ -33,6 +33,8 @@ class DemoContext:
     counts: dict[str, tuple[int, int]] = field(default_factory=dict)
     logins: list[DemoLogin] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: The ledger's size when a step first asked for it, so the report can say what was added.
+    ledger_size_at_start: int = 0
 
     _ledger: Any = field(default=None, repr=False)
 
@@ -54,6 +56,7 @@ class DemoContext:
             ledger = Ledger(engine=self.engine, signer=signer, origin=self.settings.ledger_origin)
             await ledger.start()
             self._ledger = ledger
+            self.ledger_size_at_start = int(await ledger.size())
         return self._ledger
 
     async def close(self) -> None:

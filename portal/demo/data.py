@@ -300,3 +300,185 @@ USERS: tuple[DemoUser, ...] = (
         volunteer=2,
     ),
 )
+
+
+# --------------------------------------------------------------------------------------------
+# Data sharing: agreements, consents, disclosures and withdrawals
+# --------------------------------------------------------------------------------------------
+
+#: Who signs every demo agreement for the force (fictional).
+FORCE_SIGNATORY = "Ch Supt Alan Reeve, Northshire Police"
+
+LEAVE = "esp.leave-verification"
+PROGRAMME = "esp.programme-management"
+APPLICATION = "esp.application-progress"
+RECOGNITION = "esp.recognition"
+
+
+@dataclass(frozen=True)
+class DemoAgreement:
+    """Version 1 of one employer's data sharing agreement.
+
+    Dates are relative to the day the demo is first loaded, so the agreement is in force then:
+    it started ``started_months_ago`` months back (on the 1st) and ends ``ends_in_days`` on.
+    """
+
+    employer: DemoOrganisation
+    purposes: dict[str, tuple[str, ...]]
+    started_months_ago: int
+    ends_in_days: int
+    employer_signatory: str
+
+    @property
+    def signed_by(self) -> str:
+        return f"{self.employer_signatory}; {FORCE_SIGNATORY}"
+
+
+def _employer(key: str) -> DemoOrganisation:
+    return next(e for e in EMPLOYERS if e.key == key)
+
+
+_FULL_LEAVE = ("identity", "status", "hours.summary", "hours.detail")
+
+#: Eight of the ten employers have an agreement; Kestrel Software and Millbrook Bakery have none,
+#: so the demo shows what an employer without one sees (nothing). Ashdown & Pryce's ends within
+#: 30 days, for the DPO's "agreements ending soon".
+AGREEMENTS: tuple[DemoAgreement, ...] = (
+    DemoAgreement(
+        _employer("nhs"),
+        {
+            LEAVE: _FULL_LEAVE,
+            PROGRAMME: ("identity", "status"),
+            RECOGNITION: ("identity", "hours.summary", "recognition"),
+        },
+        14,
+        270,
+        "Dr Helen Marsh, Director of People",
+    ),
+    DemoAgreement(
+        _employer("greenway"),
+        {LEAVE: ("identity", "status", "hours.summary"), PROGRAMME: ("identity", "status")},
+        9,
+        330,
+        "Gareth Olsen, Head of HR Operations",
+    ),
+    DemoAgreement(
+        _employer("council"),
+        {
+            LEAVE: _FULL_LEAVE,
+            PROGRAMME: ("identity", "status"),
+            APPLICATION: ("identity", "status", "application", "training"),
+        },
+        11,
+        200,
+        "Marion Ellery, Assistant Director, Workforce",
+    ),
+    DemoAgreement(
+        _employer("bank"),
+        {LEAVE: ("identity", "hours.summary"), PROGRAMME: ("identity", "status")},
+        6,
+        365,
+        "Priyanka Rao, Head of Colleague Volunteering",
+    ),
+    DemoAgreement(
+        _employer("university"),
+        {
+            PROGRAMME: ("identity", "status"),
+            APPLICATION: ("identity", "status", "application"),
+            RECOGNITION: ("identity", "recognition"),
+        },
+        8,
+        300,
+        "Prof. Daniel Whitcombe, Registrar",
+    ),
+    DemoAgreement(
+        _employer("logistics"),
+        {LEAVE: _FULL_LEAVE, APPLICATION: ("identity", "status", "application", "training")},
+        4,
+        390,
+        "Shona Baird, People Manager",
+    ),
+    DemoAgreement(
+        _employer("law"),
+        {LEAVE: ("identity", "hours.summary"), PROGRAMME: ("identity", "status")},
+        11,
+        21,
+        "Edward Pryce, Managing Partner",
+    ),
+    DemoAgreement(
+        _employer("water"),
+        {
+            LEAVE: _FULL_LEAVE,
+            PROGRAMME: ("identity", "status"),
+            APPLICATION: ("identity", "status", "application", "training"),
+            RECOGNITION: ("identity", "hours.summary", "recognition"),
+        },
+        12,
+        240,
+        "Lydia Fenwick, Community Partnerships Lead",
+    ),
+)
+
+
+def consent_wanted(person: DemoVolunteer, purpose: str, offered: tuple[str, ...]) -> list[str]:
+    """The categories a demo volunteer consents to share with an employer for ``purpose``.
+
+    Most serving volunteers consent to everything their employer's agreement offers; leavers
+    and every seventh volunteer consent to nothing (the "no consent" case), some keep duty
+    detail back, only applicants and trainees share application progress, and about a third
+    decline recognition.
+    """
+    if person.status is VolunteerStatus.LEAVER or person.number % 7 == 6:
+        return []
+    if purpose == APPLICATION and person.status not in {
+        VolunteerStatus.APPLICANT,
+        VolunteerStatus.IN_TRAINING,
+    }:
+        return []
+    if purpose == RECOGNITION and person.number % 3 == 2:
+        return []
+    if purpose == LEAVE and person.number % 5 == 4:
+        return [c for c in offered if c != "hours.detail"]
+    return list(offered)
+
+
+@dataclass(frozen=True)
+class DemoWithdrawal:
+    """A volunteer withdrawing (some of) a consent; no categories: the whole purpose."""
+
+    volunteer: int
+    employer: DemoOrganisation
+    purpose: str
+    categories: tuple[str, ...] = ()
+
+
+#: After the employers' reads below, so the withdrawals of consent those reads relied on send
+#: the employer a withdrawal notice.
+WITHDRAWALS: tuple[DemoWithdrawal, ...] = (
+    DemoWithdrawal(30, _employer("nhs"), LEAVE),
+    DemoWithdrawal(10, _employer("nhs"), RECOGNITION),
+    DemoWithdrawal(31, _employer("greenway"), LEAVE, ("hours.summary",)),
+    DemoWithdrawal(22, _employer("council"), LEAVE, ("hours.detail",)),
+    DemoWithdrawal(23, _employer("bank"), LEAVE),
+)
+
+
+@dataclass(frozen=True)
+class DemoRead:
+    """An employer demo account listing its staff for one purpose, through the gate."""
+
+    user: str
+    purpose: str
+
+    @property
+    def request_id(self) -> str:
+        return demo_id("request", f"read:{self.user}:{self.purpose}").hex
+
+
+READS: tuple[DemoRead, ...] = (
+    DemoRead("employer-nhs", LEAVE),
+    DemoRead("employer-nhs", PROGRAMME),
+    DemoRead("employer-greenway", LEAVE),
+    DemoRead("employer-council", LEAVE),
+    DemoRead("employer-council", PROGRAMME),
+)

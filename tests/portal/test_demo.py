@@ -7,9 +7,14 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from ledger.tables import LedgerEntry, LedgerHead
 from portal.accounts.tables import UserAccount
+from portal.agreements.tables import DataSharingAgreement
+from portal.consent.tables import ConsentEvent, WithdrawalNotice
+from portal.demo import data
 from portal.organisations.tables import Employment, Organisation, Volunteer
 from portal.settings import Settings
+from portal.vocabulary import vocabulary
 from tests.conftest import TestDatabase, run_cli
 from tests.support.auth import in_app, serve, sign_in, sign_out
 from tests.support.cli import cli_env
@@ -32,12 +37,55 @@ async def _snapshot() -> dict[str, Any]:
     volunteers = await Volunteer.select().order_by(Volunteer.id)
     employments = await Employment.select().order_by(Employment.id)
     users = await UserAccount.select(UserAccount.id, UserAccount.email, UserAccount.role)
+    agreements = await DataSharingAgreement.select().order_by(DataSharingAgreement.id)
+    consents = await ConsentEvent.select().order_by(ConsentEvent.id)
+    notices = await WithdrawalNotice.select().order_by(WithdrawalNotice.id)
+    head = await LedgerHead.select(LedgerHead.size, LedgerHead.root_hash).first()
     return {
         "organisations": organisations,
         "volunteers": volunteers,
         "employments": employments,
         "users": sorted(users, key=lambda u: str(u["id"])),
+        "agreements": agreements,
+        "consents": consents,
+        "withdrawal_notices": notices,
+        "ledger_head": head,
+        "ledger_entries": await LedgerEntry.count(),
     }
+
+
+def _agreed(employer_id: str, purpose: str) -> set[str]:
+    """The categories the demo agreement of this employer names for ``purpose``."""
+    agreement = next(a for a in data.AGREEMENTS if str(a.employer.id) == employer_id)
+    return set(agreement.purposes[purpose])
+
+
+async def _check_sharing(loaded: dict[str, Any]) -> None:
+    """Agreements, consents, withdrawals and disclosures are there, each with its ledger entry."""
+    agreements = loaded["agreements"]
+    employers = {str(o["id"]) for o in loaded["organisations"] if o["kind"] == "employer"}
+    with_agreement = {str(a["employer"]) for a in agreements}
+    assert len(agreements) == 8 and with_agreement < employers  # some employers have none
+    recorded = await LedgerEntry.select(LedgerEntry.idx, LedgerEntry.kind).where(
+        LedgerEntry.idx.is_in([a["ledger_index"] for a in agreements])
+    )
+    assert len(recorded) == 8 and {r["kind"] for r in recorded} == {"agreement.recorded"}
+    consents = loaded["consents"]
+    assert sum(c["state"] == "given" for c in consents) >= 50
+    assert any(c["state"] == "withdrawn" for c in consents)
+    assert {str(c["employer"]) for c in consents} <= with_agreement
+    consent_purposes = {p.code for p in vocabulary().purposes if p.consent_required}
+    assert {c["purpose"] for c in consents} <= consent_purposes
+    assert loaded["withdrawal_notices"]  # a withdrawal of consent an employer's read relied on
+    demo_volunteers = {
+        str(data.demo_id("volunteer", u.volunteer)) for u in data.USERS if u.volunteer is not None
+    }
+    assert demo_volunteers <= {str(c["volunteer"]) for c in consents}
+    disclosures = await LedgerEntry.count().where(LedgerEntry.kind == "disclosure")
+    assert 10 <= disclosures <= 100
+    kinds = {r["kind"] for r in await LedgerEntry.select(LedgerEntry.kind).distinct()}
+    assert kinds >= {"agreement.recorded", "consent.given", "consent.withdrawn", "disclosure"}
+    assert loaded["ledger_head"]["size"] == loaded["ledger_entries"] > 0
 
 
 async def test_demo_is_realistic_idempotent_and_every_role_signs_in(
@@ -49,10 +97,16 @@ async def test_demo_is_realistic_idempotent_and_every_role_signs_in(
     loaded = await _snapshot()
     second = run_cli("demo", env=env)
     assert second.returncode == 0, second.stderr
-    assert await _snapshot() == loaded  # nothing added, nothing changed
+    assert await _snapshot() == loaded  # nothing added, nothing changed, ledger size included
     for line in second.stdout.splitlines():
         if "(added" in line:
             assert "(added 0)" in line, line
+    assert re.search(r"^  ledger: +[1-9]\d*  \(added 0\)$", second.stdout, re.MULTILINE)
+    assert re.search(r"^  https?://\S+/sign-in$", second.stdout, re.MULTILINE)  # the web
+    await _check_sharing(loaded)
+    verified = run_cli("ledger", "verify", env=env)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert f"size {loaded['ledger_entries']}" in verified.stdout
 
     employers = [o for o in loaded["organisations"] if o["kind"] == "employer"]
     forces = [o for o in loaded["organisations"] if o["kind"] == "force"]
@@ -91,6 +145,12 @@ async def test_demo_is_realistic_idempotent_and_every_role_signs_in(
             if login["role"] == "coordinator":
                 listing = await client.get("/api/coordinator/volunteers", params={"limit": 1})
                 assert listing.status_code == 200 and listing.json()["total"] == len(volunteers)
+            if login["role"] == "employer":
+                await _employer_sees_staff(client, body["user"]["organisation_id"])
+            if login["role"] == "volunteer":
+                await _volunteer_sees_sharing(client)
+            if login["role"] == "dpo":
+                await _dpo_sees_ledger(client)
             await sign_out(client)
 
         async def sessions() -> int:
@@ -99,6 +159,39 @@ async def test_demo_is_realistic_idempotent_and_every_role_signs_in(
             return int(await UserSession.count())
 
         assert await in_app(client, sessions) == len(logins)
+
+
+async def _employer_sees_staff(client: Any, organisation_id: str) -> None:
+    """Staff who consented, through the gate, projected to what the agreement and consent allow."""
+    purpose = data.LEAVE
+    response = await client.get("/api/employer/staff", params={"purpose": purpose})
+    assert response.status_code == 200, response.text
+    staff = response.json()["items"]
+    assert staff, organisation_id
+    for member in staff:
+        assert member["purpose"] == purpose
+        assert set(member["categories"]) <= _agreed(organisation_id, purpose)
+        assert member["receipt"]["inclusion_path"] is not None
+
+
+async def _volunteer_sees_sharing(client: Any) -> None:
+    consents = await client.get("/api/volunteer/consents")
+    assert consents.status_code == 200, consents.text
+    assert any(c["state"] == "given" for c in consents.json()["current"])
+    disclosures = await client.get("/api/volunteer/disclosures")
+    assert disclosures.status_code == 200, disclosures.text
+    assert disclosures.json()["items"]  # the demo employer read them
+
+
+async def _dpo_sees_ledger(client: Any) -> None:
+    ledger = await client.get("/api/dpo/ledger", params={"kind": "disclosure"})
+    assert ledger.status_code == 200, ledger.text
+    assert ledger.json()["items"]
+    ending = await client.get("/api/dpo/agreements/ending", params={"within_days": 30})
+    assert ending.status_code == 200, ending.text
+    assert [e["agreement"]["employer_id"] for e in ending.json()] == [
+        str(data.demo_id("organisation", "law"))
+    ]
 
 
 async def test_demo_refuses_a_database_with_real_accounts(
