@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
-from litestar.di import Provide
-from litestar.params import Parameter
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
 from ledger import Ledger
@@ -26,7 +26,7 @@ COORDINATOR = requires_role(Role.COORDINATOR)
 COORDINATOR_OR_DPO = requires_role(Role.COORDINATOR, Role.DPO)
 
 
-def provide_agreements(ledger: Ledger) -> AgreementService:
+def provide_agreements(ledger: NamedDependency[Ledger]) -> AgreementService:
     return AgreementService(ledger)
 
 
@@ -42,7 +42,10 @@ class AgreementController(Controller):
         summary="Record a data sharing agreement (a new version supersedes the previous one)",
     )
     async def record(
-        self, request: Request[Any, Any, Any], data: AgreementCreate, agreements: AgreementService
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[AgreementCreate],
+        agreements: NamedDependency[AgreementService],
     ) -> AgreementCreated:
         identity: Identity = request.user
         return await agreements.record(
@@ -55,15 +58,17 @@ class AgreementController(Controller):
     @get("/", guards=[COORDINATOR_OR_DPO], summary="Each employer's current agreement")
     async def list_agreements(
         self,
-        agreements: AgreementService,
-        employer_id: str | None = Parameter(default=None, max_length=64),
-        limit: int = Parameter(default=50, ge=1, le=200),
-        offset: int = Parameter(default=0, ge=0, le=MAX_OFFSET),
+        agreements: NamedDependency[AgreementService],
+        employer_id: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+        offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)] = 0,
     ) -> AgreementPage:
         return await agreements.list_current(limit, offset, employer_id)
 
     @get("/{agreement_id:str}", guards=[COORDINATOR_OR_DPO], summary="One agreement version")
-    async def get_agreement(self, agreement_id: str, agreements: AgreementService) -> AgreementOut:
+    async def get_agreement(
+        self, agreement_id: FromPath[str], agreements: NamedDependency[AgreementService]
+    ) -> AgreementOut:
         return await agreements.get(agreement_id)
 
     @get(
@@ -71,7 +76,9 @@ class AgreementController(Controller):
         guards=[COORDINATOR_OR_DPO],
         summary="Every version of the agreement with this agreement's employer, newest first",
     )
-    async def versions(self, agreement_id: str, agreements: AgreementService) -> list[AgreementOut]:
+    async def versions(
+        self, agreement_id: FromPath[str], agreements: NamedDependency[AgreementService]
+    ) -> list[AgreementOut]:
         return await agreements.versions(agreement_id)
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
-from litestar.di import Provide
-from litestar.params import Parameter
+from litestar.di import NamedDependency, Provide
+from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from ledger import Ledger
@@ -26,7 +26,7 @@ from portal.disclosure.support import MAX_OFFSET, channel_of, request_id
 VOLUNTEER = requires_role(Role.VOLUNTEER)
 
 
-def provide_consents(ledger: Ledger) -> ConsentService:
+def provide_consents(ledger: NamedDependency[Ledger]) -> ConsentService:
     return ConsentService(ledger)
 
 
@@ -39,9 +39,11 @@ class VolunteerConsentController(Controller):
     async def overview(
         self,
         request: Request[Any, Any, Any],
-        consents: ConsentService,
-        limit: int = Parameter(default=100, ge=1, le=500, description="history items per page"),
-        offset: int = Parameter(default=0, ge=0, le=MAX_OFFSET),
+        consents: NamedDependency[ConsentService],
+        limit: Annotated[
+            int, QueryParameter(ge=1, le=500, description="history items per page")
+        ] = 100,
+        offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)] = 0,
     ) -> ConsentOverview:
         identity: Identity = request.user
         return await consents.overview(identity, limit, offset)
@@ -53,7 +55,10 @@ class VolunteerConsentController(Controller):
         summary="Consent to share categories with an employer for a purpose",
     )
     async def give(
-        self, request: Request[Any, Any, Any], data: ConsentGive, consents: ConsentService
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[ConsentGive],
+        consents: NamedDependency[ConsentService],
     ) -> ConsentGiven:
         identity: Identity = request.user
         return await consents.give(
@@ -67,7 +72,10 @@ class VolunteerConsentController(Controller):
         summary="Withdraw consent (some categories, or all when none are named)",
     )
     async def withdraw(
-        self, request: Request[Any, Any, Any], data: ConsentWithdraw, consents: ConsentService
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[ConsentWithdraw],
+        consents: NamedDependency[ConsentService],
     ) -> ConsentWithdrawn:
         identity: Identity = request.user
         return await consents.withdraw(

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get
-from litestar.di import Provide
-from litestar.params import Parameter
+from litestar.di import NamedDependency, Provide
+from litestar.params import QueryParameter
 
 from ledger import Ledger
 from portal.accounts.tables import Role
@@ -19,7 +19,7 @@ from portal.disclosure.support import MAX_INDEX
 VOLUNTEER = requires_role(Role.VOLUNTEER)
 
 
-def provide_volunteer_ledger(ledger: Ledger) -> VolunteerLedgerService:
+def provide_volunteer_ledger(ledger: NamedDependency[Ledger]) -> VolunteerLedgerService:
     return VolunteerLedgerService(ledger)
 
 
@@ -32,11 +32,11 @@ class VolunteerDisclosureController(Controller):
     async def list_disclosures(
         self,
         request: Request[Any, Any, Any],
-        volunteer_ledger: VolunteerLedgerService,
-        before: int | None = Parameter(
-            default=None, ge=0, le=MAX_INDEX, description="next_cursor of a page"
-        ),
-        limit: int = Parameter(default=50, ge=1, le=200),
+        volunteer_ledger: NamedDependency[VolunteerLedgerService],
+        before: Annotated[
+            int | None, QueryParameter(ge=0, le=MAX_INDEX, description="next_cursor of a page")
+        ] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
     ) -> DisclosurePage:
         identity: Identity = request.user
         return await volunteer_ledger.disclosures(identity, before=before, limit=limit)
@@ -49,8 +49,8 @@ class VolunteerDisclosureController(Controller):
     async def bundle(
         self,
         request: Request[Any, Any, Any],
-        volunteer_ledger: VolunteerLedgerService,
-        limit: int = Parameter(default=1000, ge=1, le=10_000, description="newest entries"),
+        volunteer_ledger: NamedDependency[VolunteerLedgerService],
+        limit: Annotated[int, QueryParameter(ge=1, le=10_000, description="newest entries")] = 1000,
     ) -> Response[EvidenceBundle]:
         identity: Identity = request.user
         bundle = await volunteer_ledger.bundle(identity, limit=limit)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, get
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Stream
 from litestar.serialization import encode_json
 
@@ -26,7 +26,7 @@ from portal.dpo.services import DpoService, LedgerFilter, report_csv
 DPO = requires_role(Role.DPO)
 
 
-def provide_dpo(ledger: Ledger) -> DpoService:
+def provide_dpo(ledger: NamedDependency[Ledger]) -> DpoService:
     return DpoService(DisclosureGate(ledger))
 
 
@@ -47,24 +47,40 @@ def _filters(
     return LedgerFilter(_utc(since), _utc(until), subject, recipient, purpose, kind)
 
 
-SINCE = Parameter(default=None, description="logged at or after (RFC 3339; UTC if no offset)")
-UNTIL = Parameter(default=None, description="logged before (RFC 3339; UTC if no offset)")
-SUBJECT = Parameter(
-    default=None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="pseudonymous subject id"
-)
-RECIPIENT = Parameter(
-    default=None,
-    max_length=64,
-    pattern=r"^[A-Za-z0-9_.:-]+$",
-    description="recipient organisation or user id",
-)
-PURPOSE = Parameter(default=None, max_length=80, pattern=r"^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*$")
-KIND = Parameter(
-    default=None,
-    max_length=40,
-    pattern=r"^[a-z]+(\.[a-z-]+)*$",
-    description="e.g. disclosure, consent.withdrawn",
-)
+#: Ledger filter query parameters; each handler gives the default (``since: Since = None``).
+Since = Annotated[
+    dt.datetime | None,
+    QueryParameter(description="logged at or after (RFC 3339; UTC if no offset)"),
+]
+Until = Annotated[
+    dt.datetime | None, QueryParameter(description="logged before (RFC 3339; UTC if no offset)")
+]
+Subject = Annotated[
+    str | None,
+    QueryParameter(
+        max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="pseudonymous subject id"
+    ),
+]
+RecipientId = Annotated[
+    str | None,
+    QueryParameter(
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_.:-]+$",
+        description="recipient organisation or user id",
+    ),
+]
+Purpose = Annotated[
+    str | None,
+    QueryParameter(max_length=80, pattern=r"^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*$"),
+]
+Kind = Annotated[
+    str | None,
+    QueryParameter(
+        max_length=40,
+        pattern=r"^[a-z]+(\.[a-z-]+)*$",
+        description="e.g. disclosure, consent.withdrawn",
+    ),
+]
 
 
 class DpoController(Controller):
@@ -75,17 +91,17 @@ class DpoController(Controller):
     @get("/ledger", guards=[DPO], summary="Search the ledger, newest first")
     async def search(
         self,
-        dpo: DpoService,
-        since: dt.datetime | None = SINCE,
-        until: dt.datetime | None = UNTIL,
-        subject: str | None = SUBJECT,
-        recipient: str | None = RECIPIENT,
-        purpose: str | None = PURPOSE,
-        kind: str | None = KIND,
-        before: int | None = Parameter(
-            default=None, ge=0, le=MAX_INDEX, description="next_cursor of a page"
-        ),
-        limit: int = Parameter(default=100, ge=1, le=1000),
+        dpo: NamedDependency[DpoService],
+        since: Since = None,
+        until: Until = None,
+        subject: Subject = None,
+        recipient: RecipientId = None,
+        purpose: Purpose = None,
+        kind: Kind = None,
+        before: Annotated[
+            int | None, QueryParameter(ge=0, le=MAX_INDEX, description="next_cursor of a page")
+        ] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> LedgerPage:
         return await dpo.search(
             _filters(since, until, subject, recipient, purpose, kind), before=before, limit=limit
@@ -99,14 +115,14 @@ class DpoController(Controller):
     )
     async def export(
         self,
-        dpo: DpoService,
-        format: Literal["csv", "jsonl"] = Parameter(default="csv"),
-        since: dt.datetime | None = SINCE,
-        until: dt.datetime | None = UNTIL,
-        subject: str | None = SUBJECT,
-        recipient: str | None = RECIPIENT,
-        purpose: str | None = PURPOSE,
-        kind: str | None = KIND,
+        dpo: NamedDependency[DpoService],
+        format: FromQuery[Literal["csv", "jsonl"]] = "csv",
+        since: Since = None,
+        until: Until = None,
+        subject: Subject = None,
+        recipient: RecipientId = None,
+        purpose: Purpose = None,
+        kind: Kind = None,
     ) -> Stream:
         filters = _filters(since, until, subject, recipient, purpose, kind)
         media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
@@ -129,7 +145,10 @@ class DpoController(Controller):
         },
     )
     async def subject_report(
-        self, request: Request[Any, Any, Any], volunteer_id: str, dpo: DpoService
+        self,
+        request: Request[Any, Any, Any],
+        volunteer_id: FromPath[str],
+        dpo: NamedDependency[DpoService],
     ) -> Response[bytes]:
         identity: Identity = request.user
         report = await dpo.subject_report(
@@ -144,7 +163,10 @@ class DpoController(Controller):
         media_type="text/csv",
     )
     async def subject_report_csv(
-        self, request: Request[Any, Any, Any], volunteer_id: str, dpo: DpoService
+        self,
+        request: Request[Any, Any, Any],
+        volunteer_id: FromPath[str],
+        dpo: NamedDependency[DpoService],
     ) -> Response[str]:
         identity: Identity = request.user
         report = await dpo.subject_report(
@@ -159,13 +181,13 @@ class DpoController(Controller):
     @get("/refusals", guards=[DPO], summary="Refused access attempts, newest first")
     async def refusals(
         self,
-        dpo: DpoService,
-        since: dt.datetime | None = SINCE,
-        until: dt.datetime | None = UNTIL,
-        reason: str | None = Parameter(default=None, max_length=40, pattern=r"^[a-z_]+$"),
-        recipient: str | None = RECIPIENT,
-        limit: int = Parameter(default=100, ge=1, le=1000),
-        offset: int = Parameter(default=0, ge=0, le=MAX_OFFSET),
+        dpo: NamedDependency[DpoService],
+        since: Since = None,
+        until: Until = None,
+        reason: Annotated[str | None, QueryParameter(max_length=40, pattern=r"^[a-z_]+$")] = None,
+        recipient: RecipientId = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+        offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)] = 0,
     ) -> RefusalPage:
         return await dpo.refusals(
             since=_utc(since),
@@ -182,7 +204,9 @@ class DpoController(Controller):
         summary="Agreements in force that end within the given number of days",
     )
     async def agreements_ending(
-        self, ledger: Ledger, within_days: int = Parameter(default=30, ge=0, le=366)
+        self,
+        ledger: NamedDependency[Ledger],
+        within_days: Annotated[int, QueryParameter(ge=0, le=366)] = 30,
     ) -> list[AgreementEnding]:
         return await AgreementService(ledger).ending_within(within_days)
 

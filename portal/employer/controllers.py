@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
-from litestar.di import Provide
-from litestar.params import Parameter
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
 from ledger import Ledger
@@ -20,27 +20,33 @@ from portal.disclosure.schemas import ReceiptOut, StaffMember, StaffPageOut
 from portal.disclosure.support import MAX_OFFSET, request_id
 
 EMPLOYER = requires_role(Role.EMPLOYER)
-PURPOSE = Parameter(
-    query="purpose",
-    min_length=1,
-    max_length=80,
-    pattern=r"^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*$",
-    description="why you need the data: a purpose code your agreement names",
-)
-CATEGORIES = Parameter(
-    query="categories",
-    default=None,
-    max_length=400,
-    pattern=r"^[a-z0-9.,-]*$",
-    description="optional comma-separated categories, to receive less than permitted",
-)
+#: Query parameter types; the default is given where used (``categories: Categories = None``).
+Purpose = Annotated[
+    str,
+    QueryParameter(
+        name="purpose",
+        min_length=1,
+        max_length=80,
+        pattern=r"^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*$",
+        description="why you need the data: a purpose code your agreement names",
+    ),
+]
+Categories = Annotated[
+    str | None,
+    QueryParameter(
+        name="categories",
+        max_length=400,
+        pattern=r"^[a-z0-9.,-]*$",
+        description="optional comma-separated categories, to receive less than permitted",
+    ),
+]
 
 
-def provide_gate(ledger: Ledger) -> DisclosureGate:
+def provide_gate(ledger: NamedDependency[Ledger]) -> DisclosureGate:
     return DisclosureGate(ledger)
 
 
-def provide_notices(ledger: Ledger) -> NoticeService:
+def provide_notices(ledger: NamedDependency[Ledger]) -> NoticeService:
     return NoticeService(ledger, DisclosureGate(ledger))
 
 
@@ -69,11 +75,13 @@ class EmployerStaffController(Controller):
     async def list_staff(
         self,
         request: Request[Any, Any, Any],
-        gate: DisclosureGate,
-        purpose: str = PURPOSE,
-        categories: str | None = CATEGORIES,
-        after: str | None = Parameter(default=None, max_length=64, description="next_cursor"),
-        limit: int = Parameter(default=50, ge=1, le=200),
+        gate: NamedDependency[DisclosureGate],
+        purpose: Purpose,
+        categories: Categories = None,
+        after: Annotated[
+            str | None, QueryParameter(max_length=64, description="next_cursor")
+        ] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
     ) -> StaffPageOut:
         identity: Identity = request.user
         page = await gate.disclose_staff(
@@ -92,10 +100,10 @@ class EmployerStaffController(Controller):
     async def get_staff_member(
         self,
         request: Request[Any, Any, Any],
-        volunteer_id: str,
-        gate: DisclosureGate,
-        purpose: str = PURPOSE,
-        categories: str | None = CATEGORIES,
+        volunteer_id: FromPath[str],
+        gate: NamedDependency[DisclosureGate],
+        purpose: Purpose,
+        categories: Categories = None,
     ) -> StaffMember:
         identity: Identity = request.user
         released = await gate.disclose_one(
@@ -117,10 +125,10 @@ class EmployerNoticeController(Controller):
     async def list_notices(
         self,
         request: Request[Any, Any, Any],
-        notices: NoticeService,
-        pending: bool = Parameter(default=False, description="only unacknowledged notices"),
-        limit: int = Parameter(default=50, ge=1, le=200),
-        offset: int = Parameter(default=0, ge=0, le=MAX_OFFSET),
+        notices: NamedDependency[NoticeService],
+        pending: Annotated[bool, QueryParameter(description="only unacknowledged notices")] = False,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+        offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)] = 0,
     ) -> WithdrawalNoticePage:
         identity: Identity = request.user
         return await notices.list_for(
@@ -134,7 +142,10 @@ class EmployerNoticeController(Controller):
         summary="Acknowledge a withdrawal notice (you have stopped using the data)",
     )
     async def acknowledge(
-        self, request: Request[Any, Any, Any], notice_id: str, notices: NoticeService
+        self,
+        request: Request[Any, Any, Any],
+        notice_id: FromPath[str],
+        notices: NamedDependency[NoticeService],
     ) -> Acknowledged:
         identity: Identity = request.user
         return await notices.acknowledge(

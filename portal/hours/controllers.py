@@ -14,9 +14,9 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State, UploadFile
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, HeaderParameter, Parameter
+from litestar.params import Body, FromPath, HeaderParameter, JSONBody, QueryParameter
 from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
@@ -63,17 +63,24 @@ DUTIES_WRITE = requires_scope("duties:write")
 #: Largest duty file accepted by upload (about 400 000 lines); the CLI has no limit.
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
 
-PERIOD = Parameter(
-    default=None,
-    max_length=7,
-    description="YYYY (a calendar year) or YYYY-MM (a month); default: this year",
-)
-PURPOSE = Parameter(
-    default=reports.DEFAULT_PURPOSE,
-    min_length=1,
-    max_length=80,
-    description="why you need the data: a purpose your agreement names for hours",
-)
+#: Query parameter types; handlers give the defaults (``period: Period = None``, i.e. this year).
+Period = Annotated[
+    str | None,
+    QueryParameter(
+        max_length=7,
+        description="YYYY (a calendar year) or YYYY-MM (a month); default: this year",
+    ),
+]
+#: Handlers default it to ``reports.DEFAULT_PURPOSE``.
+Purpose = Annotated[
+    str,
+    QueryParameter(
+        min_length=1,
+        max_length=80,
+        description="why you need the data: a purpose your agreement names for hours",
+    ),
+]
+History = Annotated[bool, QueryParameter(description="include superseded versions")]
 
 
 def provide_hours_gate(state: State) -> HoursGate:
@@ -143,11 +150,11 @@ class CoordinatorDutiesController(Controller):
     @get("/", guards=[COORDINATOR], summary="Duty records (current versions by default)")
     async def list_duties(
         self,
-        volunteer_id: str | None = Parameter(default=None, max_length=64),
-        period: str | None = PERIOD,
-        history: bool = Parameter(default=False, description="include superseded versions"),
-        limit: int = Parameter(default=200, ge=1, le=1000),
-        offset: int = Parameter(default=0, ge=0),
+        volunteer_id: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        period: Period = None,
+        history: History = False,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 200,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> DutyPage:
         _text, first, last = _period(period)
         volunteer = None
@@ -161,7 +168,7 @@ class CoordinatorDutiesController(Controller):
         return DutyPage(items=items, next_offset=next_offset)
 
     @get("/{duty_id:str}", guards=[COORDINATOR], summary="Every version of one duty")
-    async def duty_versions(self, duty_id: str) -> DutyHistory:
+    async def duty_versions(self, duty_id: FromPath[str]) -> DutyHistory:
         versions = await duties.duty_history(duty_id)
         return DutyHistory(duty_id=versions[0].duty_id, versions=versions)
 
@@ -172,7 +179,7 @@ class CoordinatorDutiesController(Controller):
         summary="Correct a duty: a new version superseding the current one, with a reason",
     )
     async def correct(
-        self, request: Request[Any, Any, Any], duty_id: str, data: CorrectionIn
+        self, request: Request[Any, Any, Any], duty_id: FromPath[str], data: JSONBody[CorrectionIn]
     ) -> DutyOut:
         return await duties.correct_duty(duty_id, data, _user(request).user_id)
 
@@ -187,11 +194,13 @@ class CoordinatorLeavePolicyController(Controller):
         status_code=HTTP_201_CREATED,
         summary="Record a new version of an employer's ESP leave policy",
     )
-    async def record(self, request: Request[Any, Any, Any], data: LeavePolicyIn) -> LeavePolicyOut:
+    async def record(
+        self, request: Request[Any, Any, Any], data: JSONBody[LeavePolicyIn]
+    ) -> LeavePolicyOut:
         return await leave.record_policy(data, _user(request).user_id)
 
     @get("/{employer_id:str}", guards=[COORDINATOR], summary="An employer's policy versions")
-    async def versions(self, employer_id: str) -> list[LeavePolicyOut]:
+    async def versions(self, employer_id: FromPath[str]) -> list[LeavePolicyOut]:
         return await leave.policies_of(employer_id)
 
 
@@ -216,7 +225,7 @@ class IntegrationDutiesController(Controller):
     async def push(
         self,
         request: Request[Any, Any, Any],
-        data: IntegrationBatchIn,
+        data: JSONBody[IntegrationBatchIn],
         idempotency_key: Annotated[
             str | None,
             HeaderParameter(
@@ -241,7 +250,10 @@ class VolunteerHoursController(Controller):
 
     @get("/hours", guards=[VOLUNTEER], summary="Your hours per month and the monthly minimum")
     async def my_hours(
-        self, request: Request[Any, Any, Any], settings: Settings, period: str | None = PERIOD
+        self,
+        request: Request[Any, Any, Any],
+        settings: NamedDependency[Settings],
+        period: Period = None,
     ) -> VolunteerHoursOut:
         volunteer = _volunteer(request)
         text, first, last = _period(period)
@@ -259,10 +271,10 @@ class VolunteerHoursController(Controller):
     async def my_duties(
         self,
         request: Request[Any, Any, Any],
-        period: str | None = PERIOD,
-        history: bool = Parameter(default=False, description="include superseded versions"),
-        limit: int = Parameter(default=500, ge=1, le=1000),
-        offset: int = Parameter(default=0, ge=0),
+        period: Period = None,
+        history: History = False,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 500,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> DutyPage:
         _text, first, last = _period(period)
         items, next_offset = await duties.list_duties(
@@ -271,7 +283,7 @@ class VolunteerHoursController(Controller):
         return DutyPage(items=items, next_offset=next_offset)
 
     @get("/duties/{duty_id:str}", guards=[VOLUNTEER], summary="Every version of one of your duties")
-    async def my_duty(self, request: Request[Any, Any, Any], duty_id: str) -> DutyHistory:
+    async def my_duty(self, request: Request[Any, Any, Any], duty_id: FromPath[str]) -> DutyHistory:
         versions = await duties.duty_history(duty_id, _volunteer(request))
         return DutyHistory(duty_id=versions[0].duty_id, versions=versions)
 
@@ -290,7 +302,7 @@ class VolunteerHoursController(Controller):
         summary="Ask an employer for ESP leave for a duty",
     )
     async def request_leave(
-        self, request: Request[Any, Any, Any], data: LeaveRequestIn
+        self, request: Request[Any, Any, Any], data: JSONBody[LeaveRequestIn]
     ) -> LeaveRequestOut:
         return await leave.create_request(
             _volunteer(request), data, _user(request).user_id, _london_today()
@@ -302,7 +314,9 @@ class VolunteerHoursController(Controller):
         status_code=HTTP_200_OK,
         summary="Withdraw a pending leave request",
     )
-    async def withdraw(self, request: Request[Any, Any, Any], request_id: str) -> LeaveRequestOut:
+    async def withdraw(
+        self, request: Request[Any, Any, Any], request_id: FromPath[str]
+    ) -> LeaveRequestOut:
         return await leave.withdraw_request(_volunteer(request), request_id, _user(request).user_id)
 
 
@@ -326,10 +340,11 @@ class EmployerLeaveController(Controller):
     async def requests(
         self,
         request: Request[Any, Any, Any],
-        hours_gate: HoursGate,
-        status: str | None = Parameter(
-            default="pending", description="pending, approved, declined, withdrawn, or all"
-        ),
+        hours_gate: NamedDependency[HoursGate],
+        status: Annotated[
+            str | None,
+            QueryParameter(description="pending, approved, declined, withdrawn, or all"),
+        ] = "pending",
     ) -> LeaveRequestPage:
         wanted = None if status in (None, "all") else status
         if wanted not in (None, "pending", "approved", "declined", "withdrawn"):
@@ -363,9 +378,9 @@ class EmployerLeaveController(Controller):
     async def approve(
         self,
         request: Request[Any, Any, Any],
-        hours_gate: HoursGate,
-        leave_request_id: str,
-        data: LeaveDecisionIn | None = None,
+        hours_gate: NamedDependency[HoursGate],
+        leave_request_id: FromPath[str],
+        data: JSONBody[LeaveDecisionIn | None] = None,
     ) -> ReleasedLeaveRequest:
         item, released = await leave.approve_request(
             hours_gate,
@@ -390,9 +405,9 @@ class EmployerLeaveController(Controller):
     async def decline(
         self,
         request: Request[Any, Any, Any],
-        hours_gate: HoursGate,
-        leave_request_id: str,
-        data: LeaveDecisionIn | None = None,
+        hours_gate: NamedDependency[HoursGate],
+        leave_request_id: FromPath[str],
+        data: JSONBody[LeaveDecisionIn | None] = None,
     ) -> LeaveDecisionOut:
         return await leave.decline_request(
             hours_gate,
@@ -416,12 +431,14 @@ class EmployerHoursController(Controller):
     async def staff_hours(
         self,
         request: Request[Any, Any, Any],
-        hours_gate: HoursGate,
-        settings: Settings,
-        volunteer_id: str,
-        purpose: str = PURPOSE,
-        period: str | None = PERIOD,
-        detail: bool = Parameter(default=False, description="also each duty (hours.detail)"),
+        hours_gate: NamedDependency[HoursGate],
+        settings: NamedDependency[Settings],
+        volunteer_id: FromPath[str],
+        purpose: Purpose = reports.DEFAULT_PURPOSE,
+        period: Period = None,
+        detail: Annotated[
+            bool, QueryParameter(description="also each duty (hours.detail)")
+        ] = False,
     ) -> StaffHoursOut:
         return await reports.staff_hours(
             hours_gate,
@@ -444,10 +461,10 @@ class EmployerHoursController(Controller):
     async def report(
         self,
         request: Request[Any, Any, Any],
-        hours_gate: HoursGate,
-        settings: Settings,
-        purpose: str = PURPOSE,
-        period: str | None = PERIOD,
+        hours_gate: NamedDependency[HoursGate],
+        settings: NamedDependency[Settings],
+        purpose: Purpose = reports.DEFAULT_PURPOSE,
+        period: Period = None,
     ) -> EmployerReportOut:
         text, _first, _last = _period(period)
         return await reports.employer_report(
@@ -469,10 +486,10 @@ class EmployerHoursController(Controller):
     async def report_csv(
         self,
         request: Request[Any, Any, Any],
-        hours_gate: HoursGate,
-        settings: Settings,
-        purpose: str = PURPOSE,
-        period: str | None = PERIOD,
+        hours_gate: NamedDependency[HoursGate],
+        settings: NamedDependency[Settings],
+        purpose: Purpose = reports.DEFAULT_PURPOSE,
+        period: Period = None,
     ) -> Stream:
         text, _first, _last = _period(period)
         report = await reports.employer_report(

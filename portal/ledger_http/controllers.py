@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get
 from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency
-from litestar.params import QueryParameter
+from litestar.params import FromPath, QueryParameter
 
 from ledger import Ledger
 from portal.auth.middleware import identity_of
@@ -75,7 +75,10 @@ class LedgerController(Controller):
         summary="One ledger entry (the DPO, or the volunteer it is about)",
     )
     async def entry(
-        self, request: Request[Any, Any, Any], ledger: NamedDependency[Ledger], index: int
+        self,
+        request: Request[Any, Any, Any],
+        ledger: NamedDependency[Ledger],
+        index: FromPath[int],
     ) -> LedgerEntryDocumentOut:
         stored = await readable_entry(identity_of(request.scope), ledger, index)
         return LedgerEntryDocumentOut.of(stored)
