@@ -18,6 +18,8 @@ from portal.consent.services import NoticeService
 from portal.disclosure.gate import DisclosureGate, Recipient, Released
 from portal.disclosure.schemas import ReceiptOut, StaffMember, StaffPageOut
 from portal.disclosure.support import MAX_OFFSET, request_id
+from portal.hours.staff_fields import year_to_date_fields
+from portal.settings import Settings
 
 EMPLOYER = requires_role(Role.EMPLOYER)
 #: Query parameter types; the default is given where used (``categories: Categories = None``).
@@ -76,6 +78,7 @@ class EmployerStaffController(Controller):
         self,
         request: Request[Any, Any, Any],
         gate: NamedDependency[DisclosureGate],
+        settings: NamedDependency[Settings],
         purpose: Purpose,
         categories: Categories = None,
         after: Annotated[
@@ -91,6 +94,7 @@ class EmployerStaffController(Controller):
             limit=limit,
             after=after,
             categories=_categories(categories),
+            provider=year_to_date_fields(identity.organisation_id or "", settings),
         )
         return StaffPageOut(
             items=[_member(r) for r in page.items], next_cursor=page.next_cursor, limit=limit
@@ -102,6 +106,7 @@ class EmployerStaffController(Controller):
         request: Request[Any, Any, Any],
         volunteer_id: FromPath[str],
         gate: NamedDependency[DisclosureGate],
+        settings: NamedDependency[Settings],
         purpose: Purpose,
         categories: Categories = None,
     ) -> StaffMember:
@@ -112,6 +117,7 @@ class EmployerStaffController(Controller):
             volunteer_id,
             request_id=request_id(request),
             categories=_categories(categories),
+            provider=year_to_date_fields(identity.organisation_id or "", settings),
         )
         return _member(released)
 

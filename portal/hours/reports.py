@@ -45,7 +45,7 @@ from typing import Any
 
 import structlog
 
-from portal.disclosure.gate import Recipient, Released
+from portal.disclosure.gate import FieldProvider, Recipient, Released
 from portal.disclosure.schemas import ReceiptOut
 from portal.errors import InvalidInput
 from portal.hours.aggregate import DutySpan, MonthTotals, hours, minutes_of, monthly_totals
@@ -145,6 +145,14 @@ class _ReportFields:
                 fields["training"] = {"training_hours": float(hours(minutes))}
             provided[volunteer] = fields
         return provided
+
+
+def report_fields(
+    organisation_id: str, first: Month, last: Month, today: dt.date, minimum_minutes: int
+) -> FieldProvider:
+    """The report's provider (``hours.summary`` and ``training`` for ``first..last``), for
+    other views that release the same categories."""
+    return _ReportFields(organisation_id, first, last, today, minimum_minutes)
 
 
 def _summary_fields(person: _Person, first: Month, last: Month, minimum: int) -> dict[str, Any]:
@@ -328,7 +336,7 @@ async def staff_hours(
                 "duties": [
                     d.model_dump(mode="json")
                     for d in items
-                    if not d.is_cancelled and _started_while_employed(d, employment)
+                    if not d.is_cancelled and started_while_employed(d, employment)
                 ]
             }
         return {volunteer: fields}
@@ -356,7 +364,7 @@ async def staff_hours(
     )
 
 
-def _started_while_employed(
+def started_while_employed(
     duty: DutyOut, employment: Sequence[tuple[dt.date, dt.date | None]]
 ) -> bool:
     day = dt.datetime.fromisoformat(duty.starts_at).date()

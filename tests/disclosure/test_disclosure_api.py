@@ -267,7 +267,8 @@ async def test_a_list_of_n_permitted_staff_is_n_disclosures_each_seen_and_verifi
     assert {m["volunteer_id"] for m in items} == {p.id for p in permitted}
     for member in items:
         assert set(member["data"]) == {"display_name", "hours_summary"}
-        assert member["data"]["hours_summary"] is None  # no hours source yet
+        summary = member["data"]["hours_summary"]  # this year so far: no duties recorded
+        assert summary["total_hours"] == 0.0 and summary["months_counted"] >= 1
 
     entries = await disclosure_entries(client)
     assert len(entries) == len(permitted)

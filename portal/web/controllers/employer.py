@@ -24,6 +24,7 @@ from portal.disclosure.gate import DisclosureGate, Recipient
 from portal.disclosure.schemas import ReceiptOut
 from portal.disclosure.support import request_id
 from portal.errors import Conflict, InvalidInput, NotFound
+from portal.hours.staff_fields import year_to_date_fields
 from portal.settings import Settings
 from portal.vocabulary import Purpose, vocabulary
 from portal.web.forms import field_text, query_int, query_text
@@ -81,7 +82,10 @@ class EmployerPages(Controller):
 
     @get("/staff", name="web.employer.staff")
     async def staff(
-        self, request: Request[Any, Any, Any], ledger: NamedDependency[Ledger]
+        self,
+        request: Request[Any, Any, Any],
+        ledger: NamedDependency[Ledger],
+        settings: NamedDependency[Settings],
     ) -> Template:
         recipient = _recipient(request)
         purposes = await _purposes(ledger, recipient.organisation_id)
@@ -96,12 +100,16 @@ class EmployerPages(Controller):
                 unknown=bool(code),
             )
         after = query_text(request, "after", 64) or None
+        # A table cannot hold duty records: the list asks for everything but hours.detail
+        # (the staff member's own page carries it), so the ledger records only what is shown.
         page = await DisclosureGate(ledger).disclose_staff(
             recipient,
             chosen.code,
             request_id=request_id(request),
             limit=STAFF_PAGE,
             after=after,
+            categories=[c for c in chosen.categories if c != "hours.detail"],
+            provider=year_to_date_fields(recipient.organisation_id, settings),
         )
         fields = vocabulary().fields_of(chosen.categories)
         shown = [f for f in fields if any(f in member.data for member in page.items)]
@@ -121,6 +129,7 @@ class EmployerPages(Controller):
         request: Request[Any, Any, Any],
         volunteer_id: FromPath[str],
         ledger: NamedDependency[Ledger],
+        settings: NamedDependency[Settings],
     ) -> Template:
         recipient = _recipient(request)
         code = query_text(request, "purpose", 80)
@@ -136,7 +145,11 @@ class EmployerPages(Controller):
                 volunteer_id=volunteer_id,
             )
         released = await DisclosureGate(ledger).disclose_one(
-            recipient, chosen.code, volunteer_id, request_id=request_id(request)
+            recipient,
+            chosen.code,
+            volunteer_id,
+            request_id=request_id(request),
+            provider=year_to_date_fields(recipient.organisation_id, settings),
         )
         return await render(
             request,

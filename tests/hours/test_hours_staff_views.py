@@ -1,0 +1,76 @@
+"""The generic staff views release real hours data for the hours categories they ledger.
+
+A disclosure entry naming ``hours.summary`` or ``hours.detail`` must come with that data: the
+staff list and the staff member (API and page) show this London year so far.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from typing import Any
+
+from ledger.tables import LedgerEntry
+from portal.hours.imports import import_csv
+from portal.settings import Settings
+from tests.hours import hours_world as w
+from tests.support.auth import in_app, serve
+
+CATEGORIES = ["identity", "hours.summary", "hours.detail"]
+STAFF = "/api/employer/staff"
+
+
+def _duty_day() -> dt.date:
+    today = dt.datetime.now(dt.UTC).date()
+    return max(dt.date(today.year, 1, 1), today - dt.timedelta(days=1))
+
+
+async def _released_categories(org: str) -> list[list[str]]:
+    rows = await LedgerEntry.select(LedgerEntry.body).where(
+        (LedgerEntry.kind == "disclosure") & (LedgerEntry.recipient_org == org)
+    )
+    return [json.loads(bytes(r["body"]))["categories"] for r in rows]
+
+
+async def test_staff_api_gives_the_hours_it_records(settings: Settings, engine: Any) -> None:
+    org = await w.employer()
+    await w.agreement(org, {w.LEAVE: CATEGORIES})
+    person = await w.volunteer("Hours Person")
+    await w.employ([person], org)
+    await w.consent([person], org, CATEGORIES)
+    day = _duty_day()
+    line = w.duty_line(person, f"{day}T09:00Z", f"{day}T13:00Z", esp="yes")
+    await import_csv(io.BytesIO(w.csv_text([line])), created_by="test")
+    hr = await w.employer_user(settings, org)
+    async with serve(settings) as client:
+        await w.signed_in(client, hr)
+        listing = await client.get(STAFF, params={"purpose": w.LEAVE})
+        assert listing.status_code == 200, listing.text
+        (item,) = listing.json()["items"]
+        one = await client.get(f"{STAFF}/{person.id}", params={"purpose": w.LEAVE})
+        assert one.status_code == 200, one.text
+        for member in (item, one.json()):
+            assert sorted(member["categories"]) == sorted(CATEGORIES)
+            summary = member["data"]["hours_summary"]
+            assert summary["period"] == str(day.year)
+            assert summary["total_hours"] == 4.0 and summary["esp_leave_hours"] == 4.0
+            (duty,) = member["data"]["hours_detail"]["duties"]
+            assert duty["hours"] == 4.0 and duty["esp_leave"] is True
+        narrowed = await client.get(
+            f"{STAFF}/{person.id}", params={"purpose": w.LEAVE, "categories": "identity"}
+        )
+        assert narrowed.status_code == 200
+        assert narrowed.json()["data"] == {"display_name": "Hours Person"}
+        page = await client.get(f"/employer/staff/{person.id}", params={"purpose": w.LEAVE})
+        assert page.status_code == 200, page.text
+        assert "Duty records" in page.text and "4 hours" in page.text
+        staff_page = await client.get("/employer/staff", params={"purpose": w.LEAVE})
+        assert staff_page.status_code == 200 and "Hours Person" in staff_page.text
+        recorded = await in_app(client, lambda: _released_categories(org))
+    # The list page asked for less than permitted: its entry names no hours.detail.
+    assert sorted(recorded, key=len) == [
+        ["identity"],
+        ["hours.summary", "identity"],
+        *[sorted(CATEGORIES)] * 3,
+    ]
