@@ -32,10 +32,11 @@ STEPS: list[Step] = [
     # before "hours": its leave policies refer to the employer's agreement
     Step("agreements", load_agreements),
     Step("consents", load_consents),
-    # reads before withdrawals, so withdrawing a consent a read relied on notifies the employer
+    Step("hours", load_hours),
+    # after "hours", so the reads give real hours; before withdrawals, so withdrawing a consent
+    # a read relied on notifies the employer
     Step("disclosures", load_disclosures),
     Step("withdrawals", load_withdrawals),
-    Step("hours", load_hours),
     Step("ledger", report_ledger),
 ]
 

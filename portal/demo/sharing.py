@@ -30,6 +30,7 @@ from portal.disclosure.gate import DisclosureGate, Recipient
 from portal.disclosure.support import utcnow
 from portal.errors import Conflict
 from portal.hours.periods import Month
+from portal.hours.staff_fields import year_to_date_fields
 from portal.organisations.tables import Employment, Volunteer
 from portal.vocabulary import notices, vocabulary
 
@@ -212,7 +213,8 @@ async def load_consents(ctx: DemoContext) -> None:
 async def load_disclosures(ctx: DemoContext) -> None:
     """The demo employer accounts list their staff once per purpose, through the one gate.
 
-    The same call the employer API makes (``DisclosureGate.disclose_staff``): one disclosure
+    The same call the employer API makes (``DisclosureGate.disclose_staff`` with the hours of
+    this year so far): one disclosure
     entry per person released, so the DPO's ledger and each volunteer's "Disclosures of my
     data" page have something to show. An account that already read for a purpose (in an
     earlier run, or by someone trying the demo) does not read again.
@@ -244,6 +246,7 @@ async def load_disclosures(ctx: DemoContext) -> None:
             read.purpose,
             request_id=read.request_id,
             limit=50,
+            provider=year_to_date_fields(str(user.organisation.id), ctx.settings),
         )
         released += len(page.items)
     ctx.count(

@@ -22,9 +22,10 @@ someone outside its organisation, or an id that names nobody, gets the same :cla
 
 Category sources: ``identity`` and ``status`` come from the volunteer record and ``application``
 is derived from the status. ``hours.summary``, ``hours.detail``, ``training`` and ``recognition``
-have no source in the volunteer record: unless the caller passes a :data:`FieldProvider` (the
-hours module's way in), their fields are released as ``null`` placeholders, still decided,
-projected and ledgered exactly like the others.
+have no source in the volunteer record: only a caller's :data:`FieldProvider` (the hours
+module's way in) can fill them. A category nothing fills is not released and not ledgered, so
+an entry never names data that did not leave; a subject left with no category is refused as
+``no_data``. Dates ("today") are London dates.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ import datetime as dt
 import json
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeVar
 
 import structlog
@@ -46,7 +47,7 @@ from ledger.proofs import Receipt
 from portal.accounts.tables import Role
 from portal.auth.identity import Identity
 from portal.consent.tables import ConsentState
-from portal.disclosure.support import channel_of, parse_id, utcnow
+from portal.disclosure.support import channel_of, london_date, parse_id, utcnow
 from portal.disclosure.tables import DisclosureRefusal, RefusalReason
 from portal.errors import Forbidden, InvalidInput, NotFound, ServiceUnavailable
 from portal.organisations.tables import Employment, Volunteer
@@ -217,7 +218,8 @@ _APPLICATION_STAGE = {
 }
 
 #: Where each released field comes from. Sources receive the volunteer row (``display_name``,
-#: ``status``) and return the value; fields without a source yet are ``None`` placeholders.
+#: ``status``) and return the value; the fields in :data:`PROVIDED_ONLY` come only from a
+#: :data:`FieldProvider` (their entries here are never used for a released category).
 FieldSource = Callable[[Mapping[str, Any]], Any]
 CATEGORY_SOURCES: dict[str, FieldSource] = {
     "display_name": lambda row: row["display_name"],
@@ -228,6 +230,13 @@ CATEGORY_SOURCES: dict[str, FieldSource] = {
     "training": lambda row: None,
     "recognition": lambda row: None,
 }
+PROVIDED_ONLY = frozenset({"hours_summary", "hours_detail", "training", "recognition"})
+
+
+def _filled(category: str, provided: Mapping[str, Any]) -> bool:
+    """Whether releasing ``category`` would give out data (not only empty placeholders)."""
+    fields = vocabulary().fields_of((category,))
+    return any(name in provided or name not in PROVIDED_ONLY for name in fields)
 
 
 #: A per-call source for fields the volunteer row does not hold (e.g. hours): given each
@@ -502,6 +511,15 @@ class DisclosureGate:
         provided: Mapping[str, Mapping[str, Any]] = {}
         if provider is not None:
             provided = await provider([(c.volunteer_id, c.decision.permitted) for c in candidates])
+        narrowed = []
+        for c in candidates:
+            own = provided.get(c.volunteer_id) or {}
+            kept = tuple(cat for cat in c.decision.permitted if _filled(cat, own))
+            if kept:
+                narrowed.append(replace(c, decision=replace(c.decision, permitted=kept)))
+        candidates = narrowed
+        if not candidates:
+            return []
         data = [
             project(c.row, c.decision.permitted, provided.get(c.volunteer_id)) for c in candidates
         ]
@@ -596,14 +614,20 @@ class DisclosureGate:
         request_id: str,
         categories: Iterable[str] | None = None,
         provider: FieldProvider | None = None,
+        required: Iterable[str] = (),
     ) -> Released:
-        """One staff member of the recipient organisation, or :class:`NotFound`."""
+        """One staff member of the recipient organisation, or :class:`NotFound`.
+
+        ``required``: categories without which the caller has no use for the rest; unless all
+        of them pass, nothing is released (and the refusal names why), so no entry records data
+        the caller would only throw away.
+        """
         if recipient.kind != "employer":
             raise Forbidden("Only an employer reads its staff through this route")
         requested = self._requested(categories)
         purpose = await self._purpose(recipient, purpose_code, request_id, volunteer_id)
         now = self.clock()
-        today = now.date()
+        today = london_date(now)
         key = parse_id(volunteer_id)
         row = None
         agreement: AgreementFacts | None = None
@@ -639,6 +663,10 @@ class DisclosureGate:
             today=today,
             now=now,
         )
+        missing = [c for c in required if c not in decision.permitted]
+        if decision.allowed and missing:
+            held = decision.held_back.get(missing[0], RefusalReason.CATEGORY_NOT_IN_AGREEMENT)
+            decision = replace(decision, permitted=(), reason=held)
         if not decision.allowed:
             await self.refuse(
                 recipient,
@@ -650,10 +678,34 @@ class DisclosureGate:
                 categories=requested or purpose.categories,
             )
             raise NotFound(NOT_FOUND_DETAIL)
-        (released,) = await self._release(
-            recipient, purpose, [_Candidate(row, decision)], request_id, provider
+        return await self._release_one(
+            recipient, purpose, _Candidate(row, decision), request_id, provider, volunteer_id
         )
-        return released
+
+    async def _release_one(
+        self,
+        recipient: Recipient,
+        purpose: Purpose,
+        candidate: _Candidate,
+        request_id: str,
+        provider: FieldProvider | None,
+        requested_id: str,
+        not_found: str = NOT_FOUND_DETAIL,
+    ) -> Released:
+        """One subject released, or refused as ``no_data`` when nothing fills its categories."""
+        released = await self._release(recipient, purpose, [candidate], request_id, provider)
+        if not released:
+            await self.refuse(
+                recipient,
+                RefusalReason.NO_DATA,
+                purpose=purpose.code,
+                request_id=request_id,
+                requested_id=requested_id,
+                subject=str(candidate.row["subject"]),
+                categories=candidate.decision.permitted,
+            )
+            raise NotFound(not_found)
+        return released[0]
 
     async def disclose_staff(
         self,
@@ -676,7 +728,7 @@ class DisclosureGate:
         requested = self._requested(categories)
         purpose = await self._purpose(recipient, purpose_code, request_id)
         now = self.clock()
-        today = now.date()
+        today = london_date(now)
         agreement = await self._agreement(recipient.organisation_id, today)
         probe = decide(
             purpose=purpose,
@@ -736,7 +788,7 @@ class DisclosureGate:
                         exhausted = exhausted and row is rows[-1]
                         break
         released = await self._release(recipient, purpose, chosen, request_id, provider)
-        next_cursor = None if exhausted or not chosen else released[-1].volunteer_id
+        next_cursor = None if exhausted or not chosen else chosen[-1].volunteer_id
         return StaffPage(items=released, next_cursor=next_cursor)
 
     # ----------------------------------------------------------------------------- force reads
@@ -786,7 +838,7 @@ class DisclosureGate:
             agreement=None,
             consents={},
             requested=requested,
-            today=now.date(),
+            today=london_date(now),
             now=now,
         )
         if not decision.allowed:
@@ -799,10 +851,15 @@ class DisclosureGate:
                 subject=str(row["subject"]),
             )
             raise NotFound("No volunteer has this id")
-        (released,) = await self._release(
-            recipient, purpose, [_Candidate(row, decision)], request_id, provider
+        return await self._release_one(
+            recipient,
+            purpose,
+            _Candidate(row, decision),
+            request_id,
+            provider,
+            volunteer_id,
+            "No volunteer has this id",
         )
-        return released
 
 
 async def _no_consents() -> dict[str, dict[str, ConsentFacts]]:

@@ -21,6 +21,8 @@ class RefusalReason(StrEnum):
     NO_CONSENT = "no_consent"
     CONSENT_EXPIRED = "consent_expired"
     CONSENT_WITHDRAWN = "consent_withdrawn"
+    #: Everything permitted has no data to give (e.g. ``recognition``, which nothing records).
+    NO_DATA = "no_data"
 
 
 class DisclosureRefusal(Table, tablename="disclosure_refusal"):

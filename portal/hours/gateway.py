@@ -45,6 +45,7 @@ class HoursGate:
         categories: Iterable[str],
         request_id: str,
         provider: FieldProvider | None = None,
+        required: Iterable[str] = (),
     ) -> Released:
         """One staff member, or :class:`NotFound` (the refusal is recorded by the gate)."""
         return await self.gate.disclose_one(
@@ -54,6 +55,7 @@ class HoursGate:
             request_id=request_id,
             categories=list(categories),
             provider=provider,
+            required=required,
         )
 
     async def maybe_one(
@@ -64,10 +66,11 @@ class HoursGate:
         categories: Iterable[str],
         request_id: str,
         provider: FieldProvider | None = None,
+        required: Iterable[str] = (),
     ) -> Released | None:
         try:
             return await self.one(
-                recipient, purpose, volunteer_id, categories, request_id, provider
+                recipient, purpose, volunteer_id, categories, request_id, provider, required
             )
         except NotFound:
             return None

@@ -713,8 +713,9 @@ async def employer_requests(
             ["identity", "hours.detail"],
             http_request_id,
             provide,
+            required=["hours.detail"],
         )
-        if released is None or "hours.detail" not in released.categories:
+        if released is None:
             continue
         for item in released.data["hours_detail"]["leave_requests"]:
             out.append((LeaveRequestOut.model_validate(item), released))

@@ -178,13 +178,15 @@ async def test_every_gate_case_decides_projects_and_records_as_the_table_says(
 
 
 PROJECTIONS = [
-    # (purpose, agreement categories, consented categories, requested, released fields)
+    # (purpose, agreement categories, consented categories, requested, released fields).
+    # No field provider here: categories only a provider fills (hours, training, recognition)
+    # are not released, so they are absent although permitted.
     (
         "esp.leave-verification",
         ["identity", "status", "hours.summary", "hours.detail"],
         ["identity", "hours.summary"],
         None,
-        {"display_name", "hours_summary"},
+        {"display_name"},
     ),
     (
         "esp.leave-verification",
@@ -201,7 +203,7 @@ PROJECTIONS = [
         ["identity", "application", "training"],
         ["application", "training", "status"],
         None,
-        {"application_stage", "training"},
+        {"application_stage"},
     ),
 ]
 
@@ -277,3 +279,96 @@ async def test_a_field_provider_fills_released_fields_only_and_runs_before_the_a
     with pytest.raises(RuntimeError):
         await gate.disclose_one(recipient, purpose, person.id, request_id="x", provider=failing)
     assert await LedgerEntry.count().where(LedgerEntry.kind == "disclosure") == 1
+
+
+async def test_a_category_nothing_fills_is_neither_released_nor_ledgered(
+    engine: Any, ledger: Any
+) -> None:
+    """``recognition`` has no source: asked alone it is refused as no_data, with no entry."""
+    purpose = "esp.recognition"
+    employer_id = await world.employer("Recognition Ltd")
+    await world.agreement(ledger, employer_id, {purpose: ["identity", "recognition"]})
+    person = await world.volunteer("Rene Recognised")
+    await world.employ(person, employer_id)
+    await world.consent_event(person, employer_id, purpose, ["identity", "recognition"])
+    gate = DisclosureGate(ledger)
+    recipient = Recipient("employer", employer_id, "user-hr", "web")
+    both = await gate.disclose_one(recipient, purpose, person.id, request_id="both")
+    assert both.categories == ("identity",) and both.data == {"display_name": "Rene Recognised"}
+    with pytest.raises(NotFound):
+        await gate.disclose_one(
+            recipient, purpose, person.id, request_id="alone", categories=["recognition"]
+        )
+    page = await gate.disclose_staff(
+        recipient, purpose, request_id="list", limit=10, categories=["recognition"]
+    )
+    assert page.items == [] and page.next_cursor is None
+    bodies = await LedgerEntry.select(LedgerEntry.body).where(LedgerEntry.kind == "disclosure")
+    assert [json.loads(bytes(b["body"]))["categories"] for b in bodies] == [["identity"]]
+    refused = await DisclosureRefusal.select(DisclosureRefusal.reason).where(
+        DisclosureRefusal.request_id == "alone"
+    )
+    assert [r["reason"] for r in refused] == ["no_data"]
+
+
+async def test_required_categories_release_all_or_nothing(engine: Any, ledger: Any) -> None:
+    purpose = "esp.leave-verification"
+    employer_id = await world.employer("Required Ltd")
+    await world.agreement(ledger, employer_id, {purpose: ["identity", "hours.detail"]})
+    person = await world.volunteer("Rae Required")
+    await world.employ(person, employer_id)
+    await world.consent_event(person, employer_id, purpose, ["identity"])  # not hours.detail
+    gate = DisclosureGate(ledger)
+    recipient = Recipient("employer", employer_id, "user-hr", "web")
+
+    async def provide(subjects: Any) -> dict[str, dict[str, Any]]:
+        return {v: {"hours_detail": {"duties": []}} for v, _ in subjects}
+
+    with pytest.raises(NotFound):
+        await gate.disclose_one(
+            recipient,
+            purpose,
+            person.id,
+            request_id="needs-detail",
+            categories=["identity", "hours.detail"],
+            provider=provide,
+            required=["hours.detail"],
+        )
+    assert await LedgerEntry.count().where(LedgerEntry.kind == "disclosure") == 0
+    refused = await DisclosureRefusal.select(DisclosureRefusal.reason).where(
+        DisclosureRefusal.request_id == "needs-detail"
+    )
+    assert [r["reason"] for r in refused] == ["no_consent"]
+
+
+async def test_agreement_end_is_a_london_date(engine: Any, ledger: Any) -> None:
+    """An agreement ending on 15 July has ended at 00:30 BST on the 16th (23:30 UTC the 15th)."""
+    purpose = "esp.programme-management"  # public task: no consent in play
+    employer_id = await world.employer("Summer Ltd")
+    await world.agreement(
+        ledger,
+        employer_id,
+        {purpose: ["identity"]},
+        starts_on=dt.date(2026, 1, 1),
+        ends_on=dt.date(2026, 7, 15),
+    )
+    person = await world.volunteer("Sam Summer")
+    await world.employ(person, employer_id, starts_on=dt.date(2025, 1, 1))
+    recipient = Recipient("employer", employer_id, "user-hr", "web")
+
+    def at(text: str) -> DisclosureGate:
+        instant = dt.datetime.fromisoformat(text)
+        return DisclosureGate(ledger, clock=lambda: instant)
+
+    late_on_the_15th = await at("2026-07-15T22:30:00+00:00").disclose_one(
+        recipient, purpose, person.id, request_id="23:30 BST"
+    )
+    assert late_on_the_15th.categories == ("identity",)
+    with pytest.raises(NotFound):
+        await at("2026-07-15T23:30:00+00:00").disclose_one(
+            recipient, purpose, person.id, request_id="00:30 BST"
+        )
+    refused = await DisclosureRefusal.select(DisclosureRefusal.reason).where(
+        DisclosureRefusal.request_id == "00:30 BST"
+    )
+    assert [r["reason"] for r in refused] == ["agreement_expired"]

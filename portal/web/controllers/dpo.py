@@ -63,6 +63,7 @@ REFUSAL_REASONS = {
     RefusalReason.NO_CONSENT.value: "No consent",
     RefusalReason.CONSENT_EXPIRED.value: "Consent expired",
     RefusalReason.CONSENT_WITHDRAWN.value: "Consent withdrawn",
+    RefusalReason.NO_DATA.value: "Nothing on record to give",
 }
 
 
