@@ -512,6 +512,15 @@ def load_or_create_signing_key(path: Path, name: str) -> NoteSigner:
     return _load_signing_key(path, name)
 
 
+def load_signing_key(path: Path, name: str) -> NoteSigner:
+    """Load the signing key at ``path``, never creating one (for checks, not for the server:
+    a fresh key would make every stored checkpoint look forged). Raises
+    :class:`FileNotFoundError` when there is none, :class:`KeyFileError` as above."""
+    path = Path(path)
+    _check_name(name)
+    return _load_signing_key(path, name)
+
+
 def _load_signing_key(path: Path, name: str) -> NoteSigner:
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     try:

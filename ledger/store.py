@@ -275,6 +275,18 @@ class LedgerStore:
         rows = await self._fetch(f"SELECT size, root_hash FROM {HEAD} WHERE id = 1")
         return self._head(rows)
 
+    async def head_and_extent(self) -> tuple[Head, int, int]:
+        """The head, the number of entries (highest index + 1) and the largest checkpoint size,
+        read in one statement (one snapshot), so that a committed append is in all or none."""
+        rows = await self._fetch(
+            f"SELECT h.size, h.root_hash, "
+            f"(SELECT COALESCE(MAX(idx) + 1, 0) FROM {ENTRY}) AS entries, "
+            f"(SELECT COALESCE(MAX(size), 0) FROM {CHECKPOINT}) AS checkpointed "
+            f"FROM {HEAD} h WHERE h.id = 1"
+        )
+        head = self._head(rows)
+        return head, int(rows[0]["entries"]), int(rows[0]["checkpointed"])
+
     async def lock_head(self) -> Head:
         """The head, locked until the current transaction ends, whose commit will be durable.
 

@@ -9,7 +9,8 @@ as a client would be served it). The first disagreement stops the run and is rep
 leaf index at which it shows and the evidence (expected versus found).
 
 It checks the log up to the head size read when it starts; appends committed meanwhile are left for
-the next run, so it can run against a live log.
+the next run, so it can run against a live log. The head, the highest entry and the largest
+checkpoint are read in one snapshot: a head behind what is stored is reported, not trusted.
 """
 
 from __future__ import annotations
@@ -294,10 +295,24 @@ async def verify(
 ) -> VerifyResult:
     """Audit the whole stored log; the result names the first bad index, if any."""
     store = LedgerStore(engine)
-    head = await store.head()
+    head, stored_entries, checkpointed = await store.head_and_extent()
     auditor = _Auditor(store, verifier, origin, head.size)
     problem: VerifyProblem | None = None
     try:
+        beyond = max(stored_entries, checkpointed)
+        if beyond > head.size:
+            # The head was moved back behind the log (or entries appended behind its back):
+            # what it says cannot be the tree that was served.
+            raise _Found(
+                VerifyProblem(
+                    head.size,
+                    "head-behind",
+                    f"the head says tree size {head.size}, but entries or checkpoints are "
+                    f"stored up to size {beyond}",
+                    str(beyond),
+                    str(head.size),
+                )
+            )
         await auditor.run(progress)
         root = auditor.compact.root()
         last = head.size - 1

@@ -78,3 +78,23 @@ async def test_postgres_app_role_may_only_read_and_update_the_head(database, fil
     for statement in ("DELETE FROM ledger_head", "TRUNCATE ledger_head"):
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             await owner_sql(statement, app_role=True)
+
+
+async def test_the_head_only_moves_forward_even_for_the_owner(database, filled, owner_sql):
+    """Rolling the head back, re-rooting it, or deleting it is rejected by triggers."""
+    root = "X'00'" if database.kind == "sqlite" else "'\\x00'::bytea"
+    error = sqlite3.IntegrityError if database.kind == "sqlite" else asyncpg.PostgresError
+    for statement in (
+        "UPDATE ledger_head SET size = 1 WHERE id = 1",
+        f"UPDATE ledger_head SET root_hash = {root} WHERE id = 1",
+        "UPDATE ledger_head SET id = 2 WHERE id = 1",
+        "DELETE FROM ledger_head",
+    ):
+        with pytest.raises(error, match="ledger_head"):
+            await owner_sql(statement)
+    if database.kind == "postgres":
+        with pytest.raises(asyncpg.PostgresError, match="append-only"):
+            await owner_sql("TRUNCATE ledger_head")
+    assert (await filled.verify()).ok
+    await filled.append([])  # a no-op append leaves it alone
+    assert (await filled.verify()).size == 2

@@ -24,8 +24,14 @@ ORIGIN = "esp-portal.local/ledger"
 def drop_triggers(kind: str) -> list[str]:
     tables = ("ledger_entry", "ledger_node", "ledger_checkpoint")
     if kind == "sqlite":
-        return [f"DROP TRIGGER {t}_no_{a}" for t in tables for a in ("update", "delete")]
-    return [f"DROP TRIGGER {t}_append_only ON {t}" for t in tables]
+        return [
+            *(f"DROP TRIGGER {t}_no_{a}" for t in tables for a in ("update", "delete")),
+            "DROP TRIGGER ledger_head_only_grows",
+        ]
+    return [
+        *(f"DROP TRIGGER {t}_append_only ON {t}" for t in tables),
+        "DROP TRIGGER ledger_head_only_grows ON ledger_head",
+    ]
 
 
 def blob(kind: str, data: bytes) -> str:
@@ -92,7 +98,16 @@ async def delete_last_entry(kind, ledger):
     return ["DELETE FROM ledger_entry WHERE idx = 19"], 19, "missing-entry"
 
 
+async def roll_head_back(kind, ledger):
+    """The head set back to size 16 with the right root for 16: consistent by itself, but
+    entries and checkpoints beyond it are stored (and were served)."""
+    root = merkle.root_hash([(await ledger.get_entry(i)).leaf_hash for i in range(16)])
+    sql = f"UPDATE ledger_head SET size = 16, root_hash = {blob(kind, root)} WHERE id = 1"
+    return [sql], 16, "head-behind"
+
+
 SCENARIOS = [
+    roll_head_back,
     tamper_body,
     tamper_body_and_leaf_hash,
     tamper_node,

@@ -104,3 +104,18 @@ def test_verify_rejects_a_malformed_key_with_exit_2():
     result = CliRunner().invoke(ledger_group, ["verify", "--key", "not-a-key"])
     assert result.exit_code == 2
     assert "--key" in result.output
+
+
+def test_verify_cannot_run_without_a_database_or_a_key(tmp_path):
+    """Could not run is exit 2, never "not intact", and checking never mints a signing key."""
+    data_dir = tmp_path / "auditor"
+    env = {"ESP_DATABASE_URL": f"sqlite:///{tmp_path}/empty.sqlite3", "ESP_DATA_DIR": str(data_dir)}
+    no_key = run_cli("ledger", "verify", env=env)
+    assert no_key.returncode == 2, no_key.stderr
+    assert "no ledger signing key" in no_key.stderr and "--key" in no_key.stderr
+    key = NoteSigner.generate(ORIGIN).verifier_key()
+    unmigrated = run_cli("ledger", "verify", "--key", key, env=env)
+    assert unmigrated.returncode == 2, unmigrated.stderr
+    assert "esp-portal migrate" in unmigrated.stderr
+    assert "Traceback" not in unmigrated.stderr
+    assert not (data_dir / "ledger-signing.key").exists()
