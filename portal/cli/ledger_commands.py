@@ -11,23 +11,27 @@ from __future__ import annotations
 import csv
 import json
 import re
+import sqlite3
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, NoReturn, TextIO
+from typing import Any, NoReturn, TextIO, TypeVar
 
+import asyncpg
 import click
 
 from ledger.checkpoint import Checkpoint, sign_checkpoint
 from ledger.entries import canonical_json
 from ledger.merkle import EMPTY_ROOT
-from ledger.note import NoteError, NoteSigner, NoteVerifier, load_or_create_signing_key
+from ledger.note import NoteError, NoteSigner, NoteVerifier, load_signing_key
 from ledger.proofs import b64
 from ledger.store import LedgerStore, StoredEntry
 from ledger.tables import LedgerHead
 from ledger.verify import VerifyResult, verify
 from portal.cli.common import cli_settings, fail, run, with_app_engine
 from portal.settings import Settings
+
+T = TypeVar("T")
 
 EXIT_NOT_INTACT = 1
 EXIT_USAGE = 2
@@ -66,10 +70,31 @@ def ledger() -> None:
 
 
 def _signer(settings: Settings) -> NoteSigner:
+    """The portal's existing key: these commands check and show, so they never make one."""
+    path = settings.signing_key_path
     try:
-        return load_or_create_signing_key(settings.signing_key_path, settings.ledger_key_name)
+        return load_signing_key(path, settings.ledger_key_name)
+    except FileNotFoundError:
+        _usage_error(
+            f"no ledger signing key at {path} (ESP_LEDGER_SIGNING_KEY_FILE); run this where "
+            "the portal runs, or pass --key with the published verifier key (GET /ledger/key)"
+        )
     except (NoteError, OSError) as exc:
         _usage_error(f"cannot load the ledger signing key: {exc}")
+
+
+def _run_on_ledger(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
+    """Run ``work`` on the app database; a database that cannot be read is a usage error (2),
+    never "not intact" (1)."""
+    try:
+        return run(with_app_engine(settings, work))
+    except LookupError as exc:
+        _usage_error(f"{exc}; check ESP_DATABASE_URL and run `esp-portal migrate`")
+    except (sqlite3.Error, asyncpg.PostgresError, OSError) as exc:
+        _usage_error(
+            f"cannot read the ledger ({type(exc).__name__}); check ESP_DATABASE_URL and run "
+            "`esp-portal migrate`"
+        )
 
 
 def _engine() -> Any:
@@ -126,7 +151,7 @@ def verify_command(verifier_key: str | None) -> None:
         return await verify(_engine(), verifier, settings.ledger_origin, progress)
 
     try:
-        result = run(with_app_engine(settings, work))
+        result = _run_on_ledger(settings, work)
     finally:
         progress.close()
     problem = result.problem
@@ -150,15 +175,15 @@ def verify_command(verifier_key: str | None) -> None:
 def checkpoint_command() -> None:
     """Print the latest signed checkpoint (a C2SP signed note)."""
     settings = cli_settings()
-    signer = _signer(settings)
 
-    async def work() -> str:
+    async def work() -> str | None:
         stored = await LedgerStore(_engine()).latest_checkpoint()
-        if stored is not None:
-            return stored.note
-        return sign_checkpoint(Checkpoint(settings.ledger_origin, 0, EMPTY_ROOT), signer)
+        return stored.note if stored is not None else None
 
-    click.echo(run(with_app_engine(settings, work)), nl=False)
+    note = _run_on_ledger(settings, work)
+    if note is None:  # an empty log: the checkpoint of size 0, signed with the portal's key
+        note = sign_checkpoint(Checkpoint(settings.ledger_origin, 0, EMPTY_ROOT), _signer(settings))
+    click.echo(note, nl=False)
 
 
 def _parse_moment(option: str, value: str | None, *, end_of_day: bool) -> datetime | None:
@@ -245,5 +270,5 @@ def export_command(since: str | None, until: str | None, output_format: str) -> 
             count += 1
         return count
 
-    run(with_app_engine(settings, work))
+    _run_on_ledger(settings, work)
     out.flush()

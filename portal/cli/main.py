@@ -43,6 +43,10 @@ def _register_subcommands() -> None:
                 raise
             continue
         cli.add_command(getattr(module, attr))
+    from portal.cli.bundle_commands import verify_bundle
+    from portal.cli.ledger_commands import ledger
+
+    ledger.add_command(verify_bundle)
 
 
 _register_subcommands()

@@ -15,6 +15,7 @@ from litestar.testing import AsyncTestClient
 from portal.cli.bundle_commands import verify_bundle
 from portal.disclosure.bundle import check_bundle
 from portal.settings import Settings
+from tests.conftest import run_cli
 from tests.disclosure.disclosure_scene import PM, Scene, build_scene, consent
 from tests.support.auth import serve
 
@@ -63,6 +64,10 @@ async def test_bundle_proves_every_entry_offline_and_the_cli_agrees(
     ok = CliRunner().invoke(verify_bundle, [str(path), "--key", key])
     assert ok.exit_code == 0, ok.output
     assert "3 entries proven" in ok.output
+    # The installed command, as a volunteer or auditor would run it.
+    command = run_cli("ledger", "verify-bundle", str(path), "--key", key)
+    assert command.returncode == 0, command.stderr
+    assert "3 entries proven" in command.stdout
 
     # Tampering with an entry's bytes is caught and named.
     forged = json.loads(json.dumps(bundle))

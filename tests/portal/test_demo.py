@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from ledger import merkle
+from ledger.checkpoint import open_checkpoint
+from ledger.note import NoteVerifier
 from ledger.tables import LedgerEntry, LedgerHead
 from portal.accounts.tables import UserAccount
 from portal.agreements.tables import DataSharingAgreement
@@ -153,6 +157,8 @@ async def test_demo_is_realistic_idempotent_and_every_role_signs_in(
                 await _dpo_sees_ledger(client)
             await sign_out(client)
 
+        await _public_ledger_verifies(client, settings)
+
         async def sessions() -> int:
             from portal.accounts.tables import UserSession
 
@@ -172,6 +178,32 @@ async def _employer_sees_staff(client: Any, organisation_id: str) -> None:
         assert member["purpose"] == purpose
         assert set(member["categories"]) <= _agreed(organisation_id, purpose)
         assert member["receipt"]["inclusion_path"] is not None
+    summaries = [m["data"]["hours_summary"] for m in staff if "hours.summary" in m["categories"]]
+    assert summaries and any(s["total_hours"] > 0 for s in summaries)  # real hours, this year
+
+
+async def _public_ledger_verifies(client: Any, settings: Settings) -> None:
+    """Anyone: the demo's checkpoint opens with the published key, and proofs check against it."""
+    key = (await client.get("/ledger/key")).text.strip()
+    note = (await client.get("/ledger/checkpoint")).text
+    checkpoint = open_checkpoint(note, NoteVerifier.from_key(key), settings.ledger_origin)
+    size, root = checkpoint.size, checkpoint.root_hash
+    assert size > 50
+    leaves = {}
+    for index in (0, size // 2, size - 1):
+        proof = await client.get(
+            "/ledger/proof/inclusion", params={"index": index, "tree_size": size}
+        )
+        assert proof.status_code == 200, proof.text
+        body = proof.json()
+        leaf = base64.b64decode(body["leaf_hash"])
+        path = [base64.b64decode(h) for h in body["inclusion_path"]]
+        assert merkle.verify_inclusion(leaf, index, size, path, root)
+        leaves[index] = leaf
+    consistency = await client.get("/ledger/proof/consistency", params={"first": 1, "second": size})
+    assert consistency.status_code == 200, consistency.text
+    path = [base64.b64decode(h) for h in consistency.json()["consistency_path"]]
+    assert merkle.verify_consistency(1, size, path, leaves[0], root)
 
 
 async def _volunteer_sees_sharing(client: Any) -> None:
