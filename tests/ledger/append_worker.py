@@ -1,11 +1,13 @@
 """A separate OS process appending to a shared ledger, for the multi-process and crash tests.
 
-Usage: ``python tests/ledger/append_worker.py URL KEY_FILE COUNT [CONCURRENCY] [TAG] [--sync]``
+Usage: ``python tests/ledger/append_worker.py URL KEY_FILE COUNT [CONCURRENCY] [TAG] [--sync]
+[--pace-ms=N]``
 
 Prints ``<index>`` for every receipt as soon as its append returns (flushed at once), so that a
 test killing this process knows exactly which receipts were handed out before it died. With
 ``--sync`` it prints ``ready`` once started and waits for a line on stdin before appending, so
-that a test can release several workers at the same moment.
+that a test can release several workers at the same moment. ``--pace-ms=N`` makes each caller
+pause N ms after each append, so that workers on a loaded machine still overlap in time.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ from portal.db import build_engine, close_engine, open_engine
 ORIGIN = "esp-portal.local/ledger"
 
 
-async def main(url: str, key_file: str, count: int, concurrency: int, tag: str, sync: bool) -> None:
+async def main(
+    url: str, key_file: str, count: int, concurrency: int, tag: str, sync: bool, pace: float
+) -> None:
     structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
     engine = build_engine(url)
     await open_engine(engine)
@@ -52,6 +56,8 @@ async def main(url: str, key_file: str, count: int, concurrency: int, tag: str, 
             [receipt] = await ledger.append([draft])
             sys.stdout.write(f"{receipt.index}\n")
             sys.stdout.flush()
+            if pace:
+                await asyncio.sleep(pace)
 
     try:
         await asyncio.gather(*(caller() for _ in range(concurrency)))
@@ -62,7 +68,9 @@ async def main(url: str, key_file: str, count: int, concurrency: int, tag: str, 
 
 if __name__ == "__main__":
     sync = "--sync" in sys.argv
-    args = [a for a in sys.argv[1:] if a != "--sync"]
+    paces = [a for a in sys.argv[1:] if a.startswith("--pace-ms=")]
+    pace = int(paces[0].split("=", 1)[1]) / 1000 if paces else 0.0
+    args = [a for a in sys.argv[1:] if a != "--sync" and a not in paces]
     asyncio.run(
         main(
             args[0],
@@ -71,5 +79,6 @@ if __name__ == "__main__":
             int(args[3]) if len(args) > 3 else 1,
             args[4] if len(args) > 4 else "w",
             sync,
+            pace,
         )
     )

@@ -30,6 +30,9 @@ async def test_processes_append_concurrently_without_gaps_or_duplicates(
                 "3",
                 f"p{n}",
                 "--sync",
+                # Spread each worker's appends over ~0.2 s so workers overlap even when a busy
+                # machine starts them at different moments (the interleaving check below).
+                "--pace-ms=20",
             ],
             cwd=ROOT,
             stdin=subprocess.PIPE,
