@@ -17,11 +17,12 @@ from portal.disclosure.gate import FieldProvider
 from portal.hours.aggregate import minutes_of
 from portal.hours.duties import list_duties
 from portal.hours.leave import employment_of
-from portal.hours.periods import UTC, Month
+from portal.hours.periods import UTC, Month, local_date
 from portal.hours.reports import report_fields, started_while_employed
 from portal.hours.schemas import DutyOut
 from portal.settings import Settings
 
+HOURS_CATEGORIES = frozenset({"hours.summary", "hours.detail", "training"})
 #: Duty records per person in ``hours.detail`` (a year of duties is a few hundred at most).
 DETAIL_LIMIT = 1000
 
@@ -40,7 +41,7 @@ def year_to_date_fields(
     organisation_id: str, settings: Settings, today: dt.date | None = None
 ) -> FieldProvider:
     """A field provider for this London year so far, for the recipient organisation."""
-    day = today or dt.datetime.now(UTC).date()
+    day = today or local_date(dt.datetime.now(UTC))
     last = Month.of_date(day)
     first = Month(last.year, 1)
     summaries = report_fields(
@@ -50,6 +51,8 @@ def year_to_date_fields(
     async def provide(
         subjects: Sequence[tuple[str, tuple[str, ...]]],
     ) -> Mapping[str, Mapping[str, Any]]:
+        if not any(set(cats) & HOURS_CATEGORIES for _v, cats in subjects):
+            return {}  # nothing asked for here needs hours: no queries
         provided = {k: dict(v) for k, v in (await summaries(subjects)).items()}
         for fields in provided.values():
             if "hours_summary" in fields:

@@ -70,7 +70,9 @@ class LedgerController(Controller):
         return ConsistencyProofOut.of(proof)
 
     @get(
-        "/entries/{index:int}",
+        # A str path parameter, parsed by the service: "/entries/abc" is a 400 naming the
+        # field, not a route that does not exist.
+        "/entries/{index:str}",
         cache_control=_PRIVATE,
         summary="One ledger entry (the DPO, or the volunteer it is about)",
     )
@@ -78,7 +80,7 @@ class LedgerController(Controller):
         self,
         request: Request[Any, Any, Any],
         ledger: NamedDependency[Ledger],
-        index: FromPath[int],
+        index: FromPath[str],
     ) -> LedgerEntryDocumentOut:
         stored = await readable_entry(identity_of(request.scope), ledger, index)
         return LedgerEntryDocumentOut.of(stored)

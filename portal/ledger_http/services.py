@@ -63,7 +63,17 @@ async def _subject_of(volunteer_id: str) -> str | None:
     return str(row["subject"]) if row else None
 
 
-async def readable_entry(identity: Identity | None, ledger: Ledger, index: int) -> StoredEntry:
+def _parse_index(text: str) -> int:
+    """The path's index as a non-negative integer, or a 400 naming the field."""
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):
+        raise BadLedgerParameter(
+            "index must be a non-negative integer",
+            errors=[{"field": "index", "message": "must be a non-negative integer"}],
+        )
+    return int(text)
+
+
+async def readable_entry(identity: Identity | None, ledger: Ledger, index_text: str) -> StoredEntry:
     """The entry at ``index`` if ``identity`` may read it; otherwise 401 or the one 404."""
     if identity is None:
         raise Unauthenticated("Sign in to read ledger entries")
@@ -75,11 +85,7 @@ async def readable_entry(identity: Identity | None, ledger: Ledger, index: int) 
     )
     if not (is_dpo or is_volunteer):
         raise NotFound(_NO_ENTRY)
-    if index < 0:
-        raise BadLedgerParameter(
-            "index must be a non-negative integer",
-            errors=[{"field": "index", "message": "must be a non-negative integer"}],
-        )
+    index = _parse_index(index_text)
     try:
         async with ledger_errors():
             entry = await ledger.get_entry(index)

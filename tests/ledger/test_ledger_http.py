@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+import rfc8785
 
 from ledger import EntryDraft, merkle
 from ledger.checkpoint import open_checkpoint
@@ -115,10 +115,14 @@ async def test_entries_for_the_dpo_and_for_the_volunteer_it_is_about(served):
         assert response.status_code == 200, response.text
         body = response.json()
         assert set(body) == {"index", "entry", "leaf_hash"}
-        canonical = json.dumps(body["entry"], sort_keys=True, separators=(",", ":")).encode()
+        canonical = rfc8785.dumps(body["entry"])  # RFC 8785, as the entry was hashed
         assert merkle.leaf_hash(canonical) == b64decode(body["leaf_hash"])
         assert response.headers["cache-control"] == "no-store"
     assert (await client.get("/ledger/entries/5")).status_code == 404
+    for bad in ("abc", "-1", "1.5", "99999999999999999999"):
+        response = await client.get(f"/ledger/entries/{bad}")
+        assert response.status_code == 400, (bad, response.text)
+        assert fields_named(response) == {"index"}, bad
     await sign_out(client)
 
     await sign_in_as(client, served["volunteer"])

@@ -64,7 +64,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/ledger/proof/consistency"): EVERYONE,
     # Any identified caller reaches the handler, which answers 404 unless the caller is the DPO
     # or the volunteer whose entry it is (tests/ledger/test_ledger_http.py checks each case).
-    ("GET", "/ledger/entries/{index:int}"): IDENTIFIED,
+    ("GET", "/ledger/entries/{index:str}"): IDENTIFIED,
     # vocabulary
     ("GET", "/api/purposes"): EVERYONE,
     ("GET", "/api/privacy-notices"): EVERYONE,
