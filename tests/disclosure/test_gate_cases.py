@@ -372,3 +372,76 @@ async def test_agreement_end_is_a_london_date(engine: Any, ledger: Any) -> None:
         DisclosureRefusal.request_id == "00:30 BST"
     )
     assert [r["reason"] for r in refused] == ["agreement_expired"]
+
+
+async def test_versions_dates_and_regiven_consent(engine: Any, ledger: Any) -> None:
+    """The cases around time: an agreement not yet in force, a superseding version that drops a
+    category, consent withdrawn and given again, and a job that has not started yet; each
+    through one read and through the staff list."""
+    pm, lv = BASES["public_task"], BASES["consent"]
+    gate = DisclosureGate(ledger)
+
+    future = await world.employer("Future Agreement Ltd")
+    await world.agreement(ledger, future, {pm: ["identity"]}, starts_on=TODAY + DAY)
+    early = await world.volunteer("Early Bird")
+    await world.employ(early, future)
+
+    versioned = await world.employer("Versioned Ltd")
+    await world.agreement(
+        ledger, versioned, {pm: ["identity", "status"], lv: ["identity"]}, version=1
+    )
+    v2 = await world.agreement(
+        ledger, versioned, {pm: ["status"], lv: ["identity"]}, version=2, starts_on=TODAY - DAY
+    )
+    kept = await world.volunteer("Kept Status", status="in_training")
+    regiven = await world.volunteer("Second Thoughts")
+    not_yet = await world.volunteer("Starts Monday")
+    await world.employ(kept, versioned)
+    await world.employ(regiven, versioned)
+    await world.employ(not_yet, versioned, starts_on=TODAY + DAY)
+    await world.consent_event(regiven, versioned, lv, ["identity"])
+    await world.consent_event(regiven, versioned, lv, ["identity"], state="withdrawn")
+    await world.consent_event(regiven, versioned, lv, ["identity"])
+    await world.consent_event(not_yet, versioned, lv, ["identity"])
+
+    async def one(employer_id: str, purpose: str, person: Any, ask: list[str], tag: str) -> Any:
+        try:
+            return await gate.disclose_one(
+                Recipient("employer", employer_id, "hr", "web"),
+                purpose,
+                person.id,
+                request_id=tag,
+                categories=ask,
+            )
+        except NotFound:
+            return None
+
+    assert await one(future, pm, early, ["identity"], "not-in-force") is None
+    assert await one(versioned, pm, kept, ["identity"], "dropped-by-v2") is None
+    status = await one(versioned, pm, kept, ["status"], "kept-by-v2")
+    assert status is not None and status.data == {"status": "in_training"}
+    assert status.agreement_ids == (v2,)
+    again = await one(versioned, lv, regiven, ["identity"], "regiven")
+    assert again is not None and again.data == {"display_name": "Second Thoughts"}
+    assert await one(versioned, lv, not_yet, ["identity"], "job-not-started") is None
+
+    reasons = {
+        r["request_id"]: r["reason"]
+        for r in await DisclosureRefusal.select(
+            DisclosureRefusal.request_id, DisclosureRefusal.reason
+        )
+    }
+    assert reasons == {
+        "not-in-force": "no_agreement",
+        "dropped-by-v2": "category_not_in_agreement",
+        "job-not-started": "outside_organisation",
+    }
+
+    listed = await gate.disclose_staff(
+        Recipient("employer", versioned, "hr", "web"), lv, request_id="list", limit=10
+    )
+    assert [r.volunteer_id for r in listed.items] == [regiven.id]
+    nobody = await gate.disclose_staff(
+        Recipient("employer", future, "hr", "web"), pm, request_id="list-future", limit=10
+    )
+    assert nobody.items == []
