@@ -14,30 +14,28 @@ import uuid
 from typing import Any
 
 import pytest
+import schemathesis
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
+from litestar.testing import TestClient
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import response_schema_conformance
 
-schemathesis = pytest.importorskip("schemathesis")
-
-from litestar.testing import TestClient  # noqa: E402
-from schemathesis.checks import not_a_server_error  # noqa: E402
-from schemathesis.specs.openapi.checks import response_schema_conformance  # noqa: E402
-
-from portal.accounts.services import AccountService  # noqa: E402
-from portal.accounts.tables import Role, UserAccount  # noqa: E402
-from portal.agreements.schemas import AgreementCreate  # noqa: E402
-from portal.agreements.services import AgreementService  # noqa: E402
-from portal.app import create_app  # noqa: E402
-from portal.auth.passwords import PasswordHashing  # noqa: E402
-from portal.organisations.tables import (  # noqa: E402
+from portal.accounts.services import AccountService
+from portal.accounts.tables import Role, UserAccount
+from portal.agreements.schemas import AgreementCreate
+from portal.agreements.services import AgreementService
+from portal.app import create_app
+from portal.auth.passwords import PasswordHashing
+from portal.organisations.tables import (
     Employment,
     Organisation,
     OrganisationKind,
     Volunteer,
 )
-from portal.settings import Settings  # noqa: E402
-from tests.support.auth import BASE_URL, CSRF_HEADER, PASSWORD, fresh_code  # noqa: E402
+from portal.settings import Settings
+from tests.support.auth import BASE_URL, CSRF_HEADER, PASSWORD, fresh_code
 
 #: Optional path regex to narrow a local run (CI runs the whole document).
 ONLY = os.environ.get("ESP_OPENAPI_PATHS", "")

@@ -74,3 +74,52 @@ async def test_staff_api_gives_the_hours_it_records(settings: Settings, engine: 
         ["hours.summary", "identity"],
         *[sorted(CATEGORIES)] * 3,
     ]
+
+
+async def test_another_organisation_gets_404_and_the_attempt_is_recorded(
+    settings: Settings, engine: Any
+) -> None:
+    """Tenant isolation on the hours routes: B asking about A's staff learns nothing."""
+    org_a, org_b = await w.employer(), await w.employer()
+    for org in (org_a, org_b):
+        await w.agreement(org, {w.LEAVE: CATEGORIES})
+    person = await w.volunteer("Only At A")
+    await w.employ([person], org_a)
+    await w.consent([person], org_a, CATEGORIES)
+    hr_b = await w.employer_user(settings, org_b)
+    async with serve(settings) as client:
+        await w.signed_in(client, hr_b)
+        for path in (
+            f"/api/employer/hours/staff/{person.id}",
+            f"{STAFF}/{person.id}",
+            f"/employer/staff/{person.id}",
+        ):
+            response = await client.get(path, params={"purpose": w.LEAVE})
+            assert response.status_code == 404, (path, response.text)
+            assert "Only At A" not in response.text
+        unknown = await client.get(
+            "/api/employer/hours/staff/00000000-0000-0000-0000-000000000001",
+            params={"purpose": w.LEAVE},
+        )
+        assert unknown.status_code == 404
+        assert (
+            unknown.json()["detail"]
+            == (
+                await client.get(
+                    f"/api/employer/hours/staff/{person.id}", params={"purpose": w.LEAVE}
+                )
+            ).json()["detail"]
+        )
+
+        async def recorded() -> tuple[int, list[str]]:
+            from portal.disclosure.tables import DisclosureRefusal
+
+            disclosed = await LedgerEntry.count().where(LedgerEntry.kind == "disclosure")
+            rows = await DisclosureRefusal.select(DisclosureRefusal.reason).where(
+                DisclosureRefusal.recipient_org == org_b
+            )
+            return int(disclosed), [r["reason"] for r in rows]
+
+        disclosed, reasons = await in_app(client, recorded)
+    assert disclosed == 0
+    assert len(reasons) >= 4 and set(reasons) == {"outside_organisation"}

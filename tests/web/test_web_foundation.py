@@ -99,6 +99,9 @@ def test_volunteer_signs_in_and_out(served: Served, page: Any) -> None:
     sign_in(page, served, "special@example.org")
     assert page.url == served.url("/volunteer")
     assert page.locator(".app-header").inner_text().count("Sign out") == 1
+    page.goto(served.url("/accessibility"))
+    assert "Accessibility" in page.title()
+    axe_check(page, "accessibility")
     page.get_by_role("button", name="Sign out").click()
     assert "You have signed out" in page.inner_text("main")
     page.goto(served.url("/volunteer"))
