@@ -6,7 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.web.webharness import Served, axe_check, no_horizontal_scroll, seed_world, sign_in
+from tests.web.webharness import (
+    Served,
+    axe_check,
+    no_horizontal_scroll,
+    seed_world,
+    sign_in,
+    tab_to,
+)
 
 
 def _sign_out(page: Any) -> None:
@@ -118,3 +125,47 @@ def test_volunteer_pages_at_320_px(served: Served, chromium: Any) -> None:
         assert page.get_by_label("Text message").is_checked()
     finally:
         context.close()
+
+
+def test_the_consent_journey_by_keyboard_alone(served: Served, page: Any) -> None:
+    """Give consent, the employer chooses a purpose and opens the person, withdraw: Tab, Space
+    and Enter only (no clicks), with focus visible at every stop."""
+    world = served.run(seed_world(served))
+    sign_in(page, served, world.emails["volunteer"])
+    page.goto(served.url("/volunteer/sharing"))
+    section = page.locator("section", has=page.get_by_role("heading", name="Acme Logistics"))
+    tab_to(page, section.get_by_role("button", name="Give consent"))
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "Consent given for Checking ESP leave." in page.inner_text("main")
+    tab_to(page, "button.app-header__button")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/sign-in?signed_out=1")
+
+    sign_in(page, served, world.emails["employer"])
+    page.goto(served.url("/employer/staff"))
+    tab_to(page, "input[type=radio]")
+    radio = page.get_by_label("Checking ESP leave")
+    for _ in range(10):  # arrow keys move between the radios of one group
+        if radio.is_checked():
+            break
+        page.keyboard.press("ArrowDown")
+    assert radio.is_checked()
+    tab_to(page, "button.govuk-button")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/employer/staff?purpose=esp.leave-verification*")
+    assert "Sam Special" in page.inner_text("main")
+    tab_to(page, page.get_by_role("link", name="View Sam Special"))
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/employer/staff/*")
+    assert page.get_by_role("heading", name="Sam Special").is_visible()
+    tab_to(page, "button.app-header__button")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/sign-in?signed_out=1")
+
+    sign_in(page, served, world.emails["volunteer"])
+    page.goto(served.url("/volunteer/sharing"))
+    tab_to(page, page.get_by_role("button", name="Withdraw consent for Checking ESP leave"))
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "Your employer can no longer see this data" in page.inner_text("main")

@@ -17,6 +17,7 @@ from tests.web.webharness import (
     make_user,
     no_horizontal_scroll,
     sign_in,
+    tab_to,
     totp_code,
     totp_secret,
 )
@@ -36,34 +37,6 @@ async def _employer_user(served: Served, email: str = "hr@example.org") -> str:
     org = Organisation(name="Acme Logistics", kind="employer")
     await org.save()
     return await make_user(served.settings, email, "employer", organisation_id=str(org.id))
-
-
-def _focus_is_visible(page: Any) -> bool:
-    """The focused element shows the GOV.UK focus style (outline, box shadow or yellow fill)."""
-    return bool(
-        page.evaluate(
-            """() => {
-              const el = document.activeElement;
-              if (!el || el === document.body) return false;
-              const s = getComputedStyle(el);
-              const outline = s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0;
-              const shadow = s.boxShadow && s.boxShadow !== 'none';
-              const fill = s.backgroundColor === 'rgb(255, 221, 0)';
-              return outline || shadow || fill;
-            }"""
-        )
-    )
-
-
-def _tab_to(page: Any, selector: str, limit: int = 40) -> None:
-    """Press Tab until ``selector`` has focus, checking focus is visible at every stop."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        focused = page.evaluate("document.activeElement.outerHTML")[:200]
-        assert _focus_is_visible(page), f"focus not visible on {focused}"
-        if page.evaluate("(s) => document.activeElement.matches(s)", selector):
-            return
-    raise AssertionError(f"never reached {selector} with Tab")
 
 
 def test_sign_in_errors_the_gov_uk_way(served: Served, page: Any) -> None:
@@ -217,18 +190,18 @@ def test_error_pages_leak_nothing(served: Served, page: Any) -> None:
 def test_keyboard_only_sign_in_with_visible_focus(served: Served, page: Any) -> None:
     served.run(_volunteer_user(served))
     page.goto(served.url("/sign-in"))
-    _tab_to(page, ".govuk-skip-link")
-    _tab_to(page, "#email")
+    tab_to(page, ".govuk-skip-link")
+    tab_to(page, "#email")
     page.keyboard.type("special@example.org")
-    _tab_to(page, "#password")
+    tab_to(page, "#password")
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
     page.wait_for_url(served.url("/volunteer"))
-    _tab_to(page, ".govuk-skip-link")
+    tab_to(page, ".govuk-skip-link")
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "main-content"
     page.goto(served.url("/volunteer"))
-    _tab_to(page, "button.app-header__button")
+    tab_to(page, "button.app-header__button")
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r".*/sign-in\?signed_out=1$"))
 

@@ -309,3 +309,38 @@ def sign_in(page: Any, served: Served, email: str, *, code: str | None = None) -
     if code is not None:
         page.get_by_label("Enter the code from your authenticator app").fill(code)
         page.get_by_role("button", name="Sign in").click()
+
+
+def focus_is_visible(page: Any) -> bool:
+    """The focused element shows the GOV.UK focus style (outline, box shadow or yellow fill)."""
+    return bool(
+        page.evaluate(
+            """() => {
+              const el = document.activeElement;
+              if (!el || el === document.body) return false;
+              const s = getComputedStyle(el);
+              const outline = s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0;
+              const shadow = s.boxShadow && s.boxShadow !== 'none';
+              const fill = s.backgroundColor === 'rgb(255, 221, 0)';
+              return outline || shadow || fill;
+            }"""
+        )
+    )
+
+
+def tab_to(page: Any, target: Any, limit: int = 60) -> None:
+    """Press Tab until ``target`` (a CSS selector or a locator) has focus, checking that focus
+    is visible at every stop."""
+    handle = None if isinstance(target, str) else target.element_handle()
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement === document.body"):
+            continue  # past the last element: the browser's own UI, then the page again
+        focused = page.evaluate("document.activeElement.outerHTML")[:200]
+        assert focus_is_visible(page), f"focus not visible on {focused}"
+        if handle is None:
+            if page.evaluate("(s) => document.activeElement.matches(s)", target):
+                return
+        elif page.evaluate("(el) => document.activeElement === el", handle):
+            return
+    raise AssertionError(f"never reached {target} with Tab")
