@@ -27,12 +27,12 @@ from portal.agreements.tables import DataSharingAgreement
 from portal.disclosure.schemas import ReceiptOut
 from portal.disclosure.support import (
     is_unique_violation,
-    london_date,
     parse_id,
     utcnow,
     write_transaction,
 )
 from portal.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
+from portal.hours.periods import local_date
 from portal.organisations.tables import Organisation, OrganisationKind
 from portal.vocabulary import vocabulary
 
@@ -254,7 +254,7 @@ class AgreementService:
         if row is None:
             raise NotFound("No agreement has this id")
         siblings = await self._versions_of(str(row["employer"]))
-        state = states(siblings, london_date(self.clock()))
+        state = states(siblings, local_date(self.clock()))
         names = await self._names([str(row["employer"])])
         return _out(row, state[str(row["id"])], names)
 
@@ -262,7 +262,7 @@ class AgreementService:
         """Every version of the agreement with this one's employer, newest first."""
         first = await self.get(agreement_id)
         rows = await self._versions_of(first.employer_id)
-        state = states(rows, london_date(self.clock()))
+        state = states(rows, local_date(self.clock()))
         names = {first.employer_id: first.employer_name or ""}
         return [_out(r, state[str(r["id"])], names) for r in rows]
 
@@ -277,7 +277,7 @@ class AgreementService:
         by_employer: dict[str, list[dict[str, Any]]] = {}
         for row in rows:
             by_employer.setdefault(str(row["employer"]), []).append(row)
-        today = london_date(self.clock())
+        today = local_date(self.clock())
         names = await self._names(list(by_employer))
         latest = []
         for versions in by_employer.values():
@@ -299,7 +299,7 @@ class AgreementService:
 
     async def ending_within(self, days: int) -> list[AgreementEnding]:
         """Agreements in force today that end within ``days`` days, soonest first."""
-        today = london_date(self.clock())
+        today = local_date(self.clock())
         horizon = today + dt.timedelta(days=days)
         result = []
         for agreement in await self._latest_per_employer(None):

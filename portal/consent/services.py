@@ -44,13 +44,13 @@ from portal.disclosure.schemas import ConsentRecordOut, ReceiptOut
 from portal.disclosure.support import (
     field_error,
     is_unique_violation,
-    london_date,
     parse_id,
     utcnow,
     write_transaction,
 )
 from portal.disclosure.tables import RefusalReason
 from portal.errors import Conflict, Forbidden, NotFound, ServiceUnavailable
+from portal.hours.periods import local_date
 from portal.organisations.tables import Employment, Organisation, Volunteer
 from portal.vocabulary import Purpose, notices, vocabulary
 
@@ -189,7 +189,7 @@ class ConsentService:
             .limit(limit)
             .offset(offset)
         )
-        notice = notices().current(london_date(now))
+        notice = notices().current(local_date(now))
         return ConsentOverview(
             notice=NoticeOut(**notice.model_dump()),
             current=current,
@@ -208,7 +208,7 @@ class ConsentService:
         purpose = self._consent_purpose(data.purpose)
         categories = self._check_categories(purpose, data.categories)
         now = self.clock()
-        current = notices().current(london_date(now))
+        current = notices().current(local_date(now))
         if data.notice_version != current.version:
             known = notices().get(data.notice_version)
             message = (
@@ -227,7 +227,7 @@ class ConsentService:
         linked = await Employment.exists().where(
             (Employment.volunteer == me.volunteer_id)
             & (Employment.employer == employer_id)
-            & (Employment.ends_on.is_null() | (Employment.ends_on >= london_date(now)))
+            & (Employment.ends_on.is_null() | (Employment.ends_on >= local_date(now)))
         )
         if not linked:
             raise field_error("employer_id", "you have no current or future job with this employer")
@@ -396,7 +396,7 @@ class ConsentService:
                             category=category,
                             state=ConsentState.WITHDRAWN.value,
                             lawful_basis=purpose.lawful_basis.value,
-                            notice_version=notices().current(london_date(now)).version,
+                            notice_version=notices().current(local_date(now)).version,
                             recorded_at=now,
                             expires_at=None,
                             method=channel,

@@ -47,9 +47,10 @@ from ledger.proofs import Receipt
 from portal.accounts.tables import Role
 from portal.auth.identity import Identity
 from portal.consent.tables import ConsentState
-from portal.disclosure.support import channel_of, london_date, parse_id, utcnow
+from portal.disclosure.support import channel_of, parse_id, utcnow
 from portal.disclosure.tables import DisclosureRefusal, RefusalReason
 from portal.errors import Forbidden, InvalidInput, NotFound, ServiceUnavailable
+from portal.hours.periods import local_date
 from portal.organisations.tables import Employment, Volunteer
 from portal.vocabulary import Purpose, vocabulary
 
@@ -627,7 +628,7 @@ class DisclosureGate:
         requested = self._requested(categories)
         purpose = await self._purpose(recipient, purpose_code, request_id, volunteer_id)
         now = self.clock()
-        today = london_date(now)
+        today = local_date(now)
         key = parse_id(volunteer_id)
         row = None
         agreement: AgreementFacts | None = None
@@ -728,7 +729,7 @@ class DisclosureGate:
         requested = self._requested(categories)
         purpose = await self._purpose(recipient, purpose_code, request_id)
         now = self.clock()
-        today = london_date(now)
+        today = local_date(now)
         agreement = await self._agreement(recipient.organisation_id, today)
         probe = decide(
             purpose=purpose,
@@ -838,7 +839,7 @@ class DisclosureGate:
             agreement=None,
             consents={},
             requested=requested,
-            today=london_date(now),
+            today=local_date(now),
             now=now,
         )
         if not decision.allowed:

@@ -8,7 +8,6 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import asyncpg
 from litestar import Request
@@ -19,17 +18,9 @@ from ledger.entries import Channel
 from portal.auth.identity import Identity
 from portal.errors import InvalidInput
 
-LONDON = ZoneInfo("Europe/London")
-
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def london_date(instant: dt.datetime) -> dt.date:
-    """The calendar day in the force's time zone: agreements, jobs and notices are dated in
-    London, so an agreement that ended yesterday has ended at 00:30 BST too."""
-    return instant.astimezone(LONDON).date()
 
 
 def parse_id(value: object) -> str | None:

@@ -16,13 +16,13 @@ from typing import Any
 from portal.disclosure.gate import FieldProvider
 from portal.hours.aggregate import minutes_of
 from portal.hours.duties import list_duties
+from portal.hours.gateway import HOURS_CATEGORIES
 from portal.hours.leave import employment_of
 from portal.hours.periods import UTC, Month, local_date
 from portal.hours.reports import report_fields, started_while_employed
 from portal.hours.schemas import DutyOut
 from portal.settings import Settings
 
-HOURS_CATEGORIES = frozenset({"hours.summary", "hours.detail", "training"})
 #: Duty records per person in ``hours.detail`` (a year of duties is a few hundred at most).
 DETAIL_LIMIT = 1000
 
@@ -51,7 +51,7 @@ def year_to_date_fields(
     async def provide(
         subjects: Sequence[tuple[str, tuple[str, ...]]],
     ) -> Mapping[str, Mapping[str, Any]]:
-        if not any(set(cats) & HOURS_CATEGORIES for _v, cats in subjects):
+        if not any(set(cats).intersection(HOURS_CATEGORIES) for _v, cats in subjects):
             return {}  # nothing asked for here needs hours: no queries
         provided = {k: dict(v) for k, v in (await summaries(subjects)).items()}
         for fields in provided.values():

@@ -18,6 +18,7 @@ from litestar import Request
 from litestar.datastructures import Cookie
 
 from portal.auth.identity import Identity
+from portal.auth.middleware import HEADER_CSRF_PREFIXES
 from portal.auth.secrets import new_token, same
 from portal.errors import Forbidden
 from portal.settings import Settings
@@ -28,7 +29,8 @@ FIELD = "csrf_token"
 FORM_COOKIE = "esp_form"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: Paths that belong to the JSON API and other machine routes; everything else is a page path.
-API_PREFIXES = ("/api/", "/ledger/", "/schema", "/health", "/ready")
+#: The auth middleware checks the CSRF header on exactly these, so both read one list.
+API_PREFIXES = HEADER_CSRF_PREFIXES
 
 
 def is_page_path(path: str) -> bool:

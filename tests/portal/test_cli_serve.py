@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -17,27 +14,9 @@ from click.testing import CliRunner
 
 from portal.cli.main import cli
 from tests.conftest import ROOT, TestDatabase, run_cli
-from tests.support.cli import cli_env
+from tests.support.cli import cli_env, free_port, wait_until_up
 
 PASSWORD = "serve test passphrase 42"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_until_up(base: str, process: subprocess.Popen[str], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"serve exited early with {process.returncode}")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                return
-        time.sleep(0.2)
-    raise AssertionError("serve did not come up in time")
 
 
 def test_serve_runs_several_workers(database: TestDatabase, tmp_path: Path) -> None:
@@ -54,7 +33,7 @@ def test_serve_runs_several_workers(database: TestDatabase, tmp_path: Path) -> N
     )
     assert added.returncode == 0, added.stderr
     secret = pyotp.parse_uri(added.stdout.splitlines()[1]).secret
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "portal.cli.main", "serve", "--port", str(port), "--workers", "2"],
         cwd=ROOT,
@@ -65,7 +44,7 @@ def test_serve_runs_several_workers(database: TestDatabase, tmp_path: Path) -> N
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(base, process)
+        wait_until_up(base, process)
         ready = httpx.get(f"{base}/ready", timeout=10)
         assert ready.status_code == 200, ready.text
         with httpx.Client(base_url=base, timeout=10) as client:

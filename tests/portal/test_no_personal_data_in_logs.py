@@ -16,10 +16,8 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -31,7 +29,7 @@ import pytest
 from portal.demo import data
 from tests.conftest import ROOT, TestDatabase, run_cli
 from tests.portal.test_demo import _logins
-from tests.support.cli import cli_env
+from tests.support.cli import cli_env, free_port, wait_until_up
 
 NEW_PERSON = {
     "display_name": "Rosalind Featherstonehaugh",
@@ -40,15 +38,9 @@ NEW_PERSON = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextlib.contextmanager
 def _served(env: dict[str, str], log_path: Path) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     with log_path.open("w", encoding="utf-8") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "portal.cli.main", "serve", "--port", str(port)],
@@ -60,14 +52,7 @@ def _served(env: dict[str, str], log_path: Path) -> Iterator[str]:
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                assert process.poll() is None, log_path.read_text(encoding="utf-8")
-                with contextlib.suppress(httpx.HTTPError):
-                    if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                        break
-                assert time.monotonic() < deadline, "serve did not come up"
-                time.sleep(0.2)
+            wait_until_up(base, process)
             yield base
         finally:
             process.send_signal(signal.SIGINT)

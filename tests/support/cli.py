@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import subprocess
+import time
 from pathlib import Path
+
+import httpx
 
 from tests.conftest import FAST_HASHING, TestDatabase
 
@@ -18,3 +24,23 @@ def cli_env(database: TestDatabase, data_dir: Path, **extra: str) -> dict[str, s
     env.update({f"ESP_{key.upper()}": str(value) for key, value in FAST_HASHING.items()})
     env.update(extra)
     return env
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_up(base: str, process: subprocess.Popen[str], timeout: float = 60) -> None:
+    """Poll ``GET {base}/health`` until the served process answers (or fail if it exits)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"serve exited early with {process.returncode}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                return
+        time.sleep(0.2)
+    raise AssertionError("serve did not come up in time")
