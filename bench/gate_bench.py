@@ -50,6 +50,7 @@ import httpx  # noqa: E402
 import pyotp  # noqa: E402
 import structlog  # noqa: E402
 
+from bench.entry_bodies import check_against_model, disclosure_body  # noqa: E402
 from ledger import merkle  # noqa: E402
 from ledger.checkpoint import Checkpoint, sign_checkpoint  # noqa: E402
 from ledger.compact import CompactRange  # noqa: E402
@@ -174,15 +175,25 @@ def migrate(db: BenchDatabase, data_dir: Path) -> None:
 # ------------------------------------------------------------------------------ bulk load
 
 
-def _body(n: int, subject: str, ts: str) -> bytes:
-    """Canonical JSON (RFC 8785: sorted keys, no spaces) of a disclosure entry."""
-    return (
-        '{"agreement_ids":["dsa-bulk"],"categories":["identity","status"],'
-        f'"channel":"web","consent_ids":["consent-{n}"],"details":{{}},"index":{n},'
-        f'"kind":"disclosure","lawful_basis":"consent","purpose":"{LV}",'
-        '"recipient_org":"bulk-org","recipient_user":"bulk-user",'
-        f'"request_id":"bulk-{n}","subject":"{subject}","timestamp":"{ts}"}}'
-    ).encode()
+BULK = {
+    "purpose": LV,
+    "recipient_org": "bulk-org",
+    "recipient_user": "bulk-user",
+    "agreement": "dsa-bulk",
+    "channel": "web",
+}
+
+
+def _body(n: int, subject: str, size: int, logged_at: dt.datetime) -> bytes:
+    """A disclosure entry of the one bulk batch (it ends at ``size``)."""
+    return disclosure_body(
+        n,
+        subject=subject,
+        checkpoint_size=size,
+        logged_at=logged_at,
+        categories=("identity", "status"),
+        **BULK,
+    )
 
 
 async def bulk_load(
@@ -196,14 +207,14 @@ async def bulk_load(
     compact = CompactRange()
     every = max(1, size // max(1, mine))
     logged = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-    ts = "2026-01-01T00:00:00.000000Z"
+    check_against_model(logged, **BULK)
     chunk = 50_000
     for start in range(0, size, chunk):
         entries: list[tuple[Any, ...]] = []
         nodes: list[tuple[Any, ...]] = []
         for n in range(start, min(size, start + chunk)):
             who = subject if n % every == every - 1 and n // every < mine else f"sub_{n:032x}"
-            body = _body(n, who, ts)
+            body = _body(n, who, size, logged)
             leaf = merkle.leaf_hash(body)
             entries.append(
                 (n, leaf, body, logged, "disclosure", LV, who, "bulk-org", "bulk-user", "web")

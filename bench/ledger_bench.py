@@ -44,7 +44,8 @@ if str(ROOT) not in sys.path:
 import asyncpg  # noqa: E402
 import structlog  # noqa: E402
 
-from ledger import EntryDraft, Ledger, merkle  # noqa: E402
+from bench.entry_bodies import FIELDS, check_against_model, disclosure_body  # noqa: E402
+from ledger import DisclosureDraft, Ledger, merkle  # noqa: E402
 from ledger.checkpoint import Checkpoint, sign_checkpoint  # noqa: E402
 from ledger.compact import CompactRange  # noqa: E402
 from ledger.note import NoteSigner  # noqa: E402
@@ -130,9 +131,8 @@ async def new_database(kind: str, workdir: Path) -> BenchDatabase:
     return BenchDatabase(kind, url, drop_database)
 
 
-def draft(n: int) -> EntryDraft:
-    return EntryDraft(
-        kind="disclosure",
+def draft(n: int) -> DisclosureDraft:
+    return DisclosureDraft(
         purpose="esp.programme-management",
         lawful_basis="consent",
         subject=f"sub_{n:032x}",
@@ -143,20 +143,21 @@ def draft(n: int) -> EntryDraft:
         agreement_ids=("dsa-2026-1",),
         request_id=f"req-{n:012d}",
         channel="api",
+        details={"fields": list(FIELDS)},
     )
 
 
-def body_for(n: int) -> bytes:
-    """A realistic entry body (~430 bytes of canonical JSON) for bulk loading."""
-    return (
-        '{"agreement_ids":["dsa-2026-1"],"categories":["hours.summary","identity","status"],'
-        f'"channel":"api","consent_ids":["consent-{n}"],"details":{{}},"index":{n},'
-        '"kind":"disclosure","lawful_basis":"consent","purpose":"esp.programme-management",'
-        '"recipient_org":"3f2b8a52-9d7e-4a37-8c61-2f0b5c7e9a10",'
-        '"recipient_user":"7c1d2e3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f",'
-        f'"request_id":"req-{n:012d}","subject":"sub_{n:032x}",'
-        '"timestamp":"2026-01-01T00:00:00.000000Z"}'
-    ).encode()
+BULK_TIME = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def body_for(n: int, checkpoint_size: int | None = None) -> bytes:
+    """A realistic entry body (~450 bytes of canonical JSON) for bulk loading."""
+    return disclosure_body(
+        n,
+        subject=f"sub_{n:032x}",
+        checkpoint_size=checkpoint_size if checkpoint_size is not None else n + 1,
+        logged_at=BULK_TIME,
+    )
 
 
 def p99(samples: list[float]) -> float:
@@ -285,9 +286,9 @@ class BulkLoader:
             stop = min(size, start + self.CHUNK)
             entries: list[tuple[Any, ...]] = []
             nodes: list[tuple[Any, ...]] = []
-            logged_at = datetime(2026, 1, 1, tzinfo=UTC)
+            logged_at = BULK_TIME
             for n in range(start, stop):
-                body = body_for(n)
+                body = body_for(n, size)
                 leaf = merkle.leaf_hash(body)
                 entries.append(
                     (
@@ -503,6 +504,7 @@ def main() -> None:
     parser.add_argument("--skip-appends", action="store_true")
     parser.add_argument("--skip-proofs", action="store_true")
     args = parser.parse_args()
+    check_against_model(BULK_TIME)
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))
     kinds = [k.strip() for k in args.engines.split(",") if k.strip()]
     print(f"# ESP Portal ledger benchmark ({os.cpu_count()} CPUs, {time.strftime('%Y-%m-%d')})")

@@ -2,7 +2,8 @@
 
 The package never imports the portal. ``Ledger`` is the facade; the modules behind it keep the
 concerns apart as Tessera does: ``merkle`` and ``nodes`` (pure tree arithmetic), ``note`` and
-``checkpoint`` (signed C2SP checkpoints), ``entries`` (what is hashed), ``store`` (SQL),
+``checkpoint`` (signed C2SP checkpoints), ``entries`` (what is hashed), ``kinds`` (one
+model per entry kind), ``store`` (SQL),
 ``sequencer`` (indexes under a lock), ``batcher`` (group commit), ``proofs`` (proofs from stored
 nodes) and ``verify`` (the streaming audit).
 """
@@ -17,13 +18,25 @@ from .errors import (
     LedgerUsageError,
     LedgerWriteError,
 )
+from .kinds import (
+    AgreementRecordedDraft,
+    ConsentGivenDraft,
+    ConsentWithdrawnDraft,
+    DisclosureDraft,
+    NoticeAcknowledgedDraft,
+    NoticeWithdrawalDraft,
+)
 from .proofs import ConsistencyProof, InclusionProof, Receipt
 from .service import Ledger
 from .store import StoredEntry
 from .verify import VerifyProblem, VerifyResult, verify
 
 __all__ = [
+    "AgreementRecordedDraft",
+    "ConsentGivenDraft",
+    "ConsentWithdrawnDraft",
     "ConsistencyProof",
+    "DisclosureDraft",
     "Entry",
     "EntryDraft",
     "InclusionProof",
@@ -35,6 +48,8 @@ __all__ = [
     "LedgerRangeError",
     "LedgerUsageError",
     "LedgerWriteError",
+    "NoticeAcknowledgedDraft",
+    "NoticeWithdrawalDraft",
     "Receipt",
     "StoredEntry",
     "VerifyProblem",

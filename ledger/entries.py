@@ -5,8 +5,9 @@ the entry is sequenced, and stored verbatim: a verifier hashes the stored bytes 
 re-serialises, so a future change of this model or of a JSON library can never make old entries
 fail to verify.
 
-Callers supply an :class:`EntryDraft`; the sequencer turns it into an :class:`Entry` by adding the
-index and the timestamp, which only it can know.
+Callers supply a draft of one kind (the models are in :mod:`ledger.kinds`, one per kind); the
+sequencer turns it into an :class:`Entry` by adding its place: the index, the timestamp, and the
+size of the checkpoint its batch commits with, which only it can know.
 """
 
 from __future__ import annotations
@@ -20,18 +21,25 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SerializeAsAny,
     StrictBool,
     StrictInt,
     StrictStr,
     field_validator,
+    model_validator,
 )
 
 __all__ = [
+    "KIND_MODELS",
     "KIND_PATTERN",
+    "PLACE_FIELDS",
     "Channel",
+    "DetailValue",
     "Entry",
     "EntryDraft",
+    "SafeInt",
     "canonical_json",
+    "draft_from_content",
     "format_timestamp",
 ]
 
@@ -51,6 +59,8 @@ _Code = Annotated[str, Field(max_length=80)]
 _Id = Annotated[str, Field(max_length=64)]
 Scalar = StrictStr | StrictInt | StrictBool | None
 DetailValue = Scalar | list[Scalar]
+SafeInt = Annotated[StrictInt, Field(ge=-_MAX_SAFE_INT, le=_MAX_SAFE_INT)]
+"""An integer RFC 8785 can carry exactly (JSON's safe range)."""
 
 
 def canonical_json(value: Any) -> bytes:
@@ -102,13 +112,22 @@ def _sorted_unique(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted(set(values)))
 
 
-class EntryDraft(BaseModel):
-    """An entry as a caller states it: what happened, to whose data, for whom and why.
+#: Every kind's model, by kind: filled in as each kind's class is defined (:mod:`ledger.kinds`).
+KIND_MODELS: dict[str, type[EntryDraft]] = {}
 
-    ``subject`` is the volunteer's pseudonymous ledger id, never a name or a warrant number.
-    ``categories``, ``consent_ids`` and ``agreement_ids`` are sets: they are stored sorted and
-    without duplicates, so two drafts meaning the same thing hash the same. ``details`` holds only
-    flat JSON values (no floats: their text form is not portable across languages).
+#: Fields the sequencer adds: only it knows where and when the entry lands, and in which batch.
+PLACE_FIELDS = ("index", "timestamp", "checkpoint_size")
+
+
+class EntryDraft(BaseModel):
+    """The envelope every entry kind shares: what happened, to whose data, for whom and why.
+
+    Never built directly: each kind is a subclass (:mod:`ledger.kinds`) that says which of these
+    fields that kind must fill and what its ``details`` hold, so a disclosure without a purpose
+    or categories cannot reach the log. ``subject`` is the volunteer's pseudonymous ledger id,
+    never a name or a warrant number. ``categories``, ``consent_ids`` and ``agreement_ids`` are
+    sets: stored sorted and without duplicates, so two drafts meaning the same thing hash the
+    same.
 
     Validation guarantees a valid draft canonicalises (strings are valid Unicode, integers within
     JSON's safe range, no floats), so a bad draft fails at its caller, never a group commit.
@@ -127,53 +146,133 @@ class EntryDraft(BaseModel):
     agreement_ids: tuple[Annotated[str, Field(min_length=1, max_length=64)], ...] = ()
     request_id: _Id = ""
     channel: Channel
-    details: dict[str, DetailValue] = Field(default_factory=dict)
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        field = cls.model_fields.get("kind")
+        kind = field.default if field is not None else None
+        if isinstance(kind, str) and kind:
+            if kind in KIND_MODELS and KIND_MODELS[kind] is not cls:
+                raise TypeError(f"entry kind {kind!r} already has a model")
+            KIND_MODELS[kind] = cls
 
     @field_validator("categories", "consent_ids", "agreement_ids")
     @classmethod
     def _as_set(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return _sorted_unique(value)
 
-    @field_validator("details")
-    @classmethod
-    def _json_exact(cls, value: dict[str, DetailValue]) -> dict[str, DetailValue]:
-        for key, item in value.items():
-            for scalar in item if isinstance(item, list) else [item]:
-                if isinstance(scalar, int) and abs(scalar) > _MAX_SAFE_INT:
-                    raise ValueError(f"details[{key!r}]: integer outside JSON's safe range")
-        return value
+    @model_validator(mode="after")
+    def _built_as_its_kind(self) -> EntryDraft:
+        model = KIND_MODELS.get(self.kind)
+        if model is None:
+            known = ", ".join(sorted(KIND_MODELS)) or "none"
+            raise ValueError(f"unknown entry kind {self.kind!r} (known: {known})")
+        if type(self) is not model:
+            raise ValueError(f"a {self.kind!r} entry is built as {model.__name__}")
+        return self
 
     def content(self) -> dict[str, Any]:
         """The draft's fields as JSON values (what the entry object carries besides its place)."""
         return self.model_dump(mode="json")
 
-    def entry_bytes(self, index: int, logged_at: datetime) -> bytes:
+    def entry_bytes(self, index: int, logged_at: datetime, checkpoint_size: int) -> bytes:
         """The stored, hashed bytes of this draft as entry ``index``: one canonicalisation.
 
-        Equal to ``Entry.sequenced(self, index, logged_at).canonical_bytes()`` without building
-        and re-validating the model, since this runs under the head lock for every entry.
+        ``checkpoint_size`` is the tree size of the checkpoint the entry's batch commits with: it
+        puts the batch boundaries inside the hashed log, so ``verify`` can tell that a checkpoint
+        which was issued has since been removed. Equal to ``Entry.sequenced(...)
+        .canonical_bytes()`` without building and re-validating a model, since this runs under
+        the head lock for every entry.
         """
+        if not index < checkpoint_size:
+            raise ValueError("an entry's checkpoint must cover it: index < checkpoint_size")
         content = self.model_dump(mode="json")
         content["index"] = index
         content["timestamp"] = format_timestamp(logged_at)
+        content["checkpoint_size"] = checkpoint_size
         return canonical_json(content)
 
 
-class Entry(EntryDraft):
-    """A sequenced entry: the draft plus its index in the log and when it was logged."""
+def draft_from_content(content: dict[str, Any]) -> EntryDraft:
+    """Validate an entry object (without its place) against its kind's model."""
+    kind = content.get("kind")
+    model = KIND_MODELS.get(kind) if isinstance(kind, str) else None
+    if model is None:
+        known = ", ".join(sorted(KIND_MODELS)) or "none"
+        raise ValueError(f"unknown entry kind {kind!r} (known: {known})")
+    return model.model_validate(content)
 
+
+class Entry(BaseModel):
+    """A sequenced entry as read back: its kind's draft, where it sits and when it was logged.
+
+    Reading validates the object against its kind's model, so an entry that no kind describes
+    cannot be shown as if it were one. Verification never uses this: it hashes stored bytes.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    draft: SerializeAsAny[EntryDraft]
     index: int = Field(ge=0)
     timestamp: str = Field(pattern=TIMESTAMP_PATTERN)
+    checkpoint_size: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _inside_its_checkpoint(self) -> Entry:
+        if not self.index < self.checkpoint_size:
+            raise ValueError("checkpoint_size must be greater than index")
+        return self
 
     @classmethod
-    def sequenced(cls, draft: EntryDraft, index: int, logged_at: datetime) -> Entry:
-        return cls(**draft.model_dump(), index=index, timestamp=format_timestamp(logged_at))
+    def sequenced(
+        cls, draft: EntryDraft, index: int, logged_at: datetime, checkpoint_size: int
+    ) -> Entry:
+        return cls(
+            draft=draft,
+            index=index,
+            timestamp=format_timestamp(logged_at),
+            checkpoint_size=checkpoint_size,
+        )
+
+    # The envelope's fields, read straight through (what displays and searches use).
+    @property
+    def kind(self) -> str:
+        return self.draft.kind
+
+    @property
+    def purpose(self) -> str:
+        return self.draft.purpose
+
+    @property
+    def subject(self) -> str:
+        return self.draft.subject
+
+    @property
+    def recipient_org(self) -> str:
+        return self.draft.recipient_org
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        return self.draft.categories
+
+    def document(self) -> dict[str, Any]:
+        """The flat entry object, exactly as it is serialised."""
+        content = self.draft.content()
+        content["index"] = self.index
+        content["timestamp"] = self.timestamp
+        content["checkpoint_size"] = self.checkpoint_size
+        return content
 
     def canonical_bytes(self) -> bytes:
         """The bytes that are stored and hashed; computed once, at sequencing time."""
-        return canonical_json(self.model_dump(mode="json"))
+        return canonical_json(self.document())
 
     @classmethod
     def from_bytes(cls, body: bytes) -> Entry:
         """Read stored bytes back as a model (for display; verification uses the bytes)."""
-        return cls.model_validate(json.loads(body))
+        value = json.loads(body)
+        if not isinstance(value, dict):
+            raise ValueError("an entry is a JSON object")
+        place = {name: value.pop(name, None) for name in PLACE_FIELDS}
+        return cls(draft=draft_from_content(value), **place)

@@ -86,12 +86,15 @@ class Sequencer:
         known: dict[NodeID, bytes] = dict(zip(compact.ids(), compact.hashes, strict=True))
         now = datetime.now(UTC)
 
+        # Every entry records the size of the checkpoint its batch commits with: the batch
+        # boundaries are then part of the hashed log, and a removed checkpoint is detectable.
+        batch_end = start + sum(len(drafts) for drafts in requests)
         rows: list[StoredEntry] = []
         new_nodes: list[tuple[NodeID, bytes]] = []
         for drafts in requests:
             for draft in drafts:
                 index = start + len(rows)
-                body = draft.entry_bytes(index, now)
+                body = draft.entry_bytes(index, now, batch_end)
                 leaf = leaf_hash(body)
                 rows.append(
                     StoredEntry(
@@ -113,6 +116,8 @@ class Sequencer:
                 known.update(completed)
 
         size = compact.size
+        if size != batch_end:  # pragma: no cover - arithmetic guard
+            raise LedgerCorruptError(f"batch ended at {size}, its entries say {batch_end}")
         root = compact.root()
         note = sign_checkpoint(Checkpoint(self._origin, size, root), self._signer)
 

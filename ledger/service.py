@@ -5,7 +5,7 @@ callers never see a transaction, a lock or a node id. Typical use::
 
     ledger = Ledger(engine, signer, origin="esp-portal.local/ledger")
     await ledger.start()
-    receipts = await ledger.append([EntryDraft(kind="disclosure", ...)])
+    receipts = await ledger.append([DisclosureDraft(purpose=..., subject=..., ...)])
     ...
     await ledger.close()
 

@@ -8,6 +8,11 @@ root text, and a consistency proof from the previous checkpoint built from the s
 as a client would be served it). The first disagreement stops the run and is reported with the
 leaf index at which it shows and the evidence (expected versus found).
 
+Batches are part of the hashed log: every entry states the tree size of the checkpoint its batch
+committed with (``checkpoint_size``), and one checkpoint is issued per batch. So the verifier knows
+which checkpoints must exist, and a checkpoint removed from the middle of the log, a forged one at
+a size no batch ended at, or a tail cut inside a batch is reported, not passed over.
+
 It checks the log up to the head size read when it starts; appends committed meanwhile are left for
 the next run, so it can run against a live log. The head, the highest entry and the largest
 checkpoint are read in one snapshot: a head behind what is stored is reported, not trusted.
@@ -18,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import json
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -121,6 +127,75 @@ class _Auditor:
         self.previous: tuple[int, bytes] = (0, merkle.EMPTY_ROOT)
         #: Checkpoints reached in the current page, to be proven consistent in one query.
         self.reached: list[tuple[int, bytes, int, bytes]] = []
+        #: The tree size the current batch ends at (its entries say so); 0 before the first.
+        self.batch_end = 0
+
+    def check_place(self, index: int, body: bytes) -> None:
+        """The entry's own index and batch end agree with where it is stored."""
+        try:
+            document = json.loads(body)
+        except ValueError:
+            document = None
+        if not isinstance(document, dict):
+            raise _Found(VerifyProblem(index, "entry-malformed", f"entry {index} is not JSON"))
+        stated, declared = document.get("index"), document.get("checkpoint_size")
+        if stated != index or isinstance(stated, bool):
+            raise _Found(
+                VerifyProblem(
+                    index,
+                    "entry-index",
+                    f"the entry stored at index {index} states another index",
+                    str(index),
+                    str(stated),
+                )
+            )
+        if not isinstance(declared, int) or isinstance(declared, bool) or declared <= index:
+            raise _Found(
+                VerifyProblem(
+                    index,
+                    "batch-marker",
+                    f"entry {index} does not state a checkpoint size beyond itself",
+                    f"an integer > {index}",
+                    str(declared),
+                )
+            )
+        if index == self.batch_end:  # the first entry of a new batch
+            self.batch_end = declared
+        elif declared != self.batch_end:
+            raise _Found(
+                VerifyProblem(
+                    index,
+                    "batch-marker",
+                    f"entry {index} states a batch ending at tree size {declared}, but its batch "
+                    f"ends at {self.batch_end}",
+                    str(self.batch_end),
+                    str(declared),
+                )
+            )
+
+    def check_batch_end(self, checked_here: bool) -> None:
+        """One checkpoint per batch, at the size the batch's entries state, and no other."""
+        size = self.compact.size
+        if size == self.batch_end and not checked_here:
+            raise _Found(
+                VerifyProblem(
+                    size - 1,
+                    "missing-checkpoint",
+                    f"no checkpoint is stored for tree size {size}, where the batch ending with "
+                    f"entry {size - 1} was committed (a checkpoint was removed)",
+                )
+            )
+        if checked_here and size != self.batch_end:
+            raise _Found(
+                VerifyProblem(
+                    size - 1,
+                    "checkpoint-unexpected",
+                    f"a checkpoint is stored for tree size {size}, where no batch ended (the "
+                    f"batch of entry {size - 1} ends at {self.batch_end})",
+                    str(self.batch_end),
+                    str(size),
+                )
+            )
 
     def check_checkpoint(self, stored: StoredCheckpoint) -> None:
         index = stored.size - 1
@@ -244,13 +319,17 @@ class _Auditor:
                                 _b64(stored_leaf),
                             )
                         )
+                    self.check_place(index, body)
                     for node, computed in self.compact.append(leaf):
                         self._check_node(index, node, computed, stored_nodes.get(node))
                     self.entries += 1
+                    checked_here = False
                     while pending is not None and pending.size <= self.compact.size:
                         if pending.size == self.compact.size:
                             self.check_checkpoint(pending)
+                            checked_here = True
                         pending = await anext(checkpoints, None)
+                    self.check_batch_end(checked_here)
                     expected += 1
                 if expected < stop:
                     raise _Found(self._missing_entry(expected))
@@ -316,7 +395,18 @@ async def verify(
         await auditor.run(progress)
         root = auditor.compact.root()
         last = head.size - 1
-        if root != head.root_hash:
+        if auditor.batch_end > head.size:
+            # The last batch's entries say it ended later: its tail was cut and the head moved
+            # back with it.
+            problem = VerifyProblem(
+                head.size,
+                "missing-entry",
+                f"entry {head.size} is missing: the batch of entry {last} ends at tree size "
+                f"{auditor.batch_end}, beyond the head's {head.size}",
+                str(auditor.batch_end),
+                str(head.size),
+            )
+        elif root != head.root_hash:
             problem = VerifyProblem(
                 max(last, 0),
                 "head-root",

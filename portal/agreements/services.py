@@ -15,7 +15,8 @@ from typing import Any
 import structlog
 
 from ledger import Ledger
-from ledger.entries import Channel, EntryDraft
+from ledger.entries import Channel
+from ledger.kinds import AgreementRecordedDetails, AgreementRecordedDraft
 from portal.agreements.schemas import (
     AgreementCreate,
     AgreementCreated,
@@ -180,23 +181,21 @@ class AgreementService:
                         ],
                     )
                 supersedes = str(previous["id"]) if previous else None
-                draft = EntryDraft(
-                    kind="agreement.recorded",
+                draft = AgreementRecordedDraft(
                     recipient_org=employer_id,
-                    recipient_user="",
                     categories=tuple(sorted({c for cats in purposes.values() for c in cats})),
                     agreement_ids=(agreement_id,),
                     request_id=request_id,
                     channel=channel,
-                    details={
-                        "version": data.version,
-                        "starts_on": data.starts_on.isoformat(),
-                        "ends_on": data.ends_on.isoformat(),
-                        "supersedes": supersedes,
-                        "purposes": sorted(purposes),
-                        "grants": [f"{p}:{c}" for p, cats in purposes.items() for c in cats],
-                        "recorded_by": recorded_by,
-                    },
+                    details=AgreementRecordedDetails(
+                        version=data.version,
+                        starts_on=data.starts_on.isoformat(),
+                        ends_on=data.ends_on.isoformat(),
+                        supersedes=supersedes,
+                        purposes=tuple(sorted(purposes)),
+                        grants=tuple(f"{p}:{c}" for p, cats in purposes.items() for c in cats),
+                        recorded_by=recorded_by,
+                    ),
                 )
                 (receipt,) = await self.ledger.append_in_transaction([draft])
                 await DataSharingAgreement.insert(

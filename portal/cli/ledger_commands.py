@@ -21,7 +21,6 @@ import asyncpg
 import click
 
 from ledger.checkpoint import Checkpoint, sign_checkpoint
-from ledger.entries import canonical_json
 from ledger.merkle import EMPTY_ROOT
 from ledger.note import NoteError, NoteSigner, NoteVerifier, load_signing_key
 from ledger.proofs import b64
@@ -29,6 +28,7 @@ from ledger.store import LedgerStore, StoredEntry
 from ledger.tables import LedgerHead
 from ledger.verify import VerifyResult, verify
 from portal.cli.common import cli_settings, fail, run, with_app_engine
+from portal.csvcells import ENTRY_CSV_COLUMNS, entry_csv_values
 from portal.settings import Settings
 
 T = TypeVar("T")
@@ -36,26 +36,7 @@ T = TypeVar("T")
 EXIT_NOT_INTACT = 1
 EXIT_USAGE = 2
 
-CSV_COLUMNS = (
-    "index",
-    "timestamp",
-    "kind",
-    "purpose",
-    "lawful_basis",
-    "subject",
-    "recipient_org",
-    "recipient_user",
-    "categories",
-    "consent_ids",
-    "agreement_ids",
-    "request_id",
-    "channel",
-    "details",
-    "leaf_hash",
-)
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-#: Spreadsheet programs run cells starting with these as formulas (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _usage_error(message: str) -> NoReturn:
@@ -207,26 +188,12 @@ def _parse_moment(option: str, value: str | None, *, end_of_day: bool) -> dateti
     return moment.astimezone(UTC)
 
 
-def _cell(value: Any) -> str:
-    if isinstance(value, list):
-        text = ";".join(str(v) for v in value)
-    elif isinstance(value, dict):
-        text = canonical_json(value).decode("utf-8")
-    elif value is None:
-        text = ""
-    else:
-        text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 def _csv_writer(out: TextIO) -> Callable[[StoredEntry], None]:
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(ENTRY_CSV_COLUMNS)
 
     def write(entry: StoredEntry) -> None:
-        document = entry.document()
-        row = [_cell(document.get(column)) for column in CSV_COLUMNS[:-1]]
-        writer.writerow([*row, b64(entry.leaf_hash)])
+        writer.writerow(entry_csv_values(entry.document(), b64(entry.leaf_hash)))
 
     return write
 

@@ -18,6 +18,15 @@ import structlog
 
 from ledger import Ledger
 from ledger.entries import Channel, EntryDraft
+from ledger.kinds import (
+    ConsentGivenDetails,
+    ConsentGivenDraft,
+    ConsentWithdrawnDetails,
+    ConsentWithdrawnDraft,
+    NoticeAcknowledgedDraft,
+    NoticeDetails,
+    NoticeWithdrawalDraft,
+)
 from ledger.tables import LedgerEntry
 from portal.auth.identity import Identity
 from portal.consent.schemas import (
@@ -232,8 +241,7 @@ class ConsentService:
         if not linked:
             raise field_error("employer_id", "you have no current or future job with this employer")
         ids = [uuid.uuid4() for _ in categories]
-        draft = EntryDraft(
-            kind="consent.given",
+        draft = ConsentGivenDraft(
             purpose=purpose.code,
             lawful_basis=purpose.lawful_basis.value,
             subject=me.subject,
@@ -242,10 +250,10 @@ class ConsentService:
             consent_ids=tuple(str(i) for i in ids),
             request_id=request_id,
             channel=channel,
-            details={
-                "notice_version": current.version,
-                "expires_at": expires_at.astimezone(dt.UTC).isoformat(),
-            },
+            details=ConsentGivenDetails(
+                notice_version=current.version,
+                expires_at=expires_at.astimezone(dt.UTC).isoformat(),
+            ),
         )
         try:
             async with write_transaction(ConsentEvent):
@@ -352,9 +360,8 @@ class ConsentService:
             me.subject, employer_id, purpose.code, set(withdrawn_ids), since
         )
         ids = [uuid.uuid4() for _ in categories]
-        drafts = [
-            EntryDraft(
-                kind="consent.withdrawn",
+        drafts: list[EntryDraft] = [
+            ConsentWithdrawnDraft(
                 purpose=purpose.code,
                 lawful_basis=purpose.lawful_basis.value,
                 subject=me.subject,
@@ -363,14 +370,13 @@ class ConsentService:
                 consent_ids=tuple(str(i) for i in ids),
                 request_id=request_id,
                 channel=channel,
-                details={"withdraws": withdrawn_ids},
+                details=ConsentWithdrawnDetails(withdraws=tuple(withdrawn_ids)),
             )
         ]
         notice_id = uuid.uuid4()
         if notify:
             drafts.append(
-                EntryDraft(
-                    kind="notice.withdrawal",
+                NoticeWithdrawalDraft(
                     purpose=purpose.code,
                     lawful_basis=purpose.lawful_basis.value,
                     subject=me.subject,
@@ -379,7 +385,7 @@ class ConsentService:
                     consent_ids=tuple(withdrawn_ids),
                     request_id=request_id,
                     channel="system",
-                    details={"notice_id": str(notice_id)},
+                    details=NoticeDetails(notice_id=str(notice_id)),
                 )
             )
         try:
@@ -542,8 +548,7 @@ class NoticeService:
         if await WithdrawalAcknowledgement.exists().where(WithdrawalAcknowledgement.notice == key):
             raise Conflict("This notice is already acknowledged")
         now = utcnow()
-        draft = EntryDraft(
-            kind="notice.acknowledged",
+        draft = NoticeAcknowledgedDraft(
             purpose=row["purpose"],
             subject=row["subject"],
             recipient_org=recipient.organisation_id,
@@ -552,7 +557,7 @@ class NoticeService:
             consent_ids=tuple(_json_list(row["consent_ids"])),
             request_id=request_id,
             channel=recipient.channel,
-            details={"notice_id": str(key)},
+            details=NoticeDetails(notice_id=str(key)),
         )
         try:
             async with write_transaction(WithdrawalAcknowledgement):

@@ -42,7 +42,8 @@ import structlog
 from piccolo.querystring import QueryString
 
 from ledger import Ledger
-from ledger.entries import Channel, EntryDraft
+from ledger.entries import Channel
+from ledger.kinds import DisclosureDetails, DisclosureDraft
 from ledger.proofs import Receipt
 from portal.accounts.tables import Role
 from portal.auth.identity import Identity
@@ -481,10 +482,9 @@ class DisclosureGate:
 
     def _draft(
         self, recipient: Recipient, purpose: Purpose, candidate: _Candidate, request_id: str
-    ) -> EntryDraft:
+    ) -> DisclosureDraft:
         decision = candidate.decision
-        return EntryDraft(
-            kind="disclosure",
+        return DisclosureDraft(
             purpose=purpose.code,
             lawful_basis=purpose.lawful_basis.value,
             subject=str(candidate.row["subject"]),
@@ -495,7 +495,7 @@ class DisclosureGate:
             agreement_ids=decision.agreement_ids,
             request_id=request_id,
             channel=recipient.channel,
-            details={"fields": vocabulary().fields_of(decision.permitted)},
+            details=DisclosureDetails(fields=tuple(vocabulary().fields_of(decision.permitted))),
         )
 
     async def _release(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, get
@@ -13,6 +14,7 @@ from litestar.response import Stream
 from litestar.serialization import encode_json
 
 from ledger import Ledger
+from ledger.entries import KIND_MODELS
 from portal.accounts.tables import Role
 from portal.agreements.schemas import AgreementEnding
 from portal.agreements.services import AgreementService
@@ -77,8 +79,10 @@ Kind = Annotated[
     str | None,
     QueryParameter(
         max_length=40,
-        pattern=r"^[a-z]+(\.[a-z-]+)*$",
-        description="e.g. disclosure, consent.withdrawn",
+        # Only kinds the ledger has a model for: a typo is a 400 naming the field, not an
+        # empty page that looks like "no such entries".
+        pattern="^(" + "|".join(re.escape(kind) for kind in sorted(KIND_MODELS)) + ")$",
+        description="entry kind: " + ", ".join(sorted(KIND_MODELS)),
     ),
 ]
 

@@ -11,17 +11,17 @@ import csv
 import datetime as dt
 import io
 import json
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import structlog
 from litestar.serialization import decode_json
 
-from ledger.entries import canonical_json
 from ledger.tables import LedgerEntry
 from portal.consent.services import record_out
 from portal.consent.tables import ConsentEvent
+from portal.csvcells import ENTRY_CSV_COLUMNS, csv_line, entry_csv_values
 from portal.disclosure.gate import DPO_AUDIT, DisclosureGate, Recipient
 from portal.disclosure.schemas import (
     LedgerEntryOut,
@@ -36,25 +36,6 @@ from portal.disclosure.tables import DisclosureRefusal
 log = structlog.get_logger(__name__)
 
 EXPORT_PAGE = 1000
-#: Spreadsheet programs run cells starting with these as formulas (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-CSV_COLUMNS = (
-    "index",
-    "timestamp",
-    "kind",
-    "purpose",
-    "lawful_basis",
-    "subject",
-    "recipient_org",
-    "recipient_user",
-    "categories",
-    "consent_ids",
-    "agreement_ids",
-    "request_id",
-    "channel",
-    "details",
-    "leaf_hash",
-)
 
 
 @dataclass(frozen=True)
@@ -102,28 +83,13 @@ def entry_out(row: dict[str, Any]) -> LedgerEntryOut:
     )
 
 
-def _cell(value: Any) -> str:
-    """A CSV cell (as ``esp-portal ledger export`` writes it) no spreadsheet runs as a formula."""
-    if isinstance(value, list):
-        text = ";".join(str(v) for v in value)
-    elif isinstance(value, dict):
-        text = canonical_json(value).decode("utf-8")
-    elif value is None:
-        text = ""
-    else:
-        text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
-def csv_line(values: Iterable[Any]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow([_cell(v) for v in values])
-    return buffer.getvalue()
-
-
 def _csv_row(row: dict[str, Any]) -> str:
     body = body_of(row)
-    return csv_line([*(body.get(c) for c in CSV_COLUMNS[:-1]), b64(bytes(row["leaf_hash"]))])
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(
+        entry_csv_values(body, b64(bytes(row["leaf_hash"])))
+    )
+    return buffer.getvalue()
 
 
 def refusal_out(row: dict[str, Any]) -> RefusalOut:
@@ -170,7 +136,7 @@ class DpoService:
     ) -> AsyncIterator[str]:
         """Matching entries, oldest first, a page at a time (never the whole log in memory)."""
         if fmt == "csv":
-            yield csv_line(CSV_COLUMNS)
+            yield csv_line(ENTRY_CSV_COLUMNS)
         after = -1
         count = 0
         while True:

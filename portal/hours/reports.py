@@ -45,6 +45,7 @@ from typing import Any
 
 import structlog
 
+from portal.csvcells import safe_cell
 from portal.disclosure.gate import FieldProvider, Recipient, Released
 from portal.disclosure.schemas import ReceiptOut
 from portal.errors import InvalidInput
@@ -470,16 +471,6 @@ CSV_COLUMNS = (
 )
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    text = str(value)
-    # Spreadsheet formula injection: a cell must never start a formula.
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
-
-
 def report_csv(report: EmployerReportOut) -> Iterator[str]:
     """The report as CSV: one row per person (each a disclosure), then the organisation row."""
     buffer = io.StringIO()
@@ -497,7 +488,7 @@ def report_csv(report: EmployerReportOut) -> Iterator[str]:
         values = row.model_dump()
         values["row"] = "person"
         values["categories"] = " ".join(row.categories)
-        writer.writerow([_cell(values.get(c)) for c in CSV_COLUMNS])
+        writer.writerow([safe_cell(values.get(c)) for c in CSV_COLUMNS])
         yield flush()
     org = report.organisation
     writer.writerow(
@@ -506,14 +497,14 @@ def report_csv(report: EmployerReportOut) -> Iterator[str]:
             "",
             "suppressed: " + (org.suppressed_reason or "") if org.suppressed else "",
             "",
-            _cell(org.total_hours),
-            _cell(org.esp_leave_hours),
-            _cell(org.own_time_hours),
+            safe_cell(org.total_hours),
+            safe_cell(org.esp_leave_hours),
+            safe_cell(org.own_time_hours),
             "",
             "",
             "",
             "",
-            _cell(org.leave_used_hours),
+            safe_cell(org.leave_used_hours),
             "",
             "",
             "",

@@ -148,6 +148,9 @@ async def test_dpo_search_export_report_and_refusals(
     ).json()
     assert len(mine["items"]) == 3
     assert all(e["entry"]["recipient_user"] == scene.hr_a.id for e in mine["items"])
+    typo = await client.get("/api/dpo/ledger", params={"kind": "disclosures"})
+    assert typo.status_code == 400 and "kind" in typo.text
+    assert typo.headers["content-type"].startswith("application/problem+json")
     by_recipient = (await client.get("/api/dpo/ledger", params={"recipient": scene.hr_a.id})).json()
     assert len(by_recipient["items"]) == 3
     page1 = (await client.get("/api/dpo/ledger", params={"limit": 2})).json()
@@ -170,6 +173,7 @@ async def test_dpo_search_export_report_and_refusals(
     assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(exported.text)))
     assert [int(r["index"]) for r in rows] == sorted(indexes)
+    assert all(int(r["checkpoint_size"]) > int(r["index"]) for r in rows)
     jsonl = await client.get(
         "/api/dpo/ledger/export", params={"format": "jsonl", "kind": "disclosure"}
     )

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import structlog
 
-from ledger import EntryDraft, Ledger
+from ledger import DisclosureDraft, Ledger
 from ledger.note import load_or_create_signing_key
 from portal.db import build_engine, close_engine, open_engine
 
@@ -46,9 +46,12 @@ async def main(
     async def caller() -> None:
         while not queue.empty():
             n = queue.get_nowait()
-            draft = EntryDraft(
-                kind="disclosure",
+            draft = DisclosureDraft(
                 purpose="esp.programme-management",
+                lawful_basis="consent",
+                recipient_org="org-1",
+                categories=["status"],
+                details={"fields": ["status"]},
                 subject=f"sub_{tag}_{n}",
                 channel="system",
                 request_id=f"{tag}-{n}",

@@ -14,7 +14,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from ledger import EntryDraft, Ledger
+from ledger import DisclosureDraft, EntryDraft, Ledger
 from ledger.note import NoteSigner, load_or_create_signing_key
 
 ORIGIN = "esp-portal.local/ledger"
@@ -24,7 +24,6 @@ OwnerSQL = Callable[..., Awaitable[list[Any]]]
 
 def make_draft(i: int = 0, **overrides: Any) -> EntryDraft:
     values: dict[str, Any] = {
-        "kind": "disclosure",
         "purpose": "esp.programme-management",
         "lawful_basis": "consent",
         "subject": f"sub_{i:032x}",
@@ -35,10 +34,10 @@ def make_draft(i: int = 0, **overrides: Any) -> EntryDraft:
         "agreement_ids": ["dsa-1"],
         "request_id": f"req-{i}",
         "channel": "api",
-        "details": {"n": i},
+        "details": {"fields": ["display_name", f"field_{i}"]},
     }
     values.update(overrides)
-    return EntryDraft(**values)
+    return DisclosureDraft(**values)
 
 
 @pytest.fixture

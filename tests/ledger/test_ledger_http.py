@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import rfc8785
 
-from ledger import EntryDraft, merkle
+from ledger import DisclosureDraft, merkle
 from ledger.checkpoint import open_checkpoint
 from ledger.note import NoteVerifier
 from portal.accounts.tables import Role
@@ -36,7 +36,15 @@ async def served(settings, engine) -> AsyncIterator[dict[str, Any]]:
     async with serve(settings) as client:
         ledger = client.app.state.ledger
         drafts = [
-            EntryDraft(kind="disclosure", subject=subject, channel="api", purpose="esp.recognition")
+            DisclosureDraft(
+                subject=subject,
+                channel="api",
+                purpose="esp.recognition",
+                lawful_basis="consent",
+                recipient_org="org-1",
+                categories=["identity"],
+                details={"fields": ["display_name"]},
+            )
             for subject in (mine.subject, other.subject, mine.subject, other.subject, other.subject)
         ]
 

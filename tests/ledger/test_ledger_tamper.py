@@ -1,13 +1,15 @@
 """Tampering behind the database's back is caught by verify, which names the first bad index.
 
 The owner drops the append-only triggers and edits rows directly, as an attacker with the database
-files or superuser access could. The log is built in batches so checkpoints exist at sizes 3, 8, 9,
-16 and 20.
+files or superuser access could; some scenarios also hold the signing key. The log is built in
+batches so checkpoints exist at sizes 3, 8, 9, 16 and 20, and every entry states the size its
+batch was checkpointed at.
 """
 
 from __future__ import annotations
 
 import base64
+import inspect
 
 import pytest
 
@@ -106,6 +108,75 @@ async def roll_head_back(kind, ledger):
     return [sql], 16, "head-behind"
 
 
+async def delete_middle_checkpoint(kind, ledger):
+    """Checkpoint 9 was issued (entry 8 says its batch ended there); its row is removed. The
+    checkpoints either side are still consistent with each other, so only the batch marker in the
+    hashed entries shows it."""
+    return ["DELETE FROM ledger_checkpoint WHERE size = 9"], 8, "missing-checkpoint"
+
+
+async def forge_checkpoint_between_batches(kind, ledger, signer):
+    """With the real key, a checkpoint at size 12 (the right root) is slipped in: no batch
+    ended there, so the server never issued it."""
+    root = merkle.root_hash([(await ledger.get_entry(i)).leaf_hash for i in range(12)])
+    note = sign_checkpoint(Checkpoint(ORIGIN, 12, root), signer)
+    sql = (
+        "INSERT INTO ledger_checkpoint (size, root_hash, note, created_at) VALUES "
+        f"(12, {blob(kind, root)}, {text(note)}, CURRENT_TIMESTAMP)"
+    )
+    return [sql], 11, "checkpoint-unexpected"
+
+
+async def cut_tail_inside_a_batch(kind, ledger):
+    """The last batch (entries 16..19) cut to its first entry: entries, their nodes and
+    checkpoint 20 removed, the head set back to 17 with the right root. Entry 16 still says its
+    batch ends at 20."""
+    root = merkle.root_hash([(await ledger.get_entry(i)).leaf_hash for i in range(17)])
+    nodes = ", ".join(str(node_key(level, i)) for level, i in ((1, 8), (1, 9), (2, 4)))
+    return (
+        [
+            "DELETE FROM ledger_entry WHERE idx > 16",
+            f"DELETE FROM ledger_node WHERE key IN ({nodes})",
+            "DELETE FROM ledger_checkpoint WHERE size = 20",
+            f"UPDATE ledger_head SET size = 17, root_hash = {blob(kind, root)} WHERE id = 1",
+        ],
+        17,
+        "missing-entry",
+    )
+
+
+async def move_an_entry_to_another_batch(kind, ledger):
+    """Entry 6's batch marker rewritten (and its leaf hash with it): caught at the entry itself,
+    before the node above it is rebuilt."""
+    body = await body_of(ledger, 6)
+    assert b'"checkpoint_size":8' in body
+    body = body.replace(b'"checkpoint_size":8', b'"checkpoint_size":9')
+    leaf = merkle.leaf_hash(body)
+    sql = (
+        f"UPDATE ledger_entry SET body = {blob(kind, body)}, leaf_hash = {blob(kind, leaf)} "
+        "WHERE idx = 6"
+    )
+    return [sql], 6, "batch-marker"
+
+
+async def swap_two_entries(kind, ledger):
+    """Entries 10 and 11 swapped, each with its own (correct) leaf hash."""
+    ten, eleven = await ledger.get_entry(10), await ledger.get_entry(11)
+    return (
+        [
+            "DELETE FROM ledger_entry WHERE idx IN (10, 11)",
+            *(
+                "INSERT INTO ledger_entry (idx, leaf_hash, body, logged_at, kind) VALUES "
+                f"({idx}, {blob(kind, e.leaf_hash)}, {blob(kind, e.body)}, CURRENT_TIMESTAMP, "
+                f"{text(e.kind)})"
+                for idx, e in ((10, eleven), (11, ten))
+            ),
+        ],
+        10,
+        "entry-index",
+    )
+
+
 SCENARIOS = [
     roll_head_back,
     tamper_body,
@@ -116,13 +187,21 @@ SCENARIOS = [
     tamper_checkpoint_root,
     delete_entry,
     delete_last_entry,
+    delete_middle_checkpoint,
+    forge_checkpoint_between_batches,
+    cut_tail_inside_a_batch,
+    move_an_entry_to_another_batch,
+    swap_two_entries,
 ]
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda f: f.__name__)
-async def test_verify_names_the_first_bad_index(database, log, owner_sql, scenario):
+async def test_verify_names_the_first_bad_index(database, log, owner_sql, signer, scenario):
     assert (await log.verify()).ok
-    statements, index, what = await scenario(database.kind, log)
+    with_key = "signer" in inspect.signature(scenario).parameters
+    statements, index, what = await (
+        scenario(database.kind, log, signer) if with_key else scenario(database.kind, log)
+    )
     await owner_sql(*drop_triggers(database.kind), *statements)
     result = await log.verify()
     assert not result.ok

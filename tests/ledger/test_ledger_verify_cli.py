@@ -28,7 +28,7 @@ def cli_env(database, data_dir):
 
 async def test_checkpoint_and_export(ledger, draft, cli_env, signer):
     await ledger.append([draft(i) for i in range(3)])
-    [receipt] = await ledger.append([draft(3, details={"note": "=HYPERLINK(1)"})])
+    [receipt] = await ledger.append([draft(3, request_id="=HYPERLINK(1)")])
 
     checkpoint = run_cli("ledger", "checkpoint", env=cli_env)
     assert checkpoint.returncode == 0, checkpoint.stderr
@@ -53,7 +53,8 @@ async def test_checkpoint_and_export(ledger, draft, cli_env, signer):
     assert [row["index"] for row in rows] == ["0", "1", "2", "3"]
     assert rows[0]["categories"] == "identity;status"
     assert rows[0]["subject"] == draft(0).subject
-    assert not rows[3]["details"].startswith("=")
+    assert rows[3]["request_id"] == "'=HYPERLINK(1)"
+    assert [row["checkpoint_size"] for row in rows] == ["3", "3", "3", "4"]
 
 
 async def test_store_iterates_by_time_window(ledger, draft):

@@ -1,0 +1,179 @@
+"""One model per entry kind: what each kind of event must record, and nothing else.
+
+The envelope (:class:`~ledger.entries.EntryDraft`) is shared; each kind narrows it. A disclosure
+must name its purpose, lawful basis, subject, recipient and at least one category; an agreement
+names no subject; every kind's ``details`` is a closed model rather than a free dictionary, so a
+caller's typo or a stray personal field fails at the caller, before anything is sequenced. The
+kinds here are the whole vocabulary: the ledger refuses a kind it has no model for.
+
+The details models hold JSON-exact values only (strings, safe integers, booleans, null and lists
+of them): their text form is the same in every language, so the entry's canonical bytes are.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
+
+from .entries import Channel, EntryDraft, SafeInt
+
+__all__ = [
+    "AgreementRecordedDetails",
+    "AgreementRecordedDraft",
+    "ConsentGivenDetails",
+    "ConsentGivenDraft",
+    "ConsentWithdrawnDetails",
+    "ConsentWithdrawnDraft",
+    "DisclosureDetails",
+    "DisclosureDraft",
+    "NoticeAcknowledgedDraft",
+    "NoticeDetails",
+    "NoticeWithdrawalDraft",
+]
+
+_Code = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[a-z0-9]+([._-][a-z0-9]+)*$")]
+"""A purpose or lawful-basis code: never blank where a kind needs one."""
+_Id = Annotated[str, Field(min_length=1, max_length=64)]
+_Category = Annotated[str, Field(min_length=1, max_length=80)]
+_RecordId = Annotated[str, Field(min_length=1, max_length=64)]
+_Text = Annotated[StrictStr, Field(min_length=1, max_length=200)]
+
+_Categories = Annotated[tuple[_Category, ...], Field(min_length=1)]
+_RecordIds = Annotated[tuple[_RecordId, ...], Field(min_length=1)]
+
+
+class _Details(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ----------------------------------------------------------------------------- disclosure
+
+
+class DisclosureDetails(_Details):
+    """The data fields released, so an auditor sees exactly what left, not only the categories."""
+
+    fields: tuple[_Text, ...] = Field(min_length=1)
+
+
+class DisclosureDraft(EntryDraft):
+    """One subject's data leaving the server, to one recipient, for one purpose."""
+
+    kind: Literal["disclosure"] = "disclosure"
+    purpose: _Code
+    lawful_basis: _Code
+    subject: _Id
+    recipient_org: _Id
+    categories: _Categories
+    channel: Channel
+    details: DisclosureDetails
+
+
+# ----------------------------------------------------------------------------- consent
+
+
+class ConsentGivenDetails(_Details):
+    """The privacy notice shown and when the consent lapses (ISO/IEC TS 27560 fields)."""
+
+    notice_version: _Text
+    expires_at: _Text
+
+
+class ConsentGivenDraft(EntryDraft):
+    """A volunteer's consent, per employer, purpose and category (one consent id each)."""
+
+    kind: Literal["consent.given"] = "consent.given"
+    purpose: _Code
+    lawful_basis: _Code
+    subject: _Id
+    recipient_org: _Id
+    categories: _Categories
+    consent_ids: _RecordIds
+    channel: Channel
+    details: ConsentGivenDetails
+
+
+class ConsentWithdrawnDetails(_Details):
+    """Which consent records the withdrawal ends."""
+
+    withdraws: tuple[_RecordId, ...] = Field(min_length=1)
+
+
+class ConsentWithdrawnDraft(EntryDraft):
+    """A volunteer withdrawing consent: effective from this entry on."""
+
+    kind: Literal["consent.withdrawn"] = "consent.withdrawn"
+    purpose: _Code
+    lawful_basis: _Code
+    subject: _Id
+    recipient_org: _Id
+    categories: _Categories
+    consent_ids: _RecordIds
+    channel: Channel
+    details: ConsentWithdrawnDetails
+
+
+# ----------------------------------------------------------------------------- notices
+
+
+class NoticeDetails(_Details):
+    """The notice the entry is about."""
+
+    notice_id: _RecordId
+
+
+class NoticeWithdrawalDraft(EntryDraft):
+    """The employer is told that data it received is no longer covered by consent."""
+
+    kind: Literal["notice.withdrawal"] = "notice.withdrawal"
+    purpose: _Code
+    subject: _Id
+    recipient_org: _Id
+    categories: _Categories
+    consent_ids: _RecordIds
+    channel: Channel
+    details: NoticeDetails
+
+
+class NoticeAcknowledgedDraft(EntryDraft):
+    """An employer user acknowledging a withdrawal notice."""
+
+    kind: Literal["notice.acknowledged"] = "notice.acknowledged"
+    purpose: _Code
+    subject: _Id
+    recipient_org: _Id
+    recipient_user: _Id
+    categories: _Categories
+    consent_ids: _RecordIds
+    channel: Channel
+    details: NoticeDetails
+
+
+# ----------------------------------------------------------------------------- agreements
+
+
+class AgreementRecordedDetails(_Details):
+    """The terms of one data sharing agreement version, as recorded."""
+
+    version: Annotated[SafeInt, Field(ge=1)]
+    starts_on: _Text
+    ends_on: _Text
+    supersedes: _RecordId | None
+    purposes: tuple[_Code, ...] = Field(min_length=1)
+    grants: tuple[_Text, ...] = Field(min_length=1)
+    recorded_by: _Id
+
+
+class AgreementRecordedDraft(EntryDraft):
+    """A data sharing agreement version between the force and one employer.
+
+    It concerns an organisation, not a person: ``subject`` stays empty.
+    """
+
+    kind: Literal["agreement.recorded"] = "agreement.recorded"
+    subject: Literal[""] = ""
+    recipient_org: _Id
+    categories: _Categories
+    agreement_ids: Annotated[tuple[_RecordId, ...], Field(min_length=1, max_length=1)]
+    channel: Channel
+    details: AgreementRecordedDetails
