@@ -47,6 +47,23 @@ class _Details(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class _AboutOneSubject(EntryDraft):
+    """What every kind about one volunteer's data must name: whose, for whom, why, which data."""
+
+    purpose: _Code
+    subject: _Id
+    recipient_org: _Id
+    categories: _Categories
+    channel: Channel
+
+
+class _UnderConsent(_AboutOneSubject):
+    """Kinds that record consent records and the lawful basis they were made under."""
+
+    lawful_basis: _Code
+    consent_ids: _RecordIds
+
+
 # ----------------------------------------------------------------------------- disclosure
 
 
@@ -56,16 +73,11 @@ class DisclosureDetails(_Details):
     fields: tuple[_Text, ...] = Field(min_length=1)
 
 
-class DisclosureDraft(EntryDraft):
+class DisclosureDraft(_AboutOneSubject):
     """One subject's data leaving the server, to one recipient, for one purpose."""
 
     kind: Literal["disclosure"] = "disclosure"
-    purpose: _Code
     lawful_basis: _Code
-    subject: _Id
-    recipient_org: _Id
-    categories: _Categories
-    channel: Channel
     details: DisclosureDetails
 
 
@@ -79,17 +91,10 @@ class ConsentGivenDetails(_Details):
     expires_at: _Text
 
 
-class ConsentGivenDraft(EntryDraft):
+class ConsentGivenDraft(_UnderConsent):
     """A volunteer's consent, per employer, purpose and category (one consent id each)."""
 
     kind: Literal["consent.given"] = "consent.given"
-    purpose: _Code
-    lawful_basis: _Code
-    subject: _Id
-    recipient_org: _Id
-    categories: _Categories
-    consent_ids: _RecordIds
-    channel: Channel
     details: ConsentGivenDetails
 
 
@@ -99,17 +104,10 @@ class ConsentWithdrawnDetails(_Details):
     withdraws: tuple[_RecordId, ...] = Field(min_length=1)
 
 
-class ConsentWithdrawnDraft(EntryDraft):
+class ConsentWithdrawnDraft(_UnderConsent):
     """A volunteer withdrawing consent: effective from this entry on."""
 
     kind: Literal["consent.withdrawn"] = "consent.withdrawn"
-    purpose: _Code
-    lawful_basis: _Code
-    subject: _Id
-    recipient_org: _Id
-    categories: _Categories
-    consent_ids: _RecordIds
-    channel: Channel
     details: ConsentWithdrawnDetails
 
 
@@ -122,30 +120,20 @@ class NoticeDetails(_Details):
     notice_id: _RecordId
 
 
-class NoticeWithdrawalDraft(EntryDraft):
+class NoticeWithdrawalDraft(_AboutOneSubject):
     """The employer is told that data it received is no longer covered by consent."""
 
     kind: Literal["notice.withdrawal"] = "notice.withdrawal"
-    purpose: _Code
-    subject: _Id
-    recipient_org: _Id
-    categories: _Categories
     consent_ids: _RecordIds
-    channel: Channel
     details: NoticeDetails
 
 
-class NoticeAcknowledgedDraft(EntryDraft):
+class NoticeAcknowledgedDraft(_AboutOneSubject):
     """An employer user acknowledging a withdrawal notice."""
 
     kind: Literal["notice.acknowledged"] = "notice.acknowledged"
-    purpose: _Code
-    subject: _Id
-    recipient_org: _Id
     recipient_user: _Id
-    categories: _Categories
     consent_ids: _RecordIds
-    channel: Channel
     details: NoticeDetails
 
 
