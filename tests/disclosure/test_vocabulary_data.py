@@ -105,3 +105,10 @@ def test_notices_current_is_the_latest_published(tmp_path: Path) -> None:
     )
     with pytest.raises(ValidationError, match="oldest first"):
         load_notices(path)
+
+
+def test_every_ledger_entry_kind_has_a_label_for_the_dpo_pages():
+    from ledger.entries import KIND_MODELS
+    from portal.web.labels import KINDS
+
+    assert set(KINDS) == set(KIND_MODELS)
