@@ -4,51 +4,21 @@ passes axe-core and fits 320 px. Both databases."""
 
 from __future__ import annotations
 
-import datetime as dt
-import io
 from typing import Any
 
 from tests.web.webharness import (
     Served,
-    World,
     axe_check,
     no_horizontal_scroll,
+    seed_duties_and_policy,
     seed_world,
     sign_in,
 )
 
 
-async def _duties_and_policy(served: Served, world: World) -> None:
-    from portal.hours import leave
-    from portal.hours.imports import import_csv
-    from portal.hours.schemas import LeavePolicyIn
-
-    today = dt.datetime.now(dt.UTC).date()
-    await leave.record_policy(
-        LeavePolicyIn(
-            employer_id=world.employer_id,
-            unit="hours_per_month",
-            amount=8,
-            starts_on=today.replace(day=1) - dt.timedelta(days=200),
-        ),
-        world.coordinator_id,
-    )
-    lines = ["volunteer_id,start,end,duty_type,esp_leave"]
-    start = dt.datetime.combine(today.replace(day=1), dt.time(9), tzinfo=dt.UTC)
-    for back in range(0, 90, 6):
-        begin = start - dt.timedelta(days=back)
-        lines.append(
-            f"{world.volunteer_id},{begin.isoformat()},"
-            f"{(begin + dt.timedelta(hours=5)).isoformat()},patrol,{'yes' if back else 'no'}"
-        )
-    await import_csv(
-        io.BytesIO(("\n".join(lines) + "\n").encode()), created_by=world.coordinator_id
-    )
-
-
 def test_hours_leave_and_reports(served: Served, page: Any) -> None:
     world = served.run(seed_world(served))
-    served.run(_duties_and_policy(served, world))
+    served.run(seed_duties_and_policy(world))
 
     sign_in(page, served, world.emails["volunteer"])
     assert "of the 16 hours minimum" in page.locator("#this-month-hours").inner_text()
@@ -93,7 +63,7 @@ def test_hours_leave_and_reports(served: Served, page: Any) -> None:
 
 def test_hours_pages_at_320_px(served: Served, chromium: Any) -> None:
     world = served.run(seed_world(served))
-    served.run(_duties_and_policy(served, world))
+    served.run(seed_duties_and_policy(world))
     context = chromium.new_context(viewport={"width": 320, "height": 640})
     try:
         page = context.new_page()
