@@ -17,7 +17,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Coroutine, Iterator
+from collections.abc import Coroutine, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -94,8 +94,12 @@ class _Server:
     stop: Any
 
 
-def serve_app(settings_for: Any) -> Iterator[Served]:
-    """Start the app for ``settings_for(base_url)`` and yield it; stop it afterwards."""
+def serve_app(settings_for: Any, extra_routes: Sequence[Any] = ()) -> Iterator[Served]:
+    """Start the app for ``settings_for(base_url)`` and yield it; stop it afterwards.
+
+    ``extra_routes`` (routers or handlers) are registered on this test's own app after
+    ``create_app`` built it, e.g. a test-only route that fails, to see the real 500 page: nothing
+    global is patched, and no other app sees them."""
     import uvicorn
 
     from portal.app import create_app
@@ -107,6 +111,8 @@ def serve_app(settings_for: Any) -> Iterator[Served]:
     base_url = f"http://127.0.0.1:{port}"
     settings: Settings = settings_for(base_url)
     app = create_app(settings, configure_logs=False)
+    for route in extra_routes:
+        app.register(route)
     config = uvicorn.Config(
         app, log_level="warning", access_log=False, lifespan="on", loop="asyncio"
     )
