@@ -60,6 +60,7 @@ PAGES: dict[str, list[tuple[str, str]]] = {
     "dpo": [
         ("home", "/dpo"),
         ("ledger", "/dpo/ledger"),
+        ("subjects", "/dpo/subjects"),
         ("refusals", "/dpo/refusals"),
         ("agreements", "/dpo/agreements"),
         ("integrity", "/dpo/integrity"),
@@ -202,6 +203,17 @@ def _sign_in(page: Any, base: str, login: Any) -> None:
         page.get_by_role("button", name="Sign in").click()
 
 
+def _not_shown(response: Any, landed: str, wanted: str) -> str | None:
+    """Why the page asked for was not the page shown (an error, or sent to sign in), or None."""
+    if response is None:
+        return "no response"
+    if response.status >= 400:
+        return f"answered {response.status}"
+    if landed.split("?")[0] != wanted.split("?")[0]:
+        return f"ended at {landed}"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m portal.web.screenshots",
@@ -244,6 +256,7 @@ def main(argv: list[str] | None = None) -> int:
         demo = asyncio.run(load_demo(settings))
         logins = {login.role: login for login in demo.logins}
         written: list[Path] = []
+        failures: list[str] = []
         with _Server(settings, sock) as served:
             volunteer = logins.get("volunteer")
             employer_id = served.run(
@@ -263,7 +276,11 @@ def main(argv: list[str] | None = None) -> int:
                         _sign_in(page, base, login)
                     for name, path in pages:
                         target = path.format(employer=f"/coordinator/employers/{employer_id}")
-                        page.goto(base + target)
+                        response = page.goto(base + target)
+                        problem = _not_shown(response, page.url, base + target)
+                        if problem:
+                            failures.append(f"{role} {target}: {problem}")
+                            continue
                         for width in WIDTHS:
                             page.set_viewport_size({"width": width, "height": 900})
                             out = args.outdir / f"{role}-{name}-{width}.png"
@@ -273,6 +290,11 @@ def main(argv: list[str] | None = None) -> int:
                 browser.close()
     for shot in written:
         print(shot)  # noqa: T201
+    if failures:
+        # A screenshot of an error page or of the sign-in form would pass for the real page.
+        for failure in failures:
+            print(f"error: {failure}", file=sys.stderr)  # noqa: T201
+        return 1
     return 0
 
 

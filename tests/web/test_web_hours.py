@@ -5,7 +5,6 @@ passes axe-core and fits 320 px. Both databases."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 from typing import Any
 
 from tests.web.webharness import (
@@ -13,42 +12,15 @@ from tests.web.webharness import (
     World,
     axe_check,
     no_horizontal_scroll,
+    seed_duties_and_policy,
     seed_world,
     sign_in,
 )
 
 
-async def _duties_and_policy(served: Served, world: World) -> None:
-    from portal.hours import leave
-    from portal.hours.imports import import_csv
-    from portal.hours.schemas import LeavePolicyIn
-
-    today = dt.datetime.now(dt.UTC).date()
-    await leave.record_policy(
-        LeavePolicyIn(
-            employer_id=world.employer_id,
-            unit="hours_per_month",
-            amount=8,
-            starts_on=today.replace(day=1) - dt.timedelta(days=200),
-        ),
-        world.coordinator_id,
-    )
-    lines = ["volunteer_id,start,end,duty_type,esp_leave"]
-    start = dt.datetime.combine(today.replace(day=1), dt.time(9), tzinfo=dt.UTC)
-    for back in range(0, 90, 6):
-        begin = start - dt.timedelta(days=back)
-        lines.append(
-            f"{world.volunteer_id},{begin.isoformat()},"
-            f"{(begin + dt.timedelta(hours=5)).isoformat()},patrol,{'yes' if back else 'no'}"
-        )
-    await import_csv(
-        io.BytesIO(("\n".join(lines) + "\n").encode()), created_by=world.coordinator_id
-    )
-
-
 def test_hours_leave_and_reports(served: Served, page: Any) -> None:
     world = served.run(seed_world(served))
-    served.run(_duties_and_policy(served, world))
+    served.run(seed_duties_and_policy(world))
 
     sign_in(page, served, world.emails["volunteer"])
     assert "of the 16 hours minimum" in page.locator("#this-month-hours").inner_text()
@@ -93,7 +65,7 @@ def test_hours_leave_and_reports(served: Served, page: Any) -> None:
 
 def test_hours_pages_at_320_px(served: Served, chromium: Any) -> None:
     world = served.run(seed_world(served))
-    served.run(_duties_and_policy(served, world))
+    served.run(seed_duties_and_policy(world))
     context = chromium.new_context(viewport={"width": 320, "height": 640})
     try:
         page = context.new_page()
@@ -110,3 +82,119 @@ def test_hours_pages_at_320_px(served: Served, chromium: Any) -> None:
             axe_check(page, f"{path} at 320 px")
     finally:
         context.close()
+
+
+async def _consenting_staff(served: Served, world: World, extra: int) -> None:
+    """``extra`` more volunteers at the employer besides the world's one, every one consenting
+    to leave verification with their hours summary, each with duties in the last two months."""
+    import io
+
+    from portal.accounts.tables import Role
+    from portal.auth.identity import Identity
+    from portal.consent.schemas import ConsentGive
+    from portal.consent.services import ConsentService
+    from portal.hours.imports import import_csv
+    from portal.organisations.schemas import EmploymentCreate, VolunteerCreate
+    from portal.organisations.services import OrganisationService
+    from portal.vocabulary import notices
+
+    organisations = OrganisationService()
+    today = dt.datetime.now(dt.UTC).date()
+    ids = [world.volunteer_id]
+    for n in range(extra):
+        volunteer = await organisations.create_volunteer(
+            VolunteerCreate(display_name=f"Special {n + 2}", email=f"special{n + 2}@example.org")
+        )
+        await organisations.create_employment(
+            EmploymentCreate.model_validate(
+                {
+                    "volunteer_id": volunteer.id,
+                    "employer_id": world.employer_id,
+                    "starts_on": today - dt.timedelta(days=400),
+                }
+            )
+        )
+        ids.append(volunteer.id)
+    consents = ConsentService(served.app.state.ledger)
+    version = notices().current(today).version
+    for volunteer_id in ids:
+        await consents.give(
+            Identity(user_id="seed", role=Role.VOLUNTEER, via="session", volunteer_id=volunteer_id),
+            ConsentGive.model_validate(
+                {
+                    "employer_id": world.employer_id,
+                    "purpose": "esp.leave-verification",
+                    "categories": ["identity", "status", "hours.summary"],
+                    "notice_version": version,
+                }
+            ),
+            request_id="seed",
+            channel="web",
+        )
+    lines = ["volunteer_id,start,end,duty_type,esp_leave"]
+    first_of_month = dt.datetime.combine(today.replace(day=1), dt.time(9), tzinfo=dt.UTC)
+    for n, volunteer_id in enumerate(ids):
+        for back in (3, 20, 35):
+            begin = first_of_month - dt.timedelta(days=back)
+            lines.append(
+                f"{volunteer_id},{begin.isoformat()},"
+                f"{(begin + dt.timedelta(hours=4 + n)).isoformat()},patrol,no"
+            )
+    await import_csv(
+        io.BytesIO(("\n".join(lines) + "\n").encode()), created_by=world.coordinator_id
+    )
+
+
+def test_employer_reports_with_charts_shown(served: Served, chromium: Any) -> None:
+    """With as many consenting staff as the suppression threshold, the yearly and the monthly
+    report show the organisation's figures: an SVG chart with an accessible name and its data
+    table, axe-clean at 1280 and 320 px, no sideways scroll at 320 px."""
+    world = served.run(seed_world(served))
+    threshold = served.settings.suppression_threshold
+    served.run(_consenting_staff(served, world, extra=threshold - 1))
+    last_month = dt.datetime.now(dt.UTC).date().replace(day=1) - dt.timedelta(days=1)
+    chart_name = "Hours of Special Constabulary duty by your staff, per month"
+    for period, months in ((str(last_month.year), None), (f"{last_month:%Y-%m}", 1)):
+        for width in (1280, 320):
+            context = chromium.new_context(viewport={"width": width, "height": 900})
+            try:
+                page = context.new_page()
+                sign_in(page, served, world.emails["employer"])
+                page.goto(
+                    served.url(f"/employer/reports?purpose=esp.leave-verification&period={period}")
+                )
+                main = page.inner_text("main")
+                assert "Not shown" not in main, main
+                staff = page.locator("dl .govuk-summary-list__row", has_text="Staff")
+                assert staff.locator("dd").inner_text().strip() == str(threshold)
+                chart = page.get_by_role("img", name=chart_name)
+                assert chart.count() == 1 and chart.evaluate("(e) => e.tagName") == "svg"
+                # The data table alternative: one row per month, the last month's hours summed
+                # over every consenting person (each did two duties of 4 + n hours).
+                table = page.get_by_role("region", name="Organisation figures per month")
+                rows = [r.split("\t") for r in table.locator("tbody tr").all_inner_texts()]
+                if months is not None:
+                    assert len(rows) == months, rows
+                figures = {r[0].strip(): float(r[2]) for r in rows if "Not shown" not in r[1]}
+                expected = float(sum(2 * (4 + n) for n in range(threshold)))
+                assert figures[f"{last_month:%B %Y}"] == expected, figures
+                # One bar per month shown, as tall as its figure relative to the others.
+                bars = chart.locator("rect.app-chart__bar")
+                heights = [
+                    float(h)
+                    for h in bars.evaluate_all("(b) => b.map((r) => r.getAttribute('height'))")
+                ]
+                assert len(heights) == len(figures), (heights, figures)
+                top, most = max(heights), max(figures.values())
+                assert top > 0
+                for height, value in zip(heights, figures.values(), strict=True):
+                    assert abs(height / top - value / most) < 0.02, (heights, figures)
+                desc = chart.locator("desc").text_content() or ""
+                assert f"{sum(figures.values()):g} hours in all" in desc, desc
+                assert "table below gives every figure" in desc
+                assert chart.bounding_box()["width"] <= width
+                axe_check(page, f"employer report {period} at {width} px")
+                if width == 320:
+                    no_horizontal_scroll(page)
+            finally:
+                context.close()

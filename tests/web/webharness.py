@@ -12,11 +12,12 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import socket
 import threading
 import time
-from collections.abc import Coroutine, Iterator
+from collections.abc import Coroutine, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -93,8 +94,12 @@ class _Server:
     stop: Any
 
 
-def serve_app(settings_for: Any) -> Iterator[Served]:
-    """Start the app for ``settings_for(base_url)`` and yield it; stop it afterwards."""
+def serve_app(settings_for: Any, extra_routes: Sequence[Any] = ()) -> Iterator[Served]:
+    """Start the app for ``settings_for(base_url)`` and yield it; stop it afterwards.
+
+    ``extra_routes`` (routers or handlers) are registered on this test's own app after
+    ``create_app`` built it, e.g. a test-only route that fails, to see the real 500 page: nothing
+    global is patched, and no other app sees them."""
     import uvicorn
 
     from portal.app import create_app
@@ -106,6 +111,8 @@ def serve_app(settings_for: Any) -> Iterator[Served]:
     base_url = f"http://127.0.0.1:{port}"
     settings: Settings = settings_for(base_url)
     app = create_app(settings, configure_logs=False)
+    for route in extra_routes:
+        app.register(route)
     config = uvicorn.Config(
         app, log_level="warning", access_log=False, lifespan="on", loop="asyncio"
     )
@@ -265,6 +272,38 @@ async def seed_world(served: Served) -> World:
     )
 
 
+async def seed_duties_and_policy(world: World) -> None:
+    """An ESP leave policy of 8 hours a month at the employer, and 15 five-hour duties of the
+    volunteer over the last three months (all but the latest on ESP leave)."""
+    import io
+
+    from portal.hours import leave
+    from portal.hours.imports import import_csv
+    from portal.hours.schemas import LeavePolicyIn
+
+    today = dt.datetime.now(dt.UTC).date()
+    await leave.record_policy(
+        LeavePolicyIn(
+            employer_id=world.employer_id,
+            unit="hours_per_month",
+            amount=8,
+            starts_on=today.replace(day=1) - dt.timedelta(days=200),
+        ),
+        world.coordinator_id,
+    )
+    lines = ["volunteer_id,start,end,duty_type,esp_leave"]
+    start = dt.datetime.combine(today.replace(day=1), dt.time(9), tzinfo=dt.UTC)
+    for back in range(0, 90, 6):
+        begin = start - dt.timedelta(days=back)
+        lines.append(
+            f"{world.volunteer_id},{begin.isoformat()},"
+            f"{(begin + dt.timedelta(hours=5)).isoformat()},patrol,{'yes' if back else 'no'}"
+        )
+    await import_csv(
+        io.BytesIO(("\n".join(lines) + "\n").encode()), created_by=world.coordinator_id
+    )
+
+
 # ------------------------------------------------------------------------------------------
 # Browser helpers.
 
@@ -328,12 +367,12 @@ def focus_is_visible(page: Any) -> bool:
     )
 
 
-def tab_to(page: Any, target: Any, limit: int = 60) -> None:
-    """Press Tab until ``target`` (a CSS selector or a locator) has focus, checking that focus
-    is visible at every stop."""
+def tab_to(page: Any, target: Any, limit: int = 60, *, backwards: bool = False) -> None:
+    """Press Tab (Shift+Tab when ``backwards``) until ``target`` (a CSS selector or a locator)
+    has focus, checking that focus is visible at every stop."""
     handle = None if isinstance(target, str) else target.element_handle()
     for _ in range(limit):
-        page.keyboard.press("Tab")
+        page.keyboard.press("Shift+Tab" if backwards else "Tab")
         if page.evaluate("document.activeElement === document.body"):
             continue  # past the last element: the browser's own UI, then the page again
         focused = page.evaluate("document.activeElement.outerHTML")[:200]
@@ -344,3 +383,77 @@ def tab_to(page: Any, target: Any, limit: int = 60) -> None:
         elif page.evaluate("(el) => document.activeElement === el", handle):
             return
     raise AssertionError(f"never reached {target} with Tab")
+
+
+def choose_option(page: Any, select: Any, label: str, limit: int = 60) -> None:
+    """With the ``select`` focused, move to the option called ``label`` with the arrow keys (as a
+    keyboard user does: on Linux and Windows a closed select changes on ArrowDown/ArrowUp)."""
+    assert page.evaluate("(el) => document.activeElement === el", select.element_handle())
+    for key in ("ArrowDown", "ArrowUp"):
+        for _ in range(limit):
+            if select.evaluate("(s) => s.options[s.selectedIndex].text.trim()") == label:
+                assert focus_is_visible(page), "focus not visible on the select"
+                return
+            before = select.evaluate("(s) => s.selectedIndex")
+            page.keyboard.press(key)
+            if select.evaluate("(s) => s.selectedIndex") == before:
+                break  # the end of the list: try the other way
+    raise AssertionError(f"no option {label!r} reachable with the arrow keys")
+
+
+def type_date(page: Any, value: dt.date) -> None:
+    """Type a date into the focused ``<input type=date>`` digit by digit, as a keyboard user does.
+
+    Chromium lays the field's parts out in its own interface language (not the page's locale),
+    and moves to the next part by itself once one is full. So first type a probe (01, 02, 2003)
+    to learn the order, Shift+Tab back to the first part, then type the date."""
+    page.keyboard.type("01")
+    page.keyboard.type("02")
+    page.keyboard.type("2003")
+    probe = page.evaluate("document.activeElement.value")
+    orders = {"2003-01-02": ("month", "day", "year"), "2003-02-01": ("day", "month", "year")}
+    assert probe in orders, f"unexpected date field layout: 01, 02, 2003 gave {probe!r}"
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Shift+Tab")
+    parts = {"day": f"{value.day:02d}", "month": f"{value.month:02d}", "year": f"{value.year:04d}"}
+    for part in orders[probe]:
+        page.keyboard.type(parts[part])
+    typed = page.evaluate("document.activeElement.value")
+    assert typed == value.isoformat(), f"typed {value}, the field holds {typed!r}"
+    assert focus_is_visible(page), "focus not visible on the date field"
+
+
+def press_and_wait(page: Any, key: str = "Enter") -> None:
+    """Press ``key`` on the focused control and wait for the page it leads to."""
+    with page.expect_navigation():
+        page.keyboard.press(key)
+
+
+def sign_in_by_keyboard(page: Any, served: Served, email: str, *, code: str | None = None) -> None:
+    """Sign in with Tab and typing only, focus visible at every stop."""
+    page.goto(served.url("/sign-in"))
+    tab_to(page, "#email")
+    page.keyboard.type(email)
+    tab_to(page, "#password")
+    page.keyboard.type(PASSWORD)
+    tab_to(page, page.get_by_role("button", name="Continue"))
+    press_and_wait(page)
+    if code is not None:
+        assert page.url == served.url("/sign-in/code"), page.url
+        tab_to(page, "#code")
+        page.keyboard.type(code)
+        tab_to(page, page.get_by_role("button", name="Sign in"))
+        press_and_wait(page)
+    assert "/sign-in" not in page.url, f"still signing in at {page.url}"
+
+
+def sign_out_by_keyboard(page: Any) -> None:
+    tab_to(page, "button.app-header__button")
+    press_and_wait(page)
+    assert page.url.endswith("/sign-in?signed_out=1"), page.url
+
+
+def follow_link_by_keyboard(page: Any, name: str, *, limit: int = 60) -> None:
+    """Tab to the first link called ``name`` (a menu item, a back link) and press Enter."""
+    tab_to(page, page.get_by_role("link", name=name, exact=True).first, limit=limit)
+    press_and_wait(page)

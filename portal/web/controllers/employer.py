@@ -267,6 +267,7 @@ class EmployerPages(Controller):
         from portal.hours.gateway import HoursGate
         from portal.hours.periods import local_date
         from portal.web.charts import Bar, bar_chart
+        from portal.web.templating import month_name
 
         recipient = _recipient(request)
         purposes = [
@@ -297,11 +298,17 @@ class EmployerPages(Controller):
         if report is not None:
             shown = [m for m in report.organisation.months if not m.suppressed]
             if shown:
+                # The description states the figures (docs/WEB.md), not only where to find them.
+                total = sum(m.hours or 0.0 for m in shown)
+                busiest = max(shown, key=lambda m: m.hours or 0.0)
                 chart = bar_chart(
                     "org-hours-chart",
                     "Hours of Special Constabulary duty by your staff, per month",
-                    "Total hours per month of the staff who allow it; months with too few "
-                    "people to show safely are left out. The table below gives every figure.",
+                    f"Total hours per month of the staff who allow it, in the {len(shown)} "
+                    f"month{'' if len(shown) == 1 else 's'} shown: {total:g} hours in all, the "
+                    f"most in {month_name(busiest.month)} ({busiest.hours or 0.0:g} hours). "
+                    "Months with too few people to show safely are left out. The table below "
+                    "gives every figure.",
                     [Bar(_month_label(m.month), m.hours or 0.0) for m in shown],
                 )
         years = [str(today.year - i) for i in range(3)]
