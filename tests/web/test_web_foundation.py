@@ -257,7 +257,6 @@ def test_security_headers_and_csrf(served: Served) -> None:
 def test_hsts_when_served_over_https(database: Any, tmp_path: Any) -> None:
     from litestar.testing import TestClient
 
-    import tests.web.conftest  # noqa: F401 - the web integration shim, until the app has it
     from portal.app import create_app
     from tests.conftest import make_settings
 
@@ -313,7 +312,6 @@ def test_every_unsafe_page_route_checks_the_form_token(database: Any, tmp_path: 
     portal.web.csrf, so every unsafe route outside the API must run its check first."""
     from litestar.routes import HTTPRoute
 
-    import tests.web.conftest  # noqa: F401 - the web integration shim, until the app has it
     from portal.app import create_app
     from portal.web.csrf import check_csrf, is_page_path
     from tests.conftest import make_settings
