@@ -34,6 +34,10 @@ CSRF_HEADER = "X-CSRF-Token"
 
 @dataclass(frozen=True)
 class TestUser:
+    """An account made for a test (not a test class: pytest must not try to collect it)."""
+
+    __test__ = False
+
     id: str
     email: str
     role: Role
