@@ -6,6 +6,11 @@ import base64
 import csv
 import io
 import json
+import os
+import pty
+import re
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,7 +21,7 @@ from ledger.checkpoint import open_checkpoint
 from ledger.note import NoteSigner
 from ledger.store import LedgerStore
 from portal.cli.ledger_commands import ledger as ledger_group
-from tests.conftest import run_cli
+from tests.conftest import ROOT, run_cli
 
 ORIGIN = "esp-portal.local/ledger"
 
@@ -120,3 +125,37 @@ def test_verify_cannot_run_without_a_database_or_a_key(tmp_path):
     assert "esp-portal migrate" in unmigrated.stderr
     assert "Traceback" not in unmigrated.stderr
     assert not (data_dir / "ledger-signing.key").exists()
+
+
+async def test_verify_shows_a_progress_bar_on_a_terminal(ledger, draft, cli_env):
+    """On a TTY the streaming verify draws a bar that advances page by page to 100 %."""
+    for start in range(0, 2500, 500):
+        await ledger.append([draft(n) for n in range(start, start + 500)])
+    leader, follower = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "portal.cli.main", "ledger", "verify"],
+            cwd=ROOT,
+            env={**os.environ, **cli_env, "COLUMNS": "100"},
+            stdin=subprocess.DEVNULL,
+            stdout=follower,
+            stderr=follower,
+        )
+        os.close(follower)
+        output = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            output += chunk
+        assert process.wait(timeout=120) == 0
+    finally:
+        os.close(leader)
+    text = output.decode("utf-8", "replace")
+    assert "Ledger intact: size 2500" in text
+    assert "Verifying" in text
+    shown = [int(p) for p in re.findall(r"(\d+)%", text)]
+    assert shown and shown[-1] == 100 and any(p < 100 for p in shown), text
