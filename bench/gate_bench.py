@@ -30,7 +30,6 @@ import asyncio
 import datetime as dt
 import os
 import socket
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -50,28 +49,17 @@ import httpx  # noqa: E402
 import pyotp  # noqa: E402
 import structlog  # noqa: E402
 
-from bench.entry_bodies import check_against_model, disclosure_body  # noqa: E402
-from ledger import merkle  # noqa: E402
-from ledger.checkpoint import Checkpoint, sign_checkpoint  # noqa: E402
-from ledger.compact import CompactRange  # noqa: E402
+from bench.bulk_ledger import (  # noqa: E402
+    BulkEntry,
+    BulkLoader,
+    check_against_model,
+    disclosure_body,
+)
 from ledger.note import load_or_create_signing_key  # noqa: E402
-from ledger.tables import node_key  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("ESP_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 PASSWORD = "correct horse battery staple"
 LV = "esp.leave-verification"
-ENTRY_COLUMNS = [
-    "idx",
-    "leaf_hash",
-    "body",
-    "logged_at",
-    "kind",
-    "purpose",
-    "subject",
-    "recipient_org",
-    "recipient_user",
-    "channel",
-]
 TARGET_RATIO = 0.5
 TARGET_P99_MS = 50.0
 TARGET_REPORT_S = 1.0
@@ -199,105 +187,29 @@ def _body(n: int, subject: str, size: int, logged_at: dt.datetime) -> bytes:
 async def bulk_load(
     db: BenchDatabase, data_dir: Path, size: int, subject: str, mine: int, origin: str
 ) -> float:
-    """Fill an empty ledger with ``size`` entries, ``mine`` of them about ``subject``."""
+    """Fill an empty ledger with ``size`` entries (one batch), ``mine`` about ``subject``."""
     if size <= 0:
         return 0.0
     started = time.perf_counter()
     signer = load_or_create_signing_key(data_dir / "ledger-signing.key", origin)
-    compact = CompactRange()
     every = max(1, size // max(1, mine))
-    logged = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-    check_against_model(logged, **BULK)
-    chunk = 50_000
-    for start in range(0, size, chunk):
-        entries: list[tuple[Any, ...]] = []
-        nodes: list[tuple[Any, ...]] = []
-        for n in range(start, min(size, start + chunk)):
-            who = subject if n % every == every - 1 and n // every < mine else f"sub_{n:032x}"
-            body = _body(n, who, size, logged)
-            leaf = merkle.leaf_hash(body)
-            entries.append(
-                (n, leaf, body, logged, "disclosure", LV, who, "bulk-org", "bulk-user", "web")
-            )
-            for node, digest in compact.append(leaf):
-                nodes.append((node_key(node.level, node.index), node.level, node.index, digest))
-        await _write(db, entries, nodes)
-    root = compact.root()
-    note = sign_checkpoint(Checkpoint(origin, size, root), signer)
-    await _finish(db, size, root, note)
+    loader: BulkLoader
+
+    def make(n: int, batch_end: int) -> BulkEntry:
+        who = subject if n % every == every - 1 and n // every < mine else f"sub_{n:032x}"
+        return BulkEntry(
+            body=_body(n, who, batch_end, loader.logged_at),
+            purpose=LV,
+            subject=who,
+            recipient_org=BULK["recipient_org"],
+            recipient_user=BULK["recipient_user"],
+            channel=BULK["channel"],
+        )
+
+    loader = BulkLoader(db.kind, db.url, signer, origin, make)
+    check_against_model(loader.logged_at, **BULK)
+    await loader.extend_to(size)
     return time.perf_counter() - started
-
-
-async def _write(db: BenchDatabase, entries: list[Any], nodes: list[Any]) -> None:
-    if db.kind == "postgres":
-        conn = await asyncpg.connect(db.url)
-        try:
-            async with conn.transaction():
-                await conn.copy_records_to_table(
-                    "ledger_entry", records=entries, columns=ENTRY_COLUMNS
-                )
-                await conn.copy_records_to_table(
-                    "ledger_node", records=nodes, columns=["key", "level", "idx", "hash"]
-                )
-        finally:
-            await conn.close()
-        return
-    conn = sqlite3.connect(db.url.removeprefix("sqlite:///"), isolation_level=None)
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-        conn.executemany(
-            f"INSERT INTO ledger_entry ({', '.join(ENTRY_COLUMNS)}) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(*row[:3], row[3].isoformat(), *row[4:]) for row in entries],
-        )
-        conn.executemany(
-            "INSERT INTO ledger_node (key, level, idx, hash) VALUES (?, ?, ?, ?)", nodes
-        )
-        conn.execute("COMMIT")
-    finally:
-        conn.close()
-
-
-async def _finish(db: BenchDatabase, size: int, root: bytes, note: str) -> None:
-    now = dt.datetime.now(dt.UTC)
-    if db.kind == "postgres":
-        conn = await asyncpg.connect(db.url)
-        try:
-            async with conn.transaction():
-                await conn.execute(
-                    "UPDATE ledger_head SET size = $1, root_hash = $2, updated_at = $3 "
-                    "WHERE id = 1",
-                    size,
-                    root,
-                    now,
-                )
-                await conn.execute(
-                    "INSERT INTO ledger_checkpoint (size, root_hash, note, created_at) "
-                    "VALUES ($1, $2, $3, $4)",
-                    size,
-                    root,
-                    note,
-                    now,
-                )
-            await conn.execute("ANALYZE")
-        finally:
-            await conn.close()
-        return
-    conn = sqlite3.connect(db.url.removeprefix("sqlite:///"), isolation_level=None)
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-        conn.execute(
-            "UPDATE ledger_head SET size = ?, root_hash = ?, updated_at = ? WHERE id = 1",
-            (size, root, now.isoformat()),
-        )
-        conn.execute(
-            "INSERT INTO ledger_checkpoint (size, root_hash, note, created_at) VALUES (?, ?, ?, ?)",
-            (size, root, note, now.isoformat()),
-        )
-        conn.execute("COMMIT")
-        conn.execute("ANALYZE")
-    finally:
-        conn.close()
 
 
 # ------------------------------------------------------------------------------ the world

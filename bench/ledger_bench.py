@@ -11,7 +11,8 @@ Every figure is printed next to a baseline measured in the same run on the same 
   raw baseline of one INSERT + COMMIT per row with the same durability (PostgreSQL
   ``synchronous_commit=on``; SQLite WAL, ``synchronous=FULL``) and no tree;
 * proofs: ``Ledger.inclusion_proof`` at growing sizes, against itself at the smallest size;
-* verify: ``ledger.verify`` entries/s against raw SHA-256 of the same bytes in memory.
+* verify: ``ledger.verify`` entries/s against raw SHA-256 of the same bytes in memory, and its
+  peak Python memory (tracemalloc) at each size against the smallest.
 
 Large trees are bulk-loaded (COPY / executemany) with nodes computed in Python, since appending
 a million entries one batch at a time is not what is being measured.
@@ -24,18 +25,17 @@ import asyncio
 import hashlib
 import os
 import random
-import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -44,28 +44,19 @@ if str(ROOT) not in sys.path:
 import asyncpg  # noqa: E402
 import structlog  # noqa: E402
 
-from bench.entry_bodies import FIELDS, check_against_model, disclosure_body  # noqa: E402
-from ledger import DisclosureDraft, Ledger, merkle  # noqa: E402
-from ledger.checkpoint import Checkpoint, sign_checkpoint  # noqa: E402
-from ledger.compact import CompactRange  # noqa: E402
+from bench.bulk_ledger import (  # noqa: E402
+    FIELDS,
+    BulkEntry,
+    BulkLoader,
+    check_against_model,
+    disclosure_body,
+)
+from ledger import DisclosureDraft, Ledger  # noqa: E402
 from ledger.note import NoteSigner  # noqa: E402
-from ledger.tables import node_key  # noqa: E402
 from portal.db import bind_engine, build_engine, close_engine, open_engine  # noqa: E402
 
 ORIGIN = "esp-portal.local/ledger"
 PG_ADMIN_URL = os.environ.get("ESP_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-ENTRY_COLUMNS = [
-    "idx",
-    "leaf_hash",
-    "body",
-    "logged_at",
-    "kind",
-    "purpose",
-    "subject",
-    "recipient_org",
-    "recipient_user",
-    "channel",
-]
 
 
 # ------------------------------------------------------------------------------ databases
@@ -270,117 +261,15 @@ async def bench_raw_inserts(db: BenchDatabase, callers: int, seconds: float) -> 
 # ------------------------------------------------------------------------------ bulk load
 
 
-class BulkLoader:
-    """Appends leaves and the nodes they complete straight into the tables, then signs a head."""
-
-    CHUNK = 50_000
-
-    def __init__(self, db: BenchDatabase, signer: NoteSigner) -> None:
-        self.db = db
-        self.signer = signer
-        self.compact = CompactRange()
-
-    async def extend_to(self, size: int) -> None:
-        while self.compact.size < size:
-            start = self.compact.size
-            stop = min(size, start + self.CHUNK)
-            entries: list[tuple[Any, ...]] = []
-            nodes: list[tuple[Any, ...]] = []
-            logged_at = BULK_TIME
-            for n in range(start, stop):
-                body = body_for(n, size)
-                leaf = merkle.leaf_hash(body)
-                entries.append(
-                    (
-                        n,
-                        leaf,
-                        body,
-                        logged_at,
-                        "disclosure",
-                        "esp.programme-management",
-                        f"sub_{n:032x}",
-                        "org",
-                        "user",
-                        "api",
-                    )
-                )
-                for node, digest in self.compact.append(leaf):
-                    nodes.append((node_key(node.level, node.index), node.level, node.index, digest))
-            await self._write(entries, nodes)
-        root = self.compact.root()
-        note = sign_checkpoint(Checkpoint(ORIGIN, size, root), self.signer)
-        await self._finish(size, root, note)
-
-    async def _write(self, entries: list[tuple[Any, ...]], nodes: list[tuple[Any, ...]]) -> None:
-        if self.db.kind == "postgres":
-            conn = await asyncpg.connect(self.db.url)
-            try:
-                async with conn.transaction():
-                    await conn.copy_records_to_table(
-                        "ledger_entry", records=entries, columns=ENTRY_COLUMNS
-                    )
-                    await conn.copy_records_to_table(
-                        "ledger_node", records=nodes, columns=["key", "level", "idx", "hash"]
-                    )
-            finally:
-                await conn.close()
-            return
-        conn = sqlite3.connect(self.db.url.removeprefix("sqlite:///"), isolation_level=None)
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            conn.executemany(
-                f"INSERT INTO ledger_entry ({', '.join(ENTRY_COLUMNS)}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(*row[:3], str(row[3]), *row[4:]) for row in entries],
-            )
-            conn.executemany(
-                "INSERT INTO ledger_node (key, level, idx, hash) VALUES (?, ?, ?, ?)", nodes
-            )
-            conn.execute("COMMIT")
-        finally:
-            conn.close()
-
-    async def _finish(self, size: int, root: bytes, note: str) -> None:
-        now = datetime.now(UTC)
-        if self.db.kind == "postgres":
-            conn = await asyncpg.connect(self.db.url)
-            try:
-                async with conn.transaction():
-                    await conn.execute(
-                        "UPDATE ledger_head SET size = $1, root_hash = $2, updated_at = $3 "
-                        "WHERE id = 1",
-                        size,
-                        root,
-                        now,
-                    )
-                    await conn.execute(
-                        "INSERT INTO ledger_checkpoint (size, root_hash, note, created_at) "
-                        "VALUES ($1, $2, $3, $4)",
-                        size,
-                        root,
-                        note,
-                        now,
-                    )
-                await conn.execute("ANALYZE")
-            finally:
-                await conn.close()
-            return
-        conn = sqlite3.connect(self.db.url.removeprefix("sqlite:///"), isolation_level=None)
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            conn.execute(
-                "UPDATE ledger_head SET size = ?, root_hash = ?, updated_at = ? WHERE id = 1",
-                (size, root, str(now)),
-            )
-            conn.execute(
-                "INSERT INTO ledger_checkpoint (size, root_hash, note, created_at) "
-                "VALUES (?, ?, ?, ?)",
-                (size, root, note, str(now)),
-            )
-            conn.execute("COMMIT")
-            conn.execute("ANALYZE")
-        finally:
-            conn.close()
+def bulk_entry(n: int, batch_end: int) -> BulkEntry:
+    return BulkEntry(
+        body=body_for(n, batch_end),
+        purpose="esp.programme-management",
+        subject=f"sub_{n:032x}",
+        recipient_org="3f2b8a52-9d7e-4a37-8c61-2f0b5c7e9a10",
+        recipient_user="7c1d2e3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f",
+        channel="api",
+    )
 
 
 @dataclass
@@ -400,6 +289,21 @@ async def time_proofs(ledger: Ledger, size: int, samples: int) -> ProofTiming:
         timings.append(time.perf_counter() - started)
         assert len(proof.inclusion_path) <= size.bit_length()
     return ProofTiming(size, statistics.median(timings) * 1000, p99(timings) * 1000)
+
+
+async def verify_peak_mb(ledger: Ledger) -> float:
+    """Peak Python memory of one more verify (tracemalloc: a separate, slower pass).
+
+    Verify streams the log a page at a time, so this should not grow with the log's size.
+    """
+    tracemalloc.start()
+    try:
+        result = await ledger.verify()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert result.ok, result.problem
+    return peak / 1e6
 
 
 def raw_sha256_rate(size: int) -> float:
@@ -455,7 +359,7 @@ async def proof_section(
     for kind in kinds:
         db = await new_database(kind, work)
         signer = NoteSigner.generate(ORIGIN)
-        loader = BulkLoader(db, signer)
+        loader = BulkLoader(db.kind, db.url, signer, ORIGIN, bulk_entry)
         engine = build_engine(db.url)
         bind_engine(engine)
         await open_engine(engine)
@@ -479,15 +383,24 @@ async def proof_section(
                     result = await ledger.verify()
                     elapsed = time.perf_counter() - started
                     assert result.ok, result.problem
-                    verify_rows.append((kind, size, size / elapsed, raw_sha256_rate(size)))
+                    peak_mb = await verify_peak_mb(ledger)
+                    verify_rows.append((kind, size, size / elapsed, raw_sha256_rate(size), peak_mb))
         finally:
             await close_engine(engine)
             await db.cleanup()
     print("\n## Verify (re-hash, rebuild, compare every node and checkpoint)\n")
-    print("| engine | entries | verify entries/s | raw SHA-256 entries/s | ratio |")
-    print("|---|---:|---:|---:|---:|")
-    for kind, size, rate, raw in verify_rows:
-        print(f"| {kind} | {size:,} | {rate:,.0f} | {raw:,.0f} | {rate / raw:.3f}x |")
+    print(
+        "| engine | entries | verify entries/s | raw SHA-256 entries/s | ratio "
+        "| peak MB | peak / smallest |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    smallest: dict[str, float] = {}
+    for kind, size, rate, raw, peak in verify_rows:
+        first = smallest.setdefault(kind, peak)
+        print(
+            f"| {kind} | {size:,} | {rate:,.0f} | {raw:,.0f} | {rate / raw:.3f}x "
+            f"| {peak:.1f} | {peak / first:.2f}x |"
+        )
 
 
 def main() -> None:
