@@ -12,9 +12,14 @@ size of the checkpoint its batch commits with, which only it can know.
 
 from __future__ import annotations
 
+import bisect
 import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from functools import cached_property
+from typing import Annotated, Any, Literal, Self
 
 import rfc8785
 from pydantic import (
@@ -70,32 +75,47 @@ def canonical_json(value: Any) -> bytes:
     characters beyond U+FFFF) JCS and ``json.dumps`` with sorted keys and no whitespace produce
     the same bytes: keys then sort identically by UTF-16 code unit and by code point, and both
     escape exactly the quote, the backslash and control characters (``\\u00xx`` lower case).
-    That C-accelerated path runs under the head lock for every entry, so it is taken when it
-    applies; anything else goes to the ``rfc8785`` library. Tests hold the two equal.
+    That C-accelerated path is taken when it applies; anything else goes to the ``rfc8785``
+    library. Tests hold the two equal.
     """
-    if _plain(value, 0):
+    return _canonical_json(value, _plain(value, 0))
+
+
+def _canonical_json(value: Any, plain: bool) -> bytes:
+    """:func:`canonical_json` when whether ``value`` is plain (see :func:`_plain`) is known."""
+    if plain:
         try:
-            return json.dumps(
-                value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
-            ).encode("utf-8")
+            return _dumps_plain(value)
         except UnicodeEncodeError:  # a lone surrogate: let rfc8785 refuse it
             pass
     return rfc8785.dumps(value)
 
 
+def _dumps_plain(value: Any) -> bytes:
+    """JCS bytes of a value :func:`_plain` accepts; ``UnicodeEncodeError`` on a lone surrogate."""
+    return json.dumps(
+        value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
+    ).encode("utf-8")
+
+
 def _plain(value: Any, depth: int) -> bool:
-    """Whether ``value`` is in the domain where ``json.dumps`` output is JCS output."""
-    if value is None or isinstance(value, str | bool):
+    """Whether ``value`` is in the domain where ``json.dumps`` output is JCS output.
+
+    Exact types only: a subclass (an ``IntEnum``, a ``str`` subclass) answers False and goes to
+    the ``rfc8785`` library, which is always right, only slower.
+    """
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
         return True
-    if isinstance(value, int):
-        return abs(value) <= _MAX_SAFE_INT
+    if kind is int:
+        return bool(-_MAX_SAFE_INT <= value <= _MAX_SAFE_INT)
     if depth > 16:
         return False
-    if isinstance(value, list):
+    if kind is list:
         return all(_plain(item, depth + 1) for item in value)
-    if isinstance(value, dict):
+    if kind is dict:
         return all(
-            isinstance(key, str) and (not key or max(key) <= "\uffff") and _plain(item, depth + 1)
+            type(key) is str and (key.isascii() or max(key) <= "\uffff") and _plain(item, depth + 1)
             for key, item in value.items()
         )
     return False
@@ -105,7 +125,12 @@ def format_timestamp(moment: datetime) -> str:
     """RFC 3339, UTC, microseconds, ``Z``: one spelling per instant."""
     if moment.tzinfo is None:
         raise ValueError("ledger timestamps must be timezone-aware")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    utc = moment.astimezone(UTC)
+    # Not strftime: its %Y does not pad years before 1000 on every platform.
+    return (
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T"
+        f"{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}.{utc.microsecond:06d}Z"
+    )
 
 
 def _sorted_unique(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -117,6 +142,11 @@ KIND_MODELS: dict[str, type[EntryDraft]] = {}
 
 #: Fields the sequencer adds: only it knows where and when the entry lands, and in which batch.
 PLACE_FIELDS = ("index", "timestamp", "checkpoint_size")
+
+#: The place fields in JCS member order (they are ASCII, so code-unit order is byte order).
+_PLACE_ORDER = tuple(sorted(PLACE_FIELDS))
+
+_TIMESTAMP = re.compile(TIMESTAMP_PATTERN)
 
 
 class EntryDraft(BaseModel):
@@ -150,6 +180,9 @@ class EntryDraft(BaseModel):
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
+        clash = set(PLACE_FIELDS) & set(cls.model_fields)
+        if clash:
+            raise TypeError(f"{sorted(clash)} are set by the sequencer, not by a draft")
         field = cls.model_fields.get("kind")
         kind = field.default if field is not None else None
         if isinstance(kind, str) and kind:
@@ -176,6 +209,38 @@ class EntryDraft(BaseModel):
         """The draft's fields as JSON values (what the entry object carries besides its place)."""
         return self.model_dump(mode="json")
 
+    @cached_property
+    def _encoded(self) -> _EncodedDraft | None:
+        """The draft's canonical JSON, cut where the place fields go; None if not plain JSON.
+
+        Computed once per draft, in its caller's task (:meth:`prepare`), so the writer's critical
+        section only splices in the place: JCS sorts object members by key and joins them with
+        commas, so a member's bytes do not depend on its neighbours. The draft is frozen and
+        :meth:`model_copy` re-validates, so the cache can never describe other field values.
+        """
+        content = self.model_dump(mode="json")
+        if not _plain(content, 0):
+            return None
+        groups: list[list[bytes]] = [[] for _ in range(len(_PLACE_ORDER) + 1)]
+        try:
+            for key in sorted(content):
+                member = _dumps_plain({key: content[key]})[1:-1]
+                groups[bisect.bisect(_PLACE_ORDER, key)].append(member)
+        except UnicodeEncodeError:  # a lone surrogate: let rfc8785 refuse it
+            return None
+        return _EncodedDraft(tuple(b",".join(group) for group in groups))
+
+    def prepare(self) -> None:
+        """Do the per-draft serialisation work now, outside the ledger's head lock."""
+        _ = self._encoded
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy that is validated like any draft (pydantic's copy skips validation)."""
+        values = self.model_dump()
+        if update:
+            values.update(update)
+        return self.model_validate(values)
+
     def entry_bytes(self, index: int, logged_at: datetime, checkpoint_size: int) -> bytes:
         """The stored, hashed bytes of this draft as entry ``index``: one canonicalisation.
 
@@ -185,13 +250,46 @@ class EntryDraft(BaseModel):
         .canonical_bytes()`` without building and re-validating a model, since this runs under
         the head lock for every entry.
         """
-        if not index < checkpoint_size:
+        return self.bytes_at(index, format_timestamp(logged_at), checkpoint_size)
+
+    def bytes_at(self, index: int, timestamp: str, checkpoint_size: int) -> bytes:
+        """:meth:`entry_bytes` with the timestamp already formatted (once per batch, by the writer).
+
+        ``timestamp`` must come from :func:`format_timestamp`.
+        """
+        if not 0 <= index < checkpoint_size <= _MAX_SAFE_INT:
             raise ValueError("an entry's checkpoint must cover it: index < checkpoint_size")
-        content = self.model_dump(mode="json")
-        content["index"] = index
-        content["timestamp"] = format_timestamp(logged_at)
-        content["checkpoint_size"] = checkpoint_size
-        return canonical_json(content)
+        if not _TIMESTAMP.fullmatch(timestamp):
+            raise ValueError(f"not a ledger timestamp: {timestamp!r}")
+        encoded = self._encoded
+        if encoded is None:
+            content = self.model_dump(mode="json")
+            content["index"] = index
+            content["timestamp"] = timestamp
+            content["checkpoint_size"] = checkpoint_size
+            return canonical_json(content)
+        return encoded.with_place(index, timestamp, checkpoint_size)
+
+
+@dataclass(frozen=True, slots=True)
+class _EncodedDraft:
+    """A draft's canonical members, grouped by where the place fields fall among them."""
+
+    #: Joined members before ``checkpoint_size``, before ``index``, before ``timestamp``, after.
+    groups: tuple[bytes, ...]
+
+    def with_place(self, index: int, timestamp: str, checkpoint_size: int) -> bytes:
+        before_size, before_index, before_time, after = self.groups
+        parts = [
+            before_size,
+            b'"checkpoint_size":%d' % checkpoint_size,
+            before_index,
+            b'"index":%d' % index,
+            before_time,
+            b'"timestamp":"' + timestamp.encode("ascii") + b'"',
+            after,
+        ]
+        return b"{" + b",".join(part for part in parts if part) + b"}"
 
 
 def draft_from_content(content: dict[str, Any]) -> EntryDraft:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from .merkle import EMPTY_ROOT, node_hash
 
@@ -35,12 +36,15 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class NodeID:
-    """A stored perfect subtree: covers leaves ``[index * 2**level, (index + 1) * 2**level)``."""
+class NodeID(NamedTuple):
+    """A stored perfect subtree: covers leaves ``[index * 2**level, (index + 1) * 2**level)``.
+
+    A named tuple rather than a dataclass: ids are dictionary keys on every append and proof,
+    and a tuple hashes and compares in C (ordered by level, then index).
+    """
 
     level: int
-    index: int
+    index: int  # type: ignore[assignment]  # shadows tuple.index(), which nothing here calls
 
     @property
     def begin(self) -> int:
@@ -140,41 +144,66 @@ class ProofPlan:
         """Every stored node needed, deduplicated, in first-use order: fetch them in one query."""
         return tuple(dict.fromkeys(i for element in self.elements for i in element))
 
-    def assemble(self, lookup: Mapping[NodeID, bytes]) -> list[bytes]:
-        """Build the proof from fetched node hashes; ``KeyError`` names a missing node."""
+    def assemble(
+        self,
+        lookup: Mapping[NodeID, bytes],
+        folds: dict[tuple[NodeID, ...], bytes] | None = None,
+    ) -> list[bytes]:
+        """Build the proof from fetched node hashes; ``KeyError`` names a missing node.
+
+        ``folds`` memoises ephemeral nodes across plans over the same lookup: every receipt of
+        one batch shares the few right-edge nodes of the new tree, so the writer folds each once.
+        """
         proof: list[bytes] = []
         for element in self.elements:
+            if len(element) == 1:
+                node = element[0]
+                if node not in lookup:
+                    raise KeyError(f"stored node {node} is missing")
+                proof.append(lookup[node])
+                continue
+            if folds is not None and element in folds:
+                proof.append(folds[element])
+                continue
             hashes: list[bytes] = []
             for node in element:
-                try:
-                    hashes.append(lookup[node])
-                except KeyError:
-                    raise KeyError(f"stored node {node} is missing") from None
-            proof.append(root_from_subtrees(hashes))
+                if node not in lookup:
+                    raise KeyError(f"stored node {node} is missing")
+                hashes.append(lookup[node])
+            folded = root_from_subtrees(hashes)
+            if folds is not None:
+                folds[element] = folded
+            proof.append(folded)
         return proof
 
 
 def inclusion_plan(index: int, size: int) -> ProofPlan:
     """Plan the inclusion proof (RFC 9162 §2.1.3.1 PATH) of leaf ``index`` in a tree of ``size``.
 
-    Walks down from the root as ``PATH`` recurses; only the first right sibling on the right
-    edge can be ephemeral. Raises ``ValueError`` unless ``0 <= index < size``.
+    Bottom-up, without recursion (the writer plans one per new entry under the head lock): below
+    level ``inner``, the highest bit where ``index`` and ``size - 1`` differ, the path holds the
+    sibling at every level, and only the topmost of those can reach past the tree's end (an
+    ephemeral right-edge node); from ``inner`` up, ``index`` lies on the right edge and the path
+    holds the left sibling wherever ``index`` is a right child. Raises ``ValueError`` unless
+    ``0 <= index < size``.
     """
     _check_size("index", index)
     _check_size("size", size)
     if index >= size:
         raise ValueError(f"leaf index {index} out of range for a tree of size {size}")
-    elements: list[tuple[NodeID, ...]] = []  # top-down
-    begin, end = 0, size
-    while end - begin > 1:
-        mid = begin + (1 << ((end - begin - 1).bit_length() - 1))
-        if index < mid:
-            elements.append(_range_ids(mid, end))
-            end = mid
+    elements: list[tuple[NodeID, ...]] = []  # bottom-up, as the proof lists them
+    inner = (index ^ (size - 1)).bit_length()
+    for level in range(inner):
+        sibling = (index >> level) ^ 1
+        begin = sibling << level
+        if begin + (1 << level) <= size:
+            elements.append((NodeID(level, sibling),))
         else:
-            elements.append(_range_ids(begin, mid))
-            begin = mid
-    return ProofPlan(tuple(reversed(elements)))
+            elements.append(_range_ids(begin, size))
+    for level in range(inner, size.bit_length()):
+        if (index >> level) & 1:
+            elements.append((NodeID(level, (index >> level) ^ 1),))
+    return ProofPlan(tuple(elements))
 
 
 def consistency_plan(old_size: int, new_size: int) -> ProofPlan:

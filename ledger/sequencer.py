@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 from .checkpoint import Checkpoint, sign_checkpoint
 from .compact import CompactRange
-from .entries import EntryDraft
+from .entries import EntryDraft, format_timestamp
 from .errors import LedgerCorruptError
 from .merkle import leaf_hash
 from .nodes import NodeID, inclusion_plan, root_node_ids
@@ -89,12 +89,13 @@ class Sequencer:
         # Every entry records the size of the checkpoint its batch commits with: the batch
         # boundaries are then part of the hashed log, and a removed checkpoint is detectable.
         batch_end = start + sum(len(drafts) for drafts in requests)
+        stamp = format_timestamp(now)
         rows: list[StoredEntry] = []
         new_nodes: list[tuple[NodeID, bytes]] = []
         for drafts in requests:
             for draft in drafts:
                 index = start + len(rows)
-                body = draft.entry_bytes(index, now, batch_end)
+                body = draft.bytes_at(index, stamp, batch_end)
                 leaf = leaf_hash(body)
                 rows.append(
                     StoredEntry(
@@ -124,6 +125,7 @@ class Sequencer:
         await store.write_batch(rows, new_nodes, StoredCheckpoint(size, root, note), now)
 
         receipts: list[list[Receipt]] = []
+        folds: dict[tuple[NodeID, ...], bytes] = {}
         position = 0
         for drafts in requests:
             mine = rows[position : position + len(drafts)]
@@ -134,7 +136,9 @@ class Sequencer:
                         index=row.index,
                         leaf_hash=row.leaf_hash,
                         tree_size=size,
-                        inclusion_path=tuple(inclusion_plan(row.index, size).assemble(known)),
+                        inclusion_path=tuple(
+                            inclusion_plan(row.index, size).assemble(known, folds)
+                        ),
                         checkpoint=note,
                     )
                     for row in mine

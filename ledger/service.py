@@ -149,6 +149,7 @@ class Ledger:
                 raise LedgerUsageError(
                     f"append takes EntryDraft objects, not {type(item).__name__}"
                 )
+            item.prepare()  # serialise in the caller's task, not under the head lock
         return items
 
     async def append(self, drafts: Sequence[EntryDraft]) -> list[Receipt]:

@@ -142,6 +142,20 @@ def test_plan_size_is_logarithmic_for_huge_trees(size: int, data: st.DataObject)
         assert all(n.end <= size and n.level >= 0 and n.index >= 0 for n in ids)
 
 
+def test_one_batch_of_receipts_shares_folded_right_edge_nodes() -> None:
+    """The writer assembles every receipt of a batch with one memo of ephemeral folds."""
+    size, store = SNAPSHOTS[100 - 1]
+    folds: dict[tuple[NodeID, ...], bytes] = {}
+    for index in range(size):
+        plan = inclusion_plan(index, size)
+        assert plan.assemble(store, folds) == inclusion_proof(LEAVES[:size], index), index
+    assert folds and all(len(element) > 1 for element in folds)
+    # A memo filled for another tree would give wrong proofs: it is keyed by the nodes folded.
+    assert all(root_from_subtrees([store[n] for n in ids]) == h for ids, h in folds.items())
+    with pytest.raises(KeyError, match="missing"):
+        inclusion_plan(99, 100).assemble({}, {})
+
+
 def test_assemble_reports_missing_node() -> None:
     plan = inclusion_plan(0, 5)
     with pytest.raises(KeyError, match="missing"):
