@@ -93,9 +93,13 @@ def _canonical_json(value: Any, plain: bool) -> bytes:
 
 def _dumps_plain(value: Any) -> bytes:
     """JCS bytes of a value :func:`_plain` accepts; ``UnicodeEncodeError`` on a lone surrogate."""
-    return json.dumps(
-        value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
-    ).encode("utf-8")
+    return _ENCODER.encode(value).encode("utf-8")
+
+
+# One encoder: ``json.dumps`` with these options builds a new one on every call.
+_ENCODER = json.JSONEncoder(
+    ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
+)
 
 
 def _plain(value: Any, depth: int) -> bool:
@@ -221,14 +225,14 @@ class EntryDraft(BaseModel):
         content = self.model_dump(mode="json")
         if not _plain(content, 0):
             return None
-        groups: list[list[bytes]] = [[] for _ in range(len(_PLACE_ORDER) + 1)]
+        groups: list[dict[str, Any]] = [{} for _ in range(len(_PLACE_ORDER) + 1)]
+        for key, value in content.items():
+            groups[bisect.bisect(_PLACE_ORDER, key)][key] = value
         try:
-            for key in sorted(content):
-                member = _dumps_plain({key: content[key]})[1:-1]
-                groups[bisect.bisect(_PLACE_ORDER, key)].append(member)
+            # Each group is a run of consecutive members: its object's bytes without the braces.
+            return _EncodedDraft(tuple(_dumps_plain(group)[1:-1] for group in groups))
         except UnicodeEncodeError:  # a lone surrogate: let rfc8785 refuse it
             return None
-        return _EncodedDraft(tuple(b",".join(group) for group in groups))
 
     def prepare(self) -> None:
         """Do the per-draft serialisation work now, outside the ledger's head lock."""
