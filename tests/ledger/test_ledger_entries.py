@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from ledger import entries
 from ledger.entries import EntryDraft, canonical_json, format_timestamp
 from ledger.kinds import DisclosureDraft
 
@@ -63,38 +64,42 @@ def test_any_valid_draft_canonicalises(categories, fields, subject, index, extra
     assert draft.entry_bytes(index, moment, checkpoint_size) == rfc8785.dumps(document)
 
 
-def test_a_draft_outside_plain_json_still_gets_rfc8785_bytes():
-    """A member the fast encoder cannot vouch for (a key beyond U+FFFF) takes the library path."""
+def small_draft(**changes: object) -> DisclosureDraft:
+    """A minimal valid disclosure, with ``changes`` applied."""
+    fields: dict[str, object] = {
+        "purpose": "esp.recognition",
+        "lawful_basis": "consent",
+        "subject": "s",
+        "recipient_org": "org",
+        "categories": ["status"],
+        "channel": "api",
+        "details": {"fields": ["a"]},
+    }
+    fields.update(changes)
+    return DisclosureDraft.model_validate(fields)
 
-    class Fancy(str):
-        """A str subclass: not plain, so the draft is not pre-encoded."""
 
-    draft = DisclosureDraft(
-        purpose="esp.recognition",
-        lawful_basis="consent",
-        subject="s",
-        recipient_org="org",
-        categories=["status"],
-        channel="api",
-        details={"fields": ["\U0001d11e", "\uffff", "a"]},
-    )
+def test_the_library_path_and_the_spliced_path_give_the_same_bytes(monkeypatch):
+    """A draft the fast encoder cannot vouch for is canonicalised whole by ``rfc8785``."""
+    fields = {"fields": ["\U0001d11e", "\uffff", "a\u0007", 'q"\\']}
     moment = datetime(2026, 3, 29, 1, 0, tzinfo=UTC)
+    spliced = small_draft(details=fields).entry_bytes(3, moment, 4)
+    monkeypatch.setattr(entries, "_plain", lambda value, depth: False)
+    draft = small_draft(details=fields)  # a fresh draft: nothing cached
     document = {**draft.content(), "index": 3, "timestamp": format_timestamp(moment)}
     document["checkpoint_size"] = 4
-    assert draft.entry_bytes(3, moment, 4) == rfc8785.dumps(document)
+    assert draft.entry_bytes(3, moment, 4) == spliced == rfc8785.dumps(document)
+
+
+def test_subclasses_of_json_types_take_the_library_path():
+    class Fancy(str):
+        """Not exactly ``str``: the fast path does not vouch for it."""
+
     assert canonical_json({Fancy("b"): 1, "a": Fancy("x")}) == rfc8785.dumps({"b": 1, "a": "x"})
 
 
 def test_entry_bytes_refuse_a_place_that_json_or_the_tree_cannot_hold():
-    draft = DisclosureDraft(
-        purpose="esp.recognition",
-        lawful_basis="consent",
-        subject="s",
-        recipient_org="org",
-        categories=["status"],
-        channel="api",
-        details={"fields": ["a"]},
-    )
+    draft = small_draft()
     moment = datetime(2026, 1, 1, tzinfo=UTC)
     for index, size in ((-1, 1), (4, 4), (0, SAFE + 1)):
         with pytest.raises(ValueError, match="checkpoint"):
@@ -107,15 +112,7 @@ def test_entry_bytes_refuse_a_place_that_json_or_the_tree_cannot_hold():
 
 def test_a_copied_draft_is_validated_and_encodes_its_own_fields():
     """pydantic's copy skips validation; a draft's copy must not, nor reuse the cached bytes."""
-    draft = DisclosureDraft(
-        purpose="esp.recognition",
-        lawful_basis="consent",
-        subject="first",
-        recipient_org="org",
-        categories=["status"],
-        channel="api",
-        details={"fields": ["a"]},
-    )
+    draft = small_draft(subject="first")
     moment = datetime(2026, 1, 1, tzinfo=UTC)
     first = draft.entry_bytes(0, moment, 1)
     copy = draft.model_copy(update={"subject": "second"})
