@@ -252,8 +252,10 @@ def main(argv: list[str] | None = None) -> int:
             log_format="json",
             log_level="warning",
         )
-        asyncio.run(migrate(settings))
-        demo = asyncio.run(load_demo(settings))
+        # Piccolo's migration manager prints its progress: stdout is only the list of files.
+        with contextlib.redirect_stdout(sys.stderr):
+            asyncio.run(migrate(settings))
+            demo = asyncio.run(load_demo(settings))
         logins = {login.role: login for login in demo.logins}
         written: list[Path] = []
         failures: list[str] = []

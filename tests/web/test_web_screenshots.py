@@ -75,8 +75,10 @@ def test_screenshots_command_writes_every_page_at_both_widths(tmp_path: Path) ->
         for width in WIDTHS
     }
     assert {p.name for p in out.iterdir()} == expected
-    listed_on_stdout = {Path(line).name for line in result.stdout.splitlines()}
-    assert expected <= listed_on_stdout
+    # stdout is exactly the files written, one path per line, so a script can use it.
+    listed_on_stdout = [Path(line) for line in result.stdout.splitlines()]
+    assert sorted(p.name for p in listed_on_stdout) == sorted(expected)
+    assert all(p.parent == out for p in listed_on_stdout)
     for name in sorted(expected):
         width, height = png_size(out / name)
         asked = int(name.rsplit("-", 1)[1].removesuffix(".png"))
