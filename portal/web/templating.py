@@ -17,6 +17,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
 from portal.web import labels
+from portal.web.dates import date_input
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 LONDON = ZoneInfo("Europe/London")
@@ -135,6 +136,7 @@ def build_environment() -> Environment:
         consent_state=lambda code: labels.CONSENT_STATE.get(str(code), str(code)),
     )
     env.globals["query"] = query
+    env.globals["date_input"] = date_input
     return env
 
 

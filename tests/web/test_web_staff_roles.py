@@ -15,6 +15,7 @@ from tests.web.webharness import (
     Served,
     World,
     axe_check,
+    fill_date,
     no_horizontal_scroll,
     seed_world,
     sign_in,
@@ -60,12 +61,16 @@ def test_dpo_pages(served: Served, page: Any) -> None:
         csv_link.click()
     exported = Path(download.value.path()).read_text(encoding="utf-8")
     assert "consent.given" in exported
-    page.get_by_label("From (date)").fill("2020-02-30")
-    page.goto(served.url("/dpo/ledger?since=not-a-date"))
-    assert (
-        "Enter the start date as a real date" in page.locator(".govuk-error-summary").inner_text()
-    )
+    fill_date(page, "since", dt.date(2020, 2, 1))
+    page.fill("#since-day", "30")  # 30 February
+    page.get_by_role("button", name="Search").click()
+    summary = page.locator(".govuk-error-summary")
+    assert "The start date must be a real date" in summary.inner_text()
+    assert summary.locator("a[href='#since-day']").is_visible()
+    assert page.input_value("#since-day") == "30" and page.input_value("#since-year") == "2020"
     axe_check(page, "ledger search with an error")
+    page.goto(served.url("/dpo/ledger?since=not-a-date"))
+    assert "The start date must be a real date" in page.locator(".govuk-error-summary").inner_text()
 
     page.get_by_role("link", name="Subject reports").click()
     axe_check(page, "subject form")
@@ -108,13 +113,23 @@ def test_coordinator_journeys(served: Served, page: Any, chromium: Any, tmp_path
     assert "Employer added" in page.inner_text("main")
     axe_check(page, "employer")
     page.get_by_role("button", name="Record version 1").click()
-    assert page.locator(".govuk-error-summary").is_visible()
+    assert page.locator(".govuk-error-summary a[href='#starts_on-day']").is_visible()
     page.locator("input[name='purpose:esp.programme-management'][value='identity']").check()
     page.locator("input[name='purpose:esp.programme-management'][value='status']").check()
     today = dt.date.today()
-    page.get_by_label("Starts on").fill(today.isoformat())
-    page.get_by_label("Ends on").fill((today + dt.timedelta(days=365)).isoformat())
+    fill_date(page, "starts_on", today)
+    page.fill("#ends_on-day", "1")
+    page.fill("#ends_on-year", str(today.year + 1))
     page.get_by_label("Signed by").fill("R. Manager and C. Constable")
+    page.get_by_role("button", name="Record version 1").click()
+    summary = page.locator(".govuk-error-summary")
+    assert "The date the agreement ends must include a month" in summary.inner_text()
+    assert summary.locator("a[href='#ends_on-month']").is_visible()
+    assert page.input_value("#ends_on-day") == "1" and page.input_value("#starts_on-day") == str(
+        today.day
+    )
+    axe_check(page, "agreement form with a date error")
+    fill_date(page, "ends_on", today + dt.timedelta(days=365))
     page.get_by_role("button", name="Record version 1").click()
     assert "Agreement recorded in the ledger" in page.inner_text("main")
     assert "Version 1" in page.inner_text("table")
@@ -133,10 +148,29 @@ def test_coordinator_journeys(served: Served, page: Any, chromium: Any, tmp_path
     assert "Volunteer added" in page.inner_text("main")
     volunteer_id = page.locator("#volunteer-id").inner_text().strip()
     page.get_by_label("Employer").select_option(label="Northern Rail")
-    page.get_by_label("Job started on").fill((today - dt.timedelta(days=30)).isoformat())
+    fill_date(page, "link_starts_on", today - dt.timedelta(days=30))
     page.get_by_role("button", name="Add link").click()
     assert "Employment link added" in page.inner_text("main")
     axe_check(page, "volunteer")
+    # End the link (on a future last day, so the job still counts for the rest of the journey):
+    # a date without its year is refused with the pattern's message, in that link's own boxes.
+    card = page.locator(".govuk-summary-card", has_text="Northern Rail")
+    box = card.locator("input[name='ends_on-day']").get_attribute("id") or ""
+    prefix = box.removesuffix("-day")
+    assert prefix.startswith("ends_on-")
+    last_day = today + dt.timedelta(days=100)
+    page.fill(f"#{prefix}-day", str(last_day.day))
+    page.fill(f"#{prefix}-month", str(last_day.month))
+    card.get_by_role("button", name="End the link with Northern Rail").click()
+    summary = page.locator(".govuk-error-summary")
+    assert "The last day of the job must include a year" in summary.inner_text()
+    assert summary.locator(f"a[href='#{prefix}-year']").is_visible()
+    assert page.input_value(f"#{prefix}-day") == str(last_day.day)
+    axe_check(page, "volunteer with a date error")
+    fill_date(page, prefix, last_day)
+    card.get_by_role("button", name="End the link with Northern Rail").click()
+    ended = page.locator(".govuk-summary-card", has_text="Northern Rail").inner_text()
+    assert f"to {last_day.day} {last_day:%B %Y}" in ended, ended
 
     # Users: an activation link, shown once, that the person then uses.
     page.get_by_role("link", name="Users", exact=True).click()

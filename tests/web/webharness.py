@@ -312,6 +312,9 @@ def axe_check(page: Any, label: str = "") -> None:
     """0 axe-core violations at WCAG 2.2 A and AA on the page as it is now."""
     from axe_playwright_python.sync_playwright import Axe
 
+    # After a click that navigates, the old document may be gone before the new one has loaded
+    # (seen once: axe found no documentElement right after signing in).
+    page.wait_for_load_state("load")
     results = Axe().run(
         page,
         options={"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]},
@@ -402,25 +405,22 @@ def choose_option(page: Any, select: Any, label: str, limit: int = 60) -> None:
 
 
 def type_date(page: Any, value: dt.date) -> None:
-    """Type a date into the focused ``<input type=date>`` digit by digit, as a keyboard user does.
+    """Type a date into a GOV.UK date input whose day box has focus, as a keyboard user does:
+    day, Tab, month, Tab, year, each box checked to hold what was typed, with focus visible."""
+    for position, text in enumerate((str(value.day), str(value.month), str(value.year))):
+        if position:
+            page.keyboard.press("Tab")
+        page.keyboard.type(text)
+        held = page.evaluate("document.activeElement.value")
+        assert held == text, f"typed {text!r} into a date box, it holds {held!r}"
+        assert focus_is_visible(page), "focus not visible on a date box"
 
-    Chromium lays the field's parts out in its own interface language (not the page's locale),
-    and moves to the next part by itself once one is full. So first type a probe (01, 02, 2003)
-    to learn the order, Shift+Tab back to the first part, then type the date."""
-    page.keyboard.type("01")
-    page.keyboard.type("02")
-    page.keyboard.type("2003")
-    probe = page.evaluate("document.activeElement.value")
-    orders = {"2003-01-02": ("month", "day", "year"), "2003-02-01": ("day", "month", "year")}
-    assert probe in orders, f"unexpected date field layout: 01, 02, 2003 gave {probe!r}"
-    page.keyboard.press("Shift+Tab")
-    page.keyboard.press("Shift+Tab")
-    parts = {"day": f"{value.day:02d}", "month": f"{value.month:02d}", "year": f"{value.year:04d}"}
-    for part in orders[probe]:
-        page.keyboard.type(parts[part])
-    typed = page.evaluate("document.activeElement.value")
-    assert typed == value.isoformat(), f"typed {value}, the field holds {typed!r}"
-    assert focus_is_visible(page), "focus not visible on the date field"
+
+def fill_date(page: Any, field_id: str, value: dt.date) -> None:
+    """Fill the three boxes of the GOV.UK date input ``field_id`` (day, month, year)."""
+    page.fill(f"#{field_id}-day", str(value.day))
+    page.fill(f"#{field_id}-month", str(value.month))
+    page.fill(f"#{field_id}-year", str(value.year))
 
 
 def press_and_wait(page: Any, key: str = "Enter") -> None:

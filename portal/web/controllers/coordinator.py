@@ -9,7 +9,6 @@ made them, and never stored or logged.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import structlog
@@ -42,6 +41,7 @@ from portal.organisations.services import OrganisationService
 from portal.organisations.tables import VolunteerStatus
 from portal.settings import Settings
 from portal.vocabulary import vocabulary
+from portal.web.dates import DateAnswer, read_date
 from portal.web.forms import (
     add_service_errors,
     field_list,
@@ -84,10 +84,6 @@ def add_validation_errors(
         message = str(item.get("msg", "is not valid")).removeprefix("Value error, ")
         label = name.replace("_", " ") if name else "this answer"
         errors.add(target, f"Check {label}: {message}")
-
-
-def _date(form: Any, name: str) -> str:
-    return field_text(form, name, 10)
 
 
 async def _all_employers() -> list[Any]:
@@ -181,6 +177,7 @@ class CoordinatorPages(Controller):
         errors: FormErrors,
         values: dict[str, Any],
         status: int = 200,
+        dates: dict[str, DateAnswer] | None = None,
     ) -> Template:
         employer = await OrganisationService().get_employer(employer_id)
         agreements = AgreementService(ledger)
@@ -195,6 +192,7 @@ class CoordinatorPages(Controller):
             status=status,
             errors=errors,
             values=values,
+            dates=dates or {},
             employer=employer,
             versions=versions,
             purposes=EMPLOYER_PURPOSES,
@@ -217,10 +215,24 @@ class CoordinatorPages(Controller):
             chosen = field_list(form, f"purpose:{purpose.code}", 20, 80)
             if chosen:
                 purposes[purpose.code] = chosen
+        dates = {
+            "starts_on": read_date(
+                form,
+                "starts_on",
+                "The date the agreement starts",
+                required="Enter the date the agreement starts",
+            ),
+            "ends_on": read_date(
+                form,
+                "ends_on",
+                "The date the agreement ends",
+                required="Enter the date the agreement ends",
+            ),
+        }
         values: dict[str, Any] = {
             "version": field_text(form, "version", 10),
-            "starts_on": _date(form, "starts_on"),
-            "ends_on": _date(form, "ends_on"),
+            "starts_on": dates["starts_on"].iso,
+            "ends_on": dates["ends_on"].iso,
             "signed_by": field_text(form, "signed_by", 200),
             "purposes": purposes,
         }
@@ -228,16 +240,14 @@ class CoordinatorPages(Controller):
         first_purpose = html_id("purpose", EMPLOYER_PURPOSES[0].code)
         if not purposes:
             errors.add(first_purpose, "Select at least one purpose and what it may share")
-        if not values["starts_on"]:
-            errors.add("starts_on", "Enter the date the agreement starts")
-        if not values["ends_on"]:
-            errors.add("ends_on", "Enter the date the agreement ends")
+        for answer in dates.values():
+            answer.report(errors)
         if not values["signed_by"]:
             errors.add("signed_by", "Enter who signed for the employer and for the force")
         fields = {
             "version": "version",
-            "starts_on": "starts_on",
-            "ends_on": "ends_on",
+            "starts_on": dates["starts_on"].anchor,
+            "ends_on": dates["ends_on"].anchor,
             "signed_by": "signed_by",
             "purposes": first_purpose,
         }
@@ -258,7 +268,9 @@ class CoordinatorPages(Controller):
                 return see_other(
                     f"/coordinator/employers/{employer_id}?recorded={created.receipt.index}"
                 )
-        return await self._employer_page(request, employer_id, ledger, errors, values, 400)
+        return await self._employer_page(
+            request, employer_id, ledger, errors, values, 400, dates=dates
+        )
 
     # ----------------------------------------------------------------------------- volunteers
 
@@ -329,6 +341,7 @@ class CoordinatorPages(Controller):
         errors: FormErrors,
         values: dict[str, str],
         status: int = 200,
+        dates: dict[str, DateAnswer] | None = None,
     ) -> Template:
         volunteer = await OrganisationService().get_volunteer(volunteer_id)
         employers = await _all_employers()
@@ -338,6 +351,7 @@ class CoordinatorPages(Controller):
             status=status,
             errors=errors,
             values=values,
+            dates=dates or {},
             volunteer=volunteer,
             employers=employers,
             names={e.id: e.name for e in employers},
@@ -350,16 +364,18 @@ class CoordinatorPages(Controller):
         self, request: Request[Any, Any, Any], volunteer_id: FromPath[str]
     ) -> Template | Redirect:
         form = await request.form()
-        values = {
-            "employer_id": field_text(form, "employer_id", 64),
-            "starts_on": _date(form, "link_starts_on"),
-        }
+        started = read_date(
+            form,
+            "link_starts_on",
+            "The date the job started",
+            required="Enter the date the job started",
+        )
+        values = {"employer_id": field_text(form, "employer_id", 64), "starts_on": started.iso}
         errors = FormErrors()
         if not values["employer_id"]:
             errors.add("employer_id", "Select the employer")
-        if not values["starts_on"]:
-            errors.add("link_starts_on", "Enter the date the job started")
-        fields = {"employer_id": "employer_id", "starts_on": "link_starts_on"}
+        started.report(errors)
+        fields = {"employer_id": "employer_id", "starts_on": started.anchor}
         if not errors:
             try:
                 data = EmploymentCreate.model_validate({"volunteer_id": volunteer_id, **values})
@@ -370,7 +386,9 @@ class CoordinatorPages(Controller):
                 add_service_errors(errors, _as_input(exc), fields, "employer_id")
             else:
                 return see_other(f"/coordinator/volunteers/{volunteer_id}?linked=1")
-        return await self._volunteer_page(request, volunteer_id, errors, values, 400)
+        return await self._volunteer_page(
+            request, volunteer_id, errors, values, 400, dates={"link_starts_on": started}
+        )
 
     @post(
         "/volunteers/{volunteer_id:str}/employments/{employment_id:str}/end",
@@ -384,20 +402,25 @@ class CoordinatorPages(Controller):
     ) -> Template | Redirect:
         form = await request.form()
         target = html_id("ends_on", employment_id)
+        last_day = read_date(
+            form,
+            "ends_on",
+            "The last day of the job",
+            required="Enter the last day of the job",
+            id=target,
+        )
         errors = FormErrors()
-        text = _date(form, "ends_on")
-        try:
-            ends_on = dt.date.fromisoformat(text)
-        except ValueError:
-            errors.add(target, "Enter the last day of the job as a real date")
-        else:
+        last_day.report(errors)
+        if last_day.value is not None:
             try:
-                await OrganisationService().end_employment(employment_id, ends_on)
+                await OrganisationService().end_employment(employment_id, last_day.value)
             except (InvalidInput, Conflict) as exc:
-                add_service_errors(errors, _as_input(exc), {}, target)
+                add_service_errors(errors, _as_input(exc), {}, last_day.anchor)
             else:
                 return see_other(f"/coordinator/volunteers/{volunteer_id}")
-        return await self._volunteer_page(request, volunteer_id, errors, {}, 400)
+        return await self._volunteer_page(
+            request, volunteer_id, errors, {}, 400, dates={target: last_day}
+        )
 
     # ----------------------------------------------------------------------------- duty import
 

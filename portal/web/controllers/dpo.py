@@ -31,6 +31,7 @@ from portal.disclosure.tables import RefusalReason
 from portal.dpo.services import DpoService, LedgerFilter
 from portal.organisations.services import OrganisationService
 from portal.vocabulary import vocabulary
+from portal.web.dates import read_date
 from portal.web.forms import query_int, query_text
 from portal.web.labels import KINDS
 from portal.web.pages import FormErrors, NavItem, register_navigation, render, see_other
@@ -71,13 +72,6 @@ def _service(ledger: Ledger) -> DpoService:
     return DpoService(DisclosureGate(ledger))
 
 
-def _day(text: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(text) if text else None
-    except ValueError:
-        return None
-
-
 def _start_of(day: dt.date) -> dt.datetime:
     """Midnight at the start of ``day`` in UK time, as UTC."""
     return dt.datetime.combine(day, dt.time(), tzinfo=LONDON).astimezone(dt.UTC)
@@ -116,17 +110,24 @@ class DpoPages(Controller):
         self, request: Request[Any, Any, Any], ledger: NamedDependency[Ledger]
     ) -> Template:
         errors = FormErrors()
-        values = {
-            name: query_text(request, name, 80)
-            for name in ("since", "until", "subject", "recipient", "purpose", "kind")
+        dates = {
+            "since": read_date(request.query_params, "since", "The start date"),
+            "until": read_date(request.query_params, "until", "The end date"),
         }
-        since, until = _day(values["since"]), _day(values["until"])
-        if values["since"] and since is None:
-            errors.add("since", "Enter the start date as a real date, like 2026-03-31")
-        if values["until"] and until is None:
-            errors.add("until", "Enter the end date as a real date, like 2026-03-31")
+        for answer in dates.values():
+            answer.report(errors)
+        since, until = dates["since"].value, dates["until"].value
         if since and until and until < since:
-            errors.add("until", "The end date must be the same as or after the start date")
+            dates["until"] = dates["until"].with_error(
+                "The end date must be the same as or after the start date"
+            )
+            dates["until"].report(errors)
+        # The page's own links (next page, newest) carry each date as one ISO value.
+        values = {"since": dates["since"].iso, "until": dates["until"].iso}
+        values.update(
+            (name, query_text(request, name, 80))
+            for name in ("subject", "recipient", "purpose", "kind")
+        )
         if values["purpose"] and vocabulary().purpose(values["purpose"]) is None:
             errors.add("purpose", "Choose a purpose from the list")
         filters = LedgerFilter(
@@ -158,6 +159,7 @@ class DpoPages(Controller):
             status=400 if errors else 200,
             errors=errors,
             values=values,
+            dates=dates,
             page=page,
             names=names,
             before=before,
