@@ -78,12 +78,7 @@ def canonical_json(value: Any) -> bytes:
     That C-accelerated path is taken when it applies; anything else goes to the ``rfc8785``
     library. Tests hold the two equal.
     """
-    return _canonical_json(value, _plain(value, 0))
-
-
-def _canonical_json(value: Any, plain: bool) -> bytes:
-    """:func:`canonical_json` when whether ``value`` is plain (see :func:`_plain`) is known."""
-    if plain:
+    if _plain(value, 0):
         try:
             return _dumps_plain(value)
         except UnicodeEncodeError:  # a lone surrogate: let rfc8785 refuse it
@@ -251,8 +246,8 @@ class EntryDraft(BaseModel):
         ``checkpoint_size`` is the tree size of the checkpoint the entry's batch commits with: it
         puts the batch boundaries inside the hashed log, so ``verify`` can tell that a checkpoint
         which was issued has since been removed. Equal to ``Entry.sequenced(...)
-        .canonical_bytes()`` without building and re-validating a model, since this runs under
-        the head lock for every entry.
+        .canonical_bytes()`` without building and re-validating a model; the writer calls
+        :meth:`bytes_at` with the batch's one formatted timestamp.
         """
         return self.bytes_at(index, format_timestamp(logged_at), checkpoint_size)
 
@@ -267,7 +262,7 @@ class EntryDraft(BaseModel):
             raise ValueError(f"not a ledger timestamp: {timestamp!r}")
         encoded = self._encoded
         if encoded is None:
-            content = self.model_dump(mode="json")
+            content = self.content()
             content["index"] = index
             content["timestamp"] = timestamp
             content["checkpoint_size"] = checkpoint_size

@@ -156,12 +156,6 @@ class ProofPlan:
         """
         proof: list[bytes] = []
         for element in self.elements:
-            if len(element) == 1:
-                node = element[0]
-                if node not in lookup:
-                    raise KeyError(f"stored node {node} is missing")
-                proof.append(lookup[node])
-                continue
             if folds is not None and element in folds:
                 proof.append(folds[element])
                 continue
@@ -170,8 +164,8 @@ class ProofPlan:
                 if node not in lookup:
                     raise KeyError(f"stored node {node} is missing")
                 hashes.append(lookup[node])
-            folded = root_from_subtrees(hashes)
-            if folds is not None:
+            folded = root_from_subtrees(hashes)  # one stored node: its own hash
+            if folds is not None and len(element) > 1:
                 folds[element] = folded
             proof.append(folded)
         return proof

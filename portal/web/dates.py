@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from portal.web.forms import field_text
 from portal.web.pages import FormErrors
 
 __all__ = ["PARTS", "DateAnswer", "date_input", "read_date"]
@@ -83,9 +84,9 @@ def read_date(
 
 
 def _read(source: Mapping[str, Any], name: str, label: str, required: str | None) -> DateAnswer:
-    typed = {part: _text(source.get(f"{name}-{part}")) for part in PARTS}
+    typed = {part: field_text(source, f"{name}-{part}", _MAX_TYPED) for part in PARTS}
     if not any(typed.values()):
-        legacy = _text(source.get(name))
+        legacy = field_text(source, name, _MAX_TYPED)
         if legacy:
             return _from_iso(name, legacy, label)
         if required:
@@ -155,10 +156,6 @@ def _from_iso(name: str, text: str, label: str) -> DateAnswer:
         # Shown back in the day box, so the user sees what arrived and can correct it.
         return DateAnswer(name, day=text, wrong=PARTS, message=f"{label} must be a real date")
     return DateAnswer(name, str(value.day), str(value.month), str(value.year), value)
-
-
-def _text(value: Any) -> str:
-    return value.strip()[:_MAX_TYPED] if isinstance(value, str) else ""
 
 
 def _and(parts: tuple[str, ...]) -> str:
