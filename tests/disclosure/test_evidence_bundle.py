@@ -16,8 +16,8 @@ from portal.cli.bundle_commands import verify_bundle
 from portal.disclosure.bundle import check_bundle
 from portal.settings import Settings
 from tests.conftest import run_cli
-from tests.disclosure.disclosure_scene import PM, Scene, build_scene, consent
 from tests.support.auth import serve
+from tests.support.disclosure_scene import PM, Scene, build_scene, consent
 
 
 @pytest.fixture

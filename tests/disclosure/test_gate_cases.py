@@ -20,7 +20,7 @@ from ledger.tables import LedgerEntry
 from portal.disclosure.gate import DisclosureGate, Recipient
 from portal.disclosure.tables import DisclosureRefusal
 from portal.errors import NotFound
-from tests.disclosure import disclosure_world as world
+from tests.support import disclosure_world as world
 
 LINKS = ("current", "ended", "none")
 AGREEMENTS = ("none", "active", "expired", "wrong_purpose", "wrong_category")

@@ -28,7 +28,7 @@ import pytest
 
 from portal.demo import data
 from tests.conftest import ROOT, TestDatabase, run_cli
-from tests.portal.test_demo import _logins
+from tests.demo.test_demo import _logins
 from tests.support.cli import cli_env, free_port, wait_until_up
 
 NEW_PERSON = {

@@ -1,4 +1,4 @@
-"""Agreements (coordinator), the DPO's ledger search, export, Art. 15 report and refusals."""
+"""The DPO's ledger search, export, Art. 15 report and refusals."""
 
 from __future__ import annotations
 
@@ -14,16 +14,15 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from portal.settings import Settings
-from tests.disclosure.disclosure_scene import (
+from tests.support.auth import serve
+from tests.support.disclosure_scene import (
     LV,
     PM,
     Scene,
     build_scene,
     consent,
     disclosure_entries,
-    refusals,
 )
-from tests.support.auth import fields_named, serve
 
 AGREEMENTS = "/api/coordinator/agreements"
 TODAY = dt.datetime.now(dt.UTC).date()
@@ -38,82 +37,6 @@ async def scene(settings: Settings, engine: Any, ledger: Any) -> Scene:
 async def client(settings: Settings, scene: Scene) -> AsyncIterator[AsyncTestClient[Any]]:
     async with serve(settings) as client:
         yield client
-
-
-def _agreement(employer_id: str, version: int, **extra: Any) -> dict[str, Any]:
-    body = {
-        "employer_id": employer_id,
-        "version": version,
-        "purposes": {PM: ["identity", "status"]},
-        "starts_on": str(TODAY - dt.timedelta(days=1)),
-        "ends_on": str(TODAY + dt.timedelta(days=10)),
-        "signed_by": "J. Smith (HR Director) and C. Constable (ESP lead)",
-    }
-    body.update(extra)
-    return body
-
-
-async def test_agreements_are_versioned_ledgered_and_never_edited(
-    client: AsyncTestClient[Any], scene: Scene
-) -> None:
-    await scene.as_user(client, scene.coordinator)
-    first = await client.post(AGREEMENTS, json=_agreement(scene.employer_a, 2))
-    assert first.status_code == 201, first.text
-    created = first.json()
-    assert created["agreement"]["state"] == "in_force"
-    assert created["agreement"]["supersedes"] == scene.agreement_a
-    assert scene.check_receipt(created["receipt"])
-
-    conflict = await client.post(AGREEMENTS, json=_agreement(scene.employer_a, 2))
-    assert conflict.status_code == 409 and fields_named(conflict) == {"version"}
-    bad = await client.post(
-        AGREEMENTS,
-        json=_agreement(
-            scene.employer_a,
-            3,
-            purposes={PM: ["hours.detail"], "dpo.audit": ["identity"], "nope": ["identity"]},
-        ),
-    )
-    assert bad.status_code == 422
-    assert fields_named(bad) == {f"purposes.{PM}", "purposes.dpo.audit", "purposes.nope"}
-    backwards = await client.post(
-        AGREEMENTS, json=_agreement(scene.employer_a, 3, ends_on=str(TODAY - dt.timedelta(days=5)))
-    )
-    assert fields_named(backwards) == {"ends_on"}
-    unknown = await client.post(AGREEMENTS, json=_agreement(str(uuid.uuid4()), 1))
-    assert fields_named(unknown) == {"employer_id"}
-
-    versions = (await client.get(f"{AGREEMENTS}/{created['agreement']['id']}/versions")).json()
-    assert [(v["version"], v["state"]) for v in versions] == [(2, "in_force"), (1, "superseded")]
-    listed = (await client.get(AGREEMENTS)).json()
-    assert listed["total"] == 2
-    assert {(a["employer_name"], a["version"]) for a in listed["items"]} == {
-        ("Acme Logistics", 2),
-        ("Brightwater Council", 1),
-    }
-
-    # Version 2 names only programme management: leave verification stops at once.
-    alex = scene.staff_a[0]
-    await scene.as_volunteer(client, alex)
-    await consent(client, scene.employer_a, ["identity"])
-    await scene.as_user(client, scene.hr_a)
-    assert (
-        await client.get(f"/api/employer/staff/{alex.id}", params={"purpose": LV})
-    ).status_code == 404
-    assert (
-        await client.get(f"/api/employer/staff/{alex.id}", params={"purpose": PM})
-    ).status_code == 200
-    assert [r["reason"] for r in await refusals(client)] == ["purpose_not_in_agreement"]
-
-    # Employers and volunteers cannot see agreements; the DPO can.
-    assert (await client.get(AGREEMENTS)).status_code == 403
-    await scene.as_user(client, scene.dpo)
-    assert (await client.get(AGREEMENTS)).status_code == 200
-    ending = (await client.get("/api/dpo/agreements/ending")).json()
-    assert [(e["agreement"]["employer_name"], e["days_left"]) for e in ending] == [
-        ("Acme Logistics", 10)
-    ]
-    assert (await client.get("/api/dpo/agreements/ending", params={"within_days": 5})).json() == []
 
 
 async def test_dpo_search_export_report_and_refusals(
@@ -213,23 +136,3 @@ async def test_dpo_search_export_report_and_refusals(
     await scene.as_user(client, scene.hr_a)
     for path in ("/api/dpo/ledger", "/api/dpo/refusals", f"/api/dpo/subjects/{alex.id}/report"):
         assert (await client.get(path)).status_code == 403
-
-
-async def test_unknown_purposes_and_categories_are_clear_errors(
-    client: AsyncTestClient[Any], scene: Scene
-) -> None:
-    await scene.as_user(client, scene.hr_a)
-    alex = scene.staff_a[0]
-    for purpose in ("esp.nothing", "dpo.audit"):
-        response = await client.get(f"/api/employer/staff/{alex.id}", params={"purpose": purpose})
-        assert response.status_code == 422 and fields_named(response) == {"purpose"}
-    response = await client.get(
-        "/api/employer/staff", params={"purpose": PM, "categories": "health"}
-    )
-    assert response.status_code == 422 and fields_named(response) == {"categories"}
-    assert (await client.get("/api/employer/staff")).status_code == 400
-    assert {r["reason"] for r in await refusals(client)} == {
-        "unknown_purpose",
-        "purpose_not_for_recipient",
-    }
-    assert await disclosure_entries(client) == []

@@ -15,7 +15,7 @@ import pytest
 
 from portal.consent.tables import WithdrawalAcknowledgement, WithdrawalNotice
 from portal.disclosure.tables import DisclosureRefusal
-from tests.disclosure import disclosure_world as world
+from tests.support import disclosure_world as world
 
 TABLES = (
     "consent_event",

@@ -19,7 +19,7 @@ from ledger.tables import LedgerEntry
 from portal.accounts.tables import Role
 from portal.disclosure.tables import DisclosureRefusal
 from portal.settings import Settings
-from tests.disclosure import disclosure_world as world
+from tests.support import disclosure_world as world
 from tests.support.auth import TestUser, create_user, in_app, sign_in_as, sign_out
 
 LV = "esp.leave-verification"
