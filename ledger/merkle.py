@@ -274,6 +274,15 @@ def verify_consistency(
         return False
     if old_size & (old_size - 1) == 0:  # an exact power of two: the old root is a node
         path = [old_root, *path]
+    roots = _consistency_roots(old_size, new_size, path)
+    return roots is not None and roots == (old_root, new_root)
+
+
+def _consistency_roots(
+    old_size: int, new_size: int, path: list[bytes]
+) -> tuple[bytes, bytes] | None:
+    """The old and new roots a non-empty consistency ``path`` folds to (RFC 9162 §2.1.4.2,
+    steps 3 to 7), or ``None`` when the path does not fit the two sizes."""
     fn, sn = old_size - 1, new_size - 1
     while fn & 1:
         fn >>= 1
@@ -281,7 +290,7 @@ def verify_consistency(
     fr = sr = path[0]
     for c in path[1:]:
         if sn == 0:
-            return False
+            return None
         if fn & 1 or fn == sn:
             fr = node_hash(c, fr)
             sr = node_hash(c, sr)
@@ -292,4 +301,4 @@ def verify_consistency(
             sr = node_hash(sr, c)
         fn >>= 1
         sn >>= 1
-    return sn == 0 and fr == old_root and sr == new_root
+    return (fr, sr) if sn == 0 else None

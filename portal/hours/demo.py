@@ -12,8 +12,9 @@ import datetime as dt
 import hashlib
 import random
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
+from typing import Any
 
 import structlog
 
@@ -148,6 +149,85 @@ async def _load_duties(today: dt.date) -> int:
     return result.added
 
 
+_LEAVE_PLANS = (
+    ("approved", -2, 11, LeaveStatus.APPROVED),
+    ("declined", -1, 17, LeaveStatus.DECLINED),
+    ("pending", None, 0, LeaveStatus.PENDING),
+)
+
+
+def _leave_request(
+    link: data.DemoEmployment,
+    volunteer_id: uuid.UUID,
+    employer_id: str,
+    policy: Mapping[str, Any],
+    plan: tuple[str, int | None, int, LeaveStatus],
+    today: dt.date,
+) -> tuple[LeaveRequest, list[LeaveRequestEvent]]:
+    """One demo leave request (decided months ago, or pending next week) and its history."""
+    key, months_back, day, status = plan
+    request_id = data.demo_id("leave_request", f"{link.key}:{key}")
+    if months_back is None:
+        date = today + dt.timedelta(days=7 + link.volunteer % 5)
+    else:
+        month = Month.of_date(today).plus(months_back)
+        date = dt.date(month.year, month.month, day)
+    start = london_wall_clock(dt.datetime(date.year, date.month, date.day, 9))
+    created = start - dt.timedelta(days=14)
+    decided = created + dt.timedelta(days=2) if months_back is not None else None
+    unit = str(policy["unit"])
+    request = LeaveRequest(
+        id=request_id,
+        volunteer=volunteer_id,
+        employer=employer_id,
+        starts_at=start,
+        ends_at=start + dt.timedelta(hours=6),
+        unit=unit,
+        amount=Decimal("6") if unit == "hours_per_month" else Decimal("1"),
+        paid=bool(policy["paid"]),
+        status=status.value,
+        created_at=created,
+        decided_at=decided,
+        decided_by="demo" if decided else "",
+    )
+    steps = [(LeaveEvent.REQUESTED, "", "pending", "volunteer", created)]
+    if decided is not None:
+        decision = LeaveEvent.APPROVED if status is LeaveStatus.APPROVED else LeaveEvent.DECLINED
+        steps.append((decision, "pending", status.value, "employer", decided))
+    events = [
+        LeaveRequestEvent(
+            id=uuid.uuid5(request_id, f"event:{n}"),
+            request=request_id,
+            event=event.value,
+            from_status=before,
+            to_status=after,
+            actor_user="demo",
+            actor_role=role,
+            reason="demo data",
+            occurred_at=when,
+        )
+        for n, (event, before, after, role, when) in enumerate(steps)
+    ]
+    return request, events
+
+
+async def _store_new_leave(requests: list[LeaveRequest], events: list[LeaveRequestEvent]) -> int:
+    """Insert the requests (with their events) not stored by an earlier run; idempotent."""
+    if not requests:
+        return 0
+    rows = await LeaveRequest.select(LeaveRequest.id).where(
+        LeaveRequest.id.is_in([r.id for r in requests])
+    )
+    existing = {str(row["id"]) for row in rows}
+    new_requests = [r for r in requests if str(r.id) not in existing]
+    new_events = [e for e in events if str(e.request) not in existing]
+    if new_requests:
+        async with duty_write_transaction(LeaveRequest, lock=LEAVE_WRITE_LOCK):
+            await LeaveRequest.insert(*new_requests)
+            await LeaveRequestEvent.insert(*new_events)
+    return len(new_requests)
+
+
 async def _load_leave(today: dt.date) -> int:
     """Per demo employee with a policy: an approved, a declined and a pending request."""
     policies = {
@@ -167,75 +247,13 @@ async def _load_leave(today: dt.date) -> int:
         person = people[link.volunteer]
         if person.status not in _SERVING:
             continue
-        policy = policies[employer_id]
-        unit = str(policy["unit"])
-        plans = (
-            ("approved", Month.of_date(today).plus(-2), 11, LeaveStatus.APPROVED),
-            ("declined", Month.of_date(today).plus(-1), 17, LeaveStatus.DECLINED),
-            ("pending", None, 0, LeaveStatus.PENDING),
-        )
-        for key, month, day, status in plans:
-            request_id = data.demo_id("leave_request", f"{link.key}:{key}")
-            if month is None:
-                date = today + dt.timedelta(days=7 + link.volunteer % 5)
-            else:
-                date = dt.date(month.year, month.month, day)
-            start = london_wall_clock(dt.datetime(date.year, date.month, date.day, 9))
-            created = start - dt.timedelta(days=14)
-            decided = created + dt.timedelta(days=2)
-            requests.append(
-                LeaveRequest(
-                    id=request_id,
-                    volunteer=person.id,
-                    employer=employer_id,
-                    starts_at=start,
-                    ends_at=start + dt.timedelta(hours=6),
-                    unit=unit,
-                    amount=Decimal("6") if unit == "hours_per_month" else Decimal("1"),
-                    paid=bool(policy["paid"]),
-                    status=status.value,
-                    created_at=created,
-                    decided_at=decided if month else None,
-                    decided_by="demo" if month else "",
-                )
+        for plan in _LEAVE_PLANS:
+            request, history = _leave_request(
+                link, person.id, employer_id, policies[employer_id], plan, today
             )
-            steps = [(LeaveEvent.REQUESTED, "", "pending", "volunteer", created)]
-            if month is not None:
-                decision = (
-                    LeaveEvent.APPROVED if status is LeaveStatus.APPROVED else LeaveEvent.DECLINED
-                )
-                steps.append((decision, "pending", status.value, "employer", decided))
-            events += [
-                LeaveRequestEvent(
-                    id=uuid.uuid5(request_id, f"event:{n}"),
-                    request=request_id,
-                    event=event.value,
-                    from_status=before,
-                    to_status=after,
-                    actor_user="demo",
-                    actor_role=role,
-                    reason="demo data",
-                    occurred_at=when,
-                )
-                for n, (event, before, after, role, when) in enumerate(steps)
-            ]
-    existing = (
-        {
-            str(row["id"])
-            for row in await LeaveRequest.select(LeaveRequest.id).where(
-                LeaveRequest.id.is_in([r.id for r in requests])
-            )
-        }
-        if requests
-        else set()
-    )
-    new_requests = [r for r in requests if str(r.id) not in existing]
-    new_events = [e for e in events if str(e.request) not in existing]
-    if new_requests:
-        async with duty_write_transaction(LeaveRequest, lock=LEAVE_WRITE_LOCK):
-            await LeaveRequest.insert(*new_requests)
-            await LeaveRequestEvent.insert(*new_events)
-    return len(new_requests)
+            requests.append(request)
+            events += history
+    return await _store_new_leave(requests, events)
 
 
 async def load_hours(ctx: DemoContext) -> None:
