@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
-from litestar import Request, Response
+from litestar import Response
 from litestar.exceptions import (
     HTTPException,
     NotAuthorizedException,
@@ -18,6 +18,8 @@ from litestar.exceptions import (
 )
 from litestar.exceptions import NotFoundException as LitestarNotFound
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from portal.auth.requests import AppRequest
 
 log = structlog.get_logger(__name__)
 
@@ -86,12 +88,12 @@ class ServiceUnavailable(PortalError):
     type_slug = "service-unavailable"
 
 
-def _request_id(request: Request[Any, Any, Any]) -> str:
+def _request_id(request: AppRequest) -> str:
     return str(request.scope.get("state", {}).get("request_id", ""))
 
 
 def problem(
-    request: Request[Any, Any, Any],
+    request: AppRequest,
     status: int,
     title: str,
     detail: str,
@@ -113,7 +115,7 @@ def problem(
     return Response(content=body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def _portal_error(request: Request[Any, Any, Any], exc: PortalError) -> Response[dict[str, Any]]:
+def _portal_error(request: AppRequest, exc: PortalError) -> Response[dict[str, Any]]:
     if exc.status >= 500:
         log.error("request.unavailable", error=type(exc).__name__, path=request.url.path)
     return problem(request, exc.status, exc.title, exc.detail, exc.type_slug, **exc.extra)
@@ -123,9 +125,7 @@ def _field_name(key: Any) -> str:
     return str(key) if key not in (None, "") else "body"
 
 
-def _validation_error(
-    request: Request[Any, Any, Any], exc: ValidationException
-) -> Response[dict[str, Any]]:
+def _validation_error(request: AppRequest, exc: ValidationException) -> Response[dict[str, Any]]:
     errors = []
     for item in exc.extra or []:
         if isinstance(item, dict):
@@ -143,7 +143,7 @@ def _validation_error(
     )
 
 
-def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+def _http_error(request: AppRequest, exc: HTTPException) -> Response[dict[str, Any]]:
     slug = {
         401: "unauthenticated",
         403: "forbidden",
@@ -160,7 +160,7 @@ def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response
     return problem(request, exc.status_code, title, str(detail), slug)
 
 
-def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+def _unexpected(request: AppRequest, exc: Exception) -> Response[dict[str, Any]]:
     log.error(
         "request.unhandled_error",
         error=type(exc).__name__,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
@@ -18,8 +18,8 @@ from portal.agreements.schemas import (
     AgreementPage,
 )
 from portal.agreements.services import AgreementService
-from portal.auth.guards import requires_role
-from portal.auth.identity import Identity
+from portal.auth.guards import caller, requires_role
+from portal.auth.requests import AppRequest
 from portal.disclosure.support import MAX_OFFSET, channel_of, request_id
 
 COORDINATOR = requires_role(Role.COORDINATOR)
@@ -43,11 +43,11 @@ class AgreementController(Controller):
     )
     async def record(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         data: JSONBody[AgreementCreate],
         agreements: NamedDependency[AgreementService],
     ) -> AgreementCreated:
-        identity: Identity = request.user
+        identity = caller(request)
         return await agreements.record(
             data,
             recorded_by=identity.user_id,

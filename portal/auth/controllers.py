@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
@@ -12,16 +10,17 @@ from litestar.status_codes import HTTP_200_OK
 
 from portal.accounts.services import AccountService
 from portal.accounts.tables import UserAccount
-from portal.auth.guards import requires_sign_in
+from portal.auth.guards import caller, requires_sign_in
 from portal.auth.identity import Identity
 from portal.auth.login import LoginService
+from portal.auth.requests import AppRequest
 from portal.auth.schemas import ActivateRequest, ActivateResponse, LoginRequest, LoginResponse, Me
 from portal.auth.sessions import SESSION_COOKIE, SessionStore
 from portal.errors import Unauthenticated
 from portal.settings import Settings
 
 
-def _client(request: Request[Any, Any, Any]) -> str:
+def _client(request: AppRequest) -> str:
     return request.client.host if request.client else "unknown"
 
 
@@ -44,7 +43,7 @@ class AuthController(Controller):
     @post("/login", status_code=HTTP_200_OK, summary="Sign in and start a session")
     async def login(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         data: JSONBody[LoginRequest],
         login_service: NamedDependency[LoginService],
         settings: NamedDependency[Settings],
@@ -76,15 +75,15 @@ class AuthController(Controller):
         summary="End the session, server-side",
     )
     async def logout(
-        self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]
+        self, request: AppRequest, settings: NamedDependency[Settings]
     ) -> Response[dict[str, str]]:
-        identity: Identity = request.user
+        identity = caller(request)
         if identity.session_id:
             await SessionStore(settings).revoke(identity.session_id)
         return Response({"status": "signed out"}, cookies=[session_cookie(settings, "", 0)])
 
     @get("/me", summary="The signed-in user or integration")
-    async def me(self, request: Request[Any, Any, Any]) -> Me:
+    async def me(self, request: AppRequest) -> Me:
         identity = request.scope.get("user")
         if not isinstance(identity, Identity):
             raise Unauthenticated("Not signed in")

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import click
 
+from portal.cli.bundle_commands import verify_bundle
 from portal.cli.common import cli_settings, fail, run
+from portal.cli.demo import demo
+from portal.cli.hours_commands import hours
+from portal.cli.ledger_commands import ledger
+from portal.cli.serve import serve
+from portal.cli.users import user
 from portal.migrate import MigrationFailed, migrate
 
 
@@ -25,31 +31,10 @@ def migrate_command() -> None:
     click.echo(f"Database is up to date ({report.engine}{role}).")
 
 
-def _register_subcommands() -> None:
-    """Attach command groups defined in sibling modules (kept apart so each stays small)."""
-    import importlib
-
-    for module_name, attr in (
-        ("portal.cli.serve", "serve"),
-        ("portal.cli.users", "user"),
-        ("portal.cli.demo", "demo"),
-        ("portal.cli.ledger_commands", "ledger"),
-        ("portal.cli.hours_commands", "hours"),
-    ):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name is None or not module_name.startswith(exc.name):
-                raise
-            continue
-        cli.add_command(getattr(module, attr))
-    from portal.cli.bundle_commands import verify_bundle
-    from portal.cli.ledger_commands import ledger
-
-    ledger.add_command(verify_bundle)
-
-
-_register_subcommands()
+# Plain registrations: a renamed or mistyped command module fails at start-up, loudly.
+for _command in (serve, user, demo, ledger, hours):
+    cli.add_command(_command)
+ledger.add_command(verify_bundle)
 
 if __name__ == "__main__":
     cli()

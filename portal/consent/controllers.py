@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from ledger import Ledger
 from portal.accounts.tables import Role
-from portal.auth.guards import requires_role
-from portal.auth.identity import Identity
+from portal.auth.guards import caller, requires_role
+from portal.auth.requests import AppRequest
 from portal.consent.schemas import (
     ConsentGive,
     ConsentGiven,
@@ -38,14 +38,14 @@ class VolunteerConsentController(Controller):
     @get("/", guards=[VOLUNTEER], summary="Your consents: current state and full history")
     async def overview(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         consents: NamedDependency[ConsentService],
         limit: Annotated[
             int, QueryParameter(ge=1, le=500, description="history items per page")
         ] = 100,
         offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)] = 0,
     ) -> ConsentOverview:
-        identity: Identity = request.user
+        identity = caller(request)
         return await consents.overview(identity, limit, offset)
 
     @post(
@@ -56,11 +56,11 @@ class VolunteerConsentController(Controller):
     )
     async def give(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         data: JSONBody[ConsentGive],
         consents: NamedDependency[ConsentService],
     ) -> ConsentGiven:
-        identity: Identity = request.user
+        identity = caller(request)
         return await consents.give(
             identity, data, request_id=request_id(request), channel=channel_of(identity)
         )
@@ -73,11 +73,11 @@ class VolunteerConsentController(Controller):
     )
     async def withdraw(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         data: JSONBody[ConsentWithdraw],
         consents: NamedDependency[ConsentService],
     ) -> ConsentWithdrawn:
-        identity: Identity = request.user
+        identity = caller(request)
         return await consents.withdraw(
             identity, data, request_id=request_id(request), channel=channel_of(identity)
         )

@@ -7,17 +7,17 @@ every route. Ids in paths are UUID strings; a malformed one is answered like an 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, get, patch, post
+from litestar import Controller, get, patch, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from portal.accounts.services import AccountService
 from portal.accounts.tables import Role
-from portal.auth.guards import requires_role
-from portal.auth.identity import Identity
+from portal.auth.guards import caller, requires_role
+from portal.auth.requests import AppRequest
 from portal.coordinator.schemas import (
     InvitationOut,
     InvitedUser,
@@ -79,8 +79,8 @@ def provide_tokens() -> TokenAdministration:
     return TokenAdministration()
 
 
-def _caller(request: Request[Any, Any, Any]) -> str:
-    identity: Identity = request.user
+def _caller(request: AppRequest) -> str:
+    identity = caller(request)
     return identity.user_id
 
 
@@ -198,7 +198,7 @@ class UserController(_Base):
     )
     async def create_user(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         data: JSONBody[UserCreate],
         users: NamedDependency[UserAdministration],
     ) -> InvitedUser:
@@ -212,7 +212,7 @@ class UserController(_Base):
     )
     async def reinvite_user(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         user_id: FromPath[str],
         users: NamedDependency[UserAdministration],
     ) -> InvitationOut:
@@ -240,7 +240,7 @@ class TokenController(_Base):
     )
     async def issue_token(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         data: JSONBody[TokenCreate],
         tokens: NamedDependency[TokenAdministration],
     ) -> IssuedTokenOut:
@@ -260,7 +260,7 @@ class TokenController(_Base):
     )
     async def revoke_token(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         token_id: FromPath[str],
         tokens: NamedDependency[TokenAdministration],
     ) -> TokenOut:

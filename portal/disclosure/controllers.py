@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Response, get
 from litestar.di import NamedDependency, Provide
 from litestar.params import QueryParameter
 
 from ledger import Ledger
 from portal.accounts.tables import Role
-from portal.auth.guards import requires_role
-from portal.auth.identity import Identity
+from portal.auth.guards import caller, requires_role
+from portal.auth.requests import AppRequest
 from portal.disclosure.schemas import DisclosurePage, EvidenceBundle
 from portal.disclosure.services import VolunteerLedgerService
 from portal.disclosure.support import MAX_INDEX
@@ -31,14 +31,14 @@ class VolunteerDisclosureController(Controller):
     @get("/", guards=[VOLUNTEER], summary="Every disclosure of your data, newest first")
     async def list_disclosures(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         volunteer_ledger: NamedDependency[VolunteerLedgerService],
         before: Annotated[
             int | None, QueryParameter(ge=0, le=MAX_INDEX, description="next_cursor of a page")
         ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
     ) -> DisclosurePage:
-        identity: Identity = request.user
+        identity = caller(request)
         return await volunteer_ledger.disclosures(identity, before=before, limit=limit)
 
     @get(
@@ -48,11 +48,11 @@ class VolunteerDisclosureController(Controller):
     )
     async def bundle(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         volunteer_ledger: NamedDependency[VolunteerLedgerService],
         limit: Annotated[int, QueryParameter(ge=1, le=10_000, description="newest entries")] = 1000,
     ) -> Response[EvidenceBundle]:
-        identity: Identity = request.user
+        identity = caller(request)
         bundle = await volunteer_ledger.bundle(identity, limit=limit)
         return Response(
             bundle,

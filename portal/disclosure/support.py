@@ -10,12 +10,12 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
-from litestar import Request
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.table import Table
 
 from ledger.entries import Channel
 from portal.auth.identity import Identity
+from portal.auth.requests import AppRequest
 from portal.errors import InvalidInput
 
 
@@ -60,7 +60,7 @@ async def write_transaction(table: type[Table]) -> AsyncIterator[None]:
             yield
 
 
-def request_id(request: Request[Any, Any, Any]) -> str:
+def request_id(request: AppRequest) -> str:
     return str(request.scope.get("state", {}).get("request_id", ""))[:64]
 
 

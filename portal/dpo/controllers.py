@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Response, get
 from litestar.di import NamedDependency, Provide
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, QueryParameter
@@ -18,8 +18,8 @@ from ledger.entries import KIND_MODELS
 from portal.accounts.tables import Role
 from portal.agreements.schemas import AgreementEnding
 from portal.agreements.services import AgreementService
-from portal.auth.guards import requires_role
-from portal.auth.identity import Identity
+from portal.auth.guards import caller, requires_role
+from portal.auth.requests import AppRequest
 from portal.disclosure.gate import DisclosureGate, Recipient
 from portal.disclosure.schemas import LedgerPage, RefusalPage, SubjectReport
 from portal.disclosure.support import MAX_INDEX, MAX_OFFSET, request_id
@@ -150,11 +150,11 @@ class DpoController(Controller):
     )
     async def subject_report(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         volunteer_id: FromPath[str],
         dpo: NamedDependency[DpoService],
     ) -> Response[bytes]:
-        identity: Identity = request.user
+        identity = caller(request)
         report = await dpo.subject_report(
             Recipient.of(identity), volunteer_id, request_id=request_id(request)
         )
@@ -168,11 +168,11 @@ class DpoController(Controller):
     )
     async def subject_report_csv(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         volunteer_id: FromPath[str],
         dpo: NamedDependency[DpoService],
     ) -> Response[str]:
-        identity: Identity = request.user
+        identity = caller(request)
         report = await dpo.subject_report(
             Recipient.of(identity), volunteer_id, request_id=request_id(request)
         )

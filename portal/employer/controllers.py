@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
 from ledger import Ledger
 from portal.accounts.tables import Role
-from portal.auth.guards import requires_role
-from portal.auth.identity import Identity
+from portal.auth.guards import caller, requires_role
+from portal.auth.requests import AppRequest
 from portal.consent.schemas import Acknowledged, WithdrawalNoticePage
 from portal.consent.services import NoticeService
 from portal.disclosure.gate import DisclosureGate, Recipient, Released
@@ -76,7 +76,7 @@ class EmployerStaffController(Controller):
     @get("/", guards=[EMPLOYER], summary="Your staff who take part, projected to what is permitted")
     async def list_staff(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         gate: NamedDependency[DisclosureGate],
         settings: NamedDependency[Settings],
         purpose: Purpose,
@@ -86,7 +86,7 @@ class EmployerStaffController(Controller):
         ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
     ) -> StaffPageOut:
-        identity: Identity = request.user
+        identity = caller(request)
         page = await gate.disclose_staff(
             Recipient.of(identity),
             purpose,
@@ -103,14 +103,14 @@ class EmployerStaffController(Controller):
     @get("/{volunteer_id:str}", guards=[EMPLOYER], summary="One staff member, or 404")
     async def get_staff_member(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         volunteer_id: FromPath[str],
         gate: NamedDependency[DisclosureGate],
         settings: NamedDependency[Settings],
         purpose: Purpose,
         categories: Categories = None,
     ) -> StaffMember:
-        identity: Identity = request.user
+        identity = caller(request)
         released = await gate.disclose_one(
             Recipient.of(identity),
             purpose,
@@ -130,13 +130,13 @@ class EmployerNoticeController(Controller):
     @get("/", guards=[EMPLOYER], summary="Withdrawal notices addressed to your organisation")
     async def list_notices(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         notices: NamedDependency[NoticeService],
         pending: Annotated[bool, QueryParameter(description="only unacknowledged notices")] = False,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
         offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)] = 0,
     ) -> WithdrawalNoticePage:
-        identity: Identity = request.user
+        identity = caller(request)
         return await notices.list_for(
             Recipient.of(identity), pending_only=pending, limit=limit, offset=offset
         )
@@ -149,11 +149,11 @@ class EmployerNoticeController(Controller):
     )
     async def acknowledge(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         notice_id: FromPath[str],
         notices: NamedDependency[NoticeService],
     ) -> Acknowledged:
-        identity: Identity = request.user
+        identity = caller(request)
         return await notices.acknowledge(
             Recipient.of(identity), notice_id, request_id=request_id(request)
         )

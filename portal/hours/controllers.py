@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.datastructures import State, UploadFile
 from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
@@ -22,8 +22,9 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from ledger import Ledger
 from portal.accounts.tables import Role
-from portal.auth.guards import requires_role, requires_scope
+from portal.auth.guards import caller, requires_role, requires_scope
 from portal.auth.identity import Identity
+from portal.auth.requests import AppRequest
 from portal.disclosure.gate import Recipient
 from portal.disclosure.schemas import ReceiptOut
 from portal.disclosure.support import request_id
@@ -103,12 +104,12 @@ def _period(value: str | None) -> tuple[str, Month, Month]:
     return text, first, last
 
 
-def _user(request: Request[Any, Any, Any]) -> Identity:
-    identity: Identity = request.user
+def _user(request: AppRequest) -> Identity:
+    identity = caller(request)
     return identity
 
 
-def _volunteer(request: Request[Any, Any, Any]) -> str:
+def _volunteer(request: AppRequest) -> str:
     identity = _user(request)
     if not identity.volunteer_id:
         raise Forbidden("This account is not linked to a volunteer record")
@@ -137,7 +138,7 @@ class CoordinatorDutiesController(Controller):
     )
     async def import_duties(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> Response[ImportOut]:
         result = await import_csv(
@@ -179,7 +180,7 @@ class CoordinatorDutiesController(Controller):
         summary="Correct a duty: a new version superseding the current one, with a reason",
     )
     async def correct(
-        self, request: Request[Any, Any, Any], duty_id: FromPath[str], data: JSONBody[CorrectionIn]
+        self, request: AppRequest, duty_id: FromPath[str], data: JSONBody[CorrectionIn]
     ) -> DutyOut:
         return await duties.correct_duty(duty_id, data, _user(request).user_id)
 
@@ -194,9 +195,7 @@ class CoordinatorLeavePolicyController(Controller):
         status_code=HTTP_201_CREATED,
         summary="Record a new version of an employer's ESP leave policy",
     )
-    async def record(
-        self, request: Request[Any, Any, Any], data: JSONBody[LeavePolicyIn]
-    ) -> LeavePolicyOut:
+    async def record(self, request: AppRequest, data: JSONBody[LeavePolicyIn]) -> LeavePolicyOut:
         return await leave.record_policy(data, _user(request).user_id)
 
     @get("/{employer_id:str}", guards=[COORDINATOR], summary="An employer's policy versions")
@@ -224,7 +223,7 @@ class IntegrationDutiesController(Controller):
     )
     async def push(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         data: JSONBody[IntegrationBatchIn],
         idempotency_key: Annotated[
             str | None,
@@ -251,7 +250,7 @@ class VolunteerHoursController(Controller):
     @get("/hours", guards=[VOLUNTEER], summary="Your hours per month and the monthly minimum")
     async def my_hours(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         settings: NamedDependency[Settings],
         period: Period = None,
     ) -> VolunteerHoursOut:
@@ -270,7 +269,7 @@ class VolunteerHoursController(Controller):
     @get("/duties", guards=[VOLUNTEER], summary="Your duty records")
     async def my_duties(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         period: Period = None,
         history: History = False,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 500,
@@ -283,12 +282,12 @@ class VolunteerHoursController(Controller):
         return DutyPage(items=items, next_offset=next_offset)
 
     @get("/duties/{duty_id:str}", guards=[VOLUNTEER], summary="Every version of one of your duties")
-    async def my_duty(self, request: Request[Any, Any, Any], duty_id: FromPath[str]) -> DutyHistory:
+    async def my_duty(self, request: AppRequest, duty_id: FromPath[str]) -> DutyHistory:
         versions = await duties.duty_history(duty_id, _volunteer(request))
         return DutyHistory(duty_id=versions[0].duty_id, versions=versions)
 
     @get("/leave", guards=[VOLUNTEER], summary="Your ESP leave balance per employer and requests")
-    async def my_leave(self, request: Request[Any, Any, Any]) -> VolunteerLeaveOut:
+    async def my_leave(self, request: AppRequest) -> VolunteerLeaveOut:
         volunteer = _volunteer(request)
         return VolunteerLeaveOut(
             balances=await leave.volunteer_balances(volunteer, _london_today()),
@@ -302,7 +301,7 @@ class VolunteerHoursController(Controller):
         summary="Ask an employer for ESP leave for a duty",
     )
     async def request_leave(
-        self, request: Request[Any, Any, Any], data: JSONBody[LeaveRequestIn]
+        self, request: AppRequest, data: JSONBody[LeaveRequestIn]
     ) -> LeaveRequestOut:
         return await leave.create_request(
             _volunteer(request), data, _user(request).user_id, _london_today()
@@ -314,9 +313,7 @@ class VolunteerHoursController(Controller):
         status_code=HTTP_200_OK,
         summary="Withdraw a pending leave request",
     )
-    async def withdraw(
-        self, request: Request[Any, Any, Any], request_id: FromPath[str]
-    ) -> LeaveRequestOut:
+    async def withdraw(self, request: AppRequest, request_id: FromPath[str]) -> LeaveRequestOut:
         return await leave.withdraw_request(_volunteer(request), request_id, _user(request).user_id)
 
 
@@ -329,7 +326,7 @@ class EmployerLeaveController(Controller):
     dependencies = {"hours_gate": Provide(provide_hours_gate, sync_to_thread=False)}
 
     @get("/leave-policy", guards=[EMPLOYER], summary="Your organisation's ESP leave policy")
-    async def policy(self, request: Request[Any, Any, Any]) -> list[LeavePolicyOut]:
+    async def policy(self, request: AppRequest) -> list[LeavePolicyOut]:
         return await leave.policies_of(Recipient.of(_user(request)).organisation_id)
 
     @get(
@@ -339,7 +336,7 @@ class EmployerLeaveController(Controller):
     )
     async def requests(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         hours_gate: NamedDependency[HoursGate],
         status: Annotated[
             str | None,
@@ -377,7 +374,7 @@ class EmployerLeaveController(Controller):
     )
     async def approve(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         hours_gate: NamedDependency[HoursGate],
         leave_request_id: FromPath[str],
         data: JSONBody[LeaveDecisionIn | None] = None,
@@ -404,7 +401,7 @@ class EmployerLeaveController(Controller):
     )
     async def decline(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         hours_gate: NamedDependency[HoursGate],
         leave_request_id: FromPath[str],
         data: JSONBody[LeaveDecisionIn | None] = None,
@@ -430,7 +427,7 @@ class EmployerHoursController(Controller):
     )
     async def staff_hours(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         hours_gate: NamedDependency[HoursGate],
         settings: NamedDependency[Settings],
         volunteer_id: FromPath[str],
@@ -460,7 +457,7 @@ class EmployerHoursController(Controller):
     )
     async def report(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         hours_gate: NamedDependency[HoursGate],
         settings: NamedDependency[Settings],
         purpose: Purpose = reports.DEFAULT_PURPOSE,
@@ -485,7 +482,7 @@ class EmployerHoursController(Controller):
     )
     async def report_csv(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         hours_gate: NamedDependency[HoursGate],
         settings: NamedDependency[Settings],
         purpose: Purpose = reports.DEFAULT_PURPOSE,

@@ -7,15 +7,16 @@ decides who may read an entry.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Response, get
 from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 
 from ledger import Ledger
 from portal.auth.middleware import identity_of
+from portal.auth.requests import AppRequest
 from portal.ledger_http.schemas import (
     ConsistencyProofOut,
     InclusionProofOut,
@@ -78,7 +79,7 @@ class LedgerController(Controller):
     )
     async def entry(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         ledger: NamedDependency[Ledger],
         index: FromPath[str],
     ) -> LedgerEntryDocumentOut:

@@ -11,14 +11,12 @@ The auth middleware leaves header-less form posts to page paths to this hook.
 
 from __future__ import annotations
 
-from typing import Any
-
 import structlog
-from litestar import Request
 from litestar.datastructures import Cookie
 
 from portal.auth.identity import Identity
 from portal.auth.middleware import HEADER_CSRF_PREFIXES
+from portal.auth.requests import AppRequest
 from portal.auth.secrets import new_token, same
 from portal.errors import Forbidden
 from portal.settings import Settings
@@ -42,12 +40,12 @@ class CsrfFailed(Forbidden):
     type_slug = "csrf"
 
 
-def session_identity(request: Request[Any, Any, Any]) -> Identity | None:
+def session_identity(request: AppRequest) -> Identity | None:
     user = request.scope.get("user")
     return user if isinstance(user, Identity) and user.via == "session" else None
 
 
-def form_token(request: Request[Any, Any, Any]) -> tuple[str, Cookie | None]:
+def form_token(request: AppRequest) -> tuple[str, Cookie | None]:
     """The token to put in this page's forms, and a cookie to set when a new one was made."""
     identity = session_identity(request)
     if identity is not None and identity.csrf_token:
@@ -72,7 +70,7 @@ def form_cookie(settings: Settings, value: str, max_age: int | None = None) -> C
     )
 
 
-async def check_csrf(request: Request[Any, Any, Any]) -> None:
+async def check_csrf(request: AppRequest) -> None:
     """``before_request`` hook: refuse an unsafe request whose form lacks the right token."""
     if request.method in SAFE_METHODS:
         return

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 import structlog
-from litestar import Request, Response
+from litestar import Response
 from litestar.exceptions import (
     HTTPException,
     NotAuthorizedException,
@@ -24,6 +24,7 @@ from litestar.exceptions import (
 )
 from litestar.response import Redirect
 
+from portal.auth.requests import AppRequest
 from portal.auth.sessions import SESSION_COOKIE
 from portal.errors import (
     Forbidden,
@@ -38,7 +39,7 @@ from portal.web.pages import NO_STORE, render_now
 
 log = structlog.get_logger(__name__)
 
-Handler = Callable[[Request[Any, Any, Any], Any], Response[Any]]
+Handler = Callable[[AppRequest, Any], Response[Any]]
 
 PAGES: dict[int, tuple[str, str]] = {
     400: ("There is a problem with the request", "Go back and try again."),
@@ -60,7 +61,7 @@ PAGES: dict[int, tuple[str, str]] = {
 }
 
 
-def error_page(request: Request[Any, Any, Any], status: int, *, message: str | None = None) -> Any:
+def error_page(request: AppRequest, status: int, *, message: str | None = None) -> Any:
     title, advice = PAGES.get(status, PAGES[400 if status < 500 else 500])
     return render_now(
         request,
@@ -73,7 +74,7 @@ def error_page(request: Request[Any, Any, Any], status: int, *, message: str | N
     )
 
 
-def sign_in_redirect(request: Request[Any, Any, Any]) -> Redirect:
+def sign_in_redirect(request: AppRequest) -> Redirect:
     """Send the user to sign in, remembering the page (its query too, for a GET).
 
     A form post is not repeated after signing in: the user returns to the page of its section
@@ -95,7 +96,7 @@ def sign_in_redirect(request: Request[Any, Any, Any]) -> Redirect:
     return response
 
 
-def page_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+def page_error(request: AppRequest, exc: Exception) -> Response[Any]:
     """The web router's handler for everything raised while serving a page."""
     if isinstance(exc, Unauthenticated):
         return sign_in_redirect(request)
@@ -128,7 +129,7 @@ def page_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
     return error_page(request, 500)  # type: ignore[no-any-return]
 
 
-def _template(request: Request[Any, Any, Any]) -> str:
+def _template(request: AppRequest) -> str:
     return str(request.scope.get("path_template") or "<unmatched>")
 
 
@@ -155,7 +156,7 @@ def html_for_pages(api_handler: Handler) -> Handler:
     App-level handlers answer what no route handled: an unknown path (404), a wrong method (405).
     """
 
-    def handler(request: Request[Any, Any, Any], exc: Any) -> Response[Any]:
+    def handler(request: AppRequest, exc: Any) -> Response[Any]:
         if is_page_path(request.url.path):
             return page_error(request, exc)
         return api_handler(request, exc)

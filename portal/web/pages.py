@@ -10,12 +10,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from litestar import Request
 from litestar.datastructures import Cookie
 from litestar.response import Redirect, Template
 
 from portal.accounts.tables import Role
 from portal.auth.identity import Identity
+from portal.auth.requests import AppRequest
 from portal.organisations.tables import Organisation, OrganisationKind
 from portal.web.csrf import form_token, session_identity
 
@@ -88,7 +88,7 @@ def _navigation(identity: Identity | None, path: str) -> list[dict[str, Any]]:
 _FORCE_NAME_TTL = 300.0
 
 
-async def force_name(request: Request[Any, Any, Any]) -> str:
+async def force_name(request: AppRequest) -> str:
     """The force organisation's name (cached per app for a few minutes), or a neutral default."""
     state = request.app.state
     cached: tuple[float, str] | None = state.get("web_force_name")
@@ -136,7 +136,7 @@ class FormErrors:
 
 
 def render_now(
-    request: Request[Any, Any, Any],
+    request: AppRequest,
     template: str,
     *,
     status: int = 200,
@@ -175,7 +175,7 @@ def render_now(
 
 
 async def render(
-    request: Request[Any, Any, Any],
+    request: AppRequest,
     template: str,
     *,
     status: int = 200,

@@ -19,16 +19,15 @@ import json
 import os
 import time
 from dataclasses import dataclass
-from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from litestar import Request
 from litestar.datastructures import Cookie
 
 from ledger.note import load_or_create_signing_key
+from portal.auth.requests import AppRequest
 from portal.settings import Settings
 
 PENDING_COOKIE = "esp_signin"
@@ -44,7 +43,7 @@ class PendingSignIn:
     next: str | None
 
 
-def _key(request: Request[Any, Any, Any]) -> bytes:
+def _key(request: AppRequest) -> bytes:
     state = request.app.state
     cached = state.get("web_pending_key")
     if isinstance(cached, bytes):
@@ -59,7 +58,7 @@ def _key(request: Request[Any, Any, Any]) -> bytes:
     return key
 
 
-def seal(request: Request[Any, Any, Any], pending: PendingSignIn) -> Cookie:
+def seal(request: AppRequest, pending: PendingSignIn) -> Cookie:
     payload = json.dumps(
         {
             "e": pending.email,
@@ -82,7 +81,7 @@ def seal(request: Request[Any, Any, Any], pending: PendingSignIn) -> Cookie:
     )
 
 
-def unseal(request: Request[Any, Any, Any]) -> PendingSignIn | None:
+def unseal(request: AppRequest) -> PendingSignIn | None:
     """The pending sign-in from the cookie, or None if absent, tampered with or expired."""
     raw = request.cookies.get(PENDING_COOKIE)
     if not raw or len(raw) > 4096:
@@ -105,7 +104,7 @@ def unseal(request: Request[Any, Any, Any]) -> PendingSignIn | None:
     )
 
 
-def clear(request: Request[Any, Any, Any]) -> Cookie:
+def clear(request: AppRequest) -> Cookie:
     settings: Settings = request.app.state.settings
     return Cookie(
         key=PENDING_COOKIE,

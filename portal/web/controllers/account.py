@@ -6,10 +6,8 @@ The pages call the same services as ``/api/auth``: ``LoginService.login`` and
 
 from __future__ import annotations
 
-from typing import Any
-
 import structlog
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
@@ -17,6 +15,7 @@ from litestar.response import Redirect, Template
 from portal.accounts.services import AccountService
 from portal.auth.controllers import session_cookie
 from portal.auth.login import LoginFailed, LoginService, OtpRequired, SignedIn
+from portal.auth.requests import AppRequest
 from portal.auth.sessions import SessionStore
 from portal.errors import InvalidInput, NotFound, TooManyRequests
 from portal.settings import Settings
@@ -35,12 +34,12 @@ def _within(path: str, section: str) -> bool:
     return path == section or path.startswith(section + "/") or path.startswith(section + "?")
 
 
-def _client(request: Request[Any, Any, Any]) -> str:
+def _client(request: AppRequest) -> str:
     return request.client.host if request.client else "unknown"
 
 
 async def _start_session(
-    request: Request[Any, Any, Any], settings: Settings, signed_in: SignedIn, next_path: str | None
+    request: AppRequest, settings: Settings, signed_in: SignedIn, next_path: str | None
 ) -> Redirect:
     current = session_identity(request)
     if current is not None and current.session_id:
@@ -64,13 +63,13 @@ class AccountPages(Controller):
     include_in_schema = False
 
     @get("/", name="web.start")
-    async def start(self, request: Request[Any, Any, Any]) -> Redirect:
+    async def start(self, request: AppRequest) -> Redirect:
         return see_other(home_for(session_identity(request)))
 
     @get("/sign-in", name="web.sign_in")
     async def sign_in_page(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         next: FromQuery[str | None] = None,
         expired: FromQuery[str | None] = None,
         signed_out: FromQuery[str | None] = None,
@@ -90,7 +89,7 @@ class AccountPages(Controller):
     @post("/sign-in", name="web.sign_in_post")
     async def sign_in(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         login_service: NamedDependency[LoginService],
         settings: NamedDependency[Settings],
     ) -> Template | Redirect:
@@ -139,7 +138,7 @@ class AccountPages(Controller):
         )
 
     @get("/sign-in/code", name="web.sign_in_code")
-    async def code_page(self, request: Request[Any, Any, Any]) -> Template | Redirect:
+    async def code_page(self, request: AppRequest) -> Template | Redirect:
         if pending.unseal(request) is None:
             return see_other("/sign-in")
         return await render(request, "account/code.html")
@@ -147,7 +146,7 @@ class AccountPages(Controller):
     @post("/sign-in/code", name="web.sign_in_code_post")
     async def code(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         login_service: NamedDependency[LoginService],
         settings: NamedDependency[Settings],
     ) -> Template | Redirect:
@@ -181,9 +180,7 @@ class AccountPages(Controller):
         return await render(request, "account/code.html", status=400, errors=errors)
 
     @post("/sign-out", name="web.sign_out")
-    async def sign_out(
-        self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]
-    ) -> Redirect:
+    async def sign_out(self, request: AppRequest, settings: NamedDependency[Settings]) -> Redirect:
         identity = session_identity(request)
         if identity is not None and identity.session_id:
             await SessionStore(settings).revoke(identity.session_id)
@@ -192,7 +189,7 @@ class AccountPages(Controller):
 
     @get("/activate", name="web.activate")
     async def activate_page(
-        self, request: Request[Any, Any, Any], token: FromQuery[str | None] = None
+        self, request: AppRequest, token: FromQuery[str | None] = None
     ) -> Template:
         if not token or len(token) > 200:
             return await render(request, "account/activation_invalid.html", status=404)
@@ -201,7 +198,7 @@ class AccountPages(Controller):
     @post("/activate", name="web.activate_post")
     async def activate(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         account_service: NamedDependency[AccountService],
     ) -> Template:
         form = await request.form()
@@ -235,7 +232,7 @@ class AccountPages(Controller):
         )
 
     @get("/accessibility", name="web.accessibility")
-    async def accessibility(self, request: Request[Any, Any, Any]) -> Template:
+    async def accessibility(self, request: AppRequest) -> Template:
         return await render(request, "accessibility.html")
 
 

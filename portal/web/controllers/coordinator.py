@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.params import FromPath
@@ -24,8 +24,8 @@ from portal.accounts.services import AccountService
 from portal.accounts.tables import Role
 from portal.agreements.schemas import AgreementCreate
 from portal.agreements.services import AgreementService
-from portal.auth.guards import requires_role
-from portal.auth.identity import Identity
+from portal.auth.guards import caller, requires_role
+from portal.auth.requests import AppRequest
 from portal.auth.tokens import KNOWN_SCOPES
 from portal.coordinator.schemas import TokenCreate, UserCreate
 from portal.coordinator.services import TokenAdministration, UserAdministration
@@ -68,8 +68,8 @@ MAX_UPLOAD_BYTES = 64 * 1024 * 1024
 EMPLOYER_PURPOSES = [p for p in vocabulary().purposes if p.audience == "employer"]
 
 
-def _user_id(request: Request[Any, Any, Any]) -> str:
-    identity: Identity = request.user
+def _user_id(request: AppRequest) -> str:
+    identity = caller(request)
     return identity.user_id
 
 
@@ -97,7 +97,7 @@ class CoordinatorPages(Controller):
     include_in_schema = False
 
     @get("/", name="web.coordinator.home")
-    async def home(self, request: Request[Any, Any, Any]) -> Template:
+    async def home(self, request: AppRequest) -> Template:
         organisations = OrganisationService()
         employers = await organisations.list_employers(1, 0)
         volunteers = await organisations.list_volunteers(1, 0)
@@ -111,12 +111,12 @@ class CoordinatorPages(Controller):
     # ----------------------------------------------------------------------------- employers
 
     @get("/employers", name="web.coordinator.employers")
-    async def employers(self, request: Request[Any, Any, Any]) -> Template:
+    async def employers(self, request: AppRequest) -> Template:
         return await self._employers_page(request, FormErrors(), {})
 
     async def _employers_page(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         errors: FormErrors,
         values: dict[str, str],
         status: int = 200,
@@ -137,7 +137,7 @@ class CoordinatorPages(Controller):
         )
 
     @post("/employers", name="web.coordinator.create_employer")
-    async def create_employer(self, request: Request[Any, Any, Any]) -> Template | Redirect:
+    async def create_employer(self, request: AppRequest) -> Template | Redirect:
         form = await request.form()
         values = {
             "name": field_text(form, "name", 200),
@@ -163,7 +163,7 @@ class CoordinatorPages(Controller):
     @get("/employers/{employer_id:str}", name="web.coordinator.employer")
     async def employer(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         employer_id: FromPath[str],
         ledger: NamedDependency[Ledger],
     ) -> Template:
@@ -171,7 +171,7 @@ class CoordinatorPages(Controller):
 
     async def _employer_page(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         employer_id: str,
         ledger: Ledger,
         errors: FormErrors,
@@ -205,7 +205,7 @@ class CoordinatorPages(Controller):
     @post("/employers/{employer_id:str}/agreements", name="web.coordinator.record_agreement")
     async def record_agreement(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         employer_id: FromPath[str],
         ledger: NamedDependency[Ledger],
     ) -> Template | Redirect:
@@ -275,12 +275,12 @@ class CoordinatorPages(Controller):
     # ----------------------------------------------------------------------------- volunteers
 
     @get("/volunteers", name="web.coordinator.volunteers")
-    async def volunteers(self, request: Request[Any, Any, Any]) -> Template:
+    async def volunteers(self, request: AppRequest) -> Template:
         return await self._volunteers_page(request, FormErrors(), {})
 
     async def _volunteers_page(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         errors: FormErrors,
         values: dict[str, str],
         status: int = 200,
@@ -303,7 +303,7 @@ class CoordinatorPages(Controller):
         )
 
     @post("/volunteers", name="web.coordinator.create_volunteer")
-    async def create_volunteer(self, request: Request[Any, Any, Any]) -> Template | Redirect:
+    async def create_volunteer(self, request: AppRequest) -> Template | Redirect:
         form = await request.form()
         values = {
             "display_name": field_text(form, "display_name", 200),
@@ -329,14 +329,12 @@ class CoordinatorPages(Controller):
         return await self._volunteers_page(request, errors, values, 400)
 
     @get("/volunteers/{volunteer_id:str}", name="web.coordinator.volunteer")
-    async def volunteer(
-        self, request: Request[Any, Any, Any], volunteer_id: FromPath[str]
-    ) -> Template:
+    async def volunteer(self, request: AppRequest, volunteer_id: FromPath[str]) -> Template:
         return await self._volunteer_page(request, volunteer_id, FormErrors(), {})
 
     async def _volunteer_page(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         volunteer_id: str,
         errors: FormErrors,
         values: dict[str, str],
@@ -360,9 +358,7 @@ class CoordinatorPages(Controller):
         )
 
     @post("/volunteers/{volunteer_id:str}/employments", name="web.coordinator.link")
-    async def link(
-        self, request: Request[Any, Any, Any], volunteer_id: FromPath[str]
-    ) -> Template | Redirect:
+    async def link(self, request: AppRequest, volunteer_id: FromPath[str]) -> Template | Redirect:
         form = await request.form()
         started = read_date(
             form,
@@ -396,7 +392,7 @@ class CoordinatorPages(Controller):
     )
     async def end_link(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         volunteer_id: FromPath[str],
         employment_id: FromPath[str],
     ) -> Template | Redirect:
@@ -425,7 +421,7 @@ class CoordinatorPages(Controller):
     # ----------------------------------------------------------------------------- duty import
 
     @get("/duties/import", name="web.coordinator.import")
-    async def import_page(self, request: Request[Any, Any, Any]) -> Template:
+    async def import_page(self, request: AppRequest) -> Template:
         return await render(request, "coordinator/import.html", result=None, rejected=None)
 
     @post(
@@ -433,7 +429,7 @@ class CoordinatorPages(Controller):
         name="web.coordinator.import_post",
         request_max_body_size=MAX_UPLOAD_BYTES,
     )
-    async def import_duties(self, request: Request[Any, Any, Any]) -> Template:
+    async def import_duties(self, request: AppRequest) -> Template:
         from portal.hours.imports import ImportRejected, import_csv
 
         form = await request.form()
@@ -471,7 +467,7 @@ class CoordinatorPages(Controller):
     @get("/users", name="web.coordinator.users")
     async def users(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         account_service: NamedDependency[AccountService],
         settings: NamedDependency[Settings],
     ) -> Template:
@@ -481,7 +477,7 @@ class CoordinatorPages(Controller):
 
     async def _users_page(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         admin: UserAdministration,
         errors: FormErrors,
         values: dict[str, str],
@@ -508,7 +504,7 @@ class CoordinatorPages(Controller):
     @post("/users", name="web.coordinator.create_user")
     async def create_user(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         account_service: NamedDependency[AccountService],
         settings: NamedDependency[Settings],
     ) -> Template:
@@ -558,7 +554,7 @@ class CoordinatorPages(Controller):
     @post("/users/{user_id:str}/invitation", name="web.coordinator.reinvite")
     async def reinvite(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         user_id: FromPath[str],
         account_service: NamedDependency[AccountService],
         settings: NamedDependency[Settings],
@@ -576,12 +572,12 @@ class CoordinatorPages(Controller):
     # ----------------------------------------------------------------------------- tokens
 
     @get("/tokens", name="web.coordinator.tokens")
-    async def tokens(self, request: Request[Any, Any, Any]) -> Template:
+    async def tokens(self, request: AppRequest) -> Template:
         return await self._tokens_page(request, FormErrors(), {})
 
     async def _tokens_page(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         errors: FormErrors,
         values: dict[str, Any],
         status: int = 200,
@@ -599,7 +595,7 @@ class CoordinatorPages(Controller):
         )
 
     @post("/tokens", name="web.coordinator.issue_token")
-    async def issue_token(self, request: Request[Any, Any, Any]) -> Template:
+    async def issue_token(self, request: AppRequest) -> Template:
         form = await request.form()
         values: dict[str, Any] = {
             "name": field_text(form, "name", 100),
@@ -626,9 +622,7 @@ class CoordinatorPages(Controller):
         return await self._tokens_page(request, errors, values, 400)
 
     @post("/tokens/{token_id:str}/revoke", name="web.coordinator.revoke_token")
-    async def revoke_token(
-        self, request: Request[Any, Any, Any], token_id: FromPath[str]
-    ) -> Redirect:
+    async def revoke_token(self, request: AppRequest, token_id: FromPath[str]) -> Redirect:
         await TokenAdministration().revoke(token_id, revoked_by=_user_id(request))
         return see_other("/coordinator/tokens?revoked=1")
 

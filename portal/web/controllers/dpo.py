@@ -10,20 +10,19 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import structlog
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 
 from ledger import Ledger
 from portal.accounts.tables import Role
 from portal.agreements.services import AgreementService
-from portal.auth.guards import requires_role
-from portal.auth.identity import Identity
+from portal.auth.guards import caller, requires_role
+from portal.auth.requests import AppRequest
 from portal.disclosure.gate import DisclosureGate, Recipient
 from portal.disclosure.services import organisation_names
 from portal.disclosure.support import parse_id, request_id
@@ -83,9 +82,7 @@ class DpoPages(Controller):
     include_in_schema = False
 
     @get("/", name="web.dpo.home")
-    async def home(
-        self, request: Request[Any, Any, Any], ledger: NamedDependency[Ledger]
-    ) -> Template:
+    async def home(self, request: AppRequest, ledger: NamedDependency[Ledger]) -> Template:
         ending = await AgreementService(ledger).ending_within(ENDING_WITHIN_DAYS)
         refusals = await _service(ledger).refusals(
             since=dt.datetime.now(dt.UTC) - dt.timedelta(days=7),
@@ -106,9 +103,7 @@ class DpoPages(Controller):
     # ----------------------------------------------------------------------------- ledger
 
     @get("/ledger", name="web.dpo.ledger")
-    async def ledger_search(
-        self, request: Request[Any, Any, Any], ledger: NamedDependency[Ledger]
-    ) -> Template:
+    async def ledger_search(self, request: AppRequest, ledger: NamedDependency[Ledger]) -> Template:
         errors = FormErrors()
         dates = {
             "since": read_date(request.query_params, "since", "The start date"),
@@ -173,9 +168,7 @@ class DpoPages(Controller):
     # ----------------------------------------------------------------------------- subjects
 
     @get("/subjects", name="web.dpo.subjects")
-    async def subjects(
-        self, request: Request[Any, Any, Any], ledger: NamedDependency[Ledger]
-    ) -> Template:
+    async def subjects(self, request: AppRequest, ledger: NamedDependency[Ledger]) -> Template:
         raw = query_text(request, "volunteer", 64)
         if not raw:
             return await render(request, "dpo/subject_form.html", value="")
@@ -186,7 +179,7 @@ class DpoPages(Controller):
             return await render(
                 request, "dpo/subject_form.html", status=400, errors=errors, value=raw
             )
-        identity: Identity = request.user
+        identity = caller(request)
         report = await _service(ledger).subject_report(
             Recipient.of(identity, channel="web"), volunteer_id, request_id=request_id(request)
         )
@@ -212,9 +205,7 @@ class DpoPages(Controller):
     # ----------------------------------------------------------------------------- refusals
 
     @get("/refusals", name="web.dpo.refusals")
-    async def refusals(
-        self, request: Request[Any, Any, Any], ledger: NamedDependency[Ledger]
-    ) -> Template:
+    async def refusals(self, request: AppRequest, ledger: NamedDependency[Ledger]) -> Template:
         reason = query_text(request, "reason", 40)
         if reason not in REFUSAL_REASONS:
             reason = ""
@@ -242,9 +233,7 @@ class DpoPages(Controller):
     # ----------------------------------------------------------------------------- agreements
 
     @get("/agreements", name="web.dpo.agreements")
-    async def agreements(
-        self, request: Request[Any, Any, Any], ledger: NamedDependency[Ledger]
-    ) -> Template:
+    async def agreements(self, request: AppRequest, ledger: NamedDependency[Ledger]) -> Template:
         ending = await AgreementService(ledger).ending_within(ENDING_WITHIN_DAYS)
         return await render(
             request, "dpo/agreements.html", ending=ending, within=ENDING_WITHIN_DAYS
@@ -253,9 +242,7 @@ class DpoPages(Controller):
     # ----------------------------------------------------------------------------- integrity
 
     @get("/integrity", name="web.dpo.integrity")
-    async def integrity(
-        self, request: Request[Any, Any, Any], ledger: NamedDependency[Ledger]
-    ) -> Template:
+    async def integrity(self, request: AppRequest, ledger: NamedDependency[Ledger]) -> Template:
         last = request.app.state.get("web_last_verify")
         return await render(
             request,
@@ -268,9 +255,7 @@ class DpoPages(Controller):
         )
 
     @post("/integrity/verify", name="web.dpo.verify")
-    async def verify(
-        self, request: Request[Any, Any, Any], ledger: NamedDependency[Ledger]
-    ) -> Redirect:
+    async def verify(self, request: AppRequest, ledger: NamedDependency[Ledger]) -> Redirect:
         started = time.monotonic()
         result = await ledger.verify()
         request.app.state["web_last_verify"] = {

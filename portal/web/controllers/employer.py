@@ -7,9 +7,7 @@ per person shown, and only then returns the data. Nothing here queries volunteer
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
@@ -17,8 +15,8 @@ from litestar.response import Redirect, Template
 from ledger import Ledger
 from portal.accounts.tables import Role
 from portal.agreements.services import AgreementService
-from portal.auth.guards import requires_role
-from portal.auth.identity import Identity
+from portal.auth.guards import caller, requires_role
+from portal.auth.requests import AppRequest
 from portal.consent.services import NoticeService
 from portal.disclosure.gate import DisclosureGate, Recipient
 from portal.disclosure.schemas import ReceiptOut
@@ -43,8 +41,8 @@ STAFF_PAGE = 25
 NOTICE_PAGE = 25
 
 
-def _recipient(request: Request[Any, Any, Any]) -> Recipient:
-    identity: Identity = request.user
+def _recipient(request: AppRequest) -> Recipient:
+    identity = caller(request)
     return Recipient.of(identity, channel="web")
 
 
@@ -68,9 +66,7 @@ class EmployerPages(Controller):
     include_in_schema = False
 
     @get("/", name="web.employer.home")
-    async def home(
-        self, request: Request[Any, Any, Any], ledger: NamedDependency[Ledger]
-    ) -> Template:
+    async def home(self, request: AppRequest, ledger: NamedDependency[Ledger]) -> Template:
         recipient = _recipient(request)
         purposes = await _purposes(ledger, recipient.organisation_id)
         notices = await NoticeService(ledger, DisclosureGate(ledger)).list_for(
@@ -83,7 +79,7 @@ class EmployerPages(Controller):
     @get("/staff", name="web.employer.staff")
     async def staff(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         ledger: NamedDependency[Ledger],
         settings: NamedDependency[Settings],
     ) -> Template:
@@ -126,7 +122,7 @@ class EmployerPages(Controller):
     @get("/staff/{volunteer_id:str}", name="web.employer.staff_member")
     async def staff_member(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         volunteer_id: FromPath[str],
         ledger: NamedDependency[Ledger],
         settings: NamedDependency[Settings],
@@ -160,9 +156,7 @@ class EmployerPages(Controller):
         )
 
     @get("/notices", name="web.employer.notices")
-    async def notices(
-        self, request: Request[Any, Any, Any], ledger: NamedDependency[Ledger]
-    ) -> Template:
+    async def notices(self, request: AppRequest, ledger: NamedDependency[Ledger]) -> Template:
         recipient = _recipient(request)
         page = query_int(request, "page", 1, 1, 100_000) or 1
         found = await NoticeService(ledger, DisclosureGate(ledger)).list_for(
@@ -181,7 +175,7 @@ class EmployerPages(Controller):
     @post("/notices/{notice_id:str}/acknowledge", name="web.employer.acknowledge")
     async def acknowledge(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         notice_id: FromPath[str],
         ledger: NamedDependency[Ledger],
     ) -> Redirect:
@@ -198,7 +192,7 @@ class EmployerPages(Controller):
 
     @get("/leave", name="web.employer.leave")
     async def leave_requests(
-        self, request: Request[Any, Any, Any], ledger: NamedDependency[Ledger]
+        self, request: AppRequest, ledger: NamedDependency[Ledger]
     ) -> Template:
         from portal.hours import leave
         from portal.hours.gateway import HoursGate
@@ -225,7 +219,7 @@ class EmployerPages(Controller):
     @post("/leave/{leave_request_id:str}/{decision:str}", name="web.employer.decide")
     async def decide(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         leave_request_id: FromPath[str],
         decision: FromPath[str],
         ledger: NamedDependency[Ledger],
@@ -257,7 +251,7 @@ class EmployerPages(Controller):
     @get("/reports", name="web.employer.reports")
     async def reports(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         ledger: NamedDependency[Ledger],
         settings: NamedDependency[Settings],
     ) -> Template:

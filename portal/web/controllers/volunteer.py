@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
@@ -21,8 +21,9 @@ from ledger import Ledger
 from portal.accounts.tables import Role
 from portal.agreements.schemas import AgreementOut
 from portal.agreements.services import AgreementService
-from portal.auth.guards import requires_role
+from portal.auth.guards import caller, requires_role
 from portal.auth.identity import Identity
+from portal.auth.requests import AppRequest
 from portal.consent.schemas import ConsentCurrent, ConsentGive, ConsentWithdraw
 from portal.consent.services import ConsentService
 from portal.disclosure.services import VolunteerLedgerService
@@ -57,8 +58,8 @@ DISCLOSURE_PAGE = 20
 DISCLOSURE_SCAN_PAGES = 10
 
 
-def _me(request: Request[Any, Any, Any]) -> Identity:
-    identity: Identity = request.user
+def _me(request: AppRequest) -> Identity:
+    identity = caller(request)
     if not identity.volunteer_id:
         raise Forbidden("This account is not linked to a volunteer record")
     return identity
@@ -201,7 +202,7 @@ class VolunteerPages(Controller):
     @get("/", name="web.volunteer.home")
     async def home(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         ledger: NamedDependency[Ledger],
         settings: NamedDependency[Settings],
     ) -> Template:
@@ -229,9 +230,7 @@ class VolunteerPages(Controller):
     # ----------------------------------------------------------------------------- hours
 
     @get("/hours", name="web.volunteer.hours")
-    async def hours(
-        self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]
-    ) -> Template:
+    async def hours(self, request: AppRequest, settings: NamedDependency[Settings]) -> Template:
         identity = _me(request)
         assert identity.volunteer_id
         from portal.hours.periods import Month
@@ -255,12 +254,12 @@ class VolunteerPages(Controller):
     # ----------------------------------------------------------------------------- leave
 
     @get("/leave", name="web.volunteer.leave")
-    async def leave_page(self, request: Request[Any, Any, Any]) -> Template:
+    async def leave_page(self, request: AppRequest) -> Template:
         return await self._leave_page(request, FormErrors(), {})
 
     async def _leave_page(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         errors: FormErrors,
         values: dict[str, str],
         status: int = 200,
@@ -313,7 +312,7 @@ class VolunteerPages(Controller):
         )
 
     @post("/leave", name="web.volunteer.request_leave")
-    async def request_leave(self, request: Request[Any, Any, Any]) -> Template | Redirect:
+    async def request_leave(self, request: AppRequest) -> Template | Redirect:
         from portal.hours import leave
         from portal.hours.schemas import LeaveRequestIn
 
@@ -353,7 +352,7 @@ class VolunteerPages(Controller):
 
     @post("/leave/{leave_request_id:str}/withdraw", name="web.volunteer.withdraw_leave")
     async def withdraw_leave(
-        self, request: Request[Any, Any, Any], leave_request_id: FromPath[str]
+        self, request: AppRequest, leave_request_id: FromPath[str]
     ) -> Redirect:
         from portal.hours import leave
 
@@ -368,14 +367,12 @@ class VolunteerPages(Controller):
     # ----------------------------------------------------------------------------- sharing
 
     @get("/sharing", name="web.volunteer.sharing")
-    async def sharing(
-        self, request: Request[Any, Any, Any], ledger: NamedDependency[Ledger]
-    ) -> Template:
+    async def sharing(self, request: AppRequest, ledger: NamedDependency[Ledger]) -> Template:
         return await self._sharing_page(request, ledger, FormErrors())
 
     async def _sharing_page(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         ledger: Ledger,
         errors: FormErrors,
         status: int = 200,
@@ -398,7 +395,7 @@ class VolunteerPages(Controller):
 
     @post("/sharing/give", name="web.volunteer.give")
     async def give(
-        self, request: Request[Any, Any, Any], ledger: NamedDependency[Ledger]
+        self, request: AppRequest, ledger: NamedDependency[Ledger]
     ) -> Template | Redirect:
         identity = _me(request)
         form = await request.form()
@@ -435,7 +432,7 @@ class VolunteerPages(Controller):
 
     @post("/sharing/withdraw", name="web.volunteer.withdraw")
     async def withdraw(
-        self, request: Request[Any, Any, Any], ledger: NamedDependency[Ledger]
+        self, request: AppRequest, ledger: NamedDependency[Ledger]
     ) -> Template | Redirect:
         identity = _me(request)
         form = await request.form()
@@ -464,9 +461,7 @@ class VolunteerPages(Controller):
         )
 
     @get("/sharing/history", name="web.volunteer.history")
-    async def history(
-        self, request: Request[Any, Any, Any], ledger: NamedDependency[Ledger]
-    ) -> Template:
+    async def history(self, request: AppRequest, ledger: NamedDependency[Ledger]) -> Template:
         identity = _me(request)
         page = query_int(request, "page", 1, 1, 100_000) or 1
         overview = await ConsentService(ledger).overview(
@@ -487,9 +482,7 @@ class VolunteerPages(Controller):
     # ----------------------------------------------------------------------------- disclosures
 
     @get("/disclosures", name="web.volunteer.disclosures")
-    async def disclosures(
-        self, request: Request[Any, Any, Any], ledger: NamedDependency[Ledger]
-    ) -> Template:
+    async def disclosures(self, request: AppRequest, ledger: NamedDependency[Ledger]) -> Template:
         identity = _me(request)
         service = VolunteerLedgerService(ledger)
         employer = query_text(request, "employer", 64)
@@ -532,7 +525,7 @@ class VolunteerPages(Controller):
     # ----------------------------------------------------------------------------- contact
 
     @get("/contact", name="web.volunteer.contact")
-    async def contact(self, request: Request[Any, Any, Any]) -> Template:
+    async def contact(self, request: AppRequest) -> Template:
         identity = _me(request)
         assert identity.volunteer_id
         me = await OrganisationService().get_volunteer(identity.volunteer_id)
@@ -544,7 +537,7 @@ class VolunteerPages(Controller):
         )
 
     @post("/contact", name="web.volunteer.contact_post")
-    async def save_contact(self, request: Request[Any, Any, Any]) -> Template | Redirect:
+    async def save_contact(self, request: AppRequest) -> Template | Redirect:
         identity = _me(request)
         assert identity.volunteer_id
         form = await request.form()
