@@ -7,9 +7,11 @@ data table. Colours come from the stylesheet's ``app-chart`` classes, so they fo
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from markupsafe import Markup, escape
 
@@ -131,3 +133,81 @@ def progress_chart(
         "</svg>",
     ]
     return Markup("".join(parts))  # noqa: S704 - every value in it is escaped above
+
+
+# ----------------------------------------------------------------------------- hours charts
+# Each chart's description states its figures in words (docs/WEB.md), not only where to find
+# them; the words live here, next to the drawing, so a page handler only passes the figures.
+
+
+class MonthHours(Protocol):
+    """A month of an organisation report: its ``YYYY-MM`` key and hours (None if suppressed)."""
+
+    @property
+    def month(self) -> str: ...
+    @property
+    def hours(self) -> float | None: ...
+
+
+class VolunteerMonth(Protocol):
+    @property
+    def month(self) -> str: ...
+    @property
+    def hours(self) -> float: ...
+    @property
+    def minimum_met(self) -> bool: ...
+
+
+class VolunteerSummary(Protocol):
+    @property
+    def months(self) -> Sequence[VolunteerMonth]: ...
+    @property
+    def last_month(self) -> str: ...
+
+
+def month_label(key: str) -> str:
+    """``2026-03`` -> ``Mar`` (an axis label); anything else unchanged."""
+    try:
+        return dt.date.fromisoformat(key + "-01").strftime("%b")
+    except ValueError:
+        return key
+
+
+def _month_name(key: str) -> str:
+    try:
+        return f"{dt.date.fromisoformat(key + '-01'):%B %Y}"
+    except ValueError:
+        return key
+
+
+def organisation_hours_chart(shown: Sequence[MonthHours]) -> Markup | None:
+    """The employer report's chart of the months shown (suppressed ones already left out)."""
+    if not shown:
+        return None
+    total = sum(m.hours or 0.0 for m in shown)
+    busiest = max(shown, key=lambda m: m.hours or 0.0)
+    return bar_chart(
+        "org-hours-chart",
+        "Hours of Special Constabulary duty by your staff, per month",
+        f"Total hours per month of the staff who allow it, in the {len(shown)} "
+        f"month{'' if len(shown) == 1 else 's'} shown: {total:g} hours in all, the "
+        f"most in {_month_name(busiest.month[:7])} ({busiest.hours or 0.0:g} hours). "
+        "Months with too few people to show safely are left out. The table below "
+        "gives every figure.",
+        [Bar(month_label(m.month), m.hours or 0.0) for m in shown],
+    )
+
+
+def volunteer_hours_chart(summary: VolunteerSummary, minimum: float) -> Markup:
+    """A volunteer's hours per month against the monthly minimum."""
+    bars = [Bar(month_label(m.month), m.hours, short=not m.minimum_met) for m in summary.months]
+    met = sum(1 for m in summary.months if m.minimum_met)
+    return bar_chart(
+        "hours-chart",
+        "Your hours per month",
+        f"Hours of duty in each of the {len(bars)} months to {month_label(summary.last_month)}, "
+        f"against the monthly minimum of {minimum:g} hours: the minimum was met in {met} of "
+        f"{len(bars)} months. The table below gives every figure.",
+        bars,
+        line=minimum,
+    )

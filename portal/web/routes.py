@@ -19,12 +19,14 @@ from portal.web.controllers.employer import EmployerPages
 from portal.web.controllers.volunteer import VolunteerPages
 from portal.web.csrf import check_csrf
 from portal.web.errors import PAGE_EXCEPTION_HANDLERS
+from portal.web.services import PAGE_DEPENDENCIES
 
 STATIC = Path(__file__).resolve().parent / "static"
 
 PAGES = Router(
     path="/",
     route_handlers=[AccountPages, VolunteerPages, EmployerPages, DpoPages, CoordinatorPages],
+    dependencies=PAGE_DEPENDENCIES,
     before_request=check_csrf,
     exception_handlers=PAGE_EXCEPTION_HANDLERS,
     include_in_schema=False,

@@ -7,12 +7,14 @@ per person shown, and only then returns the data. Nothing here queries volunteer
 
 from __future__ import annotations
 
+import datetime as dt
+
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
+from markupsafe import Markup
 
-from ledger import Ledger
 from portal.accounts.tables import Role
 from portal.agreements.services import AgreementService
 from portal.auth.guards import caller, requires_role
@@ -22,11 +24,18 @@ from portal.disclosure.gate import DisclosureGate, Recipient
 from portal.disclosure.schemas import ReceiptOut
 from portal.disclosure.support import request_id
 from portal.errors import Conflict, InvalidInput, NotFound
+from portal.hours import leave
+from portal.hours import reports as hour_reports
+from portal.hours.gateway import HoursGate
+from portal.hours.periods import local_date
+from portal.hours.schemas import EmployerReportOut
 from portal.hours.staff_fields import year_to_date_fields
 from portal.settings import Settings
 from portal.vocabulary import Purpose, vocabulary
-from portal.web.forms import field_text, query_int, query_text
+from portal.web.charts import month_label, organisation_hours_chart
+from portal.web.forms import query_int, query_text
 from portal.web.pages import NavItem, register_navigation, render, see_other
+from portal.web.webforms import Field, FormFields
 
 register_navigation(
     Role.EMPLOYER,
@@ -38,6 +47,8 @@ register_navigation(
 LEAVE_STATUSES = ("pending", "approved", "declined", "withdrawn")
 
 STAFF_PAGE = 25
+#: A leave decision's optional reason, shown to the volunteer.
+DECISION_FORM = FormFields((Field("reason", 200),))
 NOTICE_PAGE = 25
 
 
@@ -46,9 +57,11 @@ def _recipient(request: AppRequest) -> Recipient:
     return Recipient.of(identity, channel="web")
 
 
-async def _purposes(ledger: Ledger, organisation_id: str) -> list[tuple[Purpose, list[str]]]:
+async def _purposes(
+    agreements: AgreementService, organisation_id: str
+) -> list[tuple[Purpose, list[str]]]:
     """The purposes (and their categories) of the organisation's agreement in force."""
-    page = await AgreementService(ledger).list_current(1, 0, employer_id=organisation_id)
+    page = await agreements.list_current(1, 0, employer_id=organisation_id)
     agreement = next((a for a in page.items if a.state == "in_force"), None)
     if agreement is None:
         return []
@@ -66,25 +79,29 @@ class EmployerPages(Controller):
     include_in_schema = False
 
     @get("/", name="web.employer.home")
-    async def home(self, request: AppRequest, ledger: NamedDependency[Ledger]) -> Template:
+    async def home(
+        self,
+        request: AppRequest,
+        agreements: NamedDependency[AgreementService],
+        notices: NamedDependency[NoticeService],
+    ) -> Template:
         recipient = _recipient(request)
-        purposes = await _purposes(ledger, recipient.organisation_id)
-        notices = await NoticeService(ledger, DisclosureGate(ledger)).list_for(
-            recipient, pending_only=True, limit=1, offset=0
-        )
+        purposes = await _purposes(agreements, recipient.organisation_id)
+        pending = await notices.list_for(recipient, pending_only=True, limit=1, offset=0)
         return await render(
-            request, "employer/home.html", purposes=purposes, pending_notices=notices.total
+            request, "employer/home.html", purposes=purposes, pending_notices=pending.total
         )
 
     @get("/staff", name="web.employer.staff")
     async def staff(
         self,
         request: AppRequest,
-        ledger: NamedDependency[Ledger],
+        agreements: NamedDependency[AgreementService],
+        gate: NamedDependency[DisclosureGate],
         settings: NamedDependency[Settings],
     ) -> Template:
         recipient = _recipient(request)
-        purposes = await _purposes(ledger, recipient.organisation_id)
+        purposes = await _purposes(agreements, recipient.organisation_id)
         code = query_text(request, "purpose", 80)
         chosen = next((p for p, _ in purposes if p.code == code), None)
         if chosen is None:
@@ -98,7 +115,7 @@ class EmployerPages(Controller):
         after = query_text(request, "after", 64) or None
         # A table cannot hold duty records: the list asks for everything but hours.detail
         # (the staff member's own page carries it), so the ledger records only what is shown.
-        page = await DisclosureGate(ledger).disclose_staff(
+        page = await gate.disclose_staff(
             recipient,
             chosen.code,
             request_id=request_id(request),
@@ -124,12 +141,13 @@ class EmployerPages(Controller):
         self,
         request: AppRequest,
         volunteer_id: FromPath[str],
-        ledger: NamedDependency[Ledger],
+        agreements: NamedDependency[AgreementService],
+        gate: NamedDependency[DisclosureGate],
         settings: NamedDependency[Settings],
     ) -> Template:
         recipient = _recipient(request)
         code = query_text(request, "purpose", 80)
-        purposes = await _purposes(ledger, recipient.organisation_id)
+        purposes = await _purposes(agreements, recipient.organisation_id)
         chosen = next((p for p, _ in purposes if p.code == code), None)
         if chosen is None:
             return await render(
@@ -140,7 +158,7 @@ class EmployerPages(Controller):
                 unknown=bool(code),
                 volunteer_id=volunteer_id,
             )
-        released = await DisclosureGate(ledger).disclose_one(
+        released = await gate.disclose_one(
             recipient,
             chosen.code,
             volunteer_id,
@@ -156,10 +174,12 @@ class EmployerPages(Controller):
         )
 
     @get("/notices", name="web.employer.notices")
-    async def notices(self, request: AppRequest, ledger: NamedDependency[Ledger]) -> Template:
+    async def notices(
+        self, request: AppRequest, notices: NamedDependency[NoticeService]
+    ) -> Template:
         recipient = _recipient(request)
         page = query_int(request, "page", 1, 1, 100_000) or 1
-        found = await NoticeService(ledger, DisclosureGate(ledger)).list_for(
+        found = await notices.list_for(
             recipient, pending_only=False, limit=NOTICE_PAGE, offset=(page - 1) * NOTICE_PAGE
         )
         pages = max(1, -(-found.total // NOTICE_PAGE))
@@ -177,13 +197,11 @@ class EmployerPages(Controller):
         self,
         request: AppRequest,
         notice_id: FromPath[str],
-        ledger: NamedDependency[Ledger],
+        notices: NamedDependency[NoticeService],
     ) -> Redirect:
         recipient = _recipient(request)
         try:
-            done = await NoticeService(ledger, DisclosureGate(ledger)).acknowledge(
-                recipient, notice_id, request_id=request_id(request)
-            )
+            done = await notices.acknowledge(recipient, notice_id, request_id=request_id(request))
         except Conflict:
             return see_other("/employer/notices")
         return see_other(f"/employer/notices?acknowledged={done.receipt.index}")
@@ -192,17 +210,14 @@ class EmployerPages(Controller):
 
     @get("/leave", name="web.employer.leave")
     async def leave_requests(
-        self, request: AppRequest, ledger: NamedDependency[Ledger]
+        self, request: AppRequest, hours_gate: NamedDependency[HoursGate]
     ) -> Template:
-        from portal.hours import leave
-        from portal.hours.gateway import HoursGate
-
         recipient = _recipient(request)
         status = query_text(request, "status", 20) or "pending"
         if status not in (*LEAVE_STATUSES, "all"):
             status = "pending"
         found = await leave.employer_requests(
-            HoursGate(ledger),
+            hours_gate,
             recipient,
             None if status == "all" else status,
             request_id(request),
@@ -222,25 +237,15 @@ class EmployerPages(Controller):
         request: AppRequest,
         leave_request_id: FromPath[str],
         decision: FromPath[str],
-        ledger: NamedDependency[Ledger],
+        hours_gate: NamedDependency[HoursGate],
     ) -> Redirect:
-        from portal.hours import leave
-        from portal.hours.gateway import HoursGate
-
         if decision not in {"approve", "decline"}:
             raise NotFound("No such page")
         recipient = _recipient(request)
-        form = await request.form()
-        reason = field_text(form, "reason", 200)
+        reason = (await DECISION_FORM.read(request)).values["reason"]
+        act = leave.approve_request if decision == "approve" else leave.decline_request
         try:
-            if decision == "approve":
-                await leave.approve_request(
-                    HoursGate(ledger), recipient, leave_request_id, reason, request_id(request)
-                )
-            else:
-                await leave.decline_request(
-                    HoursGate(ledger), recipient, leave_request_id, reason, request_id(request)
-                )
+            await act(hours_gate, recipient, leave_request_id, reason, request_id(request))
         except Conflict:
             return see_other("/employer/leave")
         done = "approved" if decision == "approve" else "declined"
@@ -252,34 +257,26 @@ class EmployerPages(Controller):
     async def reports(
         self,
         request: AppRequest,
-        ledger: NamedDependency[Ledger],
+        agreements: NamedDependency[AgreementService],
+        hours_gate: NamedDependency[HoursGate],
         settings: NamedDependency[Settings],
     ) -> Template:
-        import datetime as dt
-
-        from portal.hours import reports
-        from portal.hours.gateway import HoursGate
-        from portal.hours.periods import local_date
-        from portal.web.charts import Bar, bar_chart
-        from portal.web.templating import month_name
-
         recipient = _recipient(request)
         purposes = [
             (p, c)
-            for p, c in await _purposes(ledger, recipient.organisation_id)
+            for p, c in await _purposes(agreements, recipient.organisation_id)
             if "hours.summary" in c
         ]
         today = local_date(dt.datetime.now(dt.UTC))
         code = query_text(request, "purpose", 80) or (purposes[0][0].code if purposes else "")
         period = query_text(request, "period", 7) or str(today.year)
         chosen = next((p for p, _ in purposes if p.code == code), None)
-        report = None
-        chart = None
+        report: EmployerReportOut | None = None
         period_error = None
         if chosen is not None:
             try:
-                report = await reports.employer_report(
-                    HoursGate(ledger),
+                report = await hour_reports.employer_report(
+                    hours_gate,
                     recipient,
                     settings,
                     chosen.code,
@@ -289,23 +286,6 @@ class EmployerPages(Controller):
                 )
             except InvalidInput:
                 period_error = "Enter a year like 2026, or a month like 2026-03"
-        if report is not None:
-            shown = [m for m in report.organisation.months if not m.suppressed]
-            if shown:
-                # The description states the figures (docs/WEB.md), not only where to find them.
-                total = sum(m.hours or 0.0 for m in shown)
-                busiest = max(shown, key=lambda m: m.hours or 0.0)
-                chart = bar_chart(
-                    "org-hours-chart",
-                    "Hours of Special Constabulary duty by your staff, per month",
-                    f"Total hours per month of the staff who allow it, in the {len(shown)} "
-                    f"month{'' if len(shown) == 1 else 's'} shown: {total:g} hours in all, the "
-                    f"most in {month_name(busiest.month)} ({busiest.hours or 0.0:g} hours). "
-                    "Months with too few people to show safely are left out. The table below "
-                    "gives every figure.",
-                    [Bar(_month_label(m.month), m.hours or 0.0) for m in shown],
-                )
-        years = [str(today.year - i) for i in range(3)]
         return await render(
             request,
             "employer/reports.html",
@@ -313,18 +293,15 @@ class EmployerPages(Controller):
             purposes=purposes,
             chosen=chosen,
             period=period,
-            years=years,
+            years=[str(today.year - i) for i in range(3)],
             report=report,
-            chart=chart,
+            chart=_report_chart(report),
             period_error=period_error,
-            month_label=_month_label,
+            month_label=month_label,
         )
 
 
-def _month_label(key: str) -> str:
-    import datetime as dt
-
-    try:
-        return dt.date.fromisoformat(key + "-01").strftime("%b")
-    except ValueError:
-        return key
+def _report_chart(report: EmployerReportOut | None) -> Markup | None:
+    if report is None:
+        return None
+    return organisation_hours_chart([m for m in report.organisation.months if not m.suppressed])

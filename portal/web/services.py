@@ -1,0 +1,97 @@
+"""The services the pages use, provided by dependency injection (declared on the pages' router).
+
+A page handler names what it needs (``organisations: NamedDependency[OrganisationService]``)
+instead of building it inline, so each service is built one way for every page and a test or a
+later change (a shared gate, a clock) swaps it in one place. The API controllers provide the
+same services the same way; these providers only cover the pages' router.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.di import NamedDependency, Provide
+
+from ledger import Ledger
+from portal.accounts.services import AccountService
+from portal.agreements.services import AgreementService
+from portal.auth.sessions import SessionStore
+from portal.consent.services import ConsentService, NoticeService
+from portal.coordinator.services import TokenAdministration, UserAdministration
+from portal.disclosure.gate import DisclosureGate
+from portal.disclosure.services import VolunteerLedgerService
+from portal.dpo.services import DpoService
+from portal.hours.gateway import HoursGate
+from portal.organisations.services import OrganisationService
+from portal.settings import Settings
+
+__all__ = ["PAGE_DEPENDENCIES"]
+
+
+def provide_gate(ledger: NamedDependency[Ledger]) -> DisclosureGate:
+    # Kept small on purpose: when the app provides one shared ``gate``, this provider goes.
+    return DisclosureGate(ledger)
+
+
+def provide_hours_gate(ledger: NamedDependency[Ledger]) -> HoursGate:
+    return HoursGate(ledger)
+
+
+def provide_agreements(ledger: NamedDependency[Ledger]) -> AgreementService:
+    return AgreementService(ledger)
+
+
+def provide_consents(ledger: NamedDependency[Ledger]) -> ConsentService:
+    return ConsentService(ledger)
+
+
+def provide_notices(
+    ledger: NamedDependency[Ledger], gate: NamedDependency[DisclosureGate]
+) -> NoticeService:
+    return NoticeService(ledger, gate)
+
+
+def provide_volunteer_ledger(ledger: NamedDependency[Ledger]) -> VolunteerLedgerService:
+    return VolunteerLedgerService(ledger)
+
+
+def provide_dpo(gate: NamedDependency[DisclosureGate]) -> DpoService:
+    return DpoService(gate)
+
+
+def provide_organisations() -> OrganisationService:
+    return OrganisationService()
+
+
+def provide_sessions(settings: NamedDependency[Settings]) -> SessionStore:
+    return SessionStore(settings)
+
+
+def provide_users(
+    account_service: NamedDependency[AccountService], settings: NamedDependency[Settings]
+) -> UserAdministration:
+    return UserAdministration(account_service, settings)
+
+
+def provide_tokens() -> TokenAdministration:
+    return TokenAdministration()
+
+
+def _sync(provider: Any) -> Provide:
+    return Provide(provider, sync_to_thread=False)
+
+
+#: What the pages' router declares; names match the parameters page handlers take.
+PAGE_DEPENDENCIES: dict[str, Provide] = {
+    "gate": _sync(provide_gate),
+    "hours_gate": _sync(provide_hours_gate),
+    "agreements": _sync(provide_agreements),
+    "consents": _sync(provide_consents),
+    "notices": _sync(provide_notices),
+    "volunteer_ledger": _sync(provide_volunteer_ledger),
+    "dpo": _sync(provide_dpo),
+    "organisations": _sync(provide_organisations),
+    "sessions": _sync(provide_sessions),
+    "users": _sync(provide_users),
+    "tokens": _sync(provide_tokens),
+}
