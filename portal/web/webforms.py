@@ -41,7 +41,9 @@ class Field:
     checkboxes, a list), ``groups`` (one checkbox group per option, named ``<name>:<option>``,
     read as a mapping of option to its ticked values), ``date`` (GOV.UK day, month, year boxes).
     ``required`` is the message for a blank answer; ``label`` names a date in its messages;
-    ``default`` is the value of a blank text answer.
+    ``default`` is the value of a blank text answer; ``clean`` tidies a text answer as typed
+    (spaces out of a code); ``rules`` are the field's own checks of a given answer, each with
+    its message, the first failing one reported.
     """
 
     name: str
@@ -54,6 +56,8 @@ class Field:
     label: str = ""
     options: tuple[str, ...] = ()
     input_id: str = ""
+    clean: Callable[[str], str] | None = None
+    rules: tuple[tuple[Callable[[str], bool], str], ...] = ()
 
     @property
     def schema_key(self) -> str:
@@ -171,10 +175,15 @@ def _read(spec: Field, form: Mapping[str, Any], answers: Answers) -> None:
                 value[option] = ticked
     else:
         value = field_text(form, spec.name, spec.max_length, strip=spec.kind != "secret")
-        value = value or spec.default
+        value = (spec.clean(value) if spec.clean else value) or spec.default
     answers.values[key] = value
-    if spec.required and not value:
-        answers.errors.add(spec.anchor, spec.required)
+    if not value:
+        if spec.required:
+            answers.errors.add(spec.anchor, spec.required)
+        return
+    broken = next((message for rule, message in spec.rules if not rule(value)), None)
+    if broken:
+        answers.errors.add(spec.anchor, broken)
 
 
 async def handle_form(

@@ -6,6 +6,8 @@ The pages call the same services as ``/api/auth``: ``LoginService.login`` and
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 import structlog
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
@@ -21,13 +23,59 @@ from portal.errors import InvalidInput, NotFound, TooManyRequests
 from portal.settings import Settings
 from portal.web import pending
 from portal.web.csrf import session_identity
-from portal.web.forms import field_text
-from portal.web.pages import ROLE_HOMES, FormErrors, home_for, render, safe_next, see_other
+from portal.web.pages import ROLE_HOMES, home_for, render, safe_next, see_other
+from portal.web.webforms import Field, FormFields
 
 log = structlog.get_logger(__name__)
 
 MAX_EMAIL = 254
 MAX_PASSWORD = 1024
+
+
+def _email_shaped(text: str) -> bool:
+    """Only the shape: the sign-in itself says whether the account exists."""
+    return "@" in text and not text.startswith("@") and not text.endswith("@")
+
+
+def _six_digits(code: str) -> bool:
+    return code.isdigit() and len(code) == 6
+
+
+SIGN_IN_FORM = FormFields(
+    (
+        Field(
+            "email",
+            MAX_EMAIL,
+            required="Enter your email address",
+            rules=(
+                (
+                    _email_shaped,
+                    "Enter an email address in the correct format, like name@example.com",
+                ),
+            ),
+        ),
+        Field("password", MAX_PASSWORD, kind="secret", required="Enter your password"),
+        Field("next", 2000),
+    )
+)
+CODE_FORM = FormFields(
+    (
+        Field(
+            "code",
+            20,
+            clean=lambda typed: "".join(typed.split()),
+            required="Enter the 6-digit code from your authenticator app",
+            rules=((_six_digits, "The code must be 6 digits, like 123456"),),
+        ),
+    )
+)
+ACTIVATION_FORM = FormFields(
+    (
+        Field("token", 200),
+        Field("password", MAX_PASSWORD, kind="secret", required="Enter a password"),
+        Field("confirm", MAX_PASSWORD, kind="secret"),
+    )
+)
 
 
 def _within(path: str, section: str) -> bool:
@@ -39,11 +87,15 @@ def _client(request: AppRequest) -> str:
 
 
 async def _start_session(
-    request: AppRequest, settings: Settings, signed_in: SignedIn, next_path: str | None
+    request: AppRequest,
+    settings: Settings,
+    sessions: SessionStore,
+    signed_in: SignedIn,
+    next_path: str | None,
 ) -> Redirect:
     current = session_identity(request)
     if current is not None and current.session_id:
-        await SessionStore(settings).revoke(current.session_id)
+        await sessions.revoke(current.session_id)
     cookie = session_cookie(
         settings, signed_in.session.token, settings.session_absolute_hours * 3600
     )
@@ -92,20 +144,12 @@ class AccountPages(Controller):
         request: AppRequest,
         login_service: NamedDependency[LoginService],
         settings: NamedDependency[Settings],
+        sessions: NamedDependency[SessionStore],
     ) -> Template | Redirect:
-        form = await request.form()
-        email = field_text(form, "email", MAX_EMAIL).strip()
-        password = field_text(form, "password", MAX_PASSWORD, strip=False)
-        next_path = safe_next(field_text(form, "next", 2000))
-        errors = FormErrors()
-        if not email:
-            errors.add("email", "Enter your email address")
-        elif "@" not in email or email.startswith("@") or email.endswith("@"):
-            errors.add(
-                "email", "Enter an email address in the correct format, like name@example.com"
-            )
-        if not password:
-            errors.add("password", "Enter your password")
+        answers = await SIGN_IN_FORM.read(request)
+        email, password = answers.values["email"], answers.values["password"]
+        next_path = safe_next(answers.values["next"])
+        errors = answers.errors
         if not errors:
             try:
                 signed_in = await login_service.login(email, password, None, _client(request))
@@ -125,7 +169,7 @@ class AccountPages(Controller):
                     "Wait a minute, then try again",
                 )
             else:
-                return await _start_session(request, settings, signed_in, next_path)
+                return await _start_session(request, settings, sessions, signed_in, next_path)
         return await render(
             request,
             "account/sign_in.html",
@@ -149,17 +193,13 @@ class AccountPages(Controller):
         request: AppRequest,
         login_service: NamedDependency[LoginService],
         settings: NamedDependency[Settings],
+        sessions: NamedDependency[SessionStore],
     ) -> Template | Redirect:
         waiting = pending.unseal(request)
         if waiting is None:
             return see_other("/sign-in?expired=1")
-        form = await request.form()
-        code = "".join(field_text(form, "code", 20).split())
-        errors = FormErrors()
-        if not code:
-            errors.add("code", "Enter the 6-digit code from your authenticator app")
-        elif not (code.isdigit() and len(code) == 6):
-            errors.add("code", "The code must be 6 digits, like 123456")
+        answers = await CODE_FORM.read(request)
+        code, errors = answers.values["code"], answers.errors
         if not errors:
             try:
                 signed_in = await login_service.login(
@@ -176,14 +216,19 @@ class AccountPages(Controller):
                     "code", "There have been too many attempts. Wait a minute, then try again"
                 )
             else:
-                return await _start_session(request, settings, signed_in, waiting.next)
+                return await _start_session(request, settings, sessions, signed_in, waiting.next)
         return await render(request, "account/code.html", status=400, errors=errors)
 
     @post("/sign-out", name="web.sign_out")
-    async def sign_out(self, request: AppRequest, settings: NamedDependency[Settings]) -> Redirect:
+    async def sign_out(
+        self,
+        request: AppRequest,
+        settings: NamedDependency[Settings],
+        sessions: NamedDependency[SessionStore],
+    ) -> Redirect:
         identity = session_identity(request)
         if identity is not None and identity.session_id:
-            await SessionStore(settings).revoke(identity.session_id)
+            await sessions.revoke(identity.session_id)
             log.info("web.signed_out", user_id=identity.user_id)
         return see_other("/sign-in?signed_out=1", cookies=[session_cookie(settings, "", 0)])
 
@@ -201,14 +246,10 @@ class AccountPages(Controller):
         request: AppRequest,
         account_service: NamedDependency[AccountService],
     ) -> Template:
-        form = await request.form()
-        token = field_text(form, "token", 200)
-        password = field_text(form, "password", MAX_PASSWORD, strip=False)
-        confirm = field_text(form, "confirm", MAX_PASSWORD, strip=False)
-        errors = FormErrors()
-        if not password:
-            errors.add("password", "Enter a password")
-        elif password != confirm:
+        answers = await ACTIVATION_FORM.read(request)
+        token, password = answers.values["token"], answers.values["password"]
+        errors = answers.errors
+        if password and password != answers.values["confirm"]:
             errors.add("confirm", "The passwords do not match")
         if not errors:
             try:
@@ -240,7 +281,5 @@ def _secret_of(uri: str | None) -> str | None:
     """The base32 secret inside an otpauth URI, grouped in fours for typing it in by hand."""
     if not uri:
         return None
-    from urllib.parse import parse_qs, urlsplit
-
     secret = parse_qs(urlsplit(uri).query).get("secret", [""])[0]
     return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)) or None

@@ -12,15 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
-from litestar import Controller, get, post
+from litestar import Controller, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
-from pydantic import ValidationError
 
-from ledger import Ledger
-from portal.accounts.services import AccountService
 from portal.accounts.tables import Role
 from portal.agreements.schemas import AgreementCreate
 from portal.agreements.services import AgreementService
@@ -31,6 +28,7 @@ from portal.coordinator.schemas import TokenCreate, UserCreate
 from portal.coordinator.services import TokenAdministration, UserAdministration
 from portal.disclosure.support import request_id
 from portal.errors import Conflict, InvalidInput
+from portal.hours.imports import ImportRejected, import_csv
 from portal.organisations.schemas import (
     EmployerCreate,
     EmploymentCreate,
@@ -39,18 +37,10 @@ from portal.organisations.schemas import (
 )
 from portal.organisations.services import OrganisationService
 from portal.organisations.tables import VolunteerStatus
-from portal.settings import Settings
 from portal.vocabulary import vocabulary
-from portal.web.dates import DateAnswer, read_date
-from portal.web.forms import (
-    add_service_errors,
-    field_list,
-    field_text,
-    html_id,
-    query_int,
-    query_text,
-)
+from portal.web.forms import add_service_errors, html_id, query_int, query_text
 from portal.web.pages import FormErrors, NavItem, register_navigation, render, see_other
+from portal.web.webforms import Answers, Field, FormFields, WebForm, handle_form
 
 log = structlog.get_logger(__name__)
 
@@ -73,21 +63,130 @@ def _user_id(request: AppRequest) -> str:
     return identity.user_id
 
 
-def add_validation_errors(
-    errors: FormErrors, exc: ValidationError, fields: dict[str, str], default_field: str
-) -> None:
-    """Each pydantic error against the page's input (the first location names the field)."""
-    for item in exc.errors():
-        location = [str(part) for part in item.get("loc", ())]
-        name = location[0] if location else ""
-        target = fields.get(name, default_field)
-        message = str(item.get("msg", "is not valid")).removeprefix("Value error, ")
-        label = name.replace("_", " ") if name else "this answer"
-        errors.add(target, f"Check {label}: {message}")
+EMPLOYER_FORM = WebForm(
+    fields=(
+        Field("name", 200, required="Enter the employer's name"),
+        Field("sector", 100),
+        Field("size_band", 20),
+        Field("contact_email", 254),
+    ),
+    schema=EmployerCreate,
+    invalid_at="name",
+    blank_as_none=True,
+)
+AGREEMENT_FORM = WebForm(
+    fields=(
+        Field(
+            "purpose",
+            80,
+            key="purposes",
+            kind="groups",
+            options=tuple(p.code for p in EMPLOYER_PURPOSES),
+            required="Select at least one purpose and what it may share",
+        ),
+        Field(
+            "starts_on",
+            kind="date",
+            label="The date the agreement starts",
+            required="Enter the date the agreement starts",
+        ),
+        Field(
+            "ends_on",
+            kind="date",
+            label="The date the agreement ends",
+            required="Enter the date the agreement ends",
+        ),
+        Field("version", 10),
+        Field("signed_by", 200, required="Enter who signed for the employer and for the force"),
+    ),
+    schema=AgreementCreate,
+    invalid_at="version",
+)
+VOLUNTEER_FORM = WebForm(
+    fields=(
+        Field("display_name", 200, required="Enter the volunteer's name"),
+        Field("email", 254, required="Enter the volunteer's email address"),
+        Field("phone", 40),
+        Field("status", 20, default="applicant"),
+    ),
+    schema=VolunteerCreate,
+    invalid_at="display_name",
+    service_errors_at="email",
+    blank_as_none=True,
+)
+EMPLOYMENT_FORM = WebForm(
+    fields=(
+        Field("employer_id", 64, required="Select the employer"),
+        Field(
+            "link_starts_on",
+            key="starts_on",
+            kind="date",
+            label="The date the job started",
+            required="Enter the date the job started",
+        ),
+    ),
+    schema=EmploymentCreate,
+    invalid_at="employer_id",
+)
+USER_FORM = WebForm(
+    fields=(
+        Field("email", 254, required="Enter the person's email address"),
+        Field("role", 20),
+        Field("employer_id", 64),
+        Field("volunteer_id", 64),
+    ),
+    schema=UserCreate,
+    invalid_at="email",
+)
+TOKEN_FORM = WebForm(
+    fields=(
+        Field("name", 100, required="Enter a name that says which system uses the token"),
+        Field("scopes", 40, kind="choices", max_items=10, required="Select what the token may do"),
+        Field("valid_days", 4, default="90"),
+    ),
+    schema=TokenCreate,
+    invalid_at="name",
+)
 
 
-async def _all_employers() -> list[Any]:
-    page = await OrganisationService().list_employers(1000, 0)
+def _end_form(employment_id: str) -> FormFields:
+    """The last-day form of one employment link (each link on the page has its own boxes)."""
+    return FormFields(
+        (
+            Field(
+                "ends_on",
+                kind="date",
+                label="The last day of the job",
+                required="Enter the last day of the job",
+                input_id=html_id("ends_on", employment_id),
+            ),
+        )
+    )
+
+
+def _check_user(answers: Answers) -> None:
+    """Who the account is for: an employer contact needs the employer, a volunteer the record."""
+    role = answers.values["role"]
+    if role not in {"employer", "volunteer"}:
+        answers.add("role", "Select whether this is an employer contact or a volunteer")
+    elif role == "employer" and not answers.values["employer_id"]:
+        answers.add("employer_id", "Select the employer this contact works for")
+    elif role == "volunteer" and not answers.values["volunteer_id"]:
+        answers.add("volunteer_id", "Enter the volunteer's id, from their record")
+
+
+def _user_body(answers: Answers) -> dict[str, Any]:
+    values = answers.values
+    return {
+        "email": values["email"],
+        "role": values["role"],
+        "employer_id": values["employer_id"] if values["role"] == "employer" else None,
+        "volunteer_id": values["volunteer_id"] if values["role"] == "volunteer" else None,
+    }
+
+
+async def _all_employers(organisations: OrganisationService) -> list[Any]:
+    page = await organisations.list_employers(1000, 0)
     return list(page.items)
 
 
@@ -97,8 +196,9 @@ class CoordinatorPages(Controller):
     include_in_schema = False
 
     @get("/", name="web.coordinator.home")
-    async def home(self, request: AppRequest) -> Template:
-        organisations = OrganisationService()
+    async def home(
+        self, request: AppRequest, organisations: NamedDependency[OrganisationService]
+    ) -> Template:
         employers = await organisations.list_employers(1, 0)
         volunteers = await organisations.list_volunteers(1, 0)
         return await render(
@@ -111,24 +211,26 @@ class CoordinatorPages(Controller):
     # ----------------------------------------------------------------------------- employers
 
     @get("/employers", name="web.coordinator.employers")
-    async def employers(self, request: AppRequest) -> Template:
-        return await self._employers_page(request, FormErrors(), {})
+    async def employers(
+        self, request: AppRequest, organisations: NamedDependency[OrganisationService]
+    ) -> Template:
+        return await self._employers_page(request, organisations, Answers())
 
     async def _employers_page(
         self,
         request: AppRequest,
-        errors: FormErrors,
-        values: dict[str, str],
+        organisations: OrganisationService,
+        answers: Answers,
         status: int = 200,
     ) -> Template:
         page_number = query_int(request, "page", 1, 1, 100_000) or 1
-        found = await OrganisationService().list_employers(PAGE, (page_number - 1) * PAGE)
+        found = await organisations.list_employers(PAGE, (page_number - 1) * PAGE)
         return await render(
             request,
             "coordinator/employers.html",
             status=status,
-            errors=errors,
-            values=values,
+            errors=answers.errors,
+            values=answers.values,
             page=found,
             page_number=page_number,
             pages=max(1, -(-found.total // PAGE)),
@@ -137,52 +239,43 @@ class CoordinatorPages(Controller):
         )
 
     @post("/employers", name="web.coordinator.create_employer")
-    async def create_employer(self, request: AppRequest) -> Template | Redirect:
-        form = await request.form()
-        values = {
-            "name": field_text(form, "name", 200),
-            "sector": field_text(form, "sector", 100),
-            "size_band": field_text(form, "size_band", 20),
-            "contact_email": field_text(form, "contact_email", 254),
-        }
-        errors = FormErrors()
-        if not values["name"]:
-            errors.add("name", "Enter the employer's name")
-        if not errors:
-            try:
-                data = EmployerCreate.model_validate({k: v or None for k, v in values.items()})
-                created = await OrganisationService().create_employer(data)
-            except ValidationError as exc:
-                add_validation_errors(errors, exc, {k: k for k in values}, "name")
-            except (InvalidInput, Conflict) as exc:
-                add_service_errors(errors, _as_input(exc), {k: k for k in values}, "name")
-            else:
-                return see_other(f"/coordinator/employers/{created.id}?created=1")
-        return await self._employers_page(request, errors, values, 400)
+    async def create_employer(
+        self, request: AppRequest, organisations: NamedDependency[OrganisationService]
+    ) -> Response[Any]:
+        async def again(answers: Answers) -> Template:
+            return await self._employers_page(request, organisations, answers, 400)
+
+        return await handle_form(
+            request,
+            EMPLOYER_FORM,
+            act=organisations.create_employer,
+            done=lambda created: see_other(f"/coordinator/employers/{created.id}?created=1"),
+            again=again,
+        )
 
     @get("/employers/{employer_id:str}", name="web.coordinator.employer")
     async def employer(
         self,
         request: AppRequest,
         employer_id: FromPath[str],
-        ledger: NamedDependency[Ledger],
+        organisations: NamedDependency[OrganisationService],
+        agreements: NamedDependency[AgreementService],
     ) -> Template:
-        return await self._employer_page(request, employer_id, ledger, FormErrors(), {})
+        return await self._employer_page(request, employer_id, organisations, agreements, Answers())
 
     async def _employer_page(
         self,
         request: AppRequest,
         employer_id: str,
-        ledger: Ledger,
-        errors: FormErrors,
-        values: dict[str, Any],
+        organisations: OrganisationService,
+        agreements: AgreementService,
+        answers: Answers,
         status: int = 200,
-        dates: dict[str, DateAnswer] | None = None,
     ) -> Template:
-        employer = await OrganisationService().get_employer(employer_id)
-        agreements = AgreementService(ledger)
+        employer = await organisations.get_employer(employer_id)
         current = await agreements.list_current(1, 0, employer_id=employer.id)
         versions = await agreements.versions(current.items[0].id) if current.items else []
+        values: dict[str, Any] = answers.values
         if not values and versions:
             # A new version starts from the one in force.
             values = {"purposes": versions[0].purposes}
@@ -190,9 +283,9 @@ class CoordinatorPages(Controller):
             request,
             "coordinator/employer.html",
             status=status,
-            errors=errors,
+            errors=answers.errors,
             values=values,
-            dates=dates or {},
+            dates=answers.dates,
             employer=employer,
             versions=versions,
             purposes=EMPLOYER_PURPOSES,
@@ -207,94 +300,55 @@ class CoordinatorPages(Controller):
         self,
         request: AppRequest,
         employer_id: FromPath[str],
-        ledger: NamedDependency[Ledger],
-    ) -> Template | Redirect:
-        form = await request.form()
-        purposes: dict[str, list[str]] = {}
-        for purpose in EMPLOYER_PURPOSES:
-            chosen = field_list(form, f"purpose:{purpose.code}", 20, 80)
-            if chosen:
-                purposes[purpose.code] = chosen
-        dates = {
-            "starts_on": read_date(
-                form,
-                "starts_on",
-                "The date the agreement starts",
-                required="Enter the date the agreement starts",
+        organisations: NamedDependency[OrganisationService],
+        agreements: NamedDependency[AgreementService],
+    ) -> Response[Any]:
+        async def record(data: AgreementCreate) -> Any:
+            return await agreements.record(
+                data, recorded_by=_user_id(request), request_id=request_id(request), channel="web"
+            )
+
+        async def again(answers: Answers) -> Template:
+            return await self._employer_page(
+                request, employer_id, organisations, agreements, answers, 400
+            )
+
+        return await handle_form(
+            request,
+            AGREEMENT_FORM,
+            act=record,
+            done=lambda created: see_other(
+                f"/coordinator/employers/{employer_id}?recorded={created.receipt.index}"
             ),
-            "ends_on": read_date(
-                form,
-                "ends_on",
-                "The date the agreement ends",
-                required="Enter the date the agreement ends",
-            ),
-        }
-        values: dict[str, Any] = {
-            "version": field_text(form, "version", 10),
-            "starts_on": dates["starts_on"].iso,
-            "ends_on": dates["ends_on"].iso,
-            "signed_by": field_text(form, "signed_by", 200),
-            "purposes": purposes,
-        }
-        errors = FormErrors()
-        first_purpose = html_id("purpose", EMPLOYER_PURPOSES[0].code)
-        if not purposes:
-            errors.add(first_purpose, "Select at least one purpose and what it may share")
-        for answer in dates.values():
-            answer.report(errors)
-        if not values["signed_by"]:
-            errors.add("signed_by", "Enter who signed for the employer and for the force")
-        fields = {
-            "version": "version",
-            "starts_on": dates["starts_on"].anchor,
-            "ends_on": dates["ends_on"].anchor,
-            "signed_by": "signed_by",
-            "purposes": first_purpose,
-        }
-        if not errors:
-            try:
-                data = AgreementCreate.model_validate({"employer_id": employer_id, **values})
-                created = await AgreementService(ledger).record(
-                    data,
-                    recorded_by=_user_id(request),
-                    request_id=request_id(request),
-                    channel="web",
-                )
-            except ValidationError as exc:
-                add_validation_errors(errors, exc, fields, "version")
-            except (InvalidInput, Conflict) as exc:
-                add_service_errors(errors, _as_input(exc), fields, "version")
-            else:
-                return see_other(
-                    f"/coordinator/employers/{employer_id}?recorded={created.receipt.index}"
-                )
-        return await self._employer_page(
-            request, employer_id, ledger, errors, values, 400, dates=dates
+            again=again,
+            body=lambda answers: AGREEMENT_FORM.body(answers, employer_id=employer_id),
         )
 
     # ----------------------------------------------------------------------------- volunteers
 
     @get("/volunteers", name="web.coordinator.volunteers")
-    async def volunteers(self, request: AppRequest) -> Template:
-        return await self._volunteers_page(request, FormErrors(), {})
+    async def volunteers(
+        self, request: AppRequest, organisations: NamedDependency[OrganisationService]
+    ) -> Template:
+        return await self._volunteers_page(request, organisations, Answers())
 
     async def _volunteers_page(
         self,
         request: AppRequest,
-        errors: FormErrors,
-        values: dict[str, str],
+        organisations: OrganisationService,
+        answers: Answers,
         status: int = 200,
     ) -> Template:
         page_number = query_int(request, "page", 1, 1, 100_000) or 1
         wanted = query_text(request, "status", 20)
         chosen = VolunteerStatus(wanted) if wanted in {s.value for s in VolunteerStatus} else None
-        found = await OrganisationService().list_volunteers(PAGE, (page_number - 1) * PAGE, chosen)
+        found = await organisations.list_volunteers(PAGE, (page_number - 1) * PAGE, chosen)
         return await render(
             request,
             "coordinator/volunteers.html",
             status=status,
-            errors=errors,
-            values=values,
+            errors=answers.errors,
+            values=answers.values,
             page=found,
             page_number=page_number,
             pages=max(1, -(-found.total // PAGE)),
@@ -303,53 +357,46 @@ class CoordinatorPages(Controller):
         )
 
     @post("/volunteers", name="web.coordinator.create_volunteer")
-    async def create_volunteer(self, request: AppRequest) -> Template | Redirect:
-        form = await request.form()
-        values = {
-            "display_name": field_text(form, "display_name", 200),
-            "email": field_text(form, "email", 254),
-            "phone": field_text(form, "phone", 40),
-            "status": field_text(form, "status", 20) or "applicant",
-        }
-        errors = FormErrors()
-        if not values["display_name"]:
-            errors.add("display_name", "Enter the volunteer's name")
-        if not values["email"]:
-            errors.add("email", "Enter the volunteer's email address")
-        if not errors:
-            try:
-                data = VolunteerCreate.model_validate({k: v or None for k, v in values.items()})
-                created = await OrganisationService().create_volunteer(data)
-            except ValidationError as exc:
-                add_validation_errors(errors, exc, {k: k for k in values}, "display_name")
-            except (InvalidInput, Conflict) as exc:
-                add_service_errors(errors, _as_input(exc), {k: k for k in values}, "email")
-            else:
-                return see_other(f"/coordinator/volunteers/{created.id}?created=1")
-        return await self._volunteers_page(request, errors, values, 400)
+    async def create_volunteer(
+        self, request: AppRequest, organisations: NamedDependency[OrganisationService]
+    ) -> Response[Any]:
+        async def again(answers: Answers) -> Template:
+            return await self._volunteers_page(request, organisations, answers, 400)
+
+        return await handle_form(
+            request,
+            VOLUNTEER_FORM,
+            act=organisations.create_volunteer,
+            done=lambda created: see_other(f"/coordinator/volunteers/{created.id}?created=1"),
+            again=again,
+        )
 
     @get("/volunteers/{volunteer_id:str}", name="web.coordinator.volunteer")
-    async def volunteer(self, request: AppRequest, volunteer_id: FromPath[str]) -> Template:
-        return await self._volunteer_page(request, volunteer_id, FormErrors(), {})
+    async def volunteer(
+        self,
+        request: AppRequest,
+        volunteer_id: FromPath[str],
+        organisations: NamedDependency[OrganisationService],
+    ) -> Template:
+        return await self._volunteer_page(request, volunteer_id, organisations, Answers())
 
     async def _volunteer_page(
         self,
         request: AppRequest,
         volunteer_id: str,
-        errors: FormErrors,
-        values: dict[str, str],
+        organisations: OrganisationService,
+        answers: Answers,
         status: int = 200,
-        dates: dict[str, DateAnswer] | None = None,
     ) -> Template:
-        volunteer = await OrganisationService().get_volunteer(volunteer_id)
-        employers = await _all_employers()
+        volunteer = await organisations.get_volunteer(volunteer_id)
+        employers = await _all_employers(organisations)
         return await render(
             request,
             "coordinator/volunteer.html",
             status=status,
-            errors=errors,
-            values=values,
-            dates=dates or {},
+            errors=answers.errors,
+            values=answers.values,
+            dates=answers.dates,
             volunteer=volunteer,
             employers=employers,
             names={e.id: e.name for e in employers},
@@ -358,32 +405,22 @@ class CoordinatorPages(Controller):
         )
 
     @post("/volunteers/{volunteer_id:str}/employments", name="web.coordinator.link")
-    async def link(self, request: AppRequest, volunteer_id: FromPath[str]) -> Template | Redirect:
-        form = await request.form()
-        started = read_date(
-            form,
-            "link_starts_on",
-            "The date the job started",
-            required="Enter the date the job started",
-        )
-        values = {"employer_id": field_text(form, "employer_id", 64), "starts_on": started.iso}
-        errors = FormErrors()
-        if not values["employer_id"]:
-            errors.add("employer_id", "Select the employer")
-        started.report(errors)
-        fields = {"employer_id": "employer_id", "starts_on": started.anchor}
-        if not errors:
-            try:
-                data = EmploymentCreate.model_validate({"volunteer_id": volunteer_id, **values})
-                await OrganisationService().create_employment(data)
-            except ValidationError as exc:
-                add_validation_errors(errors, exc, fields, "employer_id")
-            except (InvalidInput, Conflict) as exc:
-                add_service_errors(errors, _as_input(exc), fields, "employer_id")
-            else:
-                return see_other(f"/coordinator/volunteers/{volunteer_id}?linked=1")
-        return await self._volunteer_page(
-            request, volunteer_id, errors, values, 400, dates={"link_starts_on": started}
+    async def link(
+        self,
+        request: AppRequest,
+        volunteer_id: FromPath[str],
+        organisations: NamedDependency[OrganisationService],
+    ) -> Response[Any]:
+        async def again(answers: Answers) -> Template:
+            return await self._volunteer_page(request, volunteer_id, organisations, answers, 400)
+
+        return await handle_form(
+            request,
+            EMPLOYMENT_FORM,
+            act=organisations.create_employment,
+            done=lambda _: see_other(f"/coordinator/volunteers/{volunteer_id}?linked=1"),
+            again=again,
+            body=lambda answers: EMPLOYMENT_FORM.body(answers, volunteer_id=volunteer_id),
         )
 
     @post(
@@ -395,28 +432,19 @@ class CoordinatorPages(Controller):
         request: AppRequest,
         volunteer_id: FromPath[str],
         employment_id: FromPath[str],
+        organisations: NamedDependency[OrganisationService],
     ) -> Template | Redirect:
-        form = await request.form()
-        target = html_id("ends_on", employment_id)
-        last_day = read_date(
-            form,
-            "ends_on",
-            "The last day of the job",
-            required="Enter the last day of the job",
-            id=target,
-        )
-        errors = FormErrors()
-        last_day.report(errors)
+        answers = await _end_form(employment_id).read(request)
+        last_day = next(iter(answers.dates.values()))
         if last_day.value is not None:
             try:
-                await OrganisationService().end_employment(employment_id, last_day.value)
+                await organisations.end_employment(employment_id, last_day.value)
             except (InvalidInput, Conflict) as exc:
-                add_service_errors(errors, _as_input(exc), {}, last_day.anchor)
+                add_service_errors(answers.errors, _as_input(exc), {}, last_day.anchor)
             else:
                 return see_other(f"/coordinator/volunteers/{volunteer_id}")
-        return await self._volunteer_page(
-            request, volunteer_id, errors, {}, 400, dates={target: last_day}
-        )
+        answers.values = {}
+        return await self._volunteer_page(request, volunteer_id, organisations, answers, 400)
 
     # ----------------------------------------------------------------------------- duty import
 
@@ -430,8 +458,6 @@ class CoordinatorPages(Controller):
         request_max_body_size=MAX_UPLOAD_BYTES,
     )
     async def import_duties(self, request: AppRequest) -> Template:
-        from portal.hours.imports import ImportRejected, import_csv
-
         form = await request.form()
         upload = form.get("file")
         errors = FormErrors()
@@ -468,99 +494,76 @@ class CoordinatorPages(Controller):
     async def users(
         self,
         request: AppRequest,
-        account_service: NamedDependency[AccountService],
-        settings: NamedDependency[Settings],
+        users: NamedDependency[UserAdministration],
+        organisations: NamedDependency[OrganisationService],
     ) -> Template:
-        return await self._users_page(
-            request, UserAdministration(account_service, settings), FormErrors(), {}
-        )
+        return await self._users_page(request, users, organisations, Answers())
 
     async def _users_page(
         self,
         request: AppRequest,
         admin: UserAdministration,
-        errors: FormErrors,
-        values: dict[str, str],
+        organisations: OrganisationService,
+        answers: Answers,
         status: int = 200,
-        invited: Any = None,
     ) -> Template:
         page_number = query_int(request, "page", 1, 1, 100_000) or 1
         found = await admin.list_users(PAGE, (page_number - 1) * PAGE)
-        employers = await _all_employers()
+        employers = await _all_employers(organisations)
         return await render(
             request,
             "coordinator/users.html",
             status=status,
-            errors=errors,
-            values=values,
+            errors=answers.errors,
+            values=answers.values,
             page=found,
             page_number=page_number,
             pages=max(1, -(-found.total // PAGE)),
             employers=employers,
             names={e.id: e.name for e in employers},
-            invited=invited,
+            invited=None,
         )
 
     @post("/users", name="web.coordinator.create_user")
     async def create_user(
         self,
         request: AppRequest,
-        account_service: NamedDependency[AccountService],
-        settings: NamedDependency[Settings],
-    ) -> Template:
-        admin = UserAdministration(account_service, settings)
-        form = await request.form()
-        values = {
-            "email": field_text(form, "email", 254),
-            "role": field_text(form, "role", 20),
-            "employer_id": field_text(form, "employer_id", 64),
-            "volunteer_id": field_text(form, "volunteer_id", 64),
-        }
-        errors = FormErrors()
-        if not values["email"]:
-            errors.add("email", "Enter the person's email address")
-        if values["role"] not in {"employer", "volunteer"}:
-            errors.add("role", "Select whether this is an employer contact or a volunteer")
-        elif values["role"] == "employer" and not values["employer_id"]:
-            errors.add("employer_id", "Select the employer this contact works for")
-        elif values["role"] == "volunteer" and not values["volunteer_id"]:
-            errors.add("volunteer_id", "Enter the volunteer's id, from their record")
-        fields = {k: k for k in values}
-        if not errors:
-            body = {
-                "email": values["email"],
-                "role": values["role"],
-                "employer_id": values["employer_id"] if values["role"] == "employer" else None,
-                "volunteer_id": values["volunteer_id"] if values["role"] == "volunteer" else None,
-            }
-            try:
-                invited = await admin.create(
-                    UserCreate.model_validate(body), invited_by=_user_id(request)
-                )
-            except ValidationError as exc:
-                add_validation_errors(errors, exc, fields, "email")
-            except (InvalidInput, Conflict) as exc:
-                add_service_errors(errors, _as_input(exc), fields, "email")
-            else:
-                return await render(
-                    request,
-                    "coordinator/invitation.html",
-                    email=invited.email,
-                    url=invited.activation_url,
-                    expires_at=invited.activation_expires_at,
-                )
-        return await self._users_page(request, admin, errors, values, 400)
+        users: NamedDependency[UserAdministration],
+        organisations: NamedDependency[OrganisationService],
+    ) -> Response[Any]:
+        async def invite(data: UserCreate) -> Any:
+            return await users.create(data, invited_by=_user_id(request))
+
+        async def invited(done: Any) -> Template:
+            return await render(
+                request,
+                "coordinator/invitation.html",
+                email=done.email,
+                url=done.activation_url,
+                expires_at=done.activation_expires_at,
+            )
+
+        async def again(answers: Answers) -> Template:
+            return await self._users_page(request, users, organisations, answers, 400)
+
+        return await handle_form(
+            request,
+            USER_FORM,
+            act=invite,
+            done=invited,
+            again=again,
+            check=_check_user,
+            body=_user_body,
+        )
 
     @post("/users/{user_id:str}/invitation", name="web.coordinator.reinvite")
     async def reinvite(
         self,
         request: AppRequest,
         user_id: FromPath[str],
-        account_service: NamedDependency[AccountService],
-        settings: NamedDependency[Settings],
+        users: NamedDependency[UserAdministration],
     ) -> Template:
-        admin = UserAdministration(account_service, settings)
-        invitation = await admin.reinvite(user_id, invited_by=_user_id(request))
+        invitation = await users.reinvite(user_id, invited_by=_user_id(request))
         return await render(
             request,
             "coordinator/invitation.html",
@@ -572,58 +575,53 @@ class CoordinatorPages(Controller):
     # ----------------------------------------------------------------------------- tokens
 
     @get("/tokens", name="web.coordinator.tokens")
-    async def tokens(self, request: AppRequest) -> Template:
-        return await self._tokens_page(request, FormErrors(), {})
+    async def tokens(
+        self, request: AppRequest, tokens: NamedDependency[TokenAdministration]
+    ) -> Template:
+        return await self._tokens_page(request, tokens, Answers())
 
     async def _tokens_page(
         self,
         request: AppRequest,
-        errors: FormErrors,
-        values: dict[str, Any],
+        tokens: TokenAdministration,
+        answers: Answers,
         status: int = 200,
     ) -> Template:
-        found = await TokenAdministration().list_tokens(200, 0)
+        found = await tokens.list_tokens(200, 0)
         return await render(
             request,
             "coordinator/tokens.html",
             status=status,
-            errors=errors,
-            values=values,
+            errors=answers.errors,
+            values=answers.values,
             tokens=found.items,
             scopes=sorted(KNOWN_SCOPES),
             revoked=query_text(request, "revoked", 4) == "1",
         )
 
     @post("/tokens", name="web.coordinator.issue_token")
-    async def issue_token(self, request: AppRequest) -> Template:
-        form = await request.form()
-        values: dict[str, Any] = {
-            "name": field_text(form, "name", 100),
-            "scopes": field_list(form, "scopes", 10, 40),
-            "valid_days": field_text(form, "valid_days", 4) or "90",
-        }
-        errors = FormErrors()
-        if not values["name"]:
-            errors.add("name", "Enter a name that says which system uses the token")
-        if not values["scopes"]:
-            errors.add("scopes", "Select what the token may do")
-        fields = {"name": "name", "scopes": "scopes", "valid_days": "valid_days"}
-        if not errors:
-            try:
-                issued = await TokenAdministration().issue(
-                    TokenCreate.model_validate(values), created_by=_user_id(request)
-                )
-            except ValidationError as exc:
-                add_validation_errors(errors, exc, fields, "name")
-            except (InvalidInput, Conflict) as exc:
-                add_service_errors(errors, _as_input(exc), fields, "name")
-            else:
-                return await render(request, "coordinator/token_issued.html", token=issued)
-        return await self._tokens_page(request, errors, values, 400)
+    async def issue_token(
+        self, request: AppRequest, tokens: NamedDependency[TokenAdministration]
+    ) -> Response[Any]:
+        async def issue(data: TokenCreate) -> Any:
+            return await tokens.issue(data, created_by=_user_id(request))
+
+        async def issued(token: Any) -> Template:
+            return await render(request, "coordinator/token_issued.html", token=token)
+
+        async def again(answers: Answers) -> Template:
+            return await self._tokens_page(request, tokens, answers, 400)
+
+        return await handle_form(request, TOKEN_FORM, act=issue, done=issued, again=again)
 
     @post("/tokens/{token_id:str}/revoke", name="web.coordinator.revoke_token")
-    async def revoke_token(self, request: AppRequest, token_id: FromPath[str]) -> Redirect:
-        await TokenAdministration().revoke(token_id, revoked_by=_user_id(request))
+    async def revoke_token(
+        self,
+        request: AppRequest,
+        token_id: FromPath[str],
+        tokens: NamedDependency[TokenAdministration],
+    ) -> Redirect:
+        await tokens.revoke(token_id, revoked_by=_user_id(request))
         return see_other("/coordinator/tokens?revoked=1")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from dataclasses import dataclass
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -23,14 +24,14 @@ from portal.accounts.tables import Role
 from portal.agreements.services import AgreementService
 from portal.auth.guards import caller, requires_role
 from portal.auth.requests import AppRequest
-from portal.disclosure.gate import DisclosureGate, Recipient
+from portal.disclosure.gate import Recipient
 from portal.disclosure.services import organisation_names
 from portal.disclosure.support import parse_id, request_id
 from portal.disclosure.tables import RefusalReason
 from portal.dpo.services import DpoService, LedgerFilter
 from portal.organisations.services import OrganisationService
 from portal.vocabulary import vocabulary
-from portal.web.dates import read_date
+from portal.web.dates import DateAnswer, read_date
 from portal.web.forms import query_int, query_text
 from portal.web.labels import KINDS
 from portal.web.pages import FormErrors, NavItem, register_navigation, render, see_other
@@ -52,6 +53,8 @@ REFUSAL_PAGE = 50
 ENDING_WITHIN_DAYS = 30
 #: A report page lists this many disclosures; the CSV download has them all.
 REPORT_ROWS_SHOWN = 500
+#: The ledger search's text boxes, each also a ``LedgerFilter`` field of the same name.
+SEARCH_TEXT = ("subject", "recipient", "purpose", "kind")
 REFUSAL_REASONS = {
     RefusalReason.OUTSIDE_ORGANISATION.value: "Outside the organisation, or no such person",
     RefusalReason.UNKNOWN_PURPOSE.value: "Unknown purpose",
@@ -67,13 +70,60 @@ REFUSAL_REASONS = {
 }
 
 
-def _service(ledger: Ledger) -> DpoService:
-    return DpoService(DisclosureGate(ledger))
-
-
 def _start_of(day: dt.date) -> dt.datetime:
     """Midnight at the start of ``day`` in UK time, as UTC."""
     return dt.datetime.combine(day, dt.time(), tzinfo=LONDON).astimezone(dt.UTC)
+
+
+@dataclass
+class LedgerSearch:
+    """The ledger page's query, as typed (``values``, ``dates``) and as the service's filter."""
+
+    values: dict[str, str]
+    dates: dict[str, DateAnswer]
+    errors: FormErrors
+    filters: LedgerFilter
+
+
+def _read_search(request: AppRequest) -> LedgerSearch:
+    """Read the search boxes from the query; a wrong one is an error shown against it."""
+    errors = FormErrors()
+    dates = {
+        "since": read_date(request.query_params, "since", "The start date"),
+        "until": read_date(request.query_params, "until", "The end date"),
+    }
+    for answer in dates.values():
+        answer.report(errors)
+    since, until = dates["since"].value, dates["until"].value
+    if since and until and until < since:
+        dates["until"] = dates["until"].with_error(
+            "The end date must be the same as or after the start date"
+        )
+        dates["until"].report(errors)
+    # The page's own links (next page, newest) carry each date as one ISO value.
+    values = {"since": dates["since"].iso, "until": dates["until"].iso}
+    values.update((name, query_text(request, name, 80)) for name in SEARCH_TEXT)
+    if values["purpose"] and vocabulary().purpose(values["purpose"]) is None:
+        errors.add("purpose", "Choose a purpose from the list")
+    filters = LedgerFilter(
+        since=_start_of(since) if since else None,
+        until=_start_of(until + dt.timedelta(days=1)) if until else None,
+        subject=values["subject"] or None,
+        recipient=values["recipient"] or None,
+        purpose=values["purpose"] or None,
+        kind=values["kind"] or None,
+    )
+    return LedgerSearch(values, dates, errors, filters)
+
+
+def _export_query(filters: LedgerFilter) -> dict[str, str]:
+    """The API export's query for the same search (only the filters that are set)."""
+    found = {
+        "since": filters.since.isoformat() if filters.since else "",
+        "until": filters.until.isoformat() if filters.until else "",
+        **{name: getattr(filters, name) or "" for name in SEARCH_TEXT},
+    }
+    return {key: value for key, value in found.items() if value}
 
 
 class DpoPages(Controller):
@@ -82,9 +132,15 @@ class DpoPages(Controller):
     include_in_schema = False
 
     @get("/", name="web.dpo.home")
-    async def home(self, request: AppRequest, ledger: NamedDependency[Ledger]) -> Template:
-        ending = await AgreementService(ledger).ending_within(ENDING_WITHIN_DAYS)
-        refusals = await _service(ledger).refusals(
+    async def home(
+        self,
+        request: AppRequest,
+        ledger: NamedDependency[Ledger],
+        agreements: NamedDependency[AgreementService],
+        dpo: NamedDependency[DpoService],
+    ) -> Template:
+        ending = await agreements.ending_within(ENDING_WITHIN_DAYS)
+        refusals = await dpo.refusals(
             since=dt.datetime.now(dt.UTC) - dt.timedelta(days=7),
             until=None,
             reason=None,
@@ -103,58 +159,27 @@ class DpoPages(Controller):
     # ----------------------------------------------------------------------------- ledger
 
     @get("/ledger", name="web.dpo.ledger")
-    async def ledger_search(self, request: AppRequest, ledger: NamedDependency[Ledger]) -> Template:
-        errors = FormErrors()
-        dates = {
-            "since": read_date(request.query_params, "since", "The start date"),
-            "until": read_date(request.query_params, "until", "The end date"),
-        }
-        for answer in dates.values():
-            answer.report(errors)
-        since, until = dates["since"].value, dates["until"].value
-        if since and until and until < since:
-            dates["until"] = dates["until"].with_error(
-                "The end date must be the same as or after the start date"
-            )
-            dates["until"].report(errors)
-        # The page's own links (next page, newest) carry each date as one ISO value.
-        values = {"since": dates["since"].iso, "until": dates["until"].iso}
-        values.update(
-            (name, query_text(request, name, 80))
-            for name in ("subject", "recipient", "purpose", "kind")
-        )
-        if values["purpose"] and vocabulary().purpose(values["purpose"]) is None:
-            errors.add("purpose", "Choose a purpose from the list")
-        filters = LedgerFilter(
-            since=_start_of(since) if since else None,
-            until=_start_of(until + dt.timedelta(days=1)) if until else None,
-            subject=values["subject"] or None,
-            recipient=values["recipient"] or None,
-            purpose=values["purpose"] or None,
-            kind=values["kind"] or None,
-        )
+    async def ledger_search(
+        self,
+        request: AppRequest,
+        dpo: NamedDependency[DpoService],
+        organisations: NamedDependency[OrganisationService],
+    ) -> Template:
+        search = _read_search(request)
         before = query_int(request, "before", None, 0, 2**62)
         page = None
-        if not errors:
-            page = await _service(ledger).search(filters, before=before, limit=LEDGER_PAGE)
+        if not search.errors:
+            page = await dpo.search(search.filters, before=before, limit=LEDGER_PAGE)
         names = await organisation_names([i.recipient_org for i in page.items] if page else [])
-        api_filters = {
-            "since": filters.since.isoformat() if filters.since else "",
-            "until": filters.until.isoformat() if filters.until else "",
-            "subject": filters.subject or "",
-            "recipient": filters.recipient or "",
-            "purpose": filters.purpose or "",
-            "kind": filters.kind or "",
-        }
-        export = {k: v for k, v in api_filters.items() if v}
-        employers = await OrganisationService().list_employers(500, 0)
+        export = _export_query(search.filters)
+        employers = await organisations.list_employers(500, 0)
         return await render(
             request,
             "dpo/ledger.html",
-            status=400 if errors else 200,
-            errors=errors,
-            values=values,
-            dates=dates,
+            status=400 if search.errors else 200,
+            errors=search.errors,
+            values=search.values,
+            dates=search.dates,
             page=page,
             names=names,
             before=before,
@@ -168,7 +193,7 @@ class DpoPages(Controller):
     # ----------------------------------------------------------------------------- subjects
 
     @get("/subjects", name="web.dpo.subjects")
-    async def subjects(self, request: AppRequest, ledger: NamedDependency[Ledger]) -> Template:
+    async def subjects(self, request: AppRequest, dpo: NamedDependency[DpoService]) -> Template:
         raw = query_text(request, "volunteer", 64)
         if not raw:
             return await render(request, "dpo/subject_form.html", value="")
@@ -180,7 +205,7 @@ class DpoPages(Controller):
                 request, "dpo/subject_form.html", status=400, errors=errors, value=raw
             )
         identity = caller(request)
-        report = await _service(ledger).subject_report(
+        report = await dpo.subject_report(
             Recipient.of(identity, channel="web"), volunteer_id, request_id=request_id(request)
         )
         data = report if isinstance(report, dict) else report.model_dump(mode="json")
@@ -205,12 +230,12 @@ class DpoPages(Controller):
     # ----------------------------------------------------------------------------- refusals
 
     @get("/refusals", name="web.dpo.refusals")
-    async def refusals(self, request: AppRequest, ledger: NamedDependency[Ledger]) -> Template:
+    async def refusals(self, request: AppRequest, dpo: NamedDependency[DpoService]) -> Template:
         reason = query_text(request, "reason", 40)
         if reason not in REFUSAL_REASONS:
             reason = ""
         page_number = query_int(request, "page", 1, 1, 10_000) or 1
-        page = await _service(ledger).refusals(
+        page = await dpo.refusals(
             since=None,
             until=None,
             reason=reason or None,
@@ -233,8 +258,10 @@ class DpoPages(Controller):
     # ----------------------------------------------------------------------------- agreements
 
     @get("/agreements", name="web.dpo.agreements")
-    async def agreements(self, request: AppRequest, ledger: NamedDependency[Ledger]) -> Template:
-        ending = await AgreementService(ledger).ending_within(ENDING_WITHIN_DAYS)
+    async def agreements(
+        self, request: AppRequest, agreements: NamedDependency[AgreementService]
+    ) -> Template:
+        ending = await agreements.ending_within(ENDING_WITHIN_DAYS)
         return await render(
             request, "dpo/agreements.html", ending=ending, within=ENDING_WITHIN_DAYS
         )

@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from litestar import Controller, get, post
+from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
@@ -29,10 +29,14 @@ from portal.consent.services import ConsentService
 from portal.disclosure.services import VolunteerLedgerService
 from portal.disclosure.support import request_id
 from portal.errors import Conflict, Forbidden, InvalidInput, NotFound
+from portal.hours import duties, leave
+from portal.hours.periods import Month, local_date
+from portal.hours.schemas import LeaveRequestIn
 from portal.organisations.schemas import VolunteerUpdate
 from portal.organisations.services import OrganisationService
 from portal.settings import Settings
 from portal.vocabulary import Purpose, vocabulary
+from portal.web.charts import month_label, progress_chart, volunteer_hours_chart
 from portal.web.forms import (
     add_service_errors,
     field_list,
@@ -42,6 +46,7 @@ from portal.web.forms import (
     query_text,
 )
 from portal.web.pages import FormErrors, NavItem, register_navigation, render, see_other
+from portal.web.webforms import Answers, Field, FormFields, WebForm, handle_form
 
 register_navigation(
     Role.VOLUNTEER,
@@ -56,6 +61,26 @@ HISTORY_PAGE = 25
 DISCLOSURE_PAGE = 20
 #: Pages of the disclosure list read when filtering (the API pages by cursor, newest first).
 DISCLOSURE_SCAN_PAGES = 10
+
+LEAVE_FORM = WebForm(
+    fields=(
+        Field("employer_id", 64, required="Select the employer you are asking"),
+        Field("duty_id", 64, required="Select the duty the leave is for"),
+    ),
+    schema=LeaveRequestIn,
+    invalid_at="duty_id",
+)
+CONTACT_FORM = FormFields(
+    (
+        Field(
+            "contact",
+            10,
+            kind="choices",
+            max_items=3,
+            required="Select at least one way the force may contact you",
+        ),
+    )
+)
 
 
 def _me(request: AppRequest) -> Identity:
@@ -139,16 +164,11 @@ async def _sharing(identity: Identity, ledger: Ledger) -> tuple[list[EmployerVie
 
 
 def _today() -> dt.date:
-    from portal.hours.periods import local_date
-
     return local_date(dt.datetime.now(dt.UTC))
 
 
 async def _hours(volunteer_id: str, settings: Settings, last_key: str | None = None) -> Any:
     """Twelve months of hours against the monthly minimum, ending with ``last_key`` (or now)."""
-    from portal.hours import duties
-    from portal.hours.periods import Month
-
     last = Month.of(dt.datetime.now(dt.UTC))
     if last_key:
         with contextlib.suppress(ValueError):
@@ -158,29 +178,6 @@ async def _hours(volunteer_id: str, settings: Settings, last_key: str | None = N
     return duties.summarise(
         spans[volunteer_id], first, last, settings.monthly_minimum_hours, last.key
     )
-
-
-def _hours_chart(summary: Any, minimum: float) -> Any:
-    from portal.web.charts import Bar, bar_chart
-
-    bars = [Bar(month_label(m.month), m.hours, short=not m.minimum_met) for m in summary.months]
-    met = sum(1 for m in summary.months if m.minimum_met)
-    return bar_chart(
-        "hours-chart",
-        "Your hours per month",
-        f"Hours of duty in each of the {len(bars)} months to {month_label(summary.last_month)}, "
-        f"against the monthly minimum of {minimum:g} hours: the minimum was met in {met} of "
-        f"{len(bars)} months. The table below gives every figure.",
-        bars,
-        line=minimum,
-    )
-
-
-def month_label(key: str) -> str:
-    try:
-        return dt.date.fromisoformat(key + "-01").strftime("%b")
-    except ValueError:
-        return key
 
 
 async def _employer_names(ids: list[str]) -> dict[str, str]:
@@ -205,14 +202,13 @@ class VolunteerPages(Controller):
         request: AppRequest,
         ledger: NamedDependency[Ledger],
         settings: NamedDependency[Settings],
+        volunteer_ledger: NamedDependency[VolunteerLedgerService],
     ) -> Template:
-        from portal.hours import leave
-
         identity = _me(request)
         assert identity.volunteer_id
         employers, _notice = await _sharing(identity, ledger)
         given = sum(len(p.given) for e in employers for p in e.purposes)
-        recent = await VolunteerLedgerService(ledger).disclosures(identity, before=None, limit=3)
+        recent = await volunteer_ledger.disclosures(identity, before=None, limit=3)
         summary = await _hours(identity.volunteer_id, settings)
         balances = await leave.volunteer_balances(identity.volunteer_id, _today())
         return await render(
@@ -233,8 +229,6 @@ class VolunteerPages(Controller):
     async def hours(self, request: AppRequest, settings: NamedDependency[Settings]) -> Template:
         identity = _me(request)
         assert identity.volunteer_id
-        from portal.hours.periods import Month
-
         summary = await _hours(identity.volunteer_id, settings, query_text(request, "to", 7))
         last = Month.parse(summary.last_month)
         now = Month.of(dt.datetime.now(dt.UTC))
@@ -247,33 +241,31 @@ class VolunteerPages(Controller):
             if last.plus(12).key <= now.key
             else (now.key if last.key != now.key else None),
             minimum=settings.monthly_minimum_hours,
-            chart=_hours_chart(summary, settings.monthly_minimum_hours),
+            chart=volunteer_hours_chart(summary, settings.monthly_minimum_hours),
             month_label=month_label,
         )
 
     # ----------------------------------------------------------------------------- leave
 
     @get("/leave", name="web.volunteer.leave")
-    async def leave_page(self, request: AppRequest) -> Template:
-        return await self._leave_page(request, FormErrors(), {})
+    async def leave_page(
+        self, request: AppRequest, organisations: NamedDependency[OrganisationService]
+    ) -> Template:
+        return await self._leave_page(request, organisations, Answers())
 
     async def _leave_page(
         self,
         request: AppRequest,
-        errors: FormErrors,
-        values: dict[str, str],
+        organisations: OrganisationService,
+        answers: Answers,
         status: int = 200,
     ) -> Template:
-        from portal.hours import duties, leave
-        from portal.hours.periods import Month
-        from portal.web.charts import progress_chart
-
         identity = _me(request)
         assert identity.volunteer_id
         today = _today()
         balances = await leave.volunteer_balances(identity.volunteer_id, today)
         requests = await leave.volunteer_requests(identity.volunteer_id)
-        me = await OrganisationService().get_volunteer(identity.volunteer_id)
+        me = await organisations.get_volunteer(identity.volunteer_id)
         current = [
             link.employer_id
             for link in me.employments
@@ -299,8 +291,8 @@ class VolunteerPages(Controller):
             request,
             "volunteer/leave.html",
             status=status,
-            errors=errors,
-            values=values,
+            errors=answers.errors,
+            values=answers.values,
             balances=balances,
             charts=charts,
             requests=requests,
@@ -312,50 +304,37 @@ class VolunteerPages(Controller):
         )
 
     @post("/leave", name="web.volunteer.request_leave")
-    async def request_leave(self, request: AppRequest) -> Template | Redirect:
-        from portal.hours import leave
-        from portal.hours.schemas import LeaveRequestIn
-
+    async def request_leave(
+        self, request: AppRequest, organisations: NamedDependency[OrganisationService]
+    ) -> Response[Any]:
         identity = _me(request)
-        assert identity.volunteer_id
-        form = await request.form()
-        values = {
-            "employer_id": field_text(form, "employer_id", 64),
-            "duty_id": field_text(form, "duty_id", 64),
-        }
-        errors = FormErrors()
-        if not values["employer_id"]:
-            errors.add("employer_id", "Select the employer you are asking")
-        if not values["duty_id"]:
-            errors.add("duty_id", "Select the duty the leave is for")
-        if not errors:
+        volunteer_id = identity.volunteer_id
+        assert volunteer_id
+
+        async def ask(data: LeaveRequestIn) -> Any:
             try:
-                await leave.create_request(
-                    identity.volunteer_id,
-                    LeaveRequestIn(employer_id=values["employer_id"], duty_id=values["duty_id"]),
-                    identity.user_id,
-                    _today(),
-                )
-            except (InvalidInput, Conflict) as exc:
-                problem = exc if isinstance(exc, InvalidInput) else InvalidInput(exc.detail)
-                add_service_errors(
-                    errors,
-                    problem,
-                    {"employer_id": "employer_id", "duty_id": "duty_id"},
-                    "duty_id",
-                )
-            except NotFound:
-                errors.add("duty_id", "Select one of your duties from the list")
-            else:
-                return see_other("/volunteer/leave?sent=1")
-        return await self._leave_page(request, errors, values, 400)
+                return await leave.create_request(volunteer_id, data, identity.user_id, _today())
+            except NotFound as exc:
+                message = "Select one of your duties from the list"
+                raise InvalidInput(
+                    message, errors=[{"field": "duty_id", "message": message}]
+                ) from exc
+
+        async def again(answers: Answers) -> Template:
+            return await self._leave_page(request, organisations, answers, 400)
+
+        return await handle_form(
+            request,
+            LEAVE_FORM,
+            act=ask,
+            done=lambda _: see_other("/volunteer/leave?sent=1"),
+            again=again,
+        )
 
     @post("/leave/{leave_request_id:str}/withdraw", name="web.volunteer.withdraw_leave")
     async def withdraw_leave(
         self, request: AppRequest, leave_request_id: FromPath[str]
     ) -> Redirect:
-        from portal.hours import leave
-
         identity = _me(request)
         assert identity.volunteer_id
         try:
@@ -482,9 +461,14 @@ class VolunteerPages(Controller):
     # ----------------------------------------------------------------------------- disclosures
 
     @get("/disclosures", name="web.volunteer.disclosures")
-    async def disclosures(self, request: AppRequest, ledger: NamedDependency[Ledger]) -> Template:
+    async def disclosures(
+        self,
+        request: AppRequest,
+        ledger: NamedDependency[Ledger],
+        volunteer_ledger: NamedDependency[VolunteerLedgerService],
+    ) -> Template:
         identity = _me(request)
-        service = VolunteerLedgerService(ledger)
+        service = volunteer_ledger
         employer = query_text(request, "employer", 64)
         purpose = query_text(request, "purpose", 80)
         before = query_int(request, "before", None, 0, 2**62)
@@ -525,10 +509,12 @@ class VolunteerPages(Controller):
     # ----------------------------------------------------------------------------- contact
 
     @get("/contact", name="web.volunteer.contact")
-    async def contact(self, request: AppRequest) -> Template:
+    async def contact(
+        self, request: AppRequest, organisations: NamedDependency[OrganisationService]
+    ) -> Template:
         identity = _me(request)
         assert identity.volunteer_id
-        me = await OrganisationService().get_volunteer(identity.volunteer_id)
+        me = await organisations.get_volunteer(identity.volunteer_id)
         return await render(
             request,
             "volunteer/contact.html",
@@ -537,18 +523,22 @@ class VolunteerPages(Controller):
         )
 
     @post("/contact", name="web.volunteer.contact_post")
-    async def save_contact(self, request: AppRequest) -> Template | Redirect:
+    async def save_contact(
+        self, request: AppRequest, organisations: NamedDependency[OrganisationService]
+    ) -> Template | Redirect:
         identity = _me(request)
         assert identity.volunteer_id
-        form = await request.form()
-        chosen = set(field_list(form, "contact", 3, 10))
-        organisations = OrganisationService()
-        if not chosen:
+        answers = await CONTACT_FORM.read(request)
+        chosen = set(answers.values["contact"])
+        if answers.errors:
             me = await organisations.get_volunteer(identity.volunteer_id)
-            errors = FormErrors()
-            errors.add("contact", "Select at least one way the force may contact you")
             return await render(
-                request, "volunteer/contact.html", status=400, errors=errors, me=me, saved=False
+                request,
+                "volunteer/contact.html",
+                status=400,
+                errors=answers.errors,
+                me=me,
+                saved=False,
             )
         try:
             await organisations.update_volunteer(
