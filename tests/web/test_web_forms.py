@@ -27,6 +27,7 @@ from portal.web.controllers.coordinator import (
     _end_form,
     _user_body,
 )
+from portal.web.controllers.dpo import SEARCH_FORM
 from portal.web.controllers.employer import DECISION_FORM
 from portal.web.controllers.volunteer import CONTACT_FORM, LEAVE_FORM
 from portal.web.webforms import Answers, Field, WebForm, handle_form
@@ -320,3 +321,12 @@ def test_handle_form_maps_a_service_refusal_to_its_field(refusal: Exception, exp
     assert answer.status_code == 400
     assert answer.json()["errors"] == expected
     assert answer.json()["values"] == {"name": "Acme", "contact_email": "a@example.org"}
+
+
+def test_ledger_search_reads_boxes_or_the_pages_own_iso_links():
+    typed = SEARCH_FORM.parse(
+        form(("since-day", "1"), ("since-month", "2"), ("until", "2026-01-31"), ("kind", " k "))
+    )
+    assert summary(typed) == [("since-year", "The start date must include a year")]
+    assert typed.values["until"] == "2026-01-31" and typed.values["kind"] == "k"
+    assert typed.dates["since"].day == "1"

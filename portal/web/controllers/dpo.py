@@ -31,10 +31,11 @@ from portal.disclosure.tables import RefusalReason
 from portal.dpo.services import DpoService, LedgerFilter
 from portal.organisations.services import OrganisationService
 from portal.vocabulary import vocabulary
-from portal.web.dates import DateAnswer, read_date
+from portal.web.dates import DateAnswer
 from portal.web.forms import query_int, query_text
 from portal.web.labels import KINDS
 from portal.web.pages import FormErrors, NavItem, register_navigation, render, see_other
+from portal.web.webforms import Field, FormFields
 
 log = structlog.get_logger(__name__)
 
@@ -55,6 +56,15 @@ ENDING_WITHIN_DAYS = 30
 REPORT_ROWS_SHOWN = 500
 #: The ledger search's text boxes, each also a ``LedgerFilter`` field of the same name.
 SEARCH_TEXT = ("subject", "recipient", "purpose", "kind")
+#: The ledger search, read from the query. The page's own links (next page, newest) carry each
+#: date as one ISO value, which the date boxes also read.
+SEARCH_FORM = FormFields(
+    (
+        Field("since", kind="date", label="The start date"),
+        Field("until", kind="date", label="The end date"),
+        *(Field(name, 80) for name in SEARCH_TEXT),
+    )
+)
 REFUSAL_REASONS = {
     RefusalReason.OUTSIDE_ORGANISATION.value: "Outside the organisation, or no such person",
     RefusalReason.UNKNOWN_PURPOSE.value: "Unknown purpose",
@@ -87,22 +97,14 @@ class LedgerSearch:
 
 def _read_search(request: AppRequest) -> LedgerSearch:
     """Read the search boxes from the query; a wrong one is an error shown against it."""
-    errors = FormErrors()
-    dates = {
-        "since": read_date(request.query_params, "since", "The start date"),
-        "until": read_date(request.query_params, "until", "The end date"),
-    }
-    for answer in dates.values():
-        answer.report(errors)
+    answers = SEARCH_FORM.parse(request.query_params)
+    errors, dates, values = answers.errors, answers.dates, answers.values
     since, until = dates["since"].value, dates["until"].value
     if since and until and until < since:
         dates["until"] = dates["until"].with_error(
             "The end date must be the same as or after the start date"
         )
         dates["until"].report(errors)
-    # The page's own links (next page, newest) carry each date as one ISO value.
-    values = {"since": dates["since"].iso, "until": dates["until"].iso}
-    values.update((name, query_text(request, name, 80)) for name in SEARCH_TEXT)
     if values["purpose"] and vocabulary().purpose(values["purpose"]) is None:
         errors.add("purpose", "Choose a purpose from the list")
     filters = LedgerFilter(
