@@ -164,26 +164,32 @@ def _read(spec: Field, form: Mapping[str, Any], answers: Answers) -> None:
         answers.values[key] = answer.iso
         answer.report(answers.errors)
         return
-    value: Any
-    if spec.kind == "choices":
-        value = field_list(form, spec.name, spec.max_items, spec.max_length)
-    elif spec.kind == "groups":
-        value = {}
-        for option in spec.options:
-            ticked = field_list(form, f"{spec.name}:{option}", spec.max_items, spec.max_length)
-            if ticked:
-                value[option] = ticked
-    else:
-        value = field_text(form, spec.name, spec.max_length, strip=spec.kind != "secret")
-        value = (spec.clean(value) if spec.clean else value) or spec.default
+    value = _value(spec, form)
     answers.values[key] = value
+    problem = _problem(spec, value)
+    if problem:
+        answers.errors.add(spec.anchor, problem)
+
+
+def _value(spec: Field, form: Mapping[str, Any]) -> Any:
+    """The answer as typed: a list of ticks, a mapping of ticks per option, or text."""
+    if spec.kind == "choices":
+        return field_list(form, spec.name, spec.max_items, spec.max_length)
+    if spec.kind == "groups":
+        ticks = {
+            option: field_list(form, f"{spec.name}:{option}", spec.max_items, spec.max_length)
+            for option in spec.options
+        }
+        return {option: ticked for option, ticked in ticks.items() if ticked}
+    text = field_text(form, spec.name, spec.max_length, strip=spec.kind != "secret")
+    return (spec.clean(text) if spec.clean else text) or spec.default
+
+
+def _problem(spec: Field, value: Any) -> str | None:
+    """The field's own message for this answer: blank when required, or its first broken rule."""
     if not value:
-        if spec.required:
-            answers.errors.add(spec.anchor, spec.required)
-        return
-    broken = next((message for rule, message in spec.rules if not rule(value)), None)
-    if broken:
-        answers.errors.add(spec.anchor, broken)
+        return spec.required
+    return next((message for rule, message in spec.rules if not rule(value)), None)
 
 
 async def handle_form(
