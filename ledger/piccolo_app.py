@@ -1,15 +1,14 @@
-"""Piccolo app for the ledger; its migrations live in ``migrations/ledger``."""
+"""Piccolo app for the ledger; its migrations live next to it in ``ledger/piccolo_migrations``."""
 
 from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-import migrations
 from ledger.tables import LedgerCheckpoint, LedgerEntry, LedgerHead, LedgerNode
 
 APP_CONFIG = AppConfig(
     app_name="ledger",
-    migrations_folder_path=str(Path(migrations.__file__).parent / "ledger"),
+    migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
     table_classes=[LedgerHead, LedgerEntry, LedgerNode, LedgerCheckpoint],
     migration_dependencies=[],
     commands=[],

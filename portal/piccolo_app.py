@@ -1,10 +1,9 @@
-"""Piccolo app for the portal's own tables; its migrations live in ``migrations/portal``."""
+"""Piccolo app for the portal's own tables; its migrations live in ``portal/piccolo_migrations``."""
 
 from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-import migrations
 from portal.accounts.tables import (
     IntegrationToken,
     Invitation,
@@ -19,7 +18,7 @@ from portal.organisations.tables import Employment, Organisation, Volunteer
 
 APP_CONFIG = AppConfig(
     app_name="portal",
-    migrations_folder_path=str(Path(migrations.__file__).parent / "portal"),
+    migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
     table_classes=[
         Organisation,
         Volunteer,

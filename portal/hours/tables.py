@@ -1,8 +1,8 @@
 """Service hours and ESP leave: duty records, imports, leave policies, requests and releases.
 
 History that must never be edited is append-only, enforced by the database (triggers in SQLite
-and PostgreSQL, created by ``migrations/hours``; the PostgreSQL application role has only SELECT
-and INSERT on it):
+and PostgreSQL, created by ``portal/hours/piccolo_migrations``; the PostgreSQL application role
+has only SELECT and INSERT on it):
 
 - ``duty_record``: every version of every duty. A correction is a new row whose ``supersedes``
   names the version it replaces (at most once: ``supersedes`` is unique); the *current* version

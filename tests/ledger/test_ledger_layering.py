@@ -27,6 +27,12 @@ def test_no_ledger_module_imports_the_portal() -> None:
     assert offenders == {}
 
 
+def test_no_ledger_module_or_migration_imports_the_top_level_migrations() -> None:
+    modules = sorted(LEDGER.rglob("*.py"))
+    assert any(p.parent.name == "piccolo_migrations" for p in modules)
+    assert [p.name for p in modules if "migrations" in _imported(p)] == []
+
+
 def test_merkle_uses_the_standard_library_only() -> None:
     imported = _imported(LEDGER / "merkle.py") - {"__future__"}
     assert imported, "merkle imports something (hashlib at least)"

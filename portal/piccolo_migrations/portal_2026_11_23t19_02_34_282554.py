@@ -16,7 +16,15 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.defaults.uuid import UUID4
 from piccolo.columns.indexes import IndexMethod
 from piccolo.table import Table
-from portal.organisations.tables import new_subject
+import uuid
+
+
+def new_subject() -> str:
+    """The volunteer subject default as it was when this migration was written.
+
+    A copy, not an import: a migration must not break when application code is renamed.
+    """
+    return f"sub_{uuid.uuid4().hex}"
 
 
 class Organisation(Table, tablename="organisation", schema=None):

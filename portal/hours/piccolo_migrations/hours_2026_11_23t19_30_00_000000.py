@@ -8,8 +8,8 @@ deleted. ``duty_batch`` is an ordinary table.
 """
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.engine import engine_finder
-from piccolo.table import Table
+
+from migrations.raw import raw_migration
 
 ID = "2026-11-23T19:30:00:000000"
 VERSION = "1.38.0"
@@ -41,10 +41,6 @@ INDEX_NAMES = (
 #: Columns a pending request keeps when it is decided.
 _FIXED = ("id", "volunteer", "employer", "duty_id", "starts_at", "ends_at", "unit", "amount", "paid",
           "created_at")
-
-
-class _Raw(Table):
-    """Only a handle for running raw statements on the migration engine."""
 
 
 def _sqlite() -> list[str]:
@@ -159,23 +155,11 @@ def _backwards(engine_type: str) -> list[str]:
     return sql
 
 
-async def _run(statements: list[str]) -> None:
-    for statement in statements:
-        await _Raw.raw(statement)
-
-
 async def forwards() -> MigrationManager:
-    manager = MigrationManager(migration_id=ID, app_name="hours", description=DESCRIPTION)
-    engine = engine_finder()
-    assert engine is not None
-    _Raw._meta.db = engine
-
-    async def run_forwards() -> None:
-        await _run(_sqlite() if engine.engine_type == "sqlite" else _postgres())
-
-    async def run_backwards() -> None:
-        await _run(_backwards(engine.engine_type))
-
-    manager.add_raw(run_forwards)
-    manager.add_raw_backwards(run_backwards)
-    return manager
+    return raw_migration(
+        migration_id=ID,
+        app_name="hours",
+        description=DESCRIPTION,
+        forwards={"sqlite": _sqlite(), "postgres": _postgres()},
+        backwards={"sqlite": _backwards("sqlite"), "postgres": _backwards("postgres")},
+    )

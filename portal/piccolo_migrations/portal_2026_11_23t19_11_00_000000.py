@@ -7,8 +7,8 @@ disclosure gate's consent lookup uses.
 """
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.engine import engine_finder
-from piccolo.table import Table
+
+from migrations.raw import raw_migration
 
 ID = "2026-11-23T19:11:00:000000"
 VERSION = "1.38.0"
@@ -29,10 +29,6 @@ INDEXES = (
     "ON consent_event (employer, purpose, volunteer, ledger_index)",
 )
 INDEX_NAMES = ("data_sharing_agreement_employer_version", "consent_event_lookup")
-
-
-class _Raw(Table):
-    """Only a handle for running raw statements on the migration engine."""
 
 
 def _statements(engine_type: str) -> list[str]:
@@ -92,23 +88,11 @@ def _backwards_statements(engine_type: str) -> list[str]:
     return sql
 
 
-async def _run(statements: list[str]) -> None:
-    for statement in statements:
-        await _Raw.raw(statement)
-
-
 async def forwards() -> MigrationManager:
-    manager = MigrationManager(migration_id=ID, app_name="portal", description=DESCRIPTION)
-    engine = engine_finder()
-    assert engine is not None
-    _Raw._meta.db = engine
-
-    async def run_forwards() -> None:
-        await _run(_statements(engine.engine_type))
-
-    async def run_backwards() -> None:
-        await _run(_backwards_statements(engine.engine_type))
-
-    manager.add_raw(run_forwards)
-    manager.add_raw_backwards(run_backwards)
-    return manager
+    return raw_migration(
+        migration_id=ID,
+        app_name="portal",
+        description=DESCRIPTION,
+        forwards={"sqlite": _statements("sqlite"), "postgres": _statements("postgres")},
+        backwards={"sqlite": _backwards_statements("sqlite"), "postgres": _backwards_statements("postgres")},
+    )

@@ -1,0 +1,1 @@
+"""The hours Piccolo migrations (app ``hours``); a migration imports no application code."""

@@ -1,0 +1,1 @@
+"""The portal's Piccolo migrations (app ``portal``); a migration imports no application code."""
