@@ -184,60 +184,99 @@ def simulate(
     if not jobs:
         return Balance(unit, current, ())
     first = max(_day_index(versions[0].starts_on), min(s for s, _ in jobs))
-    last = _day_index(today)
-    charged: dict[int, list[Usage]] = {}
-    for usage in usages:
-        index = _index(usage.month)
-        last = max(last, index)
-        charged.setdefault(index, []).append(usage)
-    if until is not None:
-        last = max(last, _index(until))
-    if stop_at is not None:
-        last = min(last, _index(stop_at))
+    charged = _charged_by_month(usages)
+    last = _last_month(_day_index(today), charged, until, stop_at)
     keep = max(first, _index(keep_from)) if keep_from is not None else first
     # Only leave reduces a grant, so before the first month with leave every grant still valid
     # is whole: start there (or at the first month to show), with those grants.
     begin = max(first, min([keep, *charged]))
     horizon = begin - 12 - max(p.rollover_months for p in versions)
     grants = _grant_schedule(versions, jobs, max(first, horizon), last, current)
-    lots: list[list[int]] = sorted(  # [expires_after, valid_from, remaining], soonest first
-        [expires_after, valid_from, amount]
-        for valid_from, (amount, expires_after) in grants.items()
-        if valid_from < begin and expires_after >= begin
-    )
+    lots = _lots_open_at(grants, begin)
     rows: list[MonthBalance] = []
     for month in range(begin, last + 1):
         lots = [lot for lot in lots if lot[0] >= month and lot[2] > 0]
         carried_in = sum(lot[2] for lot in lots)
-        grant = grants.get(month)
-        granted = 0
-        if grant is not None:
-            granted, expires_after = grant
-            lots.append([expires_after, month, granted])
-            lots.sort()
-        used = pending = over = 0
-        for usage in charged.get(month, ()):
-            if not usage.approved:
-                pending += usage.units
-                continue
-            used += usage.units
-            need = usage.units
-            for lot in lots:
-                take = min(lot[2], need)
-                lot[2] -= take
-                need -= take
-                if need == 0:
-                    break
-            over += need
+        granted = _add_grant(lots, month, grants.get(month))
+        used, pending, over = _charge(lots, charged.get(month, ()))
         if month >= keep:
-            available = sum(lot[2] for lot in lots)
-            expiring = sum(lot[2] for lot in lots if lot[0] == month)
-            rows.append(
-                MonthBalance(
-                    _month(month), carried_in, granted, used, pending, over, available, expiring
-                )
-            )
+            rows.append(_row(month, lots, carried_in, granted, used, pending, over))
     return Balance(unit, current, tuple(rows))
+
+
+def _charged_by_month(usages: Sequence[Usage]) -> dict[int, list[Usage]]:
+    charged: dict[int, list[Usage]] = {}
+    for usage in usages:
+        charged.setdefault(_index(usage.month), []).append(usage)
+    return charged
+
+
+def _last_month(
+    today: int, charged: dict[int, list[Usage]], until: Month | None, stop_at: Month | None
+) -> int:
+    """The last month to simulate: today's, or the latest with leave or ``until`` if later;
+    never after ``stop_at``."""
+    last = max([today, *charged])
+    if until is not None:
+        last = max(last, _index(until))
+    if stop_at is not None:
+        last = min(last, _index(stop_at))
+    return last
+
+
+def _lots_open_at(grants: dict[int, tuple[int, int]], begin: int) -> list[list[int]]:
+    """The lots granted before ``begin`` and still valid then, each ``[expires_after,
+    valid_from, remaining]``, soonest-expiring first."""
+    return sorted(
+        [expires_after, valid_from, amount]
+        for valid_from, (amount, expires_after) in grants.items()
+        if valid_from < begin and expires_after >= begin
+    )
+
+
+def _row(
+    month: int,
+    lots: list[list[int]],
+    carried_in: int,
+    granted: int,
+    used: int,
+    pending: int,
+    over: int,
+) -> MonthBalance:
+    available = sum(lot[2] for lot in lots)
+    expiring = sum(lot[2] for lot in lots if lot[0] == month)
+    return MonthBalance(
+        _month(month), carried_in, granted, used, pending, over, available, expiring
+    )
+
+
+def _add_grant(lots: list[list[int]], month: int, grant: tuple[int, int] | None) -> int:
+    """Open the lot granted with ``month`` (kept soonest-expiring first); the amount granted."""
+    if grant is None:
+        return 0
+    granted, expires_after = grant
+    lots.append([expires_after, month, granted])
+    lots.sort()
+    return granted
+
+
+def _charge(lots: list[list[int]], usages: Sequence[Usage]) -> tuple[int, int, int]:
+    """Charge a month's leave to the lots, soonest-expiring first: (used, pending, over)."""
+    used = pending = over = 0
+    for usage in usages:
+        if not usage.approved:
+            pending += usage.units
+            continue
+        used += usage.units
+        need = usage.units
+        for lot in lots:
+            take = min(lot[2], need)
+            lot[2] -= take
+            need -= take
+            if need == 0:
+                break
+        over += need
+    return used, pending, over
 
 
 def _grant_schedule(

@@ -379,47 +379,25 @@ async def _organisation(
     minimum = minutes_of(settings.monthly_minimum_hours)
     months = months_between(first, last)
     per_person = {p.volunteer_id: p.totals for p in people}
-    cohorts: dict[str, frozenset[str]] = {}
-    for month in months:
-        cohorts[month.key] = frozenset(
-            p.volunteer_id for p in people if _employed_in(p.employment, month)
-        )
-    verdicts = await check_and_record_releases(organisation_id, dict(cohorts), threshold)
     year_key = str(first.year) if first != last else None
-    if year_key is not None:
-        cohorts[year_key] = frozenset().union(*cohorts.values())
-        if all(verdicts[m.key] is None for m in months):  # rule 3 first, then the year's own
-            verdicts |= await check_and_record_releases(
-                organisation_id, {year_key: cohorts[year_key]}, threshold
-            )
+    cohorts, verdicts = await _released_cohorts(
+        organisation_id, people, months, year_key, threshold
+    )
 
     month_rows: list[OrgMonthOut] = []
     all_shown = True
     total = esp = own = 0
     for i, month in enumerate(months):
         reason = verdicts.get(month.key)
-        cohort = cohorts[month.key]
         if reason is not None:
             all_shown = False
             month_rows.append(
                 OrgMonthOut(month=month.key, suppressed=True, suppressed_reason=reason)
             )
             continue
-        m_total = sum(per_person[v][i].minutes for v in cohort)
-        m_esp = sum(per_person[v][i].esp_leave_minutes for v in cohort)
-        m_own = sum(per_person[v][i].own_time_minutes for v in cohort)
+        row, (m_total, m_esp, m_own) = _month_row(month, i, cohorts[month.key], per_person, minimum)
         total, esp, own = total + m_total, esp + m_esp, own + m_own
-        month_rows.append(
-            OrgMonthOut(
-                month=month.key,
-                suppressed=False,
-                staff=len(cohort),
-                hours=float(hours(m_total)),
-                esp_leave_hours=float(hours(m_esp)),
-                own_time_hours=float(hours(m_own)),
-                staff_meeting_minimum=sum(1 for v in cohort if per_person[v][i].minutes >= minimum),
-            )
-        )
+        month_rows.append(row)
     period_key = year_key or first.key
     reason = verdicts.get(period_key)
     if year_key is not None and not all_shown:
@@ -429,14 +407,7 @@ async def _organisation(
             suppressed=True, suppressed_reason=reason, threshold=threshold, months=month_rows
         )
     cohort = cohorts[period_key]
-    leave_hours = leave_days = 0
-    for person in people:
-        if person.volunteer_id in cohort and person.balance is not None:
-            used = person.balance.summary(first, last)["used"]
-            if person.balance.unit == "hours_per_month":
-                leave_hours += used
-            else:
-                leave_days += used
+    leave_hours, leave_days = _leave_used(people, cohort, first, last)
     return OrgFiguresOut(
         suppressed=False,
         threshold=threshold,
@@ -449,6 +420,68 @@ async def _organisation(
         leave_used_days=float(from_units("days_per_year", leave_days)),
         months=month_rows,
     )
+
+
+async def _released_cohorts(
+    organisation_id: str,
+    people: list[_Person],
+    months: Sequence[Month],
+    year_key: str | None,
+    threshold: int,
+) -> tuple[dict[str, frozenset[str]], dict[str, str | None]]:
+    """Each month's cohort (and the year's, for a whole year) and the release verdicts, recorded:
+    rule 3 (every month) first, then the year's own."""
+    cohorts: dict[str, frozenset[str]] = {}
+    for month in months:
+        cohorts[month.key] = frozenset(
+            p.volunteer_id for p in people if _employed_in(p.employment, month)
+        )
+    verdicts = await check_and_record_releases(organisation_id, dict(cohorts), threshold)
+    if year_key is not None:
+        cohorts[year_key] = frozenset().union(*cohorts.values())
+        if all(verdicts[m.key] is None for m in months):
+            verdicts |= await check_and_record_releases(
+                organisation_id, {year_key: cohorts[year_key]}, threshold
+            )
+    return cohorts, verdicts
+
+
+def _month_row(
+    month: Month,
+    i: int,
+    cohort: frozenset[str],
+    per_person: dict[str, list[MonthTotals]],
+    minimum: int,
+) -> tuple[OrgMonthOut, tuple[int, int, int]]:
+    """A shown month's figures, and its total, ESP-leave and own-time minutes."""
+    m_total = sum(per_person[v][i].minutes for v in cohort)
+    m_esp = sum(per_person[v][i].esp_leave_minutes for v in cohort)
+    m_own = sum(per_person[v][i].own_time_minutes for v in cohort)
+    row = OrgMonthOut(
+        month=month.key,
+        suppressed=False,
+        staff=len(cohort),
+        hours=float(hours(m_total)),
+        esp_leave_hours=float(hours(m_esp)),
+        own_time_hours=float(hours(m_own)),
+        staff_meeting_minimum=sum(1 for v in cohort if per_person[v][i].minutes >= minimum),
+    )
+    return row, (m_total, m_esp, m_own)
+
+
+def _leave_used(
+    people: list[_Person], cohort: frozenset[str], first: Month, last: Month
+) -> tuple[int, int]:
+    """Leave the cohort used over the period: (minutes under hours policies, half days)."""
+    leave_hours = leave_days = 0
+    for person in people:
+        if person.volunteer_id in cohort and person.balance is not None:
+            used = person.balance.summary(first, last)["used"]
+            if person.balance.unit == "hours_per_month":
+                leave_hours += used
+            else:
+                leave_days += used
+    return leave_hours, leave_days
 
 
 CSV_COLUMNS = (
