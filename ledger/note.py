@@ -415,6 +415,34 @@ def open_note(note: str | bytes, verifiers: Iterable[NoteVerifier]) -> str:
     otherwise). More than :data:`MAX_SIGNATURES` signature lines, control characters, a missing
     blank line or any malformed signature line raise :class:`MalformedNoteError`.
     """
+    known = _verifiers_by_id(verifiers)
+    text, lines = _split_note(note)
+    text_bytes = text.encode("utf-8")
+    verified: set[tuple[str, bytes]] = set()
+    unknown: list[str] = []
+    for number, line in enumerate(lines, start=1):
+        name, kid, signature = _signature_line(number, line)
+        match = known.get((name, kid))
+        if match is None:
+            unknown.append(f"{name}+{kid.hex()}")
+            continue
+        if (name, kid) in verified:
+            continue
+        if not match.verify(text_bytes, signature):
+            raise BadSignatureError(f"invalid signature for key {name}+{kid.hex()}")
+        verified.add((name, kid))
+
+    if not verified:
+        expected = ", ".join(f"{n}+{k.hex()}" for n, k in known) or "none"
+        raise UnknownKeyError(
+            f"note has no signature by a known key (signed by: {', '.join(unknown)}; "
+            f"known keys: {expected})"
+        )
+    return text
+
+
+def _verifiers_by_id(verifiers: Iterable[NoteVerifier]) -> dict[tuple[str, bytes], NoteVerifier]:
+    """The verifiers by (name, key ID); two different keys with one ID are refused."""
     known: dict[tuple[str, bytes], NoteVerifier] = {}
     for verifier in verifiers:
         ident = (verifier.name, verifier.key_id)
@@ -425,7 +453,12 @@ def open_note(note: str | bytes, verifiers: Iterable[NoteVerifier]) -> str:
                 f"{verifier.key_id.hex()}"
             )
         known[ident] = verifier
+    return known
 
+
+def _split_note(note: str | bytes) -> tuple[str, list[str]]:
+    """The note's text (up to and including its last newline before the blank line) and its
+    signature lines, after the checks on the note as a whole."""
     if isinstance(note, bytes):
         try:
             note = note.decode("utf-8")
@@ -448,39 +481,22 @@ def open_note(note: str | bytes, verifiers: Iterable[NoteVerifier]) -> str:
         raise MalformedNoteError(
             f"note has {len(lines)} signature lines; at most {MAX_SIGNATURES} are accepted"
         )
+    return text, lines
 
-    text_bytes = text.encode("utf-8")
-    verified: set[tuple[str, bytes]] = set()
-    unknown: list[str] = []
-    for number, line in enumerate(lines, start=1):
-        if not line.startswith(SIG_PREFIX):
-            raise MalformedNoteError(
-                f"signature line {number} does not start with an em dash and a space"
-            )
-        name, sep, encoded = line[len(SIG_PREFIX) :].partition(" ")
-        if not sep or not is_valid_key_name(name):
-            raise MalformedNoteError(f"signature line {number} has an invalid key name")
-        raw = _b64decode_strict(encoded)
-        if raw is None or len(raw) < 5:
-            raise MalformedNoteError(f"signature line {number} has a malformed signature")
-        kid, signature = raw[:4], raw[4:]
-        match = known.get((name, kid))
-        if match is None:
-            unknown.append(f"{name}+{kid.hex()}")
-            continue
-        if (name, kid) in verified:
-            continue
-        if not match.verify(text_bytes, signature):
-            raise BadSignatureError(f"invalid signature for key {name}+{kid.hex()}")
-        verified.add((name, kid))
 
-    if not verified:
-        expected = ", ".join(f"{n}+{k.hex()}" for n, k in known) or "none"
-        raise UnknownKeyError(
-            f"note has no signature by a known key (signed by: {', '.join(unknown)}; "
-            f"known keys: {expected})"
+def _signature_line(number: int, line: str) -> tuple[str, bytes, bytes]:
+    """One signature line's key name, key ID and signature (line ``number`` in messages)."""
+    if not line.startswith(SIG_PREFIX):
+        raise MalformedNoteError(
+            f"signature line {number} does not start with an em dash and a space"
         )
-    return text
+    name, sep, encoded = line[len(SIG_PREFIX) :].partition(" ")
+    if not sep or not is_valid_key_name(name):
+        raise MalformedNoteError(f"signature line {number} has an invalid key name")
+    raw = _b64decode_strict(encoded)
+    if raw is None or len(raw) < 5:
+        raise MalformedNoteError(f"signature line {number} has a malformed signature")
+    return name, raw[:4], raw[4:]
 
 
 # --------------------------------------------------------------------------- key files
