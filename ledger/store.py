@@ -214,9 +214,6 @@ class LedgerStore:
         )
         return rows
 
-    def in_transaction(self) -> bool:
-        return self.engine.current_transaction.get() is not None
-
     async def keep_wal_open(self) -> None:
         """SQLite: open the ledger's own writer connection now and keep it for its lifetime.
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from portal.accounts.tables import Role, UserAccount, UserSession
+from portal.accounts.tables import Role, UserSession
 from portal.auth.identity import Identity
 from portal.auth.secrets import digest, new_token
 from portal.settings import Settings
@@ -104,7 +104,3 @@ class SessionStore:
 
 def _str_or_none(value: object) -> str | None:
     return None if value is None else str(value)
-
-
-async def user_exists(user_id: str) -> bool:
-    return await UserAccount.exists().where(UserAccount.id == user_id)

@@ -33,8 +33,3 @@ def matching_step(secret: str, code: str, now: float | None = None) -> int | Non
         if pyotp.utils.strings_equal(totp.generate_otp(step), code):
             return step
     return None
-
-
-def code_for(secret: str, now: float | None = None) -> str:
-    """The current code (used by the demo instructions and tests)."""
-    return pyotp.TOTP(secret).at(time.time() if now is None else now)

@@ -8,7 +8,6 @@ from stored nodes (O(log n) reads per entry).
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -200,10 +199,3 @@ class VolunteerLedgerService:
             how_to_verify=HOW_TO_VERIFY,
             entries=entries,
         )
-
-
-def timestamp_of(row: dict[str, Any]) -> str:
-    moment = row["logged_at"]
-    if isinstance(moment, dt.datetime):
-        return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return str(moment)

@@ -291,10 +291,6 @@ def _problems(
     return errors
 
 
-def check_line(line: int, cells: list[str], header: Header) -> DutyLine | list[LineError]:
-    return make_checker(header)(line, cells)
-
-
 def make_checker(header: Header) -> Callable[[int, list[str]], DutyLine | list[LineError]]:
     """A checker for the lines of one file (column positions bound once, for speed)."""
     width = header.width

@@ -144,7 +144,6 @@ class ImportRejected(InvalidInput):
                 {"item": e["line"], **{k: v for k, v in e.items() if k != "line"}} for e in items
             ]
         super().__init__(detail, errors=items)
-        self.line_errors = shown
         self.total_errors = len(errors)
         self.lines = lines
 

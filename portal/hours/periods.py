@@ -111,10 +111,6 @@ def months_between(first: Month, last: Month) -> list[Month]:
     return [first.plus(i) for i in range(last.minus(first) + 1)]
 
 
-def year_months(year: int) -> list[Month]:
-    return [Month(year, m) for m in range(1, 13)]
-
-
 def parse_period(text: str) -> tuple[Month, Month]:
     """``YYYY`` (a calendar year) or ``YYYY-MM`` (one month) to its first and last month."""
     value = text.strip()
@@ -144,10 +140,6 @@ def _aware(instant: dt.datetime) -> dt.datetime:
     if instant.tzinfo is None:
         raise ValueError("instants must be timezone-aware")
     return instant
-
-
-def to_utc(instant: dt.datetime) -> dt.datetime:
-    return _aware(instant).astimezone(UTC)
 
 
 def london_iso(instant: dt.datetime) -> str:

@@ -79,10 +79,6 @@ class RawConnection:
         await self.connection.executemany(statement, rows)
 
 
-def is_postgres_engine(engine: Any) -> bool:
-    return not isinstance(engine, SQLiteEngine)
-
-
 @asynccontextmanager
 async def duty_write_transaction(
     table: type[Table], bulk: bool = False, lock: int = DUTY_WRITE_LOCK

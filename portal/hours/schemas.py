@@ -7,7 +7,7 @@ offset, shown in London time (``+00:00`` in winter, ``+01:00`` in summer).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -61,12 +61,6 @@ class CorrectionIn(BaseModel):
     esp_leave: bool | None = None
     cancel: bool = Field(default=False, description="The duty should never have been recorded")
     reason: str = Field(min_length=3, max_length=500, description="Why the record is corrected")
-
-
-class ImportProblem(_Out):
-    line: int
-    field: str
-    message: str
 
 
 class ImportOut(_Out):
@@ -348,7 +342,3 @@ class EmployerReportOut(_Out):
     minimum_hours_per_month: float
     staff: list[StaffReportRow]
     organisation: OrgFiguresOut
-
-
-def dump(model: BaseModel) -> dict[str, Any]:
-    return model.model_dump(mode="json")

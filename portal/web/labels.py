@@ -54,10 +54,6 @@ def category_label(code: str) -> str:
     return category.label if category else code
 
 
-def category_labels(codes: list[str] | tuple[str, ...]) -> list[str]:
-    return [category_label(c) for c in codes]
-
-
 def kind_label(code: str) -> str:
     return KINDS.get(code, code.replace(".", " ").replace("_", " ").capitalize())
 

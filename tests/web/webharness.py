@@ -193,7 +193,6 @@ class World:
     and a user for every role."""
 
     employer_id: str
-    other_employer_id: str
     volunteer_id: str
     coordinator_id: str
     dpo_id: str
@@ -264,7 +263,6 @@ async def seed_world(served: Served) -> World:
     )
     return World(
         employer_id=employer.id,
-        other_employer_id=other.id,
         volunteer_id=volunteer.id,
         coordinator_id=coordinator_id,
         dpo_id=dpo_id,
