@@ -1,5 +1,5 @@
-"""Fixtures of the agreement tests: the shared started ledger and owner SQL."""
+"""Fixtures of the agreement tests: the shared started ledger, owner SQL and served app."""
 
-from tests.support.portal_ledger import ledger, owner_sql
+from tests.support.portal_ledger import client, ledger, owner_sql
 
-__all__ = ["ledger", "owner_sql"]
+__all__ = ["client", "ledger", "owner_sql"]

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from litestar.testing import AsyncTestClient
 
 from portal.settings import Settings
-from tests.support.auth import fields_named, serve
+from tests.support.auth import fields_named
 from tests.support.disclosure_scene import (
     LV,
     PM,
@@ -28,12 +27,6 @@ TODAY = dt.datetime.now(dt.UTC).date()
 @pytest.fixture
 async def scene(settings: Settings, engine: Any, ledger: Any) -> Scene:
     return await build_scene(settings, ledger, staff=2)
-
-
-@pytest.fixture
-async def client(settings: Settings, scene: Scene) -> AsyncIterator[AsyncTestClient[Any]]:
-    async with serve(settings) as client:
-        yield client
 
 
 def _agreement(employer_id: str, version: int, **extra: Any) -> dict[str, Any]:

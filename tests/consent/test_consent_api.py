@@ -5,14 +5,13 @@ The real app is served on each database; users sign in through /api/auth/login.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from litestar.testing import AsyncTestClient
 
 from portal.settings import Settings
-from tests.support.auth import fields_named, serve
+from tests.support.auth import fields_named
 from tests.support.disclosure_scene import (
     LV,
     PM,
@@ -21,6 +20,7 @@ from tests.support.disclosure_scene import (
     consent,
     disclosure_entries,
     entry_bytes,
+    problem,
     refusals,
 )
 
@@ -30,19 +30,6 @@ STAFF = "/api/employer/staff"
 @pytest.fixture
 async def scene(settings: Settings, engine: Any, ledger: Any) -> Scene:
     return await build_scene(settings, ledger, staff=6)
-
-
-@pytest.fixture
-async def client(settings: Settings, scene: Scene) -> AsyncIterator[AsyncTestClient[Any]]:
-    async with serve(settings) as client:
-        yield client
-
-
-def _problem(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    return body
 
 
 async def test_consent_read_withdraw_then_the_next_request_is_refused(
@@ -87,7 +74,7 @@ async def test_consent_read_withdraw_then_the_next_request_is_refused(
 
     await scene.as_user(client, scene.hr_a)
     again = await client.get(f"{STAFF}/{alex.id}", params={"purpose": LV})
-    _problem(again, 404)
+    problem(again, 404)
     assert alex.display_name not in again.text
     assert len(await disclosure_entries(client)) == 1
     refused = await refusals(client)
@@ -106,7 +93,7 @@ async def test_consent_read_withdraw_then_the_next_request_is_refused(
     assert ack.status_code == 200, ack.text
     assert scene.check_receipt(ack.json()["receipt"])
     assert ack.json()["notice"]["acknowledged_by"] == scene.hr_a.id
-    _problem(await client.post(f"/api/employer/notices/{notice['id']}/acknowledge"), 409)
+    problem(await client.post(f"/api/employer/notices/{notice['id']}/acknowledge"), 409)
     assert (await client.get("/api/employer/notices", params={"pending": True})).json()[
         "total"
     ] == 0
@@ -130,12 +117,12 @@ async def test_consent_errors_are_clear_and_change_nothing(
     nothing = await client.post(
         "/api/volunteer/consents/withdraw", json={"employer_id": scene.employer_a, "purpose": LV}
     )
-    _problem(nothing, 409)
+    problem(nothing, 409)
     overview = (await client.get("/api/volunteer/consents")).json()
     assert overview["history_total"] == 0 and overview["notice"]["version"] == "2026-11"
     # Other roles cannot use the volunteer routes.
     await scene.as_user(client, scene.hr_a)
-    _problem(await client.get("/api/volunteer/consents"), 403)
+    problem(await client.get("/api/volunteer/consents"), 403)
 
 
 async def test_partial_withdrawal_keeps_the_rest_and_notices_only_after_data_left(

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -17,7 +16,7 @@ from litestar.testing import AsyncTestClient
 
 from ledger.entries import Entry
 from portal.settings import Settings
-from tests.support.auth import fields_named, serve
+from tests.support.auth import fields_named
 from tests.support.disclosure_scene import (
     LV,
     PM,
@@ -26,6 +25,7 @@ from tests.support.disclosure_scene import (
     consent,
     disclosure_entries,
     entry_bytes,
+    problem,
     refusals,
 )
 
@@ -35,19 +35,6 @@ STAFF = "/api/employer/staff"
 @pytest.fixture
 async def scene(settings: Settings, engine: Any, ledger: Any) -> Scene:
     return await build_scene(settings, ledger, staff=6)
-
-
-@pytest.fixture
-async def client(settings: Settings, scene: Scene) -> AsyncIterator[AsyncTestClient[Any]]:
-    async with serve(settings) as client:
-        yield client
-
-
-def _problem(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    return body
 
 
 async def test_fail_closed_when_the_ledger_cannot_be_written(
@@ -66,7 +53,7 @@ async def test_fail_closed_when_the_ledger_cannot_be_written(
         one = await client.get(f"{STAFF}/{alex.id}", params={"purpose": PM})
         many = await client.get(STAFF, params={"purpose": PM})
     for response in (one, many):
-        body = _problem(response, 503)
+        body = problem(response, 503)
         assert body["type"] == "/problems/service-unavailable"
         assert "ledger" in body["detail"]
         shown = str({k: v for k, v in body.items() if k != "instance"})
@@ -112,7 +99,7 @@ async def test_tenant_isolation_every_id_bearing_route_answers_404_and_records_i
             probes.append(await client.get(f"{STAFF}/{target}", params={"purpose": purpose}))
     for target in (notice_id, str(uuid.uuid4())):
         probes.append(await client.post(f"/api/employer/notices/{target}/acknowledge"))
-    bodies = [_problem(p, 404) for p in probes]
+    bodies = [problem(p, 404) for p in probes]
     staff_bodies = {(b["title"], b["detail"]) for b in bodies[:8]}
     assert len(staff_bodies) == 1  # a colleague elsewhere and a made-up id look the same
     notice_bodies = {(b["title"], b["detail"]) for b in bodies[8:]}

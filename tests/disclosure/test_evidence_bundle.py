@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -16,19 +15,12 @@ from portal.cli.bundle_commands import verify_bundle
 from portal.disclosure.bundle import check_bundle
 from portal.settings import Settings
 from tests.conftest import run_cli
-from tests.support.auth import serve
 from tests.support.disclosure_scene import PM, Scene, build_scene, consent
 
 
 @pytest.fixture
 async def scene(settings: Settings, engine: Any, ledger: Any) -> Scene:
     return await build_scene(settings, ledger, staff=2)
-
-
-@pytest.fixture
-async def client(settings: Settings, scene: Scene) -> AsyncIterator[AsyncTestClient[Any]]:
-    async with serve(settings) as client:
-        yield client
 
 
 async def test_bundle_proves_every_entry_offline_and_the_cli_agrees(

@@ -7,14 +7,12 @@ import datetime as dt
 import io
 import json
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from litestar.testing import AsyncTestClient
 
 from portal.settings import Settings
-from tests.support.auth import serve
 from tests.support.disclosure_scene import (
     LV,
     PM,
@@ -31,12 +29,6 @@ TODAY = dt.datetime.now(dt.UTC).date()
 @pytest.fixture
 async def scene(settings: Settings, engine: Any, ledger: Any) -> Scene:
     return await build_scene(settings, ledger, staff=2)
-
-
-@pytest.fixture
-async def client(settings: Settings, scene: Scene) -> AsyncIterator[AsyncTestClient[Any]]:
-    async with serve(settings) as client:
-        yield client
 
 
 async def test_dpo_search_export_report_and_refusals(

@@ -6,20 +6,17 @@ the tests play the part of someone tampering with the log or breaking the storag
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 
 from ledger import DisclosureDraft, EntryDraft, Ledger
 from ledger.note import NoteSigner, load_or_create_signing_key
+from tests.support.portal_ledger import owner_sql
 
 ORIGIN = "esp-portal.local/ledger"
-
-OwnerSQL = Callable[..., Awaitable[list[Any]]]
 
 
 def make_draft(i: int = 0, **overrides: Any) -> EntryDraft:
@@ -68,31 +65,4 @@ async def ledger(engine: Any, signer: NoteSigner) -> AsyncIterator[Ledger]:
         await instance.close()
 
 
-def sqlite_file(url: str) -> str:
-    return url.removeprefix("sqlite:///")
-
-
-@pytest.fixture
-def owner_sql(database: Any) -> OwnerSQL:
-    """Run statements as the owner (SQLite: a plain connection; PostgreSQL: the superuser)."""
-
-    async def run(*statements: str, app_role: bool = False) -> list[Any]:
-        results: list[Any] = []
-        if database.kind == "sqlite":
-            connection = sqlite3.connect(sqlite_file(database.url), isolation_level=None)
-            try:
-                for statement in statements:
-                    results.append(connection.execute(statement).fetchall())
-            finally:
-                connection.close()
-            return results
-        url = database.url if app_role else database.owner_url
-        connection = await asyncpg.connect(url)
-        try:
-            for statement in statements:
-                results.append(await connection.fetch(statement))
-        finally:
-            await connection.close()
-        return results
-
-    return run
+__all__ = ["owner_sql"]

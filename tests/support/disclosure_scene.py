@@ -158,3 +158,11 @@ async def refusals(client: AsyncTestClient[Any]) -> list[dict[str, Any]]:
         return rows
 
     return await in_app(client, read)
+
+
+def problem(response: Any, status: int) -> dict[str, Any]:
+    """The RFC 9457 problem body of ``response``, after checking its status and media type."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    return body

@@ -1,4 +1,4 @@
-"""Fixtures shared by the portal domain tests: a started ledger on the test database, owner SQL.
+"""Fixtures shared by the portal domain tests: a started ledger, owner SQL, the served app.
 
 Each domain test folder's ``conftest.py`` imports them, so they are defined once.
 """
@@ -12,10 +12,12 @@ from typing import Any
 
 import asyncpg
 import pytest
+from litestar.testing import AsyncTestClient
 
 from ledger import Ledger
 from ledger.note import load_or_create_signing_key
 from portal.settings import Settings
+from tests.support.auth import serve
 
 OwnerSQL = Callable[..., Awaitable[list[Any]]]
 
@@ -59,3 +61,10 @@ def owner_sql(database: Any) -> OwnerSQL:
         return results
 
     return run
+
+
+@pytest.fixture
+async def client(settings: Settings, scene: Any) -> AsyncIterator[AsyncTestClient[Any]]:
+    """The real app served on the test database, after the test module's ``scene`` is built."""
+    async with serve(settings) as served:
+        yield served
