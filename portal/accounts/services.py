@@ -44,6 +44,12 @@ def _field_error(field: str, message: str) -> InvalidInput:
     return InvalidInput(f"{field}: {message}", errors=[{"field": field, "message": message}])
 
 
+async def email_of(user_id: str) -> str | None:
+    """The account's email address; None if there is no such account."""
+    row = await UserAccount.select(UserAccount.email).where(UserAccount.id == user_id).first()
+    return row["email"] if row else None
+
+
 class AccountService:
     def __init__(self, settings: Settings, hashing: PasswordHashing) -> None:
         self.settings = settings

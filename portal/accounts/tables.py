@@ -6,8 +6,6 @@ tokens) are stored only as SHA-256 digests, so a copy of the database does not h
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from piccolo.columns import (
     JSON,
     UUID,
@@ -22,15 +20,8 @@ from piccolo.columns import (
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+from portal.accounts.roles import Role as Role  # re-exported: imported from here too
 from portal.organisations.tables import Organisation, Volunteer
-
-
-class Role(StrEnum):
-    VOLUNTEER = "volunteer"
-    EMPLOYER = "employer"
-    DPO = "dpo"
-    COORDINATOR = "coordinator"
-
 
 ROLES_NEEDING_TOTP = frozenset({Role.DPO, Role.COORDINATOR})
 

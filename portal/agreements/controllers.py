@@ -10,7 +10,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
 from ledger import Ledger
-from portal.accounts.tables import Role
+from portal.accounts.roles import Role
 from portal.agreements.schemas import (
     AgreementCreate,
     AgreementCreated,

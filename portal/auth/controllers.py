@@ -8,8 +8,7 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
 
-from portal.accounts.services import AccountService
-from portal.accounts.tables import UserAccount
+from portal.accounts.services import AccountService, email_of
 from portal.auth.guards import caller, requires_sign_in
 from portal.auth.identity import Identity
 from portal.auth.login import LoginService
@@ -89,12 +88,7 @@ class AuthController(Controller):
             raise Unauthenticated("Not signed in")
         email: str | None = None
         if identity.via == "session":
-            row = (
-                await UserAccount.select(UserAccount.email)
-                .where(UserAccount.id == identity.user_id)
-                .first()
-            )
-            email = row["email"] if row else None
+            email = await email_of(identity.user_id)
         return Me(
             id=identity.user_id,
             email=email,

@@ -10,7 +10,7 @@ from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from ledger import Ledger
-from portal.accounts.tables import Role
+from portal.accounts.roles import Role
 from portal.auth.guards import caller, requires_role
 from portal.auth.requests import AppRequest
 from portal.consent.schemas import (

@@ -14,8 +14,8 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
+from portal.accounts.roles import Role
 from portal.accounts.services import AccountService
-from portal.accounts.tables import Role
 from portal.auth.guards import caller, requires_role
 from portal.auth.requests import AppRequest
 from portal.coordinator.schemas import (
@@ -42,7 +42,7 @@ from portal.organisations.schemas import (
     VolunteerUpdate,
 )
 from portal.organisations.services import OrganisationService
-from portal.organisations.tables import VolunteerStatus
+from portal.organisations.status import VolunteerStatus
 from portal.settings import Settings
 
 COORDINATOR = requires_role(Role.COORDINATOR)

@@ -15,7 +15,7 @@ from litestar.serialization import encode_json
 
 from ledger import Ledger
 from ledger.entries import KIND_MODELS
-from portal.accounts.tables import Role
+from portal.accounts.roles import Role
 from portal.agreements.schemas import AgreementEnding
 from portal.agreements.services import AgreementService
 from portal.auth.guards import caller, requires_role

@@ -21,7 +21,7 @@ from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from ledger import Ledger
-from portal.accounts.tables import Role
+from portal.accounts.roles import Role
 from portal.auth.guards import caller, requires_role, requires_scope
 from portal.auth.identity import Identity
 from portal.auth.requests import AppRequest

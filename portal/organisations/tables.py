@@ -22,17 +22,12 @@ from piccolo.columns import (
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+from portal.organisations.status import VolunteerStatus as VolunteerStatus  # re-exported
+
 
 class OrganisationKind(StrEnum):
     FORCE = "force"
     EMPLOYER = "employer"
-
-
-class VolunteerStatus(StrEnum):
-    APPLICANT = "applicant"
-    IN_TRAINING = "in_training"
-    ACTIVE = "active"
-    LEAVER = "leaver"
 
 
 def new_subject() -> str:

@@ -18,7 +18,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from portal.accounts.tables import Role
+from portal.accounts.roles import Role
 from portal.agreements.schemas import AgreementCreate
 from portal.agreements.services import AgreementService
 from portal.auth.guards import caller, requires_role
@@ -36,7 +36,7 @@ from portal.organisations.schemas import (
     VolunteerCreate,
 )
 from portal.organisations.services import OrganisationService
-from portal.organisations.tables import VolunteerStatus
+from portal.organisations.status import VolunteerStatus
 from portal.vocabulary import vocabulary
 from portal.web.forms import add_service_errors, html_id, query_int, query_text
 from portal.web.pages import FormErrors, NavItem, register_navigation, render, see_other

@@ -20,14 +20,14 @@ from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 
 from ledger import Ledger
-from portal.accounts.tables import Role
+from portal.accounts.roles import Role
 from portal.agreements.services import AgreementService
 from portal.auth.guards import caller, requires_role
 from portal.auth.requests import AppRequest
 from portal.disclosure.gate import Recipient
+from portal.disclosure.reasons import RefusalReason
 from portal.disclosure.services import organisation_names
 from portal.disclosure.support import parse_id, request_id
-from portal.disclosure.tables import RefusalReason
 from portal.dpo.services import DpoService, LedgerFilter
 from portal.organisations.services import OrganisationService
 from portal.vocabulary import vocabulary

@@ -15,7 +15,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from markupsafe import Markup
 
-from portal.accounts.tables import Role
+from portal.accounts.roles import Role
 from portal.agreements.services import AgreementService
 from portal.auth.guards import caller, requires_role
 from portal.auth.requests import AppRequest

@@ -18,7 +18,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from ledger import Ledger
-from portal.accounts.tables import Role
+from portal.accounts.roles import Role
 from portal.agreements.schemas import AgreementOut
 from portal.agreements.services import AgreementService
 from portal.auth.guards import caller, requires_role

@@ -1,0 +1,16 @@
+"""The roles a user account can have.
+
+Its own module, not ``tables.py``: guards and controllers need the roles, and controllers import
+no tables (they go through services; checked by import-linter).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    VOLUNTEER = "volunteer"
+    EMPLOYER = "employer"
+    DPO = "dpo"
+    COORDINATOR = "coordinator"
