@@ -13,6 +13,7 @@ from __future__ import annotations
 from portal.auth.passwords import PasswordHashing
 from portal.db import bind_engine, build_engine, close_engine, open_engine
 from portal.demo.context import DemoContext, DemoLogin, Step
+from portal.demo.hours import load_hours
 from portal.demo.people import load_employments, load_organisations, load_users, load_volunteers
 from portal.demo.sharing import (
     load_agreements,
@@ -21,7 +22,6 @@ from portal.demo.sharing import (
     load_withdrawals,
     report_ledger,
 )
-from portal.hours.demo import load_hours
 from portal.settings import Settings
 
 STEPS: list[Step] = [
