@@ -144,6 +144,7 @@ class ImportRejected(InvalidInput):
                 {"item": e["line"], **{k: v for k, v in e.items() if k != "line"}} for e in items
             ]
         super().__init__(detail, errors=items)
+        self.line_errors = shown  # the coordinator import page lists them
         self.total_errors = len(errors)
         self.lines = lines
 
