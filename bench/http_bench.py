@@ -1,0 +1,569 @@
+"""Signed-in HTTP benchmark: the portal's hot routes against a bare Litestar route, with ``wrk``.
+
+Run from the repository root (PostgreSQL at 127.0.0.1:5432, trust auth, as for the tests)::
+
+    python -m bench.http_bench                                 # both engines, 1 and 2 workers
+    python -m bench.http_bench --engines postgres --workers 1 --duration 5
+
+In one run:
+
+1. a bare Litestar app (``GET /hello`` returning a small JSON object, no middleware, no
+   database) is served by uvicorn in its own process; it is the baseline every ratio divides by;
+2. per engine, a fresh database gets the demo (``esp-portal demo``) plus enough extra staff of
+   the demo's NHS employer, with consent to leave verification and a year of duties, that its
+   staff list holds at least 25 people; the portal is served by ``esp-portal serve`` with 1 and
+   with 2 worker processes;
+3. the demo HR account signs in (``POST /api/auth/login``) and ``wrk`` (a C load generator, so the
+   CPU is left to the servers) drives, for ``--duration`` seconds at ``--connections``:
+
+   - ``GET /health`` (no session, no database);
+   - ``GET /api/auth/me`` signed in (the session lookup and nothing else);
+   - ``GET /api/employer/staff/{id}?purpose=esp.leave-verification`` for one consenting member
+     with ``hours.summary`` (the gate, the year-to-date hours, one durable ledger append);
+   - ``GET /api/employer/staff?purpose=esp.leave-verification&limit=25`` (25 people, 25 appends).
+
+Every row is printed with req/s, its ratio to the bare route, p50 and p99, and the goals of
+issue 19 are checked against the figures of this run (misses included). A non-2xx answer makes
+the row an error: a benchmark of error pages measures nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import asyncpg  # noqa: E402
+import httpx  # noqa: E402
+
+PG_ADMIN_URL = os.environ.get("ESP_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+LV = "esp.leave-verification"
+STAFF_LIST_SIZE = 25
+HR_EMAIL = "hr.hospitals@example.org"  # portal.demo.data.USERS: employer-nhs
+HR_PASSWORD = "amber-meadow-signal-28"
+WARM_UP_S = 2
+
+
+# ------------------------------------------------------------------------------ the bare route
+
+
+def bare_app() -> object:
+    """The baseline: Litestar answering a small JSON object, nothing else."""
+    from litestar import Litestar, get
+
+    @get("/hello", sync_to_thread=False)
+    def hello() -> dict[str, str]:
+        return {"hello": "world"}
+
+    return Litestar([hello], openapi_config=None)
+
+
+def serve_bare(port: int) -> None:
+    """Subprocess entry: the bare app under uvicorn, with the portal's serving options."""
+    import uvicorn
+
+    uvicorn.run(
+        "bench.http_bench:bare_app",
+        factory=True,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+        server_header=False,
+    )
+
+
+# ------------------------------------------------------------------------------ processes
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_ready(port: int, path: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}{path}", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"server on port {port} did not answer {path} within {timeout:.0f} s")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@dataclass
+class BenchDatabase:
+    kind: str
+    url: str
+    name: str = ""
+
+
+def portal_env(db: BenchDatabase, data_dir: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "ESP_DATABASE_URL": db.url,
+        "ESP_MIGRATION_DATABASE_URL": db.url,
+        "ESP_DATA_DIR": str(data_dir),
+        "ESP_LOG_FORMAT": "json",
+        "ESP_LOG_LEVEL": "warning",
+        "ESP_LOGIN_RATE_LIMIT_PER_MINUTE": "10000",
+    }
+
+
+async def new_database(kind: str, work: Path) -> BenchDatabase:
+    if kind == "sqlite":
+        return BenchDatabase(kind, f"sqlite:///{work / 'http-bench.sqlite3'}")
+    name = f"esp_hbench_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(PG_ADMIN_URL)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    return BenchDatabase(kind, PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name, name)
+
+
+async def drop_database(db: BenchDatabase) -> None:
+    if db.kind != "postgres":
+        return
+    conn = await asyncpg.connect(PG_ADMIN_URL)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{db.name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+def cli(db: BenchDatabase, data_dir: Path, *args: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "portal.cli.main", *args],
+        cwd=ROOT,
+        env=portal_env(db, data_dir),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"esp-portal {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+
+
+# ------------------------------------------------------------------------------ extra staff
+
+
+async def add_staff(db: BenchDatabase, data_dir: Path, wanted: int) -> None:
+    """``wanted`` extra NHS staff (job, leave-verification consent, a year of duties), so the
+    list of ``wanted`` people is full whatever the demo's own consents are."""
+    from portal.auth.identity import Identity
+    from portal.consent.schemas import ConsentGive
+    from portal.consent.services import ConsentService
+    from portal.db import bind_engine, build_engine, close_engine, open_engine
+    from portal.demo.context import DemoContext
+    from portal.demo.data import EMPLOYERS
+    from portal.hours.csvformat import DutyLine
+    from portal.hours.imports import run_import
+    from portal.hours.tables import DutySource
+    from portal.logging import configure_logging
+    from portal.organisations.tables import Employment, Volunteer
+    from portal.settings import load_settings
+    from portal.vocabulary import notices
+
+    settings = load_settings(database_url=db.url, data_dir=data_dir, log_level="warning")
+    configure_logging(settings)
+    engine = build_engine(db.url)
+    bind_engine(engine)
+    await open_engine(engine)
+    ctx = DemoContext(settings=settings, engine=engine, hashing=None)  # type: ignore[arg-type]
+    try:
+        employer_id = str(EMPLOYERS[0].id)
+        service = ConsentService(await ctx.ledger())
+        today = dt.datetime.now(dt.UTC).date()
+        lines: list[DutyLine] = []
+        for n in range(wanted):
+            person = Volunteer(
+                display_name=f"Bench Staff {n}",
+                email=f"bench.staff.{n}@example.org",
+                status="active",
+            )
+            await person.save()
+            volunteer_id = str(person.id)
+            await Employment(
+                volunteer=volunteer_id,
+                employer=employer_id,
+                starts_on=today - dt.timedelta(days=800),
+            ).save()
+            await service.give(
+                Identity("bench", _volunteer_role(), "session", volunteer_id=volunteer_id),
+                ConsentGive(
+                    employer_id=uuid.UUID(employer_id),
+                    purpose=LV,
+                    categories=["identity", "status", "hours.summary", "hours.detail"],
+                    notice_version=notices().current(today).version,
+                ),
+                request_id=f"bench-consent-{n}",
+                channel="web",
+            )
+            # a six-hour duty every fifth day for a year (about 73 duties)
+            for day in range(5, 366, 5):
+                start = dt.datetime.combine(
+                    today - dt.timedelta(days=day), dt.time(9), tzinfo=dt.UTC
+                )
+                lines.append(
+                    DutyLine(
+                        len(lines) + 1,
+                        volunteer_id,
+                        int(start.timestamp()),
+                        int(start.timestamp()) + 6 * 3600,
+                        "patrol",
+                        day % 10 == 0,
+                        f"BENCH-{n}-{day}",
+                        "",
+                    )
+                )
+        if lines:
+            await run_import(
+                lines,
+                [],
+                source=DutySource.IMPORT,
+                content_hash=uuid.uuid4().hex,
+                created_by="bench",
+                filename="bench-duties.csv",
+            )
+    finally:
+        await ctx.close()
+        await close_engine(engine)
+
+
+def _volunteer_role() -> object:
+    from portal.accounts.tables import Role
+
+    return Role.VOLUNTEER
+
+
+# ------------------------------------------------------------------------------ wrk
+
+
+@dataclass
+class Row:
+    label: str
+    engine: str
+    workers: int
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    ratio: float = 0.0
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def _ms(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip())
+    if not match:
+        raise ValueError(f"unexpected wrk latency {text!r}")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def parse_wrk(output: str) -> tuple[float, float, float, int]:
+    """req/s, p50 ms, p99 ms and error count (socket errors + non-2xx/3xx) of a wrk run."""
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"\s50%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"\s99%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
+    errors = 0
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    if non2xx:
+        errors += int(non2xx.group(1))
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    if socket_errors:
+        errors += sum(int(x) for x in socket_errors.groups())
+    return rps, p50, p99, errors
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    print("wrk is missing: installing the Debian package", file=sys.stderr)
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    subprocess.run([*sudo, "apt-get", "install", "-y", "wrk"], check=True)
+    found = shutil.which("wrk")
+    if not found:
+        raise SystemExit("wrk is not installed and could not be installed (apt-get install wrk)")
+    return found
+
+
+@dataclass
+class Load:
+    wrk: str
+    connections: int
+    duration: int
+    threads: int = 2
+
+    def run(
+        self, url: str, headers: dict[str, str] | None = None, seconds: int | None = None
+    ) -> tuple[float, float, float, int]:
+        args = [
+            self.wrk,
+            f"-t{self.threads}",
+            f"-c{self.connections}",
+            f"-d{seconds or self.duration}s",
+            "--timeout",
+            "10s",
+            "--latency",
+        ]
+        for name, value in (headers or {}).items():
+            args += ["-H", f"{name}: {value}"]
+        done = subprocess.run([*args, url], capture_output=True, text=True, check=True)
+        rps, p50, p99, errors = parse_wrk(done.stdout)
+        if rps == 0 or errors:
+            print(done.stdout, file=sys.stderr)
+        return rps, p50, p99, errors
+
+
+# ------------------------------------------------------------------------------ one portal
+
+
+@dataclass
+class Signed:
+    cookie: str
+    staff_id: str
+
+
+def sign_in(port: int) -> Signed:
+    base = f"http://127.0.0.1:{port}"
+    with httpx.Client(base_url=base, timeout=30) as client:
+        answer = client.post("/api/auth/login", json={"email": HR_EMAIL, "password": HR_PASSWORD})
+        answer.raise_for_status()
+        token = client.cookies.get("esp_session")
+        if not token:
+            raise SystemExit("sign-in set no esp_session cookie")
+        listed = client.get("/api/employer/staff", params={"purpose": LV, "limit": 200})
+        listed.raise_for_status()
+        items = listed.json()["items"]
+        if len(items) < STAFF_LIST_SIZE:
+            raise SystemExit(f"the staff list has {len(items)} people, wanted {STAFF_LIST_SIZE}")
+        with_hours = [i for i in items if "hours.summary" in i["categories"]]
+        if not with_hours:
+            raise SystemExit("no staff member shares hours.summary")
+        return Signed(f"esp_session={token}", with_hours[0]["volunteer_id"])
+
+
+def routes(signed: Signed) -> list[tuple[str, str, bool]]:
+    """(label, path and query, signed in) of every route the issue's table names."""
+    return [
+        ("/health", "/health", False),
+        ("/api/auth/me", "/api/auth/me", True),
+        ("gated staff read + hours", f"/api/employer/staff/{signed.staff_id}?purpose={LV}", True),
+        (
+            f"staff list ({STAFF_LIST_SIZE})",
+            f"/api/employer/staff?purpose={LV}&limit={STAFF_LIST_SIZE}",
+            True,
+        ),
+    ]
+
+
+def bench_portal(
+    db: BenchDatabase, data_dir: Path, workers: int, load: Load, only: set[str] | None
+) -> list[Row]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "portal.cli.main",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        cwd=ROOT,
+        env=portal_env(db, data_dir),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    rows: list[Row] = []
+    try:
+        wait_ready(port, "/health")
+        signed = sign_in(port)
+        for label, path, auth in routes(signed):
+            if only and not any(o in label for o in only):
+                continue
+            url = f"http://127.0.0.1:{port}{path}"
+            headers = {"Cookie": signed.cookie} if auth else None
+            load.run(url, headers, WARM_UP_S)
+            rps, p50, p99, errors = load.run(url, headers)
+            rows.append(Row(label, db.kind, workers, rps, p50, p99, int(errors)))
+            print(f"  {db.kind} w{workers} {label}: {rps:,.0f}/s p99 {p99:.1f} ms", flush=True)
+    finally:
+        stop(proc)
+    return rows
+
+
+# ------------------------------------------------------------------------------ report
+
+
+@dataclass
+class Goal:
+    text: str
+    met: bool | None
+    figure: str
+
+
+@dataclass
+class Report:
+    bare: Row
+    rows: list[Row] = field(default_factory=list)
+
+    def find(self, engine: str, workers: int, prefix: str) -> Row | None:
+        for row in self.rows:
+            if row.engine == engine and row.workers == workers and row.label.startswith(prefix):
+                return row
+        return None
+
+    def table(self) -> str:
+        out = [
+            "| route | engine | workers | req/s | ÷ bare | p50 ms | p99 ms | errors |",
+            "|---|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        b = self.bare
+        out.append(
+            f"| bare Litestar `GET /hello` | — | 1 | {b.rps:,.0f} | 1 | {b.p50_ms:.1f} | "
+            f"{b.p99_ms:.1f} | {b.errors} |"
+        )
+        for r in self.rows:
+            out.append(
+                f"| {r.label} | {r.engine} | {r.workers} | {r.rps:,.0f} | {r.ratio:.3f} | "
+                f"{r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.errors} |"
+            )
+        return "\n".join(out)
+
+    def goals(self) -> list[Goal]:
+        goals: list[Goal] = []
+
+        def ratio(engine: str, prefix: str, at_least: float, p99_below: float | None) -> None:
+            row = self.find(engine, 1, prefix)
+            text = f"{prefix} on {engine}, 1 worker: ≥ {at_least}× bare" + (
+                f", p99 < {p99_below:.0f} ms" if p99_below else ""
+            )
+            if row is None:
+                goals.append(Goal(text, None, "not measured"))
+                return
+            met = row.ratio >= at_least and (p99_below is None or row.p99_ms < p99_below)
+            goals.append(Goal(text, met, f"{row.ratio:.3f}×, p99 {row.p99_ms:.1f} ms"))
+
+        ratio("postgres", "/api/auth/me", 0.30, 20)
+        ratio("sqlite", "/api/auth/me", 0.20, None)
+        ratio("postgres", "gated", 0.07, 50)
+        ratio("sqlite", "gated", 0.03, None)
+        ratio("postgres", "staff list", 0.01, 100)
+        for engine in ("postgres", "sqlite"):
+            one, two = self.find(engine, 1, "gated"), self.find(engine, 2, "gated")
+            text = f"gated read on {engine}: 2 workers ÷ 1 ≥ 1.7"
+            if one is None or two is None or one.rps == 0:
+                goals.append(Goal(text, None, "not measured"))
+            else:
+                scale = two.rps / one.rps
+                goals.append(Goal(text, scale >= 1.7, f"{scale:.2f}"))
+        return goals
+
+
+# ------------------------------------------------------------------------------ main
+
+
+async def prepare(kind: str, work: Path) -> tuple[BenchDatabase, Path]:
+    db = await new_database(kind, work)
+    data_dir = work / f"data-{kind}"
+    data_dir.mkdir()
+    cli(db, data_dir, "demo")
+    await add_staff(db, data_dir, STAFF_LIST_SIZE)
+    return db, data_dir
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--engines", default="sqlite,postgres")
+    parser.add_argument("--workers", default="1,2", help="worker counts to serve, e.g. 1,2")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per route")
+    parser.add_argument("--only", default="", help="comma-separated route labels to run")
+    parser.add_argument("--json", default="", help="also write the rows to this file")
+    args = parser.parse_args()
+    load = Load(ensure_wrk(), args.connections, args.duration)
+    only = {o for o in args.only.split(",") if o} or None
+    print(f"load average at start: {os.getloadavg()}", flush=True)
+
+    bare_port = free_port()
+    bare = subprocess.Popen(
+        [sys.executable, "-c", f"from bench.http_bench import serve_bare; serve_bare({bare_port})"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        wait_ready(bare_port, "/hello")
+        url = f"http://127.0.0.1:{bare_port}/hello"
+        load.run(url, None, WARM_UP_S)
+        rps, p50, p99, errors = load.run(url)
+        report = Report(Row("bare", "—", 1, rps, p50, p99, int(errors), 1.0))
+        print(f"  bare /hello: {rps:,.0f}/s p99 {p99:.1f} ms", flush=True)
+        with tempfile.TemporaryDirectory(prefix="esp-http-bench-") as tmp:
+            for kind in [e for e in args.engines.split(",") if e]:
+                db, data_dir = asyncio.run(prepare(kind, Path(tmp)))
+                try:
+                    for workers in [int(w) for w in args.workers.split(",") if w]:
+                        report.rows += bench_portal(db, data_dir, workers, load, only)
+                finally:
+                    asyncio.run(drop_database(db))
+    finally:
+        stop(bare)
+    for row in report.rows:
+        row.ratio = row.rps / report.bare.rps if report.bare.rps else 0.0
+    print()
+    print(
+        f"{args.connections} connections, {args.duration} s per route (after a {WARM_UP_S} s "
+        f"warm-up); load average at end: {os.getloadavg()}"
+    )
+    print(report.table())
+    print()
+    for goal in report.goals():
+        verdict = {True: "met", False: "MISSED", None: "not measured"}[goal.met]
+        print(f"- {goal.text}: {goal.figure} — {verdict}")
+    if any(r.errors for r in [report.bare, *report.rows]):
+        print("\nSOME ROWS HAD ERRORS (non-2xx answers or socket errors): their figures are void")
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps([r.__dict__ for r in [report.bare, *report.rows]], indent=2)
+        )
+
+
+if __name__ == "__main__":
+    main()
