@@ -337,14 +337,14 @@ class Load:
             f"-c{self.connections}",
             f"-d{seconds or self.duration}s",
             "--timeout",
-            "10s",
+            "30s",
             "--latency",
         ]
         for name, value in (headers or {}).items():
             args += ["-H", f"{name}: {value}"]
         done = subprocess.run([*args, url], capture_output=True, text=True, check=True)
         rps, p50, p99, errors = parse_wrk(done.stdout)
-        if rps == 0 or errors:
+        if (rps == 0 or errors) and seconds is None:
             print(done.stdout, file=sys.stderr)
         return rps, p50, p99, errors
 

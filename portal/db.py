@@ -6,31 +6,107 @@ The engine is built from a URL and bound to every Piccolo table by :func:`bind_e
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+import aiosqlite
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine
+from piccolo.engine.sqlite import SQLiteEngine, dict_factory
 from piccolo.table import Table
 
 SQLITE_BUSY_TIMEOUT_S = 30.0
+#: Kept SQLite connections for statements outside a transaction, per engine. Each is one
+#: aiosqlite thread; a few let a slow report run beside the quick lookups of other requests.
+SQLITE_KEPT_CONNECTIONS = 4
+#: PostgreSQL pool size per worker process.
+PG_POOL_MAX = 20
 
 
 class DurableSQLiteEngine(SQLiteEngine):
     """SQLite with WAL, foreign keys, a busy timeout and fully synchronous commits.
 
-    Piccolo opens a connection per query outside transactions; pragmas that are per connection are
-    therefore applied on every connection this engine hands out for a transaction, and the busy
+    Piccolo opens a connection (and an aiosqlite thread) per query outside a transaction, which
+    costs more than most of the queries. Once :func:`open_engine` has run, such statements run
+    instead on a few kept connections in autocommit mode, each used by one statement at a time;
+    no transaction is ever left open on them, so in WAL mode every statement reads the latest
+    committed state, exactly as a new connection would. Until then (migrations,
+    one-off scripts) and after :func:`close_engine`, Piccolo's behaviour is unchanged. Pragmas
+    that are per connection are applied to every connection this engine opens, and the busy
     timeout is passed to every connect (it is a connect argument).
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._kept: asyncio.LifoQueue[aiosqlite.Connection] | None = None
+        self._kept_all: list[aiosqlite.Connection] = []
+        self._kept_slots = 0
+        self._kept_loop: asyncio.AbstractEventLoop | None = None
+
     async def get_connection(self) -> Any:
-        connection = await super().get_connection()
+        connection: Any = await super().get_connection()
         await connection.execute("PRAGMA synchronous = FULL")
         return connection
+
+    def keep_connections(self) -> None:
+        """From now on, statements outside a transaction share kept connections."""
+        if sqlite3.sqlite_version_info < (3, 35):
+            return  # Piccolo reads inserted keys back another way there: keep its own path
+        self._kept = asyncio.LifoQueue()
+        self._kept_loop = asyncio.get_running_loop()
+
+    async def close_kept_connections(self) -> None:
+        kept, self._kept, self._kept_loop = self._kept_all, None, None
+        self._kept_all, self._kept_slots = [], 0
+        for connection in kept:
+            await connection.close()
+
+    async def _open_kept(self) -> aiosqlite.Connection:
+        """A connection in autocommit mode: each statement is its own transaction, so even a
+        statement whose caller was cancelled (it still runs on the connection's thread) can
+        never leave a transaction, and SQLite's write lock, open behind it."""
+        connection = await aiosqlite.connect(**{**self.connection_kwargs, "isolation_level": None})
+        try:
+            connection.row_factory = dict_factory  # type: ignore[assignment]
+            await connection.execute("PRAGMA foreign_keys = 1")
+            await connection.execute("PRAGMA synchronous = FULL")
+        except BaseException:
+            await connection.close()
+            raise
+        return connection
+
+    async def _take(self, kept: asyncio.LifoQueue[aiosqlite.Connection]) -> aiosqlite.Connection:
+        if kept.empty() and self._kept_slots < SQLITE_KEPT_CONNECTIONS:
+            self._kept_slots += 1
+            try:
+                connection = await self._open_kept()
+            except BaseException:
+                self._kept_slots -= 1
+                raise
+            self._kept_all.append(connection)
+            return connection
+        return await kept.get()
+
+    async def _run_in_new_connection(
+        self,
+        query: str,
+        args: list[Any] | None = None,
+        query_type: str = "generic",
+        table: type[Table] | None = None,
+    ) -> Any:
+        kept = self._kept
+        if kept is None or self._kept_loop is not asyncio.get_running_loop():
+            return await super()._run_in_new_connection(query, args, query_type, table)
+        connection = await self._take(kept)
+        try:
+            async with connection.execute(query, args or []) as cursor:
+                return await cursor.fetchall()
+        finally:
+            kept.put_nowait(connection)
 
 
 def sqlite_path(url: str) -> Path:
@@ -65,17 +141,38 @@ def bind_engine(engine: Engine[Any], tables: Iterable[type[Table]] | None = None
         table._meta.db = engine
 
 
+async def rollback_if_in_transaction(connection: Any) -> None:
+    """The pool's reset when a connection comes back: roll back a transaction left open.
+
+    asyncpg's default reset sends ``SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
+    RESET ALL`` on every release, a second round trip for each query Piccolo runs outside a
+    transaction. Nothing here leaves session state behind: advisory locks are taken with
+    ``pg_advisory_xact_lock`` and settings with ``set_config(..., true)`` (both end with their
+    transaction), and nothing LISTENs or declares cursors outside a transaction. Code that
+    changes session state must not run on pooled connections.
+    """
+    if connection.is_in_transaction():
+        await connection.execute("ROLLBACK")
+
+
 async def open_engine(engine: Engine[Any]) -> None:
-    """Start what the engine needs for serving: a pool on PostgreSQL, WAL on SQLite."""
+    """Start what the engine needs for serving: a pool on PostgreSQL, WAL and kept connections
+    on SQLite."""
     if isinstance(engine, PostgresEngine):
-        await engine.start_connection_pool(min_size=1, max_size=20)
+        await engine.start_connection_pool(
+            min_size=1, max_size=PG_POOL_MAX, reset=rollback_if_in_transaction
+        )
     elif isinstance(engine, SQLiteEngine):
         await engine._run_in_new_connection("PRAGMA journal_mode = WAL")
+        if isinstance(engine, DurableSQLiteEngine):
+            engine.keep_connections()
 
 
 async def close_engine(engine: Engine[Any]) -> None:
     if isinstance(engine, PostgresEngine):
         await engine.close_connection_pool()
+    elif isinstance(engine, DurableSQLiteEngine):
+        await engine.close_kept_connections()
 
 
 def is_postgres(engine: Engine[Any]) -> bool:

@@ -45,9 +45,12 @@ def _field_error(field: str, message: str) -> InvalidInput:
 
 
 async def email_of(user_id: str) -> str | None:
-    """The account's email address; None if there is no such account."""
-    row = await UserAccount.select(UserAccount.email).where(UserAccount.id == user_id).first()
-    return row["email"] if row else None
+    """The account's email address; None if there is no such account.
+
+    ``/api/auth/me`` asks this on every call: fixed SQL rather than a select built per call.
+    """
+    rows = await UserAccount.raw("SELECT email FROM user_account WHERE id = {}", user_id)
+    return str(rows[0]["email"]) if rows else None
 
 
 class AccountService:
