@@ -44,6 +44,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -63,7 +64,7 @@ WARM_UP_S = 2
 # ------------------------------------------------------------------------------ the bare route
 
 
-def bare_app() -> object:
+def bare_app() -> Any:
     """The baseline: Litestar answering a small JSON object, nothing else."""
     from litestar import Litestar, get
 
@@ -79,8 +80,7 @@ def serve_bare(port: int) -> None:
     import uvicorn
 
     uvicorn.run(
-        "bench.http_bench:bare_app",
-        factory=True,
+        bare_app(),
         host="127.0.0.1",
         port=port,
         log_level="warning",
@@ -180,6 +180,7 @@ def cli(db: BenchDatabase, data_dir: Path, *args: str) -> None:
 async def add_staff(db: BenchDatabase, data_dir: Path, wanted: int) -> None:
     """``wanted`` extra NHS staff (job, leave-verification consent, a year of duties), so the
     list of ``wanted`` people is full whatever the demo's own consents are."""
+    from portal.accounts.tables import Role
     from portal.auth.identity import Identity
     from portal.consent.schemas import ConsentGive
     from portal.consent.services import ConsentService
@@ -219,7 +220,7 @@ async def add_staff(db: BenchDatabase, data_dir: Path, wanted: int) -> None:
                 starts_on=today - dt.timedelta(days=800),
             ).save()
             await service.give(
-                Identity("bench", _volunteer_role(), "session", volunteer_id=volunteer_id),
+                Identity("bench", Role.VOLUNTEER, "session", volunteer_id=volunteer_id),
                 ConsentGive(
                     employer_id=uuid.UUID(employer_id),
                     purpose=LV,
@@ -258,12 +259,6 @@ async def add_staff(db: BenchDatabase, data_dir: Path, wanted: int) -> None:
     finally:
         await ctx.close()
         await close_engine(engine)
-
-
-def _volunteer_role() -> object:
-    from portal.accounts.tables import Role
-
-    return Role.VOLUNTEER
 
 
 # ------------------------------------------------------------------------------ wrk
@@ -518,6 +513,9 @@ async def prepare(kind: str, work: Path) -> tuple[BenchDatabase, Path]:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--serve-bare"]:  # the baseline's own process (started below)
+        serve_bare(int(sys.argv[2]))
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--engines", default="sqlite,postgres")
     parser.add_argument("--workers", default="1,2", help="worker counts to serve, e.g. 1,2")
@@ -535,7 +533,7 @@ def main() -> None:
 
     bare_port = free_port()
     bare = subprocess.Popen(
-        [sys.executable, "-c", f"from bench.http_bench import serve_bare; serve_bare({bare_port})"],
+        [sys.executable, "-m", "bench.http_bench", "--serve-bare", str(bare_port)],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
