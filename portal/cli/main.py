@@ -11,6 +11,7 @@ from portal.cli.hours_commands import hours
 from portal.cli.ledger_commands import ledger
 from portal.cli.serve import serve
 from portal.cli.users import user
+from portal.cli.witness_commands import witness
 from portal.migrate import MigrationFailed, migrate
 
 
@@ -32,7 +33,7 @@ def migrate_command() -> None:
 
 
 # Plain registrations: a renamed or mistyped command module fails at start-up, loudly.
-for _command in (serve, user, demo, ledger, hours):
+for _command in (serve, user, demo, ledger, hours, witness):
     cli.add_command(_command)
 ledger.add_command(verify_bundle)
 
