@@ -265,7 +265,7 @@ def load_or_create_cosigner_key(path: Path, name: str) -> CosignatureSigner:
     info = path.stat()
     if info.st_mode & 0o077:
         raise KeyFileError(f"witness key {path} is accessible to group or others; chmod 600 it")
-    words = path.read_text(encoding="ascii").strip().split("+")
+    words = path.read_text(encoding="ascii").strip().split("+", 4)
     if len(words) != 5 or words[:2] != ["PRIVATE", "KEY"]:
         raise KeyFileError(f"witness key {path} is malformed")
     try:

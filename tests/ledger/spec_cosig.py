@@ -28,7 +28,7 @@ def spec_vkey(name: str, public_key: bytes) -> str:
 
 def spec_verify(vkey: str, note: str) -> int | None:
     """The timestamp of the valid cosignature by ``vkey`` in ``note``, or None."""
-    name, hex_id, encoded = vkey.split("+")
+    name, hex_id, encoded = vkey.split("+", 2)
     raw_key = base64.b64decode(encoded)
     assert raw_key[0] == 0x04 and len(raw_key) == 33
     public_key = raw_key[1:]
