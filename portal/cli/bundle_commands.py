@@ -5,8 +5,13 @@ No database and no network: the inclusion proofs are checked with ``ledger.merkl
 signed-note verifier. Pass ``--key`` with the force's published verifier key (``GET /ledger/key``)
 to pin it; otherwise the key the bundle carries is used and a warning says so.
 
-Exit status: 0 when every entry is proven and the checkpoint signature holds, 1 when anything
-fails (each problem is named), 2 when the file cannot be read.
+With ``--policy FILE`` (a C2SP ``tlog-policy`` file: ``log``, ``witness``, ``group``,
+``quorum``) the checkpoint must also be signed by a log of the policy and carry valid
+``cosignature/v1`` lines from enough witnesses to meet its quorum: that is what rules out a
+checkpoint shown to this volunteer alone (a split view).
+
+Exit status: 0 when every entry is proven and the checkpoint signature holds (and the policy's
+quorum, if given), 1 when anything fails (each problem is named), 2 when a file cannot be read.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import click
 
 from ledger.checkpoint import CheckpointError, OriginMismatchError, open_checkpoint
 from ledger.note import NoteError, NoteVerifier
+from ledger.policy import Policy, PolicyError, check_checkpoint, parse_policy
 from portal.disclosure.bundle import check_bundle
 
 
@@ -30,8 +36,27 @@ from portal.disclosure.bundle import check_bundle
     help="The force's verifier key (name+id+key) to check the checkpoint signature against.",
 )
 @click.option("--origin", default=None, help="The log origin expected in the checkpoint.")
-def verify_bundle(file: Path, verifier_key: str | None, origin: str | None) -> None:
+@click.option(
+    "--policy",
+    "policy_file",
+    default=None,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A C2SP tlog-policy file: the log key and the witnesses whose quorum must cosign.",
+)
+def verify_bundle(
+    file: Path, verifier_key: str | None, origin: str | None, policy_file: Path | None
+) -> None:
     """Check an evidence bundle (from GET /api/volunteer/disclosures/bundle) offline."""
+    policy: Policy | None = None
+    if policy_file is not None:
+        try:
+            policy = parse_policy(policy_file.read_bytes())
+        except OSError as exc:
+            click.echo(f"Error: cannot read {policy_file}: {type(exc).__name__}", err=True)
+            raise SystemExit(2) from None
+        except PolicyError as exc:
+            click.echo(f"Error: policy {policy_file}: {exc}", err=True)
+            raise SystemExit(2) from None
     try:
         bundle = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
@@ -42,7 +67,22 @@ def verify_bundle(file: Path, verifier_key: str | None, origin: str | None) -> N
     key_text = verifier_key or (bundle.get("verifier_key") if isinstance(bundle, dict) else None)
     expected_origin = origin or result.origin
     signature = "not checked"
-    if result.note_body:
+    witnessed = ""
+    if result.note_body and policy is not None:
+        try:
+            checked = check_checkpoint(str(bundle.get("checkpoint")), policy, origin)
+        except (NoteError, CheckpointError, PolicyError) as exc:
+            problems.append(f"checkpoint against the policy: {exc}")
+        else:
+            names = ", ".join(sorted(checked.cosigned_by)) or "no witness"
+            if not checked.quorum_met:
+                problems.append(
+                    f"checkpoint: cosigned by {names}, which does not meet the policy's quorum "
+                    f"{policy.quorum!r}"
+                )
+            signature = "valid, by a log of the policy"
+            witnessed = f"; cosigned by {names} (quorum {policy.quorum!r} met)"
+    elif result.note_body:
         try:
             verifier = NoteVerifier.from_key(str(key_text))
             open_checkpoint(str(bundle.get("checkpoint")), verifier, expected_origin)
@@ -58,9 +98,9 @@ def verify_bundle(file: Path, verifier_key: str | None, origin: str | None) -> N
         raise SystemExit(1)
     click.echo(
         f"OK: {result.entries} entries proven in the tree of size {result.tree_size} "
-        f"of {result.origin}; checkpoint signature {signature}."
+        f"of {result.origin}; checkpoint signature {signature}{witnessed}."
     )
-    if verifier_key is None:
+    if verifier_key is None and policy is None:
         click.echo(
             "Note: the signature was checked with the key inside the bundle. Compare it with "
             "the force's published key (GET /ledger/key) or pass --key.",
