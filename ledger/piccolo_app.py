@@ -4,12 +4,18 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from ledger.tables import LedgerCheckpoint, LedgerEntry, LedgerHead, LedgerNode
+from ledger.tables import (
+    LedgerCheckpoint,
+    LedgerCosignature,
+    LedgerEntry,
+    LedgerHead,
+    LedgerNode,
+)
 
 APP_CONFIG = AppConfig(
     app_name="ledger",
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
-    table_classes=[LedgerHead, LedgerEntry, LedgerNode, LedgerCheckpoint],
+    table_classes=[LedgerHead, LedgerEntry, LedgerNode, LedgerCheckpoint, LedgerCosignature],
     migration_dependencies=[],
     commands=[],
 )

@@ -7,7 +7,7 @@ is the one mutable row: appenders lock it to sequence indexes across processes.
 
 from __future__ import annotations
 
-from piccolo.columns import BigInt, Bytea, SmallInt, Text, Timestamptz, Varchar
+from piccolo.columns import BigInt, BigSerial, Bytea, SmallInt, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -59,3 +59,19 @@ class LedgerCheckpoint(Table, tablename="ledger_checkpoint"):
     root_hash = Bytea()
     note = Text()
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+class LedgerCosignature(Table, tablename="ledger_cosignature"):
+    """A witness's cosignature line (C2SP tlog-cosignature) of the checkpoint of ``tree_size``.
+
+    Append-only like the log itself: a cosignature once received is evidence, never rewritten.
+    ``witness`` is the witness's key name, ``cosigned_at`` the POSIX time inside the signature.
+    """
+
+    id = BigSerial(primary_key=True)
+    tree_size = BigInt(index=True)
+    witness = Varchar(length=200, index=True)
+    key_id = Varchar(length=8)
+    cosigned_at = BigInt()
+    line = Text()
+    received_at = Timestamptz(default=TimestamptzNow())

@@ -18,7 +18,10 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from ledger import Ledger
+from ledger.cosignature import CosignatureVerifier
 from ledger.note import load_or_create_signing_key
+from ledger.witness.client import WitnessClient
+from ledger.witnessing import Witnessing
 from portal.accounts.services import AccountService
 from portal.auth.login import LoginService
 from portal.auth.middleware import AuthMiddleware
@@ -72,16 +75,23 @@ def create_app(settings: Settings, *, configure_logs: bool = True) -> Litestar:
     hashing = PasswordHashing(settings)
     signer = load_or_create_signing_key(settings.signing_key_path, settings.ledger_key_name)
     ledger = Ledger(engine=engine, signer=signer, origin=settings.ledger_origin)
+    witnessing = Witnessing(
+        ledger,
+        [WitnessClient(w.url, CosignatureVerifier.from_key(w.key)) for w in settings.witnesses],
+        interval=settings.witness_interval_seconds,
+    )
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         bind_engine(engine)
         await open_engine(engine)
         await ledger.start()
-        log.info("app.started", engine=settings.engine_kind)
+        witnessing.start()
+        log.info("app.started", engine=settings.engine_kind, witnesses=len(settings.witnesses))
         try:
             yield
         finally:
+            await witnessing.close()
             await ledger.close()
             await close_engine(engine)
 
@@ -111,7 +121,9 @@ def create_app(settings: Settings, *, configure_logs: bool = True) -> Litestar:
         openapi_config=_openapi(),
         plugins=[WebPlugin()],
         lifespan=[lifespan],
-        state=State({"settings": settings, "ledger": ledger, "engine": engine}),
+        state=State(
+            {"settings": settings, "ledger": ledger, "engine": engine, "witnessing": witnessing}
+        ),
         debug=False,
     )
     app.asgi_handler = RequestContextMiddleware(app.asgi_handler)

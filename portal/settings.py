@@ -12,7 +12,14 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 import platformdirs
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "ESP_"
@@ -24,6 +31,35 @@ class SettingsError(Exception):
 
 def _default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("esp-portal", appauthor=False))
+
+
+class WitnessSetting(BaseModel):
+    """One witness the log submits its checkpoints to (C2SP tlog-witness)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    url: str
+    key: str
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise ValueError("a witness url must be an absolute http:// or https:// URL")
+        return value.rstrip("/")
+
+    @field_validator("key")
+    @classmethod
+    def _check_key(cls, value: str) -> str:
+        from ledger.cosignature import CosignatureVerifier
+        from ledger.note import NoteError
+
+        try:
+            CosignatureVerifier.from_key(value)
+        except NoteError as exc:
+            raise ValueError(str(exc)) from None
+        return value
 
 
 class Settings(BaseSettings):
@@ -40,6 +76,9 @@ class Settings(BaseSettings):
     ledger_key_name: str = ""
     ledger_signing_key_file: Path | None = None
     ledger_batch_max: int = Field(default=256, ge=1, le=10_000)
+    #: ESP_WITNESSES, JSON: [{"url": "<submission prefix>", "key": "<cosignature/v1 vkey>"}].
+    witnesses: tuple[WitnessSetting, ...] = ()
+    witness_interval_seconds: float = Field(default=5.0, gt=0, le=3600)
 
     session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
     session_absolute_hours: int = Field(default=12, ge=1, le=24 * 30)

@@ -18,6 +18,7 @@ import structlog
 from ledger import Ledger
 from ledger.checkpoint import Checkpoint
 from ledger.tables import LedgerEntry
+from ledger.witnessing import CosignatureStore, with_cosignatures
 from portal.accounts.tables import UserAccount
 from portal.auth.identity import Identity
 from portal.disclosure.bundle import FORMAT, HOW_TO_VERIFY
@@ -164,7 +165,12 @@ class VolunteerLedgerService:
         )
 
     async def bundle(self, identity: Identity, *, limit: int) -> EvidenceBundle:
-        """The caller's ledger entries (newest ``limit``) with proofs against one checkpoint."""
+        """The caller's ledger entries (newest ``limit``) with proofs against one checkpoint.
+
+        The checkpoint carries the witnesses' cosignatures: the newest cosigned one when it
+        already covers every entry of the bundle (the latest tree is often not cosigned yet),
+        otherwise the latest with whatever cosignatures it has.
+        """
         subject = await self._subject(identity)
         head = await signed_head(self.ledger)
         rows = await (
@@ -173,6 +179,7 @@ class VolunteerLedgerService:
             .order_by(LedgerEntry.idx, ascending=False)
             .limit(limit)
         )
+        head = await self._witnessed_head(head, 1 + max((int(r["idx"]) for r in rows), default=0))
         entries = []
         for row in rows:
             index = int(row["idx"])
@@ -199,3 +206,12 @@ class VolunteerLedgerService:
             how_to_verify=HOW_TO_VERIFY,
             entries=entries,
         )
+
+    async def _witnessed_head(self, head: SignedHead, needed: int) -> SignedHead:
+        store = CosignatureStore(self.ledger.engine)
+        size = await store.latest_cosigned_size(at_least=needed, at_most=head.size)
+        if size is not None and size != head.size:
+            note = await self.ledger.checkpoint_at(size)
+            return SignedHead(with_cosignatures(note, await store.lines_for(size)), size)
+        return SignedHead(with_cosignatures(head.note, await store.lines_for(head.size)), head.size)
+

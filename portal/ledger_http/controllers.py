@@ -15,6 +15,10 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 
 from ledger import Ledger
+from ledger.checkpoint import Checkpoint
+from ledger.cosignature import split_note
+from ledger.errors import LedgerNotFoundError
+from ledger.witnessing import CosignatureStore, with_cosignatures
 from portal.auth.middleware import identity_of
 from portal.auth.requests import AppRequest
 from portal.ledger_http.schemas import (
@@ -38,10 +42,35 @@ class LedgerController(Controller):
 
     @get("/checkpoint", media_type=TEXT, cache_control=_FRESH, summary="Latest signed checkpoint")
     async def checkpoint(self, ledger: NamedDependency[Ledger]) -> Response[str]:
-        """The C2SP tlog-checkpoint of the latest tree, as a C2SP signed note (Ed25519)."""
+        """The C2SP tlog-checkpoint of the latest tree, as a C2SP signed note (Ed25519).
+
+        Cosignatures that witnesses have returned for this tree follow the log's signature as
+        further signature lines (C2SP tlog-cosignature, ``cosignature/v1``). The newest tree is
+        often not cosigned yet: ``/ledger/checkpoint/witnessed`` gives the newest one that is.
+        """
         async with ledger_errors():
             note = await ledger.latest_checkpoint()
-        return Response(note, media_type=TEXT)
+            size = Checkpoint.parse(split_note(note)[0]).size
+            lines = await CosignatureStore(ledger.engine).lines_for(size)
+        return Response(with_cosignatures(note, lines), media_type=TEXT)
+
+    @get(
+        "/checkpoint/witnessed",
+        media_type=TEXT,
+        cache_control=_FRESH,
+        summary="Latest checkpoint cosigned by at least one witness",
+    )
+    async def witnessed_checkpoint(self, ledger: NamedDependency[Ledger]) -> Response[str]:
+        """The newest checkpoint that carries witness cosignatures, with all of them (404 if
+        no witness has cosigned yet)."""
+        async with ledger_errors():
+            store = CosignatureStore(ledger.engine)
+            size = await store.latest_cosigned_size()
+            if size is None:
+                raise LedgerNotFoundError("no witness has cosigned a checkpoint of this log yet")
+            note = await ledger.checkpoint_at(size)
+            lines = await store.lines_for(size)
+        return Response(with_cosignatures(note, lines), media_type=TEXT)
 
     @get("/key", media_type=TEXT, summary="Signed-note verifier key")
     async def key(self, ledger: NamedDependency[Ledger]) -> Response[str]:

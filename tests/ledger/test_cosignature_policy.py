@@ -166,3 +166,16 @@ def test_duplicate_witness_keys_are_refused() -> None:
     text += f"witness B {witness.verifier_key()}\nquorum A\n"
     with pytest.raises(PolicyError, match="duplicate"):
         parse_policy(text)
+
+
+def test_settings_refuse_a_bad_witness_with_the_variable_named() -> None:
+    from portal.settings import SettingsError, load_settings
+
+    witness = CosignatureSigner.generate("w.example")
+    good = load_settings(witnesses=[{"url": "https://w.example/", "key": witness.verifier_key()}])
+    assert good.witnesses[0].url == "https://w.example"
+    log_key = NoteSigner.generate(ORIGIN).verifier_key()
+    with pytest.raises(SettingsError, match="ESP_WITNESSES"):
+        load_settings(witnesses=[{"url": "https://w.example", "key": log_key}])
+    with pytest.raises(SettingsError, match="ESP_WITNESSES"):
+        load_settings(witnesses=[{"url": "ftp://w", "key": witness.verifier_key()}])

@@ -12,21 +12,32 @@ import sqlite3
 import asyncpg
 import pytest
 
+from ledger.cosignature import CosignatureSigner
+from ledger.witnessing import CosignatureStore
+
 TABLES = {
     "ledger_entry": ("body = X'00'", "idx = 0"),
     "ledger_node": ("hash = X'00'", "level = 1"),
     "ledger_checkpoint": ("note = 'forged'", "size = 2"),
+    "ledger_cosignature": ("line = 'forged'", "tree_size = 2"),
 }
 PG_SET = {
     "ledger_entry": "body = '\\x00'::bytea",
     "ledger_node": "hash = '\\x00'::bytea",
     "ledger_checkpoint": "note = 'forged'",
+    "ledger_cosignature": "line = 'forged'",
 }
 
 
 @pytest.fixture
 async def filled(ledger, draft):
     await ledger.append([draft(0), draft(1)])
+    body = (await ledger.latest_checkpoint()).split("\n\n")[0] + "\n"
+    witness = CosignatureSigner.generate("witness.example/w")
+    line = witness.line(body, 1_700_000_000)
+    found = witness.verifier().check_line(body, line)
+    assert found is not None
+    await CosignatureStore(ledger.engine).add(2, found, line)
     return ledger
 
 

@@ -20,6 +20,8 @@ from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 
 from ledger import Ledger
+from ledger.cosignature import CosignatureVerifier
+from ledger.witnessing import CosignatureStore
 from portal.accounts.roles import Role
 from portal.agreements.services import AgreementService
 from portal.auth.guards import caller, requires_role
@@ -78,6 +80,36 @@ REFUSAL_REASONS = {
     RefusalReason.CONSENT_WITHDRAWN.value: "Consent withdrawn",
     RefusalReason.NO_DATA.value: "Nothing on record to give",
 }
+
+
+def _ago(seconds: float) -> str:
+    """How long ago, in words a DPO reads at a glance."""
+    if seconds < 90:
+        return "just now" if seconds < 10 else f"{int(seconds)} seconds ago"
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = int(seconds // size)
+            return f"{count} {unit}{'' if count == 1 else 's'} ago"
+    return "just now"
+
+
+async def witness_rows(ledger: Ledger, configured: Any) -> list[dict[str, Any]]:
+    """Per configured witness: its key name, the latest size it cosigned, and how long ago."""
+    latest = {s.witness: s for s in await CosignatureStore(ledger.engine).status()}
+    now = time.time()
+    rows = []
+    for witness in configured:
+        verifier = CosignatureVerifier.from_key(witness.key)
+        status = latest.get(verifier.name)
+        rows.append(
+            {
+                "name": verifier.name,
+                "url": witness.url,
+                "size": status.tree_size if status else None,
+                "ago": _ago(max(0.0, now - status.cosigned_at)) if status else None,
+            }
+        )
+    return rows
 
 
 def _start_of(day: dt.date) -> dt.datetime:
@@ -281,6 +313,7 @@ class DpoPages(Controller):
             verifier_key=ledger.verifier_key(),
             origin=ledger.origin,
             last=last,
+            witnesses=await witness_rows(ledger, request.app.state["settings"].witnesses),
         )
 
     @post("/integrity/verify", name="web.dpo.verify")
