@@ -28,7 +28,9 @@ from ledger import merkle
 FORMAT = "esp-portal-evidence-bundle/1"
 
 HOW_TO_VERIFY = (
-    "Run 'esp-portal ledger verify-bundle FILE'. Or, with only ledger/merkle.py: for each entry, "
+    "Run 'esp-portal ledger verify-bundle FILE --policy POLICY' (C2SP tlog-policy naming the "
+    "force's key and the witnesses you trust; see docs/VERIFY.md). Or, with only "
+    "ledger/merkle.py: for each entry, "
     "leaf = merkle.leaf_hash(base64decode(entry_b64)) must equal base64decode(leaf_hash), and "
     "merkle.verify_inclusion(leaf, index, tree_size, [base64decode(h) for h in inclusion_path], "
     "root) must be true, where root is base64decode(third line of checkpoint) and tree_size its "

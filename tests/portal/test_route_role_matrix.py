@@ -59,6 +59,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/auth/me"): IDENTIFIED,
     # the public ledger: hashes only
     ("GET", "/ledger/checkpoint"): EVERYONE,
+    ("GET", "/ledger/checkpoint/witnessed"): EVERYONE,
     ("GET", "/ledger/key"): EVERYONE,
     ("GET", "/ledger/proof/inclusion"): EVERYONE,
     ("GET", "/ledger/proof/consistency"): EVERYONE,
