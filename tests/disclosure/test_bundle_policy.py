@@ -20,7 +20,7 @@ from portal.cli.bundle_commands import verify_bundle
 from portal.disclosure.bundle import FORMAT
 from portal.settings import Settings
 from tests.ledger.conftest import make_draft
-from tests.ledger.witnesses import ServedWitness, served_witnesses
+from tests.support.witnesses import ServedWitness, served_witnesses
 
 
 @pytest.fixture

@@ -17,9 +17,9 @@ from portal.accounts.tables import Role
 from portal.settings import Settings
 from tests.conftest import make_settings
 from tests.ledger.conftest import make_draft
-from tests.ledger.spec_cosig import spec_verify
-from tests.ledger.witnesses import ServedWitness, served_witnesses
 from tests.support.auth import create_user, serve, sign_in_as
+from tests.support.spec_cosig import spec_verify
+from tests.support.witnesses import ServedWitness, served_witnesses
 
 
 @pytest.fixture

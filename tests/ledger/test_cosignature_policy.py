@@ -1,6 +1,6 @@
 """Cosignatures (C2SP tlog-cosignature, cosignature/v1) and witness policies (C2SP tlog-policy).
 
-Cosignatures are checked by ``tests/ledger/spec_cosig.py``, written from the spec, both ways:
+Cosignatures are checked by ``tests/support/spec_cosig.py``, written from the spec, both ways:
 what the product signs verifies there, and what that code signs verifies in the product.
 """
 
@@ -20,7 +20,7 @@ from ledger.cosignature import (
 )
 from ledger.note import InvalidKeyError, KeyFileError, NoteSigner, UnknownKeyError
 from ledger.policy import PolicyError, check_checkpoint, parse_policy
-from tests.ledger.spec_cosig import spec_cosign, spec_verify, spec_vkey
+from tests.support.spec_cosig import spec_cosign, spec_verify, spec_vkey
 
 ORIGIN = "esp-portal.local/ledger"
 

@@ -19,8 +19,8 @@ from ledger.policy import check_checkpoint, parse_policy
 from ledger.service import Ledger
 from ledger.witness.client import WitnessClient, WitnessError
 from tests.ledger.conftest import ORIGIN, make_draft
-from tests.ledger.spec_cosig import spec_verify
-from tests.ledger.witnesses import ServedWitness, served_witnesses
+from tests.support.spec_cosig import spec_verify
+from tests.support.witnesses import ServedWitness, served_witnesses
 
 
 @pytest.fixture
