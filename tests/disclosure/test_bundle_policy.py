@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,11 @@ from ledger.witness.client import WitnessClient
 from portal.cli.bundle_commands import verify_bundle
 from portal.disclosure.bundle import FORMAT
 from portal.settings import Settings
+from tests.conftest import make_settings
 from tests.ledger.conftest import make_draft
+from tests.support.auth import serve
+from tests.support.disclosure_scene import PM, build_scene, consent
+from tests.support.spec_cosig import spec_verify
 from tests.support.witnesses import ServedWitness, served_witnesses
 
 
@@ -111,3 +117,66 @@ async def test_verify_bundle_with_a_policy_needs_the_quorum(
     path.write_text(json.dumps(bundle))
     bad = CliRunner().invoke(verify_bundle, [str(path), "--policy", str(policy)])
     assert bad.exit_code == 2 and "nobody" in bad.output
+
+
+async def test_served_bundle_carries_a_witnessed_checkpoint_that_covers_it(
+    database: Any,
+    settings: Settings,
+    ledger: Ledger,
+    witnesses: list[ServedWitness],
+    signer: NoteSigner,
+    tmp_path: Path,
+) -> None:
+    """The volunteer's bundle uses the newest cosigned checkpoint covering all its entries, even
+    when the ledger has moved on since (witnesses down), and verify-bundle --policy accepts it."""
+    configured = make_settings(
+        database,
+        settings.data_dir,
+        witnesses=[{"url": w.url, "key": w.vkey} for w in witnesses],
+        witness_interval_seconds=0.2,
+    )
+    scene = await build_scene(configured, ledger, staff=2)
+    alex, sam = scene.staff_a
+    async with serve(configured) as client:
+        await scene.as_volunteer(client, alex)
+        await consent(client, scene.employer_a, ["identity"])
+        await scene.as_user(client, scene.hr_a)
+        assert (
+            await client.get(f"/api/employer/staff/{alex.id}", params={"purpose": PM})
+        ).status_code == 200
+        size = await ledger.size()
+        deadline = time.monotonic() + 60
+        while True:
+            witnessed = await client.get("/ledger/checkpoint/witnessed")
+            body = witnessed.text
+            if (
+                witnessed.status_code == 200
+                and body.split("\n")[1] == str(size)
+                and all(spec_verify(w.vkey, body) is not None for w in witnesses)
+            ):
+                break
+            assert time.monotonic() < deadline, "the witnesses never cosigned"
+            await asyncio.sleep(0.2)
+        for witness in witnesses:  # both go down; disclosures go on
+            witness.process.terminate()
+            witness.process.wait(timeout=10)
+        assert (
+            await client.get(f"/api/employer/staff/{sam.id}", params={"purpose": PM})
+        ).status_code == 200
+        assert await ledger.size() > size
+        await scene.as_volunteer(client, alex)
+        response = await client.get("/api/volunteer/disclosures/bundle")
+        assert response.status_code == 200, response.text
+    bundle = response.json()
+    assert bundle["tree_size"] == size
+    assert [e["entry"]["kind"] for e in bundle["entries"]] == ["disclosure", "consent.given"]
+    path, policy = tmp_path / "bundle.json", tmp_path / "policy.txt"
+    path.write_text(json.dumps(bundle))
+    policy.write_text(
+        f"log {signer.verifier_key()}\n"
+        + "".join(f"witness W{i} {w.vkey}\n" for i, w in enumerate(witnesses))
+        + "group both all W0 W1\nquorum both\n"
+    )
+    ok = CliRunner().invoke(verify_bundle, [str(path), "--policy", str(policy)])
+    assert ok.exit_code == 0, ok.output
+    assert "cosigned by W0, W1" in ok.output
