@@ -149,6 +149,8 @@ class Witnessing:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        for client in self._clients:
+            await client.aclose()
 
     async def _loop(self) -> None:
         while True:

@@ -33,6 +33,20 @@ class WitnessClient:
         self.verifier = verifier
         self.known_size = 0
         self._timeout = timeout
+        self._http: httpx.AsyncClient | None = None
+
+    def _client(self) -> httpx.AsyncClient:
+        # One client, kept: tlog-witness asks for keep-alive, and building an httpx client
+        # (its TLS context) costs tens of milliseconds.
+        if self._http is None or self._http.is_closed:
+            self._http = httpx.AsyncClient(timeout=self._timeout)
+        return self._http
+
+    async def aclose(self) -> None:
+        """Close the kept HTTP connection (call on the event loop that used it)."""
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
 
     async def cosign(
         self, note: str, tree_size: int, proof: ProofSource
@@ -43,39 +57,39 @@ class WitnessClient:
         Raises :class:`WitnessError` when the witness refuses, is unreachable or answers badly.
         """
         text, _ = split_note(note)
-        async with httpx.AsyncClient(timeout=self._timeout) as client:
-            for _attempt in range(3):
-                old = self.known_size
-                if old > tree_size:
-                    raise WitnessError(
-                        f"the witness holds size {old}, beyond this checkpoint's {tree_size}"
-                    )
-                hashes = await proof(old, tree_size) if 0 < old < tree_size else []
-                body = f"old {old}\n" + "".join(
-                    base64.b64encode(h).decode("ascii") + "\n" for h in hashes
+        client = self._client()
+        for _attempt in range(3):
+            old = self.known_size
+            if old > tree_size:
+                raise WitnessError(
+                    f"the witness holds size {old}, beyond this checkpoint's {tree_size}"
                 )
-                body += "\n" + note
-                try:
-                    response = await client.post(
-                        f"{self.url}/add-checkpoint", content=body.encode("utf-8")
-                    )
-                except httpx.HTTPError as exc:
-                    raise WitnessError(f"witness unreachable: {type(exc).__name__}") from None
-                if response.status_code == 409 and response.headers.get(
-                    "content-type", ""
-                ).startswith("text/x.tlog.size"):
-                    held = response.text.strip()
-                    if not held.isdigit() or int(held) == old:
-                        raise WitnessError(f"witness conflict at size {held!r}: a fork?")
-                    self.known_size = int(held)
-                    continue
-                if response.status_code != 200:
-                    reason = response.text.strip()[:200]
-                    raise WitnessError(f"witness refused with {response.status_code}: {reason}")
-                for line in response.text.split("\n"):
-                    found = self.verifier.check_line(text, line)
-                    if found is not None:
-                        self.known_size = tree_size
-                        return line + "\n", found
-                raise WitnessError("the witness answered 200 without a valid cosignature")
+            hashes = await proof(old, tree_size) if 0 < old < tree_size else []
+            body = f"old {old}\n" + "".join(
+                base64.b64encode(h).decode("ascii") + "\n" for h in hashes
+            )
+            body += "\n" + note
+            try:
+                response = await client.post(
+                    f"{self.url}/add-checkpoint", content=body.encode("utf-8")
+                )
+            except httpx.HTTPError as exc:
+                raise WitnessError(f"witness unreachable: {type(exc).__name__}") from None
+            if response.status_code == 409 and response.headers.get("content-type", "").startswith(
+                "text/x.tlog.size"
+            ):
+                held = response.text.strip()
+                if not held.isdigit() or int(held) == old:
+                    raise WitnessError(f"witness conflict at size {held!r}: a fork?")
+                self.known_size = int(held)
+                continue
+            if response.status_code != 200:
+                reason = response.text.strip()[:200]
+                raise WitnessError(f"witness refused with {response.status_code}: {reason}")
+            for line in response.text.split("\n"):
+                found = self.verifier.check_line(text, line)
+                if found is not None:
+                    self.known_size = tree_size
+                    return line + "\n", found
+            raise WitnessError("the witness answered 200 without a valid cosignature")
         raise WitnessError("the witness kept answering 409")
