@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -32,6 +33,7 @@ from portal.disclosure.services import organisation_names
 from portal.disclosure.support import parse_id, request_id
 from portal.dpo.services import DpoService, LedgerFilter
 from portal.organisations.services import OrganisationService
+from portal.settings import Settings, WitnessSetting
 from portal.vocabulary import vocabulary
 from portal.web.dates import DateAnswer
 from portal.web.forms import query_int, query_text
@@ -93,11 +95,13 @@ def _ago(seconds: float) -> str:
     return "just now"
 
 
-async def witness_rows(ledger: Ledger, configured: Any) -> list[dict[str, Any]]:
+async def witness_rows(
+    ledger: Ledger, configured: Sequence[WitnessSetting]
+) -> list[dict[str, object]]:
     """Per configured witness: its key name, the latest size it cosigned, and how long ago."""
     latest = {s.witness: s for s in await CosignatureStore(ledger.engine).status()}
     now = time.time()
-    rows = []
+    rows: list[dict[str, object]] = []
     for witness in configured:
         verifier = CosignatureVerifier.from_key(witness.key)
         status = latest.get(verifier.name)
@@ -304,6 +308,7 @@ class DpoPages(Controller):
 
     @get("/integrity", name="web.dpo.integrity")
     async def integrity(self, request: AppRequest, ledger: NamedDependency[Ledger]) -> Template:
+        settings: Settings = request.app.state.settings
         last = request.app.state.get("web_last_verify")
         return await render(
             request,
@@ -313,7 +318,7 @@ class DpoPages(Controller):
             verifier_key=ledger.verifier_key(),
             origin=ledger.origin,
             last=last,
-            witnesses=await witness_rows(ledger, request.app.state["settings"].witnesses),
+            witnesses=await witness_rows(ledger, settings.witnesses),
         )
 
     @post("/integrity/verify", name="web.dpo.verify")
