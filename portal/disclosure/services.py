@@ -214,4 +214,3 @@ class VolunteerLedgerService:
             note = await self.ledger.checkpoint_at(size)
             return SignedHead(with_cosignatures(note, await store.lines_for(size)), size)
         return SignedHead(with_cosignatures(head.note, await store.lines_for(head.size)), head.size)
-
