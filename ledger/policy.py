@@ -74,72 +74,91 @@ def parse_policy(data: bytes | str) -> Policy:
     for offset, byte in enumerate(raw):
         if (byte < 0x20 and byte not in (0x09, 0x0A)) or byte == 0x7F:
             raise PolicyError(f"control character 0x{byte:02x} at byte {offset}")
-    text = raw.decode("utf-8", errors="surrogateescape")
-    policy = Policy()
-    names: set[str] = set()
-    keys: set[bytes] = set()
-    quorum_seen = False
-    for number, line in enumerate(text.split("\n"), start=1):
+    parser = _Parser()
+    for number, line in enumerate(raw.decode("utf-8", errors="surrogateescape").split("\n"), 1):
         words = [w for w in _WS.split(line.strip(" \t")) if w]
-        if not words or words[0].startswith("#"):
-            continue
-        where = f"line {number}"
-        keyword, args = words[0], words[1:]
-        if quorum_seen and keyword == "quorum":
-            raise PolicyError(f"{where}: a policy has exactly one quorum line")
-        if len(names) + len(policy.logs) > _MAX_ITEMS:
-            raise PolicyError(f"{where}: too many definitions (at most {_MAX_ITEMS})")
-        if keyword == "log":
-            if len(args) not in (1, 2):
-                raise PolicyError(f"{where}: expected 'log <vkey> [<url>]'")
-            try:
-                log = NoteVerifier.from_key(args[0])
-            except NoteError as exc:
-                raise PolicyError(f"{where}: bad log key: {exc}") from None
-            if log.public_key in keys:
-                raise PolicyError(f"{where}: duplicate key")
-            keys.add(log.public_key)
-            policy.logs.append(log)
-            if len(args) == 2:
-                policy.log_urls[log.name] = args[1]
-        elif keyword == "witness":
-            if len(args) not in (2, 3):
-                raise PolicyError(f"{where}: expected 'witness <name> <vkey> [<url>]'")
-            name = _new_name(args[0], names, where)
-            try:
-                witness = CosignatureVerifier.from_key(args[1])
-            except NoteError as exc:
-                raise PolicyError(f"{where}: bad witness key: {exc}") from None
-            if witness.public_key in keys:
-                raise PolicyError(f"{where}: duplicate key")
-            keys.add(witness.public_key)
-            policy.witnesses[name] = witness
-            if len(args) == 3:
-                policy.witness_urls[name] = args[2]
-        elif keyword == "group":
-            if len(args) < 3:
-                raise PolicyError(f"{where}: expected 'group <name> all|any|<k> <member>...'")
-            name = _new_name(args[0], names, where)
-            members = args[2:]
-            for member in members:
-                if member not in names or member == name:
-                    raise PolicyError(f"{where}: member {member!r} is not defined above")
-            if len(set(members)) != len(members):
-                raise PolicyError(f"{where}: a member is listed twice")
-            threshold = _threshold(args[1], len(members), where)
-            policy.groups[name] = Group(name, threshold, tuple(members))
-        elif keyword == "quorum":
-            if len(args) != 1:
-                raise PolicyError(f"{where}: expected 'quorum <name>'")
-            if args[0] != "none" and args[0] not in names:
-                raise PolicyError(f"{where}: quorum {args[0]!r} is not defined above")
-            policy.quorum = args[0]
-            quorum_seen = True
-        else:
-            raise PolicyError(f"{where}: unknown keyword {keyword!r}")
-    if not quorum_seen:
+        if words and not words[0].startswith("#"):
+            parser.line(f"line {number}", words[0], words[1:])
+    if not parser.quorum_seen:
         raise PolicyError("the policy has no quorum line")
-    return policy
+    return parser.policy
+
+
+class _Parser:
+    """The state of one parse: what is defined so far, one method per keyword."""
+
+    def __init__(self) -> None:
+        self.policy = Policy()
+        self.names: set[str] = set()
+        self.keys: set[bytes] = set()
+        self.quorum_seen = False
+
+    def line(self, where: str, keyword: str, args: list[str]) -> None:
+        if len(self.names) + len(self.policy.logs) > _MAX_ITEMS:
+            raise PolicyError(f"{where}: too many definitions (at most {_MAX_ITEMS})")
+        handlers = {
+            "log": self._log,
+            "witness": self._witness,
+            "group": self._group,
+            "quorum": self._quorum,
+        }
+        handler = handlers.get(keyword)
+        if handler is None:
+            raise PolicyError(f"{where}: unknown keyword {keyword!r}")
+        handler(where, args)
+
+    def _key(self, public_key: bytes, where: str) -> None:
+        if public_key in self.keys:
+            raise PolicyError(f"{where}: duplicate key")
+        self.keys.add(public_key)
+
+    def _log(self, where: str, args: list[str]) -> None:
+        if len(args) not in (1, 2):
+            raise PolicyError(f"{where}: expected 'log <vkey> [<url>]'")
+        try:
+            log = NoteVerifier.from_key(args[0])
+        except NoteError as exc:
+            raise PolicyError(f"{where}: bad log key: {exc}") from None
+        self._key(log.public_key, where)
+        self.policy.logs.append(log)
+        if len(args) == 2:
+            self.policy.log_urls[log.name] = args[1]
+
+    def _witness(self, where: str, args: list[str]) -> None:
+        if len(args) not in (2, 3):
+            raise PolicyError(f"{where}: expected 'witness <name> <vkey> [<url>]'")
+        name = _new_name(args[0], self.names, where)
+        try:
+            witness = CosignatureVerifier.from_key(args[1])
+        except NoteError as exc:
+            raise PolicyError(f"{where}: bad witness key: {exc}") from None
+        self._key(witness.public_key, where)
+        self.policy.witnesses[name] = witness
+        if len(args) == 3:
+            self.policy.witness_urls[name] = args[2]
+
+    def _group(self, where: str, args: list[str]) -> None:
+        if len(args) < 3:
+            raise PolicyError(f"{where}: expected 'group <name> all|any|<k> <member>...'")
+        members = args[2:]
+        for member in members:
+            if member not in self.names:
+                raise PolicyError(f"{where}: member {member!r} is not defined above")
+        name = _new_name(args[0], self.names, where)
+        if len(set(members)) != len(members):
+            raise PolicyError(f"{where}: a member is listed twice")
+        threshold = _threshold(args[1], len(members), where)
+        self.policy.groups[name] = Group(name, threshold, tuple(members))
+
+    def _quorum(self, where: str, args: list[str]) -> None:
+        if self.quorum_seen:
+            raise PolicyError(f"{where}: a policy has exactly one quorum line")
+        if len(args) != 1:
+            raise PolicyError(f"{where}: expected 'quorum <name>'")
+        if args[0] != "none" and args[0] not in self.names:
+            raise PolicyError(f"{where}: quorum {args[0]!r} is not defined above")
+        self.policy.quorum = args[0]
+        self.quorum_seen = True
 
 
 def _new_name(name: str, names: set[str], where: str) -> str:

@@ -47,16 +47,7 @@ def verify_bundle(
     file: Path, verifier_key: str | None, origin: str | None, policy_file: Path | None
 ) -> None:
     """Check an evidence bundle (from GET /api/volunteer/disclosures/bundle) offline."""
-    policy: Policy | None = None
-    if policy_file is not None:
-        try:
-            policy = parse_policy(policy_file.read_bytes())
-        except OSError as exc:
-            click.echo(f"Error: cannot read {policy_file}: {type(exc).__name__}", err=True)
-            raise SystemExit(2) from None
-        except PolicyError as exc:
-            click.echo(f"Error: policy {policy_file}: {exc}", err=True)
-            raise SystemExit(2) from None
+    policy = _load_policy(policy_file) if policy_file is not None else None
     try:
         bundle = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
@@ -67,21 +58,8 @@ def verify_bundle(
     key_text = verifier_key or (bundle.get("verifier_key") if isinstance(bundle, dict) else None)
     expected_origin = origin or result.origin
     signature = "not checked"
-    witnessed = ""
     if result.note_body and policy is not None:
-        try:
-            checked = check_checkpoint(str(bundle.get("checkpoint")), policy, origin)
-        except (NoteError, CheckpointError, PolicyError) as exc:
-            problems.append(f"checkpoint against the policy: {exc}")
-        else:
-            names = ", ".join(sorted(checked.cosigned_by)) or "no witness"
-            if not checked.quorum_met:
-                problems.append(
-                    f"checkpoint: cosigned by {names}, which does not meet the policy's quorum "
-                    f"{policy.quorum!r}"
-                )
-            signature = "valid, by a log of the policy"
-            witnessed = f"; cosigned by {names} (quorum {policy.quorum!r} met)"
+        signature = _check_with_policy(str(bundle.get("checkpoint")), policy, origin, problems)
     elif result.note_body:
         try:
             verifier = NoteVerifier.from_key(str(key_text))
@@ -98,7 +76,7 @@ def verify_bundle(
         raise SystemExit(1)
     click.echo(
         f"OK: {result.entries} entries proven in the tree of size {result.tree_size} "
-        f"of {result.origin}; checkpoint signature {signature}{witnessed}."
+        f"of {result.origin}; checkpoint signature {signature}."
     )
     if verifier_key is None and policy is None:
         click.echo(
@@ -106,6 +84,34 @@ def verify_bundle(
             "the force's published key (GET /ledger/key) or pass --key.",
             err=True,
         )
+
+
+def _load_policy(policy_file: Path) -> Policy:
+    """The parsed policy file, or exit 2 with the reason (unreadable, or the bad line)."""
+    try:
+        return parse_policy(policy_file.read_bytes())
+    except OSError as exc:
+        click.echo(f"Error: cannot read {policy_file}: {type(exc).__name__}", err=True)
+    except PolicyError as exc:
+        click.echo(f"Error: policy {policy_file}: {exc}", err=True)
+    raise SystemExit(2)
+
+
+def _check_with_policy(note: str, policy: Policy, origin: str | None, problems: list[str]) -> str:
+    """Check the log signature and the witness quorum; add what fails to ``problems`` and
+    return the words the OK line uses for the signature."""
+    try:
+        checked = check_checkpoint(note, policy, origin)
+    except (NoteError, CheckpointError, PolicyError) as exc:
+        problems.append(f"checkpoint against the policy: {exc}")
+        return "not valid"
+    names = ", ".join(sorted(checked.cosigned_by)) or "no witness"
+    if not checked.quorum_met:
+        problems.append(
+            f"checkpoint: cosigned by {names}, which does not meet the policy's quorum "
+            f"{policy.quorum!r}"
+        )
+    return f"valid, by a log of the policy; cosigned by {names} (quorum {policy.quorum!r} met)"
 
 
 if __name__ == "__main__":
