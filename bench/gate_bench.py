@@ -336,6 +336,7 @@ async def in_process(
     from ledger import Ledger
     from portal.db import bind_engine, build_engine, close_engine, open_engine
     from portal.disclosure.gate import DisclosureGate, Recipient
+    from portal.disclosure.sources import CategorySources
     from portal.organisations.tables import Organisation, Volunteer
 
     engine = build_engine(db.url)
@@ -351,7 +352,7 @@ async def in_process(
             .first()
         )
         assert org is not None
-        gate = DisclosureGate(ledger)
+        gate = DisclosureGate(ledger, CategorySources())  # the volunteer record only, as before
         recipient = Recipient("employer", str(org["id"]), "bench-user", "web")
 
         async def gate_once() -> None:

@@ -298,9 +298,9 @@ async def report_timing(
     from portal.agreements.tables import DataSharingAgreement
     from portal.consent.tables import ConsentEvent
     from portal.disclosure.gate import Recipient
+    from portal.gates import build_gate
     from portal.hours import reports
     from portal.hours.csvformat import DutyLine
-    from portal.hours.gateway import HoursGate
     from portal.hours.imports import run_import
     from portal.hours.tables import DutySource, LeavePolicy
     from portal.organisations.tables import Employment, Organisation
@@ -384,7 +384,7 @@ async def report_timing(
             content_hash=hashlib.sha256(b"bench-report").hexdigest(),
             created_by="bench",
         )
-        gate = HoursGate(ledger)
+        gate = build_gate(ledger, settings)
         recipient = Recipient("employer", org_id, "bench-user", "web")
         times = []
         cpu = []

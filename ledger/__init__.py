@@ -27,7 +27,7 @@ from .kinds import (
     NoticeWithdrawalDraft,
 )
 from .proofs import ConsistencyProof, InclusionProof, Receipt
-from .service import Ledger
+from .service import Ledger, LedgerTransaction
 from .store import StoredEntry
 from .verify import VerifyProblem, VerifyResult, verify
 
@@ -46,6 +46,7 @@ __all__ = [
     "LedgerError",
     "LedgerNotFoundError",
     "LedgerRangeError",
+    "LedgerTransaction",
     "LedgerUsageError",
     "LedgerWriteError",
     "NoticeAcknowledgedDraft",

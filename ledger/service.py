@@ -6,6 +6,9 @@ callers never see a transaction, a lock or a node id. Typical use::
     ledger = Ledger(engine, signer, origin="esp-portal.local/ledger")
     await ledger.start()
     receipts = await ledger.append([DisclosureDraft(purpose=..., subject=..., ...)])
+    async with ledger.appending() as tx:  # entries and the caller's rows commit together
+        (receipt,) = await tx.append([ConsentGivenDraft(...)])
+        await ConsentEvent.insert(ConsentEvent(..., ledger_index=receipt.index))
     ...
     await ledger.close()
 
@@ -18,12 +21,13 @@ must then not disclose.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from contextlib import AbstractAsyncContextManager, nullcontext
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import Any
 
 import structlog
 from piccolo.engine.base import Engine
+from piccolo.engine.sqlite import TransactionType
 
 from .batcher import GroupCommitter
 from .checkpoint import Checkpoint, sign_checkpoint
@@ -53,11 +57,22 @@ from .sequencer import Sequencer
 from .store import LedgerStore, StoredEntry
 from .verify import ProgressCallback, VerifyResult, verify
 
-__all__ = ["Ledger"]
+__all__ = ["Ledger", "LedgerTransaction"]
 
 log = structlog.get_logger("ledger")
 
 _WRITE_LOCKING_SQLITE = frozenset({"IMMEDIATE", "EXCLUSIVE"})
+
+
+class LedgerTransaction:
+    """Appends inside one open write transaction (see :meth:`Ledger.appending`)."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self._ledger = ledger
+
+    async def append(self, drafts: Sequence[EntryDraft]) -> list[Receipt]:
+        """Sequence ``drafts`` in this transaction; the receipts hold once it commits."""
+        return await self._ledger.append_in_transaction(drafts)
 
 
 class Ledger:
@@ -77,6 +92,7 @@ class Ledger:
         self._origin = origin
         self._store = LedgerStore(engine)
         self._sequencer = Sequencer(self._store, signer, origin)
+        self._batch_max = batch_max
         self._batcher = GroupCommitter(self._commit, max_entries=batch_max)
         self._closed = False
 
@@ -85,6 +101,11 @@ class Ledger:
     @property
     def origin(self) -> str:
         return self._origin
+
+    @property
+    def batch_max(self) -> int:
+        """The most entries one group commit writes."""
+        return self._batch_max
 
     @property
     def engine(self) -> Engine[Any]:
@@ -196,6 +217,23 @@ class Ledger:
                 f"the ledger could not append in this transaction: {detail}"
             ) from exc
         return batch.receipts[0]
+
+    @asynccontextmanager
+    async def appending(self) -> AsyncIterator[LedgerTransaction]:
+        """One write transaction in which entries and the caller's own rows commit together.
+
+        Opens the transaction the way :meth:`append_in_transaction` needs it (``BEGIN
+        IMMEDIATE`` on SQLite, so the write lock is held from the first statement), yields a
+        :class:`LedgerTransaction` to append with, and commits when the block ends; an exception
+        leaving the block rolls back the entries and the rows alike. Keep the block short: the
+        ledger's head is locked from the first append to the commit.
+        """
+        if self._engine.engine_type == "sqlite":
+            context: Any = self._engine.transaction(transaction_type=TransactionType.immediate)
+        else:
+            context = self._engine.transaction()
+        async with context:
+            yield LedgerTransaction(self)
 
     def _check_transaction(self) -> None:
         transaction = self._engine.current_transaction.get()

@@ -19,7 +19,6 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from ledger import Ledger
 from ledger.cosignature import CosignatureVerifier
-from ledger.note import load_or_create_signing_key
 from ledger.witness.client import WitnessClient
 from ledger.witnessing import Witnessing
 from portal.accounts.services import AccountService
@@ -28,7 +27,10 @@ from portal.auth.middleware import AuthMiddleware
 from portal.auth.passwords import PasswordHashing
 from portal.auth.sessions import SessionStore
 from portal.db import bind_engine, build_engine, close_engine, open_engine
+from portal.disclosure.gate import DisclosureGate
 from portal.errors import EXCEPTION_HANDLERS
+from portal.gates import build_gate
+from portal.ledgering import build_ledger
 from portal.logging import configure_logging
 from portal.request_context import RequestContextMiddleware
 from portal.routes import route_handlers
@@ -73,8 +75,8 @@ def create_app(settings: Settings, *, configure_logs: bool = True) -> Litestar:
     engine = build_engine(settings.database_url)
     bind_engine(engine)
     hashing = PasswordHashing(settings)
-    signer = load_or_create_signing_key(settings.signing_key_path, settings.ledger_key_name)
-    ledger = Ledger(engine=engine, signer=signer, origin=settings.ledger_origin)
+    ledger = build_ledger(settings, engine)
+    gate = build_gate(ledger, settings)
     witnessing = Witnessing(
         ledger,
         [WitnessClient(w.url, CosignatureVerifier.from_key(w.key)) for w in settings.witnesses],
@@ -98,6 +100,9 @@ def create_app(settings: Settings, *, configure_logs: bool = True) -> Litestar:
     def provide_ledger() -> Ledger:
         return ledger
 
+    def provide_gate() -> DisclosureGate:
+        return gate
+
     def provide_settings() -> Settings:
         return settings
 
@@ -110,6 +115,7 @@ def create_app(settings: Settings, *, configure_logs: bool = True) -> Litestar:
     dependencies: dict[str, Any] = {
         "settings": Provide(provide_settings, sync_to_thread=False),
         "ledger": Provide(provide_ledger, sync_to_thread=False),
+        "gate": Provide(provide_gate, sync_to_thread=False),
         "login_service": Provide(provide_login, sync_to_thread=False),
         "account_service": Provide(provide_accounts, sync_to_thread=False),
     }
@@ -122,7 +128,13 @@ def create_app(settings: Settings, *, configure_logs: bool = True) -> Litestar:
         plugins=[WebPlugin()],
         lifespan=[lifespan],
         state=State(
-            {"settings": settings, "ledger": ledger, "engine": engine, "witnessing": witnessing}
+            {
+                "settings": settings,
+                "ledger": ledger,
+                "gate": gate,
+                "engine": engine,
+                "witnessing": witnessing,
+            }
         ),
         debug=False,
     )

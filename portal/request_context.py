@@ -16,9 +16,16 @@ import structlog
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from portal.auth.requests import AppRequest
+
 log = structlog.get_logger("portal.request")
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+def request_id(request: AppRequest) -> str:
+    """The id of the request being handled (for ledger entries and refusals), at most 64 chars."""
+    return str(request.scope.get("state", {}).get("request_id", ""))[:64]
 
 
 def _incoming_id(scope: Scope) -> str | None:

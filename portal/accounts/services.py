@@ -22,8 +22,10 @@ from portal.auth import totp
 from portal.auth.login import normalise_email
 from portal.auth.passwords import PasswordHashing, PasswordRejected, check_policy
 from portal.auth.secrets import digest, new_token
-from portal.auth.sessions import SessionStore, utcnow
-from portal.errors import Conflict, InvalidInput, NotFound
+from portal.auth.sessions import SessionStore
+from portal.clock import utcnow
+from portal.errors import Conflict, NotFound
+from portal.fielderrors import field_error
 from portal.organisations.tables import Organisation, OrganisationKind, Volunteer
 from portal.settings import Settings
 
@@ -38,10 +40,6 @@ class CreatedUser:
     otpauth_uri: str | None = None
     invitation_token: str | None = None
     invitation_expires_at: dt.datetime | None = None
-
-
-def _field_error(field: str, message: str) -> InvalidInput:
-    return InvalidInput(f"{field}: {message}", errors=[{"field": field, "message": message}])
 
 
 async def email_of(user_id: str) -> str | None:
@@ -63,24 +61,24 @@ class AccountService:
     ) -> None:
         if role is Role.EMPLOYER:
             if not organisation_id:
-                raise _field_error("employer_id", "an employer user needs its organisation")
+                raise field_error("employer_id", "an employer user needs its organisation")
             exists = await Organisation.exists().where(
                 (Organisation.id == organisation_id)
                 & (Organisation.kind == OrganisationKind.EMPLOYER.value)
             )
             if not exists:
-                raise _field_error("employer_id", "no employer organisation has this id")
+                raise field_error("employer_id", "no employer organisation has this id")
         elif organisation_id:
-            raise _field_error("employer_id", f"a {role.value} user has no employer")
+            raise field_error("employer_id", f"a {role.value} user has no employer")
         if role is Role.VOLUNTEER:
             if not volunteer_id:
-                raise _field_error("volunteer_id", "a volunteer user needs its volunteer record")
+                raise field_error("volunteer_id", "a volunteer user needs its volunteer record")
             if not await Volunteer.exists().where(Volunteer.id == volunteer_id):
-                raise _field_error("volunteer_id", "no volunteer has this id")
+                raise field_error("volunteer_id", "no volunteer has this id")
             if await UserAccount.exists().where(UserAccount.volunteer == volunteer_id):
                 raise Conflict("This volunteer already has an account")
         elif volunteer_id:
-            raise _field_error("volunteer_id", f"a {role.value} user has no volunteer record")
+            raise field_error("volunteer_id", f"a {role.value} user has no volunteer record")
 
     async def create_user(
         self,
@@ -102,7 +100,7 @@ class AccountService:
             try:
                 check_policy(password, email)
             except PasswordRejected as exc:
-                raise _field_error("password", f"the password {exc}") from None
+                raise field_error("password", f"the password {exc}") from None
             password_hash = self.hashing.hash(password)
         secret = totp.new_secret() if role in ROLES_NEEDING_TOTP else None
         user = UserAccount(
@@ -159,7 +157,7 @@ class AccountService:
         try:
             check_policy(password, user.email)
         except PasswordRejected as exc:
-            raise _field_error("password", f"the password {exc}") from None
+            raise field_error("password", f"the password {exc}") from None
         claimed = (
             await Invitation.update({Invitation.used_at: utcnow()})
             .where((Invitation.id == invitation.id) & Invitation.used_at.is_null())

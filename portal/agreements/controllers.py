@@ -20,7 +20,8 @@ from portal.agreements.schemas import (
 from portal.agreements.services import AgreementService
 from portal.auth.guards import caller, requires_role
 from portal.auth.requests import AppRequest
-from portal.disclosure.support import MAX_OFFSET, channel_of, request_id
+from portal.disclosure.support import MAX_OFFSET, channel_of
+from portal.request_context import request_id
 
 COORDINATOR = requires_role(Role.COORDINATOR)
 COORDINATOR_OR_DPO = requires_role(Role.COORDINATOR, Role.DPO)

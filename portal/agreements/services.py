@@ -7,9 +7,8 @@ version is edited. The disclosure gate reads the version in force (see ``portal.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import structlog
@@ -25,15 +24,13 @@ from portal.agreements.schemas import (
     AgreementPage,
 )
 from portal.agreements.tables import DataSharingAgreement
+from portal.clock import local_date, utcnow
+from portal.dbutil import json_value
+from portal.disclosure.agreement_rules import states
 from portal.disclosure.schemas import ReceiptOut
-from portal.disclosure.support import (
-    is_unique_violation,
-    parse_id,
-    utcnow,
-    write_transaction,
-)
-from portal.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
-from portal.hours.periods import local_date
+from portal.errors import Conflict, InvalidInput, NotFound
+from portal.ids import parse_id
+from portal.ledgering import recording
 from portal.organisations.tables import Organisation, OrganisationKind
 from portal.vocabulary import vocabulary
 
@@ -41,24 +38,8 @@ log = structlog.get_logger(__name__)
 
 
 def _purposes(value: Any) -> dict[str, list[str]]:
-    loaded = json.loads(value) if isinstance(value, str) else value
+    loaded = json_value(value)
     return {str(k): [str(c) for c in v] for k, v in dict(loaded).items()}
-
-
-def states(rows: Sequence[Mapping[str, Any]], today: dt.date) -> dict[str, str]:
-    """The state of each version of one employer's agreement on ``today``."""
-    started = [r for r in rows if r["starts_on"] <= today]
-    current = max(started, key=lambda r: r["version"]) if started else None
-    result = {}
-    for row in rows:
-        key = str(row["id"])
-        if row["starts_on"] > today:
-            result[key] = "scheduled"
-        elif current is not None and row["id"] == current["id"]:
-            result[key] = "in_force" if today <= row["ends_on"] else "ended"
-        else:
-            result[key] = "superseded"
-    return result
 
 
 def _out(row: Mapping[str, Any], state: str, names: Mapping[str, str]) -> AgreementOut:
@@ -76,6 +57,13 @@ def _out(row: Mapping[str, Any], state: str, names: Mapping[str, str]) -> Agreem
         recorded_at=row["recorded_at"],
         ledger_index=int(row["ledger_index"]),
         state=state,
+    )
+
+
+def _recorded_concurrently() -> Conflict:
+    return Conflict(
+        "Another version of this employer's agreement was recorded at the same time",
+        errors=[{"field": "version", "message": "already recorded; reload"}],
     )
 
 
@@ -152,79 +140,72 @@ class AgreementService:
                 errors=[{"field": "employer_id", "message": "no employer has this id"}],
             )
         agreement_id = str(uuid.uuid4())
-        try:
-            async with write_transaction(DataSharingAgreement):
-                previous = await (
-                    DataSharingAgreement.select(
-                        DataSharingAgreement.id,
-                        DataSharingAgreement.version,
-                        DataSharingAgreement.starts_on,
-                    )
-                    .where(DataSharingAgreement.employer == employer_id)
-                    .order_by(DataSharingAgreement.version, ascending=False)
-                    .first()
+        async with recording(
+            self.ledger,
+            "agreement.record_failed",
+            unavailable="The agreement could not be recorded in the ledger; nothing was saved",
+            on_duplicate=_recorded_concurrently,
+            employer_id=employer_id,
+        ) as tx:
+            previous = await (
+                DataSharingAgreement.select(
+                    DataSharingAgreement.id,
+                    DataSharingAgreement.version,
+                    DataSharingAgreement.starts_on,
                 )
-                expected = int(previous["version"]) + 1 if previous else 1
-                if data.version != expected:
-                    raise Conflict(
-                        f"The next version of this employer's agreement is {expected}",
-                        errors=[{"field": "version", "message": f"must be {expected}"}],
-                    )
-                if previous is not None and data.starts_on < previous["starts_on"]:
-                    raise InvalidInput(
-                        "starts_on: a new version cannot start before the version it supersedes",
-                        errors=[
-                            {
-                                "field": "starts_on",
-                                "message": f"must be on or after {previous['starts_on']}",
-                            }
-                        ],
-                    )
-                supersedes = str(previous["id"]) if previous else None
-                draft = AgreementRecordedDraft(
-                    recipient_org=employer_id,
-                    categories=tuple(sorted({c for cats in purposes.values() for c in cats})),
-                    agreement_ids=(agreement_id,),
-                    request_id=request_id,
-                    channel=channel,
-                    details=AgreementRecordedDetails(
-                        version=data.version,
-                        starts_on=data.starts_on.isoformat(),
-                        ends_on=data.ends_on.isoformat(),
-                        supersedes=supersedes,
-                        purposes=tuple(sorted(purposes)),
-                        grants=tuple(f"{p}:{c}" for p, cats in purposes.items() for c in cats),
-                        recorded_by=recorded_by,
-                    ),
-                )
-                (receipt,) = await self.ledger.append_in_transaction([draft])
-                await DataSharingAgreement.insert(
-                    DataSharingAgreement(
-                        id=agreement_id,
-                        employer=employer_id,
-                        version=data.version,
-                        purposes=purposes,
-                        starts_on=data.starts_on,
-                        ends_on=data.ends_on,
-                        signed_by=data.signed_by,
-                        supersedes=supersedes,
-                        recorded_by=recorded_by,
-                        recorded_at=self.clock(),
-                        ledger_index=receipt.index,
-                    )
-                )
-        except (Conflict, InvalidInput):
-            raise
-        except Exception as exc:
-            if is_unique_violation(exc):
+                .where(DataSharingAgreement.employer == employer_id)
+                .order_by(DataSharingAgreement.version, ascending=False)
+                .first()
+            )
+            expected = int(previous["version"]) + 1 if previous else 1
+            if data.version != expected:
                 raise Conflict(
-                    "Another version of this employer's agreement was recorded at the same time",
-                    errors=[{"field": "version", "message": "already recorded; reload"}],
-                ) from None
-            log.error("agreement.record_failed", error=type(exc).__name__, employer_id=employer_id)
-            raise ServiceUnavailable(
-                "The agreement could not be recorded in the ledger; nothing was saved"
-            ) from None
+                    f"The next version of this employer's agreement is {expected}",
+                    errors=[{"field": "version", "message": f"must be {expected}"}],
+                )
+            if previous is not None and data.starts_on < previous["starts_on"]:
+                raise InvalidInput(
+                    "starts_on: a new version cannot start before the version it supersedes",
+                    errors=[
+                        {
+                            "field": "starts_on",
+                            "message": f"must be on or after {previous['starts_on']}",
+                        }
+                    ],
+                )
+            supersedes = str(previous["id"]) if previous else None
+            draft = AgreementRecordedDraft(
+                recipient_org=employer_id,
+                categories=tuple(sorted({c for cats in purposes.values() for c in cats})),
+                agreement_ids=(agreement_id,),
+                request_id=request_id,
+                channel=channel,
+                details=AgreementRecordedDetails(
+                    version=data.version,
+                    starts_on=data.starts_on.isoformat(),
+                    ends_on=data.ends_on.isoformat(),
+                    supersedes=supersedes,
+                    purposes=tuple(sorted(purposes)),
+                    grants=tuple(f"{p}:{c}" for p, cats in purposes.items() for c in cats),
+                    recorded_by=recorded_by,
+                ),
+            )
+            (receipt,) = await tx.append([draft])
+            await DataSharingAgreement.insert(
+                DataSharingAgreement(
+                    id=agreement_id,
+                    employer=employer_id,
+                    version=data.version,
+                    purposes=purposes,
+                    starts_on=data.starts_on,
+                    ends_on=data.ends_on,
+                    signed_by=data.signed_by,
+                    supersedes=supersedes,
+                    recorded_by=recorded_by,
+                    recorded_at=self.clock(),
+                    ledger_index=receipt.index,
+                )
+            )
         log.info(
             "agreement.recorded",
             agreement_id=agreement_id,

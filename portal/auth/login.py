@@ -15,7 +15,8 @@ import structlog
 from portal.accounts.tables import ROLES_NEEDING_TOTP, LoginAttempt, Role, UserAccount
 from portal.auth import totp
 from portal.auth.passwords import PasswordHashing
-from portal.auth.sessions import NewSession, SessionStore, utcnow
+from portal.auth.sessions import NewSession, SessionStore
+from portal.clock import utcnow
 from portal.errors import TooManyRequests, Unauthenticated
 from portal.settings import Settings
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from portal.accounts.tables import Role, UserSession
 from portal.auth.identity import Identity
 from portal.auth.secrets import digest, new_token
+from portal.clock import utcnow
 from portal.settings import Settings
 
 SESSION_COOKIE = "esp_session"
@@ -29,10 +30,6 @@ RESOLVE_SQL = (
     'FROM user_session s JOIN user_account u ON u.id = s."user" '
     "WHERE s.token_hash = {}"
 )
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from portal.accounts.tables import IntegrationToken
 from portal.auth.identity import Identity
 from portal.auth.secrets import digest, new_token
-from portal.auth.sessions import utcnow
+from portal.clock import utcnow
+from portal.dbutil import json_value
 
 TOKEN_PREFIX = "espi_"  # noqa: S105 - a public marker, not a secret
 
@@ -64,11 +65,7 @@ async def resolve_token(token: str) -> Identity | None:
         await IntegrationToken.update({IntegrationToken.last_used_at: now}).where(
             IntegrationToken.id == row["id"]
         )
-    scopes = row["scopes"]
-    if isinstance(scopes, str):
-        import json
-
-        scopes = json.loads(scopes)
+    scopes = json_value(row["scopes"])
     return Identity(
         user_id=f"token:{row['id']}",
         role=None,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sqlite3
 import sys
-import uuid
 
 import asyncpg
 import click
@@ -19,6 +18,7 @@ from portal.accounts.tables import Role
 from portal.auth.passwords import PasswordHashing
 from portal.cli.common import cli_settings, fail, run, with_app_engine
 from portal.errors import PortalError
+from portal.ids import parse_id
 
 ROLE_NAMES = [role.value for role in Role]
 
@@ -40,11 +40,10 @@ def _option(field: str) -> str:
 def _check_id(value: str | None, option: str) -> str | None:
     if value is None:
         return None
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
+    key = parse_id(value)
+    if key is None:
         fail(f"{option}: '{value}' is not an id (ids are UUIDs, e.g. from the coordinator API)")
-    return None  # unreachable
+    return key
 
 
 def _read_password() -> str:

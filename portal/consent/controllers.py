@@ -21,7 +21,8 @@ from portal.consent.schemas import (
     ConsentWithdrawn,
 )
 from portal.consent.services import ConsentService
-from portal.disclosure.support import MAX_OFFSET, channel_of, request_id
+from portal.disclosure.support import MAX_OFFSET, channel_of
+from portal.request_context import request_id
 
 VOLUNTEER = requires_role(Role.VOLUNTEER)
 

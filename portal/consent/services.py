@@ -12,7 +12,7 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any
 
 import structlog
 
@@ -29,6 +29,7 @@ from ledger.kinds import (
 )
 from ledger.tables import LedgerEntry
 from portal.auth.identity import Identity
+from portal.clock import local_date, utcnow
 from portal.consent.schemas import (
     Acknowledged,
     ConsentCurrent,
@@ -48,18 +49,15 @@ from portal.consent.tables import (
     WithdrawalAcknowledgement,
     WithdrawalNotice,
 )
+from portal.dbutil import json_value
 from portal.disclosure.gate import DisclosureGate, Recipient
 from portal.disclosure.schemas import ConsentRecordOut, ReceiptOut
-from portal.disclosure.support import (
-    field_error,
-    is_unique_violation,
-    parse_id,
-    utcnow,
-    write_transaction,
-)
 from portal.disclosure.tables import RefusalReason
-from portal.errors import Conflict, Forbidden, NotFound, ServiceUnavailable
-from portal.hours.periods import local_date
+from portal.errors import Conflict, Forbidden, NotFound
+from portal.fielderrors import field_error
+from portal.ids import parse_id
+from portal.ledgering import recording
+from portal.organisations.rules import not_ended_by
 from portal.organisations.tables import Employment, Organisation, Volunteer
 from portal.vocabulary import Purpose, notices, vocabulary
 
@@ -85,7 +83,7 @@ def record_out(row: dict[str, Any]) -> ConsentRecordOut:
 
 
 def _json_list(value: Any) -> list[str]:
-    loaded = json.loads(value) if isinstance(value, str) else value
+    loaded = json_value(value)
     return [str(v) for v in loaded or []]
 
 
@@ -236,7 +234,7 @@ class ConsentService:
         linked = await Employment.exists().where(
             (Employment.volunteer == me.volunteer_id)
             & (Employment.employer == employer_id)
-            & (Employment.ends_on.is_null() | (Employment.ends_on >= local_date(now)))
+            & not_ended_by(local_date(now))
         )
         if not linked:
             raise field_error("employer_id", "you have no current or future job with this employer")
@@ -255,32 +253,31 @@ class ConsentService:
                 expires_at=expires_at.astimezone(dt.UTC).isoformat(),
             ),
         )
-        try:
-            async with write_transaction(ConsentEvent):
-                (receipt,) = await self.ledger.append_in_transaction([draft])
-                await ConsentEvent.insert(
-                    *[
-                        ConsentEvent(
-                            id=key,
-                            volunteer=me.volunteer_id,
-                            subject=me.subject,
-                            employer=employer_id,
-                            purpose=purpose.code,
-                            category=category,
-                            state=ConsentState.GIVEN.value,
-                            lawful_basis=purpose.lawful_basis.value,
-                            notice_version=current.version,
-                            recorded_at=now,
-                            expires_at=expires_at,
-                            method=channel,
-                            actor_user=me.user_id,
-                            ledger_index=receipt.index,
-                        )
-                        for key, category in zip(ids, categories, strict=True)
-                    ]
-                )
-        except Exception as exc:
-            _unavailable("consent.give_failed", exc, me.volunteer_id)
+        async with recording(
+            self.ledger, "consent.give_failed", volunteer_id=me.volunteer_id
+        ) as tx:
+            (receipt,) = await tx.append([draft])
+            await ConsentEvent.insert(
+                *[
+                    ConsentEvent(
+                        id=key,
+                        volunteer=me.volunteer_id,
+                        subject=me.subject,
+                        employer=employer_id,
+                        purpose=purpose.code,
+                        category=category,
+                        state=ConsentState.GIVEN.value,
+                        lawful_basis=purpose.lawful_basis.value,
+                        notice_version=current.version,
+                        recorded_at=now,
+                        expires_at=expires_at,
+                        method=channel,
+                        actor_user=me.user_id,
+                        ledger_index=receipt.index,
+                    )
+                    for key, category in zip(ids, categories, strict=True)
+                ]
+            )
         log.info(
             "consent.given",
             volunteer_id=me.volunteer_id,
@@ -388,46 +385,45 @@ class ConsentService:
                     details=NoticeDetails(notice_id=str(notice_id)),
                 )
             )
-        try:
-            async with write_transaction(ConsentEvent):
-                receipts = await self.ledger.append_in_transaction(drafts)
-                await ConsentEvent.insert(
-                    *[
-                        ConsentEvent(
-                            id=key,
-                            volunteer=me.volunteer_id,
-                            subject=me.subject,
-                            employer=employer_id,
-                            purpose=purpose.code,
-                            category=category,
-                            state=ConsentState.WITHDRAWN.value,
-                            lawful_basis=purpose.lawful_basis.value,
-                            notice_version=notices().current(local_date(now)).version,
-                            recorded_at=now,
-                            expires_at=None,
-                            method=channel,
-                            actor_user=me.user_id,
-                            ledger_index=receipts[0].index,
-                        )
-                        for key, category in zip(ids, categories, strict=True)
-                    ]
-                )
-                if notify:
-                    await WithdrawalNotice.insert(
-                        WithdrawalNotice(
-                            id=notice_id,
-                            employer=employer_id,
-                            volunteer=me.volunteer_id,
-                            subject=me.subject,
-                            purpose=purpose.code,
-                            categories=categories,
-                            consent_ids=withdrawn_ids,
-                            issued_at=now,
-                            ledger_index=receipts[1].index,
-                        )
+        async with recording(
+            self.ledger, "consent.withdraw_failed", volunteer_id=me.volunteer_id
+        ) as tx:
+            receipts = await tx.append(drafts)
+            await ConsentEvent.insert(
+                *[
+                    ConsentEvent(
+                        id=key,
+                        volunteer=me.volunteer_id,
+                        subject=me.subject,
+                        employer=employer_id,
+                        purpose=purpose.code,
+                        category=category,
+                        state=ConsentState.WITHDRAWN.value,
+                        lawful_basis=purpose.lawful_basis.value,
+                        notice_version=notices().current(local_date(now)).version,
+                        recorded_at=now,
+                        expires_at=None,
+                        method=channel,
+                        actor_user=me.user_id,
+                        ledger_index=receipts[0].index,
                     )
-        except Exception as exc:
-            _unavailable("consent.withdraw_failed", exc, me.volunteer_id)
+                    for key, category in zip(ids, categories, strict=True)
+                ]
+            )
+            if notify:
+                await WithdrawalNotice.insert(
+                    WithdrawalNotice(
+                        id=notice_id,
+                        employer=employer_id,
+                        volunteer=me.volunteer_id,
+                        subject=me.subject,
+                        purpose=purpose.code,
+                        categories=categories,
+                        consent_ids=withdrawn_ids,
+                        issued_at=now,
+                        ledger_index=receipts[1].index,
+                    )
+                )
         log.info(
             "consent.withdrawn",
             volunteer_id=me.volunteer_id,
@@ -457,13 +453,6 @@ class ConsentService:
             receipt=ReceiptOut.of(receipts[0]),
             notices=issued,
         )
-
-
-def _unavailable(event: str, exc: Exception, volunteer_id: str) -> NoReturn:
-    log.error(event, error=type(exc).__name__, volunteer_id=volunteer_id)
-    raise ServiceUnavailable(
-        "The change could not be recorded in the ledger; nothing was changed. Try again later."
-    ) from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -559,24 +548,22 @@ class NoticeService:
             channel=recipient.channel,
             details=NoticeDetails(notice_id=str(key)),
         )
-        try:
-            async with write_transaction(WithdrawalAcknowledgement):
-                (receipt,) = await self.ledger.append_in_transaction([draft])
-                await WithdrawalAcknowledgement.insert(
-                    WithdrawalAcknowledgement(
-                        notice=key,
-                        acknowledged_by=recipient.user_id,
-                        acknowledged_at=now,
-                        ledger_index=receipt.index,
-                    )
+        async with recording(
+            self.ledger,
+            "notice.acknowledge_failed",
+            unavailable="The acknowledgement could not be recorded in the ledger; try again later",
+            on_duplicate=lambda: Conflict("This notice is already acknowledged"),
+            notice_id=str(key),
+        ) as tx:
+            (receipt,) = await tx.append([draft])
+            await WithdrawalAcknowledgement.insert(
+                WithdrawalAcknowledgement(
+                    notice=key,
+                    acknowledged_by=recipient.user_id,
+                    acknowledged_at=now,
+                    ledger_index=receipt.index,
                 )
-        except Exception as exc:
-            if is_unique_violation(exc):
-                raise Conflict("This notice is already acknowledged") from None
-            log.error("notice.acknowledge_failed", error=type(exc).__name__, notice_id=str(key))
-            raise ServiceUnavailable(
-                "The acknowledgement could not be recorded in the ledger; try again later"
-            ) from None
+            )
         log.info(
             "notice.acknowledged",
             notice_id=str(key),

@@ -9,7 +9,6 @@ add`` and are out of the coordinator's reach here. Secrets are never returned af
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 from urllib.parse import quote
 
@@ -17,8 +16,8 @@ import structlog
 
 from portal.accounts.services import AccountService
 from portal.accounts.tables import IntegrationToken, Invitation, Role, UserAccount
-from portal.auth.sessions import utcnow
 from portal.auth.tokens import issue_token, revoke_token
+from portal.clock import utcnow
 from portal.coordinator.schemas import (
     InvitationOut,
     InvitedUser,
@@ -30,8 +29,9 @@ from portal.coordinator.schemas import (
     UserOut,
     UserPage,
 )
+from portal.dbutil import json_value
 from portal.errors import Forbidden, NotFound
-from portal.organisations.services import parse_id
+from portal.ids import parse_id
 from portal.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -162,9 +162,7 @@ _TOKEN_COLUMNS = (
 
 
 def _token_out(row: dict[str, Any], now: dt.datetime) -> TokenOut:
-    scopes = row["scopes"]
-    if isinstance(scopes, str):
-        scopes = json.loads(scopes)
+    scopes = json_value(row["scopes"])
     status = (
         "revoked"
         if row["revoked_at"] is not None

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from portal.auth.passwords import PasswordHashing
+from portal.ledgering import build_ledger
 from portal.settings import Settings
 
 
@@ -47,13 +48,7 @@ class DemoContext:
         Steps that record agreements or consents append through it, as the portal would.
         """
         if self._ledger is None:
-            from ledger import Ledger
-            from ledger.note import load_or_create_signing_key
-
-            signer = load_or_create_signing_key(
-                self.settings.signing_key_path, self.settings.ledger_key_name
-            )
-            ledger = Ledger(engine=self.engine, signer=signer, origin=self.settings.ledger_origin)
+            ledger = build_ledger(self.settings, self.engine)
             await ledger.start()
             self._ledger = ledger
             self.ledger_size_at_start = int(await ledger.size())

@@ -18,11 +18,12 @@ from typing import Any
 
 import structlog
 
+from portal.clock import local_date, utcnow
 from portal.demo import data
 from portal.demo.context import DemoContext
 from portal.hours.csvformat import DutyLine, LineError
 from portal.hours.imports import ImportRejected, run_import
-from portal.hours.periods import UTC, Month, local_date, london_wall_clock
+from portal.hours.periods import Month, london_wall_clock
 from portal.hours.rawdb import LEAVE_WRITE_LOCK, duty_write_transaction
 from portal.hours.tables import (
     DutyRecord,
@@ -124,7 +125,7 @@ async def _load_policies(ctx: DemoContext) -> int:
                 starts_on=dt.date(2024, 1, 1),
                 agreement_id=agreement["id"] if agreement else None,
                 recorded_by="demo",
-                recorded_at=dt.datetime.now(UTC),
+                recorded_at=utcnow(),
             )
         )
         added += 1
@@ -258,7 +259,7 @@ async def _load_leave(today: dt.date) -> int:
 
 async def load_hours(ctx: DemoContext) -> None:
     """Leave policies, a year of duties and some leave requests for the demo volunteers."""
-    today = local_date(dt.datetime.now(UTC))
+    today = local_date(utcnow())
     policies = await _load_policies(ctx)
     duties = await _load_duties(today)
     requests = await _load_leave(today)

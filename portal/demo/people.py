@@ -15,10 +15,10 @@ from piccolo.table import Table
 from portal.accounts.tables import ROLES_NEEDING_TOTP, Role, UserAccount
 from portal.auth import totp
 from portal.auth.passwords import check_policy
-from portal.auth.sessions import utcnow
+from portal.clock import utcnow
+from portal.dbutil import write_transaction
 from portal.demo import data
 from portal.demo.context import DemoContext, DemoLogin
-from portal.organisations.services import write_transaction
 from portal.organisations.tables import Employment, Organisation, Volunteer
 
 log = structlog.get_logger(__name__)

@@ -21,16 +21,17 @@ from portal.agreements.schemas import AgreementCreate
 from portal.agreements.services import AgreementService
 from portal.agreements.tables import DataSharingAgreement
 from portal.auth.identity import Identity
+from portal.clock import utcnow
 from portal.consent.schemas import ConsentGive, ConsentWithdraw
 from portal.consent.services import ConsentService
 from portal.consent.tables import ConsentEvent, ConsentState
 from portal.demo import data
 from portal.demo.context import DemoContext
-from portal.disclosure.gate import DisclosureGate, Recipient
-from portal.disclosure.support import utcnow
+from portal.disclosure.gate import Recipient
 from portal.errors import Conflict
+from portal.gates import build_gate
 from portal.hours.periods import Month
-from portal.hours.staff_fields import year_to_date_fields
+from portal.organisations.rules import employed_on
 from portal.organisations.tables import Employment, Volunteer
 from portal.vocabulary import notices, vocabulary
 
@@ -163,9 +164,7 @@ async def load_consents(ctx: DemoContext) -> None:
         for r in await Volunteer.select(Volunteer.id).where(Volunteer.id.is_in(list(people)))
     }
     links = await Employment.select(Employment.volunteer, Employment.employer).where(
-        Employment.volunteer.is_in(list(present))
-        & (Employment.starts_on <= today)
-        & (Employment.ends_on.is_null() | (Employment.ends_on >= today))
+        Employment.volunteer.is_in(list(present)) & employed_on(today)
     )
     existing = await _consent_keys(list(present))
     accounts = await _volunteer_accounts()
@@ -213,13 +212,13 @@ async def load_consents(ctx: DemoContext) -> None:
 async def load_disclosures(ctx: DemoContext) -> None:
     """The demo employer accounts list their staff once per purpose, through the one gate.
 
-    The same call the employer API makes (``DisclosureGate.disclose_staff`` with the hours of
-    this year so far): one disclosure
-    entry per person released, so the DPO's ledger and each volunteer's "Disclosures of my
-    data" page have something to show. An account that already read for a purpose (in an
+    The same call the employer API makes (``DisclosureGate.disclose_staff``, on a gate built as
+    the app builds it, so the hours of this year so far come from their registered source): one
+    disclosure entry per person released, so the DPO's ledger and each volunteer's "Disclosures
+    of my data" page have something to show. An account that already read for a purpose (in an
     earlier run, or by someone trying the demo) does not read again.
     """
-    gate = DisclosureGate(await ctx.ledger())
+    gate = build_gate(await ctx.ledger(), ctx.settings)
     released = 0
     for read in data.READS:
         user = _demo_user(read.user)
@@ -246,7 +245,6 @@ async def load_disclosures(ctx: DemoContext) -> None:
             read.purpose,
             request_id=read.request_id,
             limit=50,
-            provider=year_to_date_fields(str(user.organisation.id), ctx.settings),
         )
         released += len(page.items)
     ctx.count(

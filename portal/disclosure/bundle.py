@@ -78,22 +78,8 @@ def check_bundle(bundle: Any) -> BundleCheck:
     if not isinstance(bundle, dict) or bundle.get("format") != FORMAT:
         result.problems.append(f"not an evidence bundle (format must be {FORMAT})")
         return result
-    note = bundle.get("checkpoint")
-    if not isinstance(note, str):
-        result.problems.append("the bundle has no checkpoint")
+    if not _read_checkpoint(bundle.get("checkpoint"), result):
         return result
-    text, _signatures = split_note(note)
-    lines = text.rstrip("\n").split("\n")
-    root = _b64(lines[2]) if len(lines) >= 3 else None
-    if len(lines) < 3 or not lines[1].isdigit() or root is None or len(root) != merkle.HASH_SIZE:
-        result.problems.append("the checkpoint is malformed (origin, size, root lines)")
-        return result
-    result.origin, result.tree_size, result.root, result.note_body = (
-        lines[0],
-        int(lines[1]),
-        root,
-        text,
-    )
     if bundle.get("tree_size") != result.tree_size:
         result.problems.append("tree_size does not match the checkpoint")
     entries = bundle.get("entries")
@@ -102,33 +88,55 @@ def check_bundle(bundle: Any) -> BundleCheck:
         return result
     for position, item in enumerate(entries):
         result.entries += 1
-        where = f"entry {position}"
-        if not isinstance(item, dict) or not isinstance(item.get("index"), int):
-            result.problems.append(f"{where}: malformed")
-            continue
-        index = item["index"]
-        where = f"entry at index {index}"
-        body = _b64(item.get("entry_b64"))
-        stated = _b64(item.get("leaf_hash"))
-        raw_path = item.get("inclusion_path")
-        path = [_b64(h) for h in raw_path] if isinstance(raw_path, list) else None
-        if body is None or stated is None or path is None or any(p is None for p in path):
-            result.problems.append(f"{where}: malformed base64")
-            continue
-        leaf = merkle.leaf_hash(body)
-        if leaf != stated:
-            result.problems.append(f"{where}: its bytes do not hash to its leaf hash")
-            continue
-        try:
-            parsed = json.loads(body)
-        except ValueError:
-            result.problems.append(f"{where}: its bytes are not JSON")
-            continue
-        if not isinstance(parsed, dict) or parsed.get("index") != index:
-            result.problems.append(f"{where}: the entry names a different index")
-        if item.get("entry") is not None and item.get("entry") != parsed:
-            result.problems.append(f"{where}: the readable copy differs from the hashed bytes")
-        proof = [p for p in path if p is not None]
-        if not merkle.verify_inclusion(leaf, index, result.tree_size, proof, result.root):
-            result.problems.append(f"{where}: the inclusion proof does not match the checkpoint")
+        result.problems.extend(_entry_problems(position, item, result.tree_size, result.root))
     return result
+
+
+def _read_checkpoint(note: Any, result: BundleCheck) -> bool:
+    """Fill ``result`` from the checkpoint note; ``False`` (with the problem) when unusable."""
+    if not isinstance(note, str):
+        result.problems.append("the bundle has no checkpoint")
+        return False
+    text, _signatures = split_note(note)
+    lines = text.rstrip("\n").split("\n")
+    root = _b64(lines[2]) if len(lines) >= 3 else None
+    if len(lines) < 3 or not lines[1].isdigit() or root is None or len(root) != merkle.HASH_SIZE:
+        result.problems.append("the checkpoint is malformed (origin, size, root lines)")
+        return False
+    result.origin, result.tree_size, result.root, result.note_body = (
+        lines[0],
+        int(lines[1]),
+        root,
+        text,
+    )
+    return True
+
+
+def _entry_problems(position: int, item: Any, tree_size: int, root: bytes) -> list[str]:
+    """What is wrong with one bundle entry (empty when its proof holds)."""
+    if not isinstance(item, dict) or not isinstance(item.get("index"), int):
+        return [f"entry {position}: malformed"]
+    index = item["index"]
+    where = f"entry at index {index}"
+    body = _b64(item.get("entry_b64"))
+    stated = _b64(item.get("leaf_hash"))
+    raw_path = item.get("inclusion_path")
+    path = [_b64(h) for h in raw_path] if isinstance(raw_path, list) else None
+    if body is None or stated is None or path is None or any(p is None for p in path):
+        return [f"{where}: malformed base64"]
+    leaf = merkle.leaf_hash(body)
+    if leaf != stated:
+        return [f"{where}: its bytes do not hash to its leaf hash"]
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return [f"{where}: its bytes are not JSON"]
+    problems = []
+    if not isinstance(parsed, dict) or parsed.get("index") != index:
+        problems.append(f"{where}: the entry names a different index")
+    if item.get("entry") is not None and item.get("entry") != parsed:
+        problems.append(f"{where}: the readable copy differs from the hashed bytes")
+    proof = [p for p in path if p is not None]
+    if not merkle.verify_inclusion(leaf, index, tree_size, proof, root):
+        problems.append(f"{where}: the inclusion proof does not match the checkpoint")
+    return problems

@@ -20,22 +20,22 @@ written, :class:`ServiceUnavailable` is raised and nothing is returned (fail clo
 recorded (append-only, with a reason code) and are not disclosures. An employer asking about
 someone outside its organisation, or an id that names nobody, gets the same :class:`NotFound`.
 
-Category sources: ``identity`` and ``status`` come from the volunteer record and ``application``
-is derived from the status. ``hours.summary``, ``hours.detail``, ``training`` and ``recognition``
-have no source in the volunteer record: only a caller's :data:`FieldProvider` (the hours
-module's way in) can fill them. A category nothing fills is not released and not ledgered, so
-an entry never names data that did not leave; a subject left with no category is refused as
-``no_data``. Dates ("today") are London dates.
+Category sources (``portal.disclosure.sources``): ``identity`` and ``status`` come from the
+volunteer record and ``application`` is derived from the status; every other field comes from a
+source registered on the gate's :class:`CategorySources` when the app is built (hours registers
+``hours.summary``, ``hours.detail`` and ``training``). The gate is built once
+(``portal.gates.build_gate``) and handed to every caller by dependency injection. A category
+nothing fills is not released and not ledgered, so an entry never names data that did not leave;
+a subject left with no category is refused as ``no_data``. Dates ("today") are London dates.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import re
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Awaitable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, Literal, TypeVar
 
 import structlog
@@ -47,11 +47,23 @@ from ledger.kinds import DisclosureDetails, DisclosureDraft
 from ledger.proofs import Receipt
 from portal.accounts.tables import Role
 from portal.auth.identity import Identity
+from portal.clock import Clock, local_date, utcnow
 from portal.consent.tables import ConsentState
-from portal.disclosure.support import channel_of, parse_id, utcnow
+from portal.dbutil import as_date, as_moment, json_value
+from portal.disclosure.agreement_rules import CURRENT_VERSION_SQL
+from portal.disclosure.decision import AgreementFacts, ConsentFacts, Decision, decide
+from portal.disclosure.sources import (
+    VOLUNTEER_FIELDS,
+    CategorySources,
+    FieldProvider,
+    row_value,
+    volunteer_select,
+)
+from portal.disclosure.support import channel_of
 from portal.disclosure.tables import DisclosureRefusal, RefusalReason
 from portal.errors import Forbidden, InvalidInput, NotFound, ServiceUnavailable
-from portal.hours.periods import local_date
+from portal.ids import parse_id
+from portal.organisations.rules import employed_on_sql
 from portal.organisations.tables import Employment, Volunteer
 from portal.vocabulary import Purpose, vocabulary
 
@@ -61,6 +73,8 @@ log = structlog.get_logger(__name__)
 FORCE_RECIPIENT = "force"
 DPO_AUDIT = "dpo.audit"
 NOT_FOUND_DETAIL = "No staff member with this id is visible to you for this purpose"
+#: Staff per page when a caller wants them all: one ledger append (one durable commit) per page.
+STAFF_PAGE = 1000
 
 RecipientKind = Literal["employer", "force", "integration"]
 
@@ -98,156 +112,14 @@ class Recipient:
 
 
 # --------------------------------------------------------------------------------------------
-# The decision (pure)
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AgreementFacts:
-    id: str
-    version: int
-    purposes: Mapping[str, Sequence[str]]
-    starts_on: dt.date
-    ends_on: dt.date
-
-
-@dataclass(frozen=True)
-class ConsentFacts:
-    """The latest consent event of one volunteer x employer x purpose x category."""
-
-    id: str
-    state: str
-    expires_at: dt.datetime | None
-    ledger_index: int
-
-
-@dataclass(frozen=True)
-class Decision:
-    permitted: tuple[str, ...]
-    reason: RefusalReason | None
-    agreement_ids: tuple[str, ...] = ()
-    consent_ids: tuple[str, ...] = ()
-    #: Why each category that was considered but not released was held back.
-    held_back: Mapping[str, RefusalReason] = field(default_factory=dict)
-
-    @property
-    def allowed(self) -> bool:
-        return bool(self.permitted)
-
-
-def _refused(reason: RefusalReason) -> Decision:
-    return Decision(permitted=(), reason=reason)
-
-
-_CONSENT_REASON_PRIORITY = (
-    RefusalReason.CONSENT_WITHDRAWN,
-    RefusalReason.CONSENT_EXPIRED,
-    RefusalReason.NO_CONSENT,
-)
-
-
-def decide(
-    *,
-    purpose: Purpose | None,
-    audience: str,
-    employed: bool,
-    agreement: AgreementFacts | None,
-    consents: Mapping[str, ConsentFacts],
-    requested: frozenset[str] | None,
-    today: dt.date,
-    now: dt.datetime,
-) -> Decision:
-    """What may be disclosed of one subject to one recipient for one purpose, and why not.
-
-    ``consents`` maps a category to its latest consent event for this subject, recipient
-    organisation and purpose. ``requested`` narrows the categories (``None``: all permitted).
-    """
-    if purpose is None:
-        return _refused(RefusalReason.UNKNOWN_PURPOSE)
-    if purpose.audience != audience:
-        return _refused(RefusalReason.PURPOSE_NOT_FOR_RECIPIENT)
-    candidates = [c for c in purpose.categories if requested is None or c in requested]
-    agreement_ids: tuple[str, ...] = ()
-    if audience == "employer":
-        if not employed:
-            return _refused(RefusalReason.OUTSIDE_ORGANISATION)
-        if agreement is None:
-            return _refused(RefusalReason.NO_AGREEMENT)
-        if not agreement.starts_on <= today <= agreement.ends_on:
-            return _refused(RefusalReason.AGREEMENT_EXPIRED)
-        named = agreement.purposes.get(purpose.code)
-        if named is None:
-            return _refused(RefusalReason.PURPOSE_NOT_IN_AGREEMENT)
-        candidates = [c for c in candidates if c in named]
-        if not candidates:
-            return _refused(RefusalReason.CATEGORY_NOT_IN_AGREEMENT)
-        agreement_ids = (agreement.id,)
-    elif not candidates:
-        return _refused(RefusalReason.CATEGORY_NOT_IN_AGREEMENT)
-    if not purpose.consent_required:
-        return Decision(tuple(sorted(candidates)), None, agreement_ids)
-    permitted: list[str] = []
-    consent_ids: list[str] = []
-    held_back: dict[str, RefusalReason] = {}
-    for category in candidates:
-        latest = consents.get(category)
-        if latest is None:
-            held_back[category] = RefusalReason.NO_CONSENT
-        elif latest.state != ConsentState.GIVEN.value:
-            held_back[category] = RefusalReason.CONSENT_WITHDRAWN
-        elif latest.expires_at is not None and latest.expires_at <= now:
-            held_back[category] = RefusalReason.CONSENT_EXPIRED
-        else:
-            permitted.append(category)
-            consent_ids.append(latest.id)
-    if not permitted:
-        reason = next(r for r in _CONSENT_REASON_PRIORITY if r in held_back.values())
-        return Decision((), reason, agreement_ids, (), held_back)
-    return Decision(
-        tuple(sorted(permitted)), None, agreement_ids, tuple(sorted(consent_ids)), held_back
-    )
-
-
-# --------------------------------------------------------------------------------------------
 # Projection: a category releases fixed fields, nothing else
 # --------------------------------------------------------------------------------------------
-
-_APPLICATION_STAGE = {
-    "applicant": "application_in_progress",
-    "in_training": "accepted_in_training",
-    "active": "complete",
-    "leaver": "complete",
-}
-
-#: Where each released field comes from. Sources receive the volunteer row (``display_name``,
-#: ``status``) and return the value; the fields in :data:`PROVIDED_ONLY` come only from a
-#: :data:`FieldProvider` (their entries here are never used for a released category).
-FieldSource = Callable[[Mapping[str, Any]], Any]
-CATEGORY_SOURCES: dict[str, FieldSource] = {
-    "display_name": lambda row: row["display_name"],
-    "status": lambda row: row["status"],
-    "application_stage": lambda row: _APPLICATION_STAGE.get(str(row["status"]), "unknown"),
-    "hours_summary": lambda row: None,
-    "hours_detail": lambda row: None,
-    "training": lambda row: None,
-    "recognition": lambda row: None,
-}
-PROVIDED_ONLY = frozenset({"hours_summary", "hours_detail", "training", "recognition"})
 
 
 def _filled(category: str, provided: Mapping[str, Any]) -> bool:
     """Whether releasing ``category`` would give out data (not only empty placeholders)."""
     fields = vocabulary().fields_of((category,))
-    return any(name in provided or name not in PROVIDED_ONLY for name in fields)
-
-
-#: A per-call source for fields the volunteer row does not hold (e.g. hours): given each
-#: subject about to be released (volunteer id, released categories), it returns values by
-#: volunteer id and field name. It runs after the decision and before the ledger append; the
-#: gate keeps only fields the released categories map to, whatever the provider returns.
-FieldProvider = Callable[
-    [Sequence[tuple[str, tuple[str, ...]]]], Awaitable[Mapping[str, Mapping[str, Any]]]
-]
+    return any(name in provided or name in VOLUNTEER_FIELDS for name in fields)
 
 
 def project(
@@ -258,9 +130,7 @@ def project(
     """Exactly the fields ``categories`` release, from the provider or the volunteer row."""
     fields = vocabulary().fields_of(tuple(categories))
     provided = provided or {}
-    return {
-        name: provided[name] if name in provided else CATEGORY_SOURCES[name](row) for name in fields
-    }
+    return {name: provided[name] if name in provided else row_value(name, row) for name in fields}
 
 
 # --------------------------------------------------------------------------------------------
@@ -300,18 +170,15 @@ class _Candidate:
 
 # The gate's reads are fixed statements run directly on the engine: they are on the path of every
 # disclosure, and building them through the query builder cost more CPU than running them.
+# The columns and the employment rule are constants of the code (never input); values are bound.
 _STAFF_SELECT = (
-    "SELECT v.id AS volunteer_id, v.subject AS subject, v.display_name AS display_name, "
-    "v.status AS status FROM employment e JOIN volunteer v ON v.id = e.volunteer "
-    "WHERE e.employer = {} AND e.starts_on <= {} AND (e.ends_on IS NULL OR e.ends_on >= {})"
+    f"SELECT {volunteer_select('v')} FROM employment e JOIN volunteer v "  # noqa: S608
+    f"ON v.id = e.volunteer WHERE e.employer = {{}} AND {employed_on_sql('e')}"
 )
+_VOLUNTEER = f"SELECT {volunteer_select('v')} FROM volunteer v WHERE v.id = {{}}"  # noqa: S608
 _ONE_STAFF = _STAFF_SELECT + " AND e.volunteer = {} LIMIT 1"
 _STAFF_PAGE = _STAFF_SELECT + " ORDER BY v.id LIMIT {}"
 _STAFF_PAGE_AFTER = _STAFF_SELECT + " AND e.volunteer > {} ORDER BY v.id LIMIT {}"
-_AGREEMENT_IN_FORCE = (
-    "SELECT id, version, purposes, starts_on, ends_on FROM data_sharing_agreement "
-    "WHERE employer = {} AND starts_on <= {} ORDER BY version DESC LIMIT 1"
-)
 _CONSENTS = (
     "SELECT id, volunteer, category, state, expires_at, ledger_index FROM consent_event "
     "WHERE employer = {{}} AND purpose = {{}} AND volunteer IN ({ids}) ORDER BY ledger_index"
@@ -355,22 +222,12 @@ def _printable(value: str, limit: int) -> str:
     return _CONTROL.sub("\N{REPLACEMENT CHARACTER}", value)[:limit]
 
 
-def _as_date(value: Any) -> dt.date:
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
-
-
-def _as_moment(value: Any) -> dt.datetime | None:
-    if value is None or isinstance(value, dt.datetime):
-        return value
-    moment = dt.datetime.fromisoformat(str(value))
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
 class DisclosureGate:
     """The only way volunteer data leaves the server for anyone but the volunteer."""
 
-    def __init__(self, ledger: Ledger, clock: Callable[[], dt.datetime] = utcnow) -> None:
+    def __init__(self, ledger: Ledger, sources: CategorySources, clock: Clock = utcnow) -> None:
         self.ledger = ledger
+        self.sources = sources
         self.clock = clock
 
     # ----------------------------------------------------------------------------- facts
@@ -392,19 +249,17 @@ class DisclosureGate:
         return await _fetch(_STAFF_PAGE, organisation_id, today, today, limit)
 
     async def _agreement(self, organisation_id: str, today: dt.date) -> AgreementFacts | None:
-        rows = await _fetch(_AGREEMENT_IN_FORCE, organisation_id, today)
+        rows = await _fetch(CURRENT_VERSION_SQL, organisation_id, today)
         if not rows:
             return None
         row = rows[0]
-        purposes = row["purposes"]
-        if isinstance(purposes, str | bytes):
-            purposes = json.loads(purposes)
+        purposes = json_value(row["purposes"])
         return AgreementFacts(
             id=str(row["id"]),
             version=int(row["version"]),
             purposes={str(k): tuple(v) for k, v in dict(purposes).items()},
-            starts_on=_as_date(row["starts_on"]),
-            ends_on=_as_date(row["ends_on"]),
+            starts_on=as_date(row["starts_on"]),
+            ends_on=as_date(row["ends_on"]),
         )
 
     async def _consents(
@@ -420,7 +275,7 @@ class DisclosureGate:
             latest.setdefault(str(row["volunteer"]), {})[row["category"]] = ConsentFacts(
                 id=str(row["id"]),
                 state=row["state"],
-                expires_at=_as_moment(row["expires_at"]),
+                expires_at=None if row["expires_at"] is None else as_moment(row["expires_at"]),
                 ledger_index=int(row["ledger_index"]),
             )
         return latest
@@ -504,12 +359,18 @@ class DisclosureGate:
         purpose: Purpose,
         candidates: Sequence[_Candidate],
         request_id: str,
-        provider: FieldProvider | None = None,
+        provider: FieldProvider | None,
+        today: dt.date,
     ) -> list[Released]:
-        """Append one entry per subject; return the projected data only once it is durable."""
+        """Append one entry per subject; return the projected data only once it is durable.
+
+        The registered sources fill fields outside the volunteer record, unless the caller
+        brings its own ``provider`` (a report for a chosen period, a leave request).
+        """
         if not candidates:
             return []
         provided: Mapping[str, Mapping[str, Any]] = {}
+        provider = provider or self.sources.provider_for(recipient, today)
         if provider is not None:
             provided = await provider([(c.volunteer_id, c.decision.permitted) for c in candidates])
         narrowed = []
@@ -680,7 +541,7 @@ class DisclosureGate:
             )
             raise NotFound(NOT_FOUND_DETAIL)
         return await self._release_one(
-            recipient, purpose, _Candidate(row, decision), request_id, provider, volunteer_id
+            recipient, purpose, _Candidate(row, decision), request_id, provider, volunteer_id, today
         )
 
     async def _release_one(
@@ -691,10 +552,11 @@ class DisclosureGate:
         request_id: str,
         provider: FieldProvider | None,
         requested_id: str,
+        today: dt.date,
         not_found: str = NOT_FOUND_DETAIL,
     ) -> Released:
         """One subject released, or refused as ``no_data`` when nothing fills its categories."""
-        released = await self._release(recipient, purpose, [candidate], request_id, provider)
+        released = await self._release(recipient, purpose, [candidate], request_id, provider, today)
         if not released:
             await self.refuse(
                 recipient,
@@ -788,9 +650,65 @@ class DisclosureGate:
                     if len(chosen) == limit:
                         exhausted = exhausted and row is rows[-1]
                         break
-        released = await self._release(recipient, purpose, chosen, request_id, provider)
+        released = await self._release(recipient, purpose, chosen, request_id, provider, today)
         next_cursor = None if exhausted or not chosen else chosen[-1].volunteer_id
         return StaffPage(items=released, next_cursor=next_cursor)
+
+    async def disclose_all_staff(
+        self,
+        recipient: Recipient,
+        purpose_code: str,
+        *,
+        request_id: str,
+        categories: Iterable[str],
+        provider: FieldProvider | None = None,
+    ) -> list[Released]:
+        """Every permitted staff member of the recipient organisation, page after page.
+
+        Each page is one ledger append (one durable commit) of up to :data:`STAFF_PAGE` entries.
+        """
+        wanted = list(categories)
+        released: list[Released] = []
+        after: str | None = None
+        while True:
+            page = await self.disclose_staff(
+                recipient,
+                purpose_code,
+                request_id=request_id,
+                limit=STAFF_PAGE,
+                after=after,
+                categories=wanted,
+                provider=provider,
+            )
+            released.extend(page.items)
+            if page.next_cursor is None:
+                return released
+            after = page.next_cursor
+
+    async def disclose_one_or_none(
+        self,
+        recipient: Recipient,
+        purpose_code: str,
+        volunteer_id: str,
+        *,
+        request_id: str,
+        categories: Iterable[str] | None = None,
+        provider: FieldProvider | None = None,
+        required: Iterable[str] = (),
+    ) -> Released | None:
+        """:meth:`disclose_one`, with ``None`` for "not found" (the refusal is still recorded)."""
+        try:
+            return await self.disclose_one(
+                recipient,
+                purpose_code,
+                volunteer_id,
+                request_id=request_id,
+                categories=categories,
+                provider=provider,
+                required=required,
+            )
+        except NotFound:
+            return None
 
     # ----------------------------------------------------------------------------- force reads
 
@@ -810,18 +728,8 @@ class DisclosureGate:
         requested = self._requested(categories)
         purpose = await self._purpose(recipient, purpose_code, request_id, volunteer_id)
         key = parse_id(volunteer_id)
-        row = None
-        if key is not None:
-            row = (
-                await Volunteer.select(
-                    Volunteer.id.as_alias("volunteer_id"),
-                    Volunteer.subject,
-                    Volunteer.display_name,
-                    Volunteer.status,
-                )
-                .where(Volunteer.id == key)
-                .first()
-            )
+        rows = await _fetch(_VOLUNTEER, key) if key is not None else []
+        row = rows[0] if rows else None
         if row is None:
             await self.refuse(
                 recipient,
@@ -832,6 +740,7 @@ class DisclosureGate:
             )
             raise NotFound("No volunteer has this id")
         now = self.clock()
+        today = local_date(now)
         decision = decide(
             purpose=purpose,
             audience=recipient.audience,
@@ -839,7 +748,7 @@ class DisclosureGate:
             agreement=None,
             consents={},
             requested=requested,
-            today=local_date(now),
+            today=today,
             now=now,
         )
         if not decision.allowed:
@@ -859,6 +768,7 @@ class DisclosureGate:
             request_id,
             provider,
             volunteer_id,
+            today,
             "No volunteer has this id",
         )
 

@@ -21,6 +21,7 @@ from ledger.tables import LedgerEntry
 from ledger.witnessing import CosignatureStore, with_cosignatures
 from portal.accounts.tables import UserAccount
 from portal.auth.identity import Identity
+from portal.clock import utcnow
 from portal.disclosure.bundle import FORMAT, HOW_TO_VERIFY
 from portal.disclosure.schemas import (
     BundleEntry,
@@ -29,8 +30,8 @@ from portal.disclosure.schemas import (
     EvidenceBundle,
     ReceiptOut,
 )
-from portal.disclosure.support import parse_id, utcnow
 from portal.errors import Forbidden
+from portal.ids import parse_id
 from portal.organisations.tables import Organisation, Volunteer
 from portal.vocabulary import vocabulary
 

@@ -22,14 +22,15 @@ from portal.auth.guards import caller, requires_role
 from portal.auth.requests import AppRequest
 from portal.disclosure.gate import DisclosureGate, Recipient
 from portal.disclosure.schemas import LedgerPage, RefusalPage, SubjectReport
-from portal.disclosure.support import MAX_INDEX, MAX_OFFSET, request_id
+from portal.disclosure.support import MAX_INDEX, MAX_OFFSET
 from portal.dpo.services import DpoService, LedgerFilter, report_csv
+from portal.request_context import request_id
 
 DPO = requires_role(Role.DPO)
 
 
-def provide_dpo(ledger: NamedDependency[Ledger]) -> DpoService:
-    return DpoService(DisclosureGate(ledger))
+def provide_dpo(gate: NamedDependency[DisclosureGate]) -> DpoService:
+    return DpoService(gate)
 
 
 def _utc(value: dt.datetime | None) -> dt.datetime | None:

@@ -19,9 +19,11 @@ import structlog
 from litestar.serialization import decode_json
 
 from ledger.tables import LedgerEntry
+from portal.clock import utcnow
 from portal.consent.services import record_out
 from portal.consent.tables import ConsentEvent
 from portal.csvcells import ENTRY_CSV_COLUMNS, csv_line, entry_csv_values
+from portal.dbutil import json_value
 from portal.disclosure.gate import DPO_AUDIT, DisclosureGate, Recipient
 from portal.disclosure.schemas import (
     LedgerEntryOut,
@@ -30,7 +32,6 @@ from portal.disclosure.schemas import (
     RefusalPage,
 )
 from portal.disclosure.services import ENTRY_COLUMNS, b64, body_of
-from portal.disclosure.support import utcnow
 from portal.disclosure.tables import DisclosureRefusal
 
 log = structlog.get_logger(__name__)
@@ -93,9 +94,7 @@ def _csv_row(row: dict[str, Any]) -> str:
 
 
 def refusal_out(row: dict[str, Any]) -> RefusalOut:
-    categories = row["categories"]
-    if isinstance(categories, str):
-        categories = json.loads(categories)
+    categories = json_value(row["categories"])
     return RefusalOut(
         id=str(row["id"]),
         occurred_at=row["occurred_at"],

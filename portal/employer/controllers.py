@@ -17,9 +17,8 @@ from portal.consent.schemas import Acknowledged, WithdrawalNoticePage
 from portal.consent.services import NoticeService
 from portal.disclosure.gate import DisclosureGate, Recipient, Released
 from portal.disclosure.schemas import ReceiptOut, StaffMember, StaffPageOut
-from portal.disclosure.support import MAX_OFFSET, request_id
-from portal.hours.staff_fields import year_to_date_fields
-from portal.settings import Settings
+from portal.disclosure.support import MAX_OFFSET
+from portal.request_context import request_id
 
 EMPLOYER = requires_role(Role.EMPLOYER)
 #: Query parameter types; the default is given where used (``categories: Categories = None``).
@@ -44,12 +43,10 @@ Categories = Annotated[
 ]
 
 
-def provide_gate(ledger: NamedDependency[Ledger]) -> DisclosureGate:
-    return DisclosureGate(ledger)
-
-
-def provide_notices(ledger: NamedDependency[Ledger]) -> NoticeService:
-    return NoticeService(ledger, DisclosureGate(ledger))
+def provide_notices(
+    ledger: NamedDependency[Ledger], gate: NamedDependency[DisclosureGate]
+) -> NoticeService:
+    return NoticeService(ledger, gate)
 
 
 def _categories(value: str | None) -> list[str] | None:
@@ -71,14 +68,12 @@ def _member(released: Released) -> StaffMember:
 class EmployerStaffController(Controller):
     path = "/api/employer/staff"
     tags = ["employer"]
-    dependencies = {"gate": Provide(provide_gate, sync_to_thread=False)}
 
     @get("/", guards=[EMPLOYER], summary="Your staff who take part, projected to what is permitted")
     async def list_staff(
         self,
         request: AppRequest,
         gate: NamedDependency[DisclosureGate],
-        settings: NamedDependency[Settings],
         purpose: Purpose,
         categories: Categories = None,
         after: Annotated[
@@ -94,7 +89,6 @@ class EmployerStaffController(Controller):
             limit=limit,
             after=after,
             categories=_categories(categories),
-            provider=year_to_date_fields(identity.organisation_id or "", settings),
         )
         return StaffPageOut(
             items=[_member(r) for r in page.items], next_cursor=page.next_cursor, limit=limit
@@ -106,7 +100,6 @@ class EmployerStaffController(Controller):
         request: AppRequest,
         volunteer_id: FromPath[str],
         gate: NamedDependency[DisclosureGate],
-        settings: NamedDependency[Settings],
         purpose: Purpose,
         categories: Categories = None,
     ) -> StaffMember:
@@ -117,7 +110,6 @@ class EmployerStaffController(Controller):
             volunteer_id,
             request_id=request_id(request),
             categories=_categories(categories),
-            provider=year_to_date_fields(identity.organisation_id or "", settings),
         )
         return _member(released)
 

@@ -1,7 +1,7 @@
 """Service hours and ESP leave over HTTP: coordinator, integration, volunteer and employer.
 
 Thin controllers: the rules are in the hours services; a guard is declared on every route.
-Employers read hours data only through ``portal.hours.gateway`` (the disclosure gate); a
+Employers read hours data only through the disclosure gate (the ``gate`` dependency); a
 volunteer's own data needs no gate. Ids in paths are UUID strings; malformed ones are answered
 like unknown ones (404).
 """
@@ -13,27 +13,26 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from litestar import Controller, Response, get, post
-from litestar.datastructures import State, UploadFile
-from litestar.di import NamedDependency, Provide
+from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, HeaderParameter, JSONBody, QueryParameter
 from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from ledger import Ledger
 from portal.accounts.roles import Role
 from portal.auth.guards import caller, requires_role, requires_scope
 from portal.auth.identity import Identity
 from portal.auth.requests import AppRequest
-from portal.disclosure.gate import Recipient
+from portal.clock import local_date, utcnow
+from portal.disclosure.gate import DisclosureGate, Recipient
 from portal.disclosure.schemas import ReceiptOut
-from portal.disclosure.support import request_id
 from portal.errors import Forbidden, InvalidInput
 from portal.hours import duties, leave, reports
-from portal.hours.gateway import HoursGate, permits
+from portal.hours.gateway import permits
 from portal.hours.imports import import_csv
 from portal.hours.integration import push_batch
-from portal.hours.periods import UTC, Month, TimeParseError, local_date, parse_period
+from portal.hours.periods import Month, TimeParseError, parse_period
 from portal.hours.schemas import (
     CorrectionIn,
     DutyHistory,
@@ -54,6 +53,8 @@ from portal.hours.schemas import (
     VolunteerHoursOut,
     VolunteerLeaveOut,
 )
+from portal.ids import parse_id
+from portal.request_context import request_id
 from portal.settings import Settings
 
 COORDINATOR = requires_role(Role.COORDINATOR)
@@ -84,13 +85,8 @@ Purpose = Annotated[
 History = Annotated[bool, QueryParameter(description="include superseded versions")]
 
 
-def provide_hours_gate(state: State) -> HoursGate:
-    ledger: Ledger = state.ledger
-    return HoursGate(ledger)
-
-
 def _london_today() -> dt.date:
-    return local_date(dt.datetime.now(UTC))
+    return local_date(utcnow())
 
 
 def _period(value: str | None) -> tuple[str, Month, Month]:
@@ -160,7 +156,7 @@ class CoordinatorDutiesController(Controller):
         _text, first, last = _period(period)
         volunteer = None
         if volunteer_id is not None:
-            volunteer = duties.parse_uuid(volunteer_id)
+            volunteer = parse_id(volunteer_id)
             if volunteer is None:
                 return DutyPage(items=[], next_offset=None)
         items, next_offset = await duties.list_duties(
@@ -323,7 +319,6 @@ class VolunteerHoursController(Controller):
 class EmployerLeaveController(Controller):
     path = "/api/employer"
     tags = ["hours: employer"]
-    dependencies = {"hours_gate": Provide(provide_hours_gate, sync_to_thread=False)}
 
     @get("/leave-policy", guards=[EMPLOYER], summary="Your organisation's ESP leave policy")
     async def policy(self, request: AppRequest) -> list[LeavePolicyOut]:
@@ -337,7 +332,7 @@ class EmployerLeaveController(Controller):
     async def requests(
         self,
         request: AppRequest,
-        hours_gate: NamedDependency[HoursGate],
+        gate: NamedDependency[DisclosureGate],
         status: Annotated[
             str | None,
             QueryParameter(description="pending, approved, declined, withdrawn, or all"),
@@ -349,7 +344,7 @@ class EmployerLeaveController(Controller):
                 "status: unknown", errors=[{"field": "status", "message": "not a status"}]
             )
         found = await leave.employer_requests(
-            hours_gate, Recipient.of(_user(request)), wanted, request_id(request)
+            gate, Recipient.of(_user(request)), wanted, request_id(request)
         )
         return LeaveRequestPage(
             items=[
@@ -375,12 +370,12 @@ class EmployerLeaveController(Controller):
     async def approve(
         self,
         request: AppRequest,
-        hours_gate: NamedDependency[HoursGate],
+        gate: NamedDependency[DisclosureGate],
         leave_request_id: FromPath[str],
         data: JSONBody[LeaveDecisionIn | None] = None,
     ) -> ReleasedLeaveRequest:
         item, released = await leave.approve_request(
-            hours_gate,
+            gate,
             Recipient.of(_user(request)),
             leave_request_id,
             data.reason if data else "",
@@ -402,12 +397,12 @@ class EmployerLeaveController(Controller):
     async def decline(
         self,
         request: AppRequest,
-        hours_gate: NamedDependency[HoursGate],
+        gate: NamedDependency[DisclosureGate],
         leave_request_id: FromPath[str],
         data: JSONBody[LeaveDecisionIn | None] = None,
     ) -> LeaveDecisionOut:
         return await leave.decline_request(
-            hours_gate,
+            gate,
             Recipient.of(_user(request)),
             leave_request_id,
             data.reason if data else "",
@@ -418,7 +413,6 @@ class EmployerLeaveController(Controller):
 class EmployerHoursController(Controller):
     path = "/api/employer/hours"
     tags = ["hours: employer"]
-    dependencies = {"hours_gate": Provide(provide_hours_gate, sync_to_thread=False)}
 
     @get(
         "/staff/{volunteer_id:str}",
@@ -428,7 +422,7 @@ class EmployerHoursController(Controller):
     async def staff_hours(
         self,
         request: AppRequest,
-        hours_gate: NamedDependency[HoursGate],
+        gate: NamedDependency[DisclosureGate],
         settings: NamedDependency[Settings],
         volunteer_id: FromPath[str],
         purpose: Purpose = reports.DEFAULT_PURPOSE,
@@ -438,7 +432,7 @@ class EmployerHoursController(Controller):
         ] = False,
     ) -> StaffHoursOut:
         return await reports.staff_hours(
-            hours_gate,
+            gate,
             Recipient.of(_user(request)),
             settings,
             purpose,
@@ -458,14 +452,14 @@ class EmployerHoursController(Controller):
     async def report(
         self,
         request: AppRequest,
-        hours_gate: NamedDependency[HoursGate],
+        gate: NamedDependency[DisclosureGate],
         settings: NamedDependency[Settings],
         purpose: Purpose = reports.DEFAULT_PURPOSE,
         period: Period = None,
     ) -> EmployerReportOut:
         text, _first, _last = _period(period)
         return await reports.employer_report(
-            hours_gate,
+            gate,
             Recipient.of(_user(request)),
             settings,
             purpose,
@@ -483,14 +477,14 @@ class EmployerHoursController(Controller):
     async def report_csv(
         self,
         request: AppRequest,
-        hours_gate: NamedDependency[HoursGate],
+        gate: NamedDependency[DisclosureGate],
         settings: NamedDependency[Settings],
         purpose: Purpose = reports.DEFAULT_PURPOSE,
         period: Period = None,
     ) -> Stream:
         text, _first, _last = _period(period)
         report = await reports.employer_report(
-            hours_gate,
+            gate,
             Recipient.of(_user(request), channel="export"),
             settings,
             purpose,

@@ -26,13 +26,14 @@ import csv
 import datetime as dt
 import itertools
 import re
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from portal.hours.periods import LONDON, MAX_DUTY, TimeParseError, parse_instant
+from portal.clock import LONDON
+from portal.hours.periods import MAX_DUTY, TimeParseError, parse_instant
 from portal.hours.tables import DutyType
+from portal.ids import parse_id
 
 REQUIRED_COLUMNS = ("volunteer_id", "start", "end", "duty_type", "esp_leave")
 OPTIONAL_COLUMNS = ("external_ref", "correction_reason")
@@ -128,11 +129,8 @@ def instant_seconds(text: str) -> int:
 def volunteer_text(value: str) -> str | None:
     """The canonical text of a UUID, or None."""
     if _CANONICAL_UUID.fullmatch(value):
-        return value
-    try:
-        return str(uuid.UUID(value))
-    except (ValueError, AttributeError, TypeError):
-        return None
+        return value  # the common case, without building a UUID
+    return parse_id(value)
 
 
 class Header:

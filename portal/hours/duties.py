@@ -12,18 +12,19 @@ coordinator reads them for the force, and employers only ever get them through
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import structlog
 from piccolo.columns.combination import WhereRaw
 
+from portal.clock import UTC, utcnow
+from portal.dbutil import as_moment
 from portal.errors import Conflict, InvalidInput, NotFound
 from portal.hours.aggregate import DutySpan, hours, minimum_status, minutes_of, monthly_totals
 from portal.hours.csvformat import check_values
 from portal.hours.ids import uuid7_text
-from portal.hours.periods import MAX_DUTY, UTC, Month, local_midnight, london_iso
+from portal.hours.periods import MAX_DUTY, Month, local_midnight, london_iso
 from portal.hours.rawdb import duty_write_transaction
 from portal.hours.schemas import (
     CorrectionIn,
@@ -33,28 +34,12 @@ from portal.hours.schemas import (
     RollingOut,
 )
 from portal.hours.tables import DutyRecord, DutySource
+from portal.ids import parse_id
 
 log = structlog.get_logger(__name__)
 
 CURRENT = WhereRaw("NOT EXISTS (SELECT 1 FROM duty_record x WHERE x.supersedes = duty_record.id)")
 _ID_CHUNK = 400
-
-
-def parse_uuid(value: str | None) -> str | None:
-    if value is None:
-        return None
-    try:
-        return str(uuid.UUID(str(value)))
-    except ValueError:
-        return None
-
-
-def _text_time(value: Any) -> dt.datetime:
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value  # type: ignore[no-any-return]
 
 
 def duty_out(row: dict[str, Any], current: bool = True) -> DutyOut:
@@ -76,7 +61,7 @@ def duty_out(row: dict[str, Any], current: bool = True) -> DutyOut:
         reason=str(row["reason"]),
         supersedes=str(row["supersedes"]) if row["supersedes"] else None,
         current=current,
-        recorded_at=london_iso(_text_time(row["recorded_at"])),
+        recorded_at=london_iso(as_moment(row["recorded_at"])),
     )
 
 
@@ -247,7 +232,7 @@ async def list_duties(
 
 async def duty_history(duty_id: str, volunteer_id: str | None = None) -> list[DutyOut]:
     """Every version of one duty, oldest first (NotFound, also when not the volunteer's)."""
-    key = parse_uuid(duty_id)
+    key = parse_id(duty_id)
     if key is None:
         raise NotFound("No duty has this id")
     condition: Any = DutyRecord.duty_id == key
@@ -261,7 +246,7 @@ async def duty_history(duty_id: str, volunteer_id: str | None = None) -> list[Du
 
 
 async def current_duty(duty_id: str, volunteer_id: str | None = None) -> dict[str, Any]:
-    key = parse_uuid(duty_id)
+    key = parse_id(duty_id)
     if key is None:
         raise NotFound("No duty has this id")
     condition = (DutyRecord.duty_id == key) & CURRENT
@@ -329,7 +314,7 @@ async def correct_duty(duty_id: str, change: CorrectionIn, recorded_by: str) -> 
                     f"{london_iso(dt.datetime.fromtimestamp(int(other['end_s']), UTC))})"
                 )
         new_id = uuid7_text()
-        now = dt.datetime.now(UTC)
+        now = utcnow()
         starts_at = dt.datetime.fromtimestamp(checked.start_s, UTC)
         ends_at = dt.datetime.fromtimestamp(checked.end_s, UTC)
         await DutyRecord.insert(

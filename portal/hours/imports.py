@@ -34,10 +34,12 @@ from typing import IO, Any
 
 import structlog
 
+from portal.clock import UTC, utcnow
+from portal.dbutil import as_moment
 from portal.errors import InvalidInput
 from portal.hours.csvformat import DutyLine, LineError, ParseOutcome, parse_duty_file
 from portal.hours.ids import uuid7_many
-from portal.hours.periods import MAX_DUTY, UTC, london_iso
+from portal.hours.periods import MAX_DUTY, london_iso
 from portal.hours.rawdb import RawConnection, duty_write_transaction
 from portal.hours.tables import DutyBatch, DutyRecord, DutySource
 
@@ -464,7 +466,7 @@ async def _import_in_transaction(
                 "SELECT status, COUNT(*) AS n FROM hours_stage GROUP BY status"
             )
             by_status = {int(r["status"]): int(r["n"]) for r in counts}
-            now = dt.datetime.now(UTC)
+            now = utcnow()
             result = ImportResult(
                 status="imported",
                 batch_id=batch_id,
@@ -521,9 +523,7 @@ async def _earlier_import(raw: RawConnection, content_hash: str) -> ImportResult
     if not rows:
         return None
     row = rows[0]
-    created = row["created_at"]
-    if isinstance(created, str):
-        created = dt.datetime.fromisoformat(created)
+    created = as_moment(row["created_at"])
     return ImportResult(
         status="already_imported",
         batch_id=str(row["id"]),

@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from typing import Any
 
-import asyncpg
 import structlog
 
+from portal.dbutil import is_unique_violation, json_value
 from portal.errors import Conflict, InvalidInput
 from portal.hours.csvformat import DutyLine, LineError, check_values
 from portal.hours.imports import ImportResult, run_import
@@ -72,16 +71,8 @@ async def _replay(scoped_key: str, digest: str) -> dict[str, Any] | None:
             "This Idempotency-Key was already used for a different batch; use a new key for "
             "new data"
         )
-    result = row["result"]
-    if isinstance(result, str):
-        result = json.loads(result)
+    result = json_value(row["result"])
     return {**dict(result), "replayed": True}
-
-
-def _is_unique_violation(exc: BaseException) -> bool:
-    if isinstance(exc, asyncpg.UniqueViolationError):
-        return True
-    return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc)
 
 
 async def push_batch(
@@ -126,7 +117,7 @@ async def push_batch(
             remember=remember,
         )
     except Exception as exc:
-        if scoped is not None and _is_unique_violation(exc):
+        if scoped is not None and is_unique_violation(exc):
             earlier = await _replay(scoped, digest)
             if earlier is not None:
                 return earlier

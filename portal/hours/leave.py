@@ -24,9 +24,12 @@ from typing import Any
 
 import structlog
 
-from portal.disclosure.gate import Recipient
+from portal.clock import UTC, local_date, utcnow
+from portal.dbutil import as_moment
+from portal.disclosure.gate import DisclosureGate, Recipient
 from portal.disclosure.tables import RefusalReason
 from portal.errors import Conflict, Forbidden, InvalidInput, NotFound
+from portal.fielderrors import field_error
 from portal.hours.allowance import (
     Balance,
     PolicyVersion,
@@ -36,16 +39,8 @@ from portal.hours.allowance import (
     to_units,
     unit_label,
 )
-from portal.hours.duties import current_duty, parse_uuid
-from portal.hours.gateway import HoursGate
-from portal.hours.periods import (
-    UTC,
-    Month,
-    TimeParseError,
-    local_date,
-    london_iso,
-    parse_instant,
-)
+from portal.hours.duties import current_duty
+from portal.hours.periods import Month, TimeParseError, london_iso, parse_instant
 from portal.hours.rawdb import LEAVE_WRITE_LOCK, duty_write_transaction
 from portal.hours.schemas import (
     LeaveBalanceOut,
@@ -65,6 +60,8 @@ from portal.hours.tables import (
     LeaveRequestEvent,
     LeaveStatus,
 )
+from portal.ids import parse_id
+from portal.organisations.rules import employed_on
 from portal.organisations.tables import Employment, Organisation, OrganisationKind
 
 log = structlog.get_logger(__name__)
@@ -72,18 +69,6 @@ log = structlog.get_logger(__name__)
 LEAVE_PURPOSE = "esp.leave-verification"
 MAX_LEAVE = dt.timedelta(days=14)
 MAX_REACH = dt.timedelta(days=400)
-
-
-def _field(field: str, message: str) -> InvalidInput:
-    return InvalidInput(f"{field}: {message}", errors=[{"field": field, "message": message}])
-
-
-def _time(value: Any) -> dt.datetime:
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value  # type: ignore[no-any-return]
 
 
 # ----------------------------------------------------------------------------------- policies
@@ -101,7 +86,7 @@ def policy_out(row: dict[str, Any]) -> LeavePolicyOut:
         year_start_month=int(row["year_start_month"]),
         starts_on=row["starts_on"],
         agreement_id=str(row["agreement_id"]) if row["agreement_id"] else None,
-        recorded_at=london_iso(_time(row["recorded_at"])),
+        recorded_at=london_iso(as_moment(row["recorded_at"])),
     )
 
 
@@ -130,7 +115,7 @@ async def policy_rows(employer_ids: Sequence[str]) -> dict[str, list[dict[str, A
 
 
 async def policies_of(employer_id: str) -> list[LeavePolicyOut]:
-    key = parse_uuid(employer_id)
+    key = parse_id(employer_id)
     if key is None:
         raise NotFound("No employer has this id")
     rows = (await policy_rows([key]))[key]
@@ -139,25 +124,25 @@ async def policies_of(employer_id: str) -> list[LeavePolicyOut]:
 
 async def record_policy(data: LeavePolicyIn, recorded_by: str) -> LeavePolicyOut:
     """A new policy version for an employer (versions are never edited)."""
-    employer = parse_uuid(data.employer_id)
+    employer = parse_id(data.employer_id)
     if employer is None or not await Organisation.exists().where(
         (Organisation.id == employer) & (Organisation.kind == OrganisationKind.EMPLOYER.value)
     ):
-        raise _field("employer_id", "no employer has this id")
+        raise field_error("employer_id", "no employer has this id")
     amount = Decimal(str(data.amount)).quantize(Decimal("0.01"))
     if data.unit == "days_per_year" and (amount * 2) != (amount * 2).to_integral_value():
-        raise _field("amount", "days per year must be a whole or half number of days")
+        raise field_error("amount", "days per year must be a whole or half number of days")
     if data.unit == "days_per_year" and amount > 366:
-        raise _field("amount", "a year has at most 366 days")
+        raise field_error("amount", "a year has at most 366 days")
     agreement = None
     if data.agreement_id is not None:
         from portal.agreements.tables import DataSharingAgreement
 
-        agreement = parse_uuid(data.agreement_id)
+        agreement = parse_id(data.agreement_id)
         if agreement is None or not await DataSharingAgreement.exists().where(
             (DataSharingAgreement.id == agreement) & (DataSharingAgreement.employer == employer)
         ):
-            raise _field("agreement_id", "no agreement of this employer has this id")
+            raise field_error("agreement_id", "no agreement of this employer has this id")
     async with duty_write_transaction(LeavePolicy, lock=LEAVE_WRITE_LOCK):
         latest = (
             await LeavePolicy.select(LeavePolicy.version)
@@ -177,7 +162,7 @@ async def record_policy(data: LeavePolicyIn, recorded_by: str) -> LeavePolicyOut
             starts_on=data.starts_on,
             agreement_id=agreement,
             recorded_by=recorded_by[:64],
-            recorded_at=dt.datetime.now(UTC),
+            recorded_at=utcnow(),
         )
         await LeavePolicy.insert(row)
     log.info("hours.leave_policy.recorded", employer_id=employer, version=row.version)
@@ -219,7 +204,7 @@ async def usages_of(
         for row in rows:
             found.setdefault(str(row["volunteer"]), []).append(
                 Usage(
-                    Month.of(_time(row["starts_at"])),
+                    Month.of(as_moment(row["starts_at"])),
                     to_units(unit, row["amount"]),
                     row["status"] == LeaveStatus.APPROVED.value,
                 )
@@ -310,9 +295,7 @@ async def balances(
 
 async def current_employers(volunteer_id: str, today: dt.date) -> list[str]:
     rows = await Employment.select(Employment.employer).where(
-        (Employment.volunteer == volunteer_id)
-        & (Employment.starts_on <= today)
-        & (Employment.ends_on.is_null() | (Employment.ends_on >= today))
+        (Employment.volunteer == volunteer_id) & employed_on(today)
     )
     return sorted({str(r["employer"]) for r in rows})
 
@@ -335,14 +318,14 @@ def request_out(row: dict[str, Any], history: Sequence[dict[str, Any]] = ()) -> 
         volunteer_id=str(row["volunteer"]),
         employer_id=str(row["employer"]),
         duty_id=str(row["duty_id"]) if row["duty_id"] else None,
-        starts_at=london_iso(_time(row["starts_at"])),
-        ends_at=london_iso(_time(row["ends_at"])),
+        starts_at=london_iso(as_moment(row["starts_at"])),
+        ends_at=london_iso(as_moment(row["ends_at"])),
         unit=unit_label(str(row["unit"])),
         amount=float(row["amount"]),
         paid=bool(row["paid"]),
         status=str(row["status"]),
-        created_at=london_iso(_time(row["created_at"])),
-        decided_at=london_iso(_time(row["decided_at"])) if row["decided_at"] else None,
+        created_at=london_iso(as_moment(row["created_at"])),
+        decided_at=london_iso(as_moment(row["decided_at"])) if row["decided_at"] else None,
         history=[
             LeaveEventOut(
                 event=str(e["event"]),
@@ -351,7 +334,7 @@ def request_out(row: dict[str, Any], history: Sequence[dict[str, Any]] = ()) -> 
                 actor_role=str(e["actor_role"]),
                 reason=str(e["reason"]),
                 ledger_index=int(e["ledger_index"]) if e["ledger_index"] is not None else None,
-                occurred_at=london_iso(_time(e["occurred_at"])),
+                occurred_at=london_iso(as_moment(e["occurred_at"])),
             )
             for e in history
         ],
@@ -365,7 +348,7 @@ async def _history(request_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]
     rows = await LeaveRequestEvent.select().where(
         LeaveRequestEvent.request.is_in(list(request_ids))
     )
-    for row in sorted(rows, key=lambda r: _time(r["occurred_at"])):
+    for row in sorted(rows, key=lambda r: as_moment(r["occurred_at"])):
         found.setdefault(str(row["request"]), []).append(dict(row))
     return found
 
@@ -402,16 +385,17 @@ def _event(
         reason=reason[:200],
         ledger_index=ledger_index,
         request_id=http_request_id[:64],
-        occurred_at=dt.datetime.now(UTC),
+        occurred_at=utcnow(),
     )
 
 
-async def create_request(
-    volunteer_id: str, data: LeaveRequestIn, actor_user: str, today: dt.date
-) -> LeaveRequestOut:
-    employer = parse_uuid(data.employer_id)
-    if employer is None or employer not in await current_employers(volunteer_id, today):
-        raise _field("employer_id", "you do not work for an employer with this id")
+async def _leave_times(
+    volunteer_id: str, data: LeaveRequestIn
+) -> tuple[str | None, dt.datetime, dt.datetime]:
+    """The duty (if named) and the start and end of the leave, each checked; 422 naming fields.
+
+    Times not given are taken from the named duty.
+    """
     duty_id = None
     start_text, end_text = data.starts_at, data.ends_at
     if data.duty_id is not None:
@@ -421,53 +405,72 @@ async def create_request(
             start_text = london_iso(dt.datetime.fromtimestamp(int(duty["start_s"]), UTC))
         if end_text is None:
             end_text = london_iso(dt.datetime.fromtimestamp(int(duty["end_s"]), UTC))
-    errors = []
-    starts_at = ends_at = None
-    for name, text in (("starts_at", start_text), ("ends_at", end_text)):
-        if text is None:
-            errors.append({"field": name, "message": "is required without a duty_id"})
-            continue
-        try:
-            parsed = parse_instant(text)
-        except TimeParseError as exc:
-            errors.append({"field": name, "message": str(exc)})
-            continue
-        if name == "starts_at":
-            starts_at = parsed
-        else:
-            ends_at = parsed
+    errors: list[dict[str, str]] = []
+    starts_at = _instant("starts_at", start_text, errors)
+    ends_at = _instant("ends_at", end_text, errors)
     if starts_at is not None and ends_at is not None:
-        if ends_at <= starts_at:
-            errors.append({"field": "ends_at", "message": "must be after the start"})
-        elif ends_at - starts_at > MAX_LEAVE:
-            errors.append({"field": "ends_at", "message": "one request covers at most 14 days"})
-        now = dt.datetime.now(UTC)
-        if abs(starts_at - now) > MAX_REACH:
-            errors.append({"field": "starts_at", "message": "must be within about a year of today"})
+        errors.extend(_span_errors(starts_at, ends_at))
     if errors:
         raise InvalidInput("The leave request is not valid", errors=errors)
     assert starts_at is not None and ends_at is not None
+    return duty_id, starts_at, ends_at
+
+
+def _instant(name: str, text: str | None, errors: list[dict[str, str]]) -> dt.datetime | None:
+    """``text`` read as an instant, or ``None`` with the reason added to ``errors``."""
+    if text is None:
+        errors.append({"field": name, "message": "is required without a duty_id"})
+        return None
+    try:
+        return parse_instant(text)
+    except TimeParseError as exc:
+        errors.append({"field": name, "message": str(exc)})
+        return None
+
+
+def _span_errors(starts_at: dt.datetime, ends_at: dt.datetime) -> list[dict[str, str]]:
+    errors = []
+    if ends_at <= starts_at:
+        errors.append({"field": "ends_at", "message": "must be after the start"})
+    elif ends_at - starts_at > MAX_LEAVE:
+        errors.append({"field": "ends_at", "message": "one request covers at most 14 days"})
+    if abs(starts_at - utcnow()) > MAX_REACH:
+        errors.append({"field": "starts_at", "message": "must be within about a year of today"})
+    return errors
+
+
+def _amount(unit: str, days: float | None, starts_at: dt.datetime, ends_at: dt.datetime) -> Decimal:
+    """How much leave the request is for, in the employer's unit (hours, or 0.5-day steps)."""
+    if unit == "hours_per_month":
+        if days is not None:
+            raise field_error("days", "this employer's leave is counted in hours, not days")
+        minutes = int((ends_at - starts_at).total_seconds()) // 60
+        return (Decimal(minutes) / 60).quantize(Decimal("0.01"))
+    dates = (local_date(ends_at - dt.timedelta(seconds=1)) - local_date(starts_at)).days + 1
+    if days is None:
+        raise field_error("days", "say how many days of leave (0.5 steps) this request is for")
+    amount = Decimal(str(days))
+    if amount <= 0 or amount * 2 != (amount * 2).to_integral_value() or amount > dates:
+        raise field_error(
+            "days", f"must be 0.5, 1, 1.5 ... and at most the {dates} day(s) the leave covers"
+        )
+    return amount
+
+
+async def create_request(
+    volunteer_id: str, data: LeaveRequestIn, actor_user: str, today: dt.date
+) -> LeaveRequestOut:
+    employer = parse_id(data.employer_id)
+    if employer is None or employer not in await current_employers(volunteer_id, today):
+        raise field_error("employer_id", "you do not work for an employer with this id")
+    duty_id, starts_at, ends_at = await _leave_times(volunteer_id, data)
     _found, policy_row = await balances([volunteer_id], employer, today)
     if policy_row is None:
-        raise _field(
+        raise field_error(
             "employer_id", "this employer has no ESP leave policy recorded yet; ask the force"
         )
     unit = str(policy_row["unit"])
-    if unit == "hours_per_month":
-        if data.days is not None:
-            raise _field("days", "this employer's leave is counted in hours, not days")
-        amount = (Decimal(int((ends_at - starts_at).total_seconds()) // 60) / 60).quantize(
-            Decimal("0.01")
-        )
-    else:
-        dates = (local_date(ends_at - dt.timedelta(seconds=1)) - local_date(starts_at)).days + 1
-        if data.days is None:
-            raise _field("days", "say how many days of leave (0.5 steps) this request is for")
-        amount = Decimal(str(data.days))
-        if amount <= 0 or amount * 2 != (amount * 2).to_integral_value() or amount > dates:
-            raise _field(
-                "days", f"must be 0.5, 1, 1.5 ... and at most the {dates} day(s) the leave covers"
-            )
+    amount = _amount(unit, data.days, starts_at, ends_at)
     request_id = str(uuid.uuid4())
     async with duty_write_transaction(LeaveRequest, lock=LEAVE_WRITE_LOCK):
         clash = await LeaveRequest.exists().where(
@@ -491,7 +494,7 @@ async def create_request(
                 amount=amount,
                 paid=bool(policy_row["paid"]),
                 status=LeaveStatus.PENDING.value,
-                created_at=dt.datetime.now(UTC),
+                created_at=utcnow(),
             )
         )
         await LeaveRequestEvent.insert(
@@ -510,7 +513,7 @@ async def _one(request_id: str) -> LeaveRequestOut:
 
 
 async def _row_for(request_id: str, **owner: str) -> dict[str, Any]:
-    key = parse_uuid(request_id)
+    key = parse_id(request_id)
     if key is None:
         raise NotFound("No leave request has this id")
     condition: Any = LeaveRequest.id == key
@@ -540,7 +543,7 @@ async def _decide(
             await LeaveRequest.update(
                 {
                     LeaveRequest.status: to_status.value,
-                    LeaveRequest.decided_at: dt.datetime.now(UTC),
+                    LeaveRequest.decided_at: utcnow(),
                     LeaveRequest.decided_by: actor_user[:64],
                 }
             )
@@ -574,7 +577,7 @@ async def withdraw_request(volunteer_id: str, request_id: str, actor_user: str) 
 
 
 async def _employer_row(
-    gate: HoursGate, recipient: Recipient, request_id: str, http_request_id: str
+    gate: DisclosureGate, recipient: Recipient, request_id: str, http_request_id: str
 ) -> dict[str, Any]:
     """The organisation's own request, or NotFound; a try at another organisation's request
     (or a made-up id) is recorded as a refusal for the DPO, like any other tenant probe."""
@@ -582,7 +585,7 @@ async def _employer_row(
         return await _row_for(request_id, employer=recipient.organisation_id)
     except NotFound:
         subject = ""
-        key = parse_uuid(request_id)
+        key = parse_id(request_id)
         if key is not None:
             found = (
                 await LeaveRequest.select(LeaveRequest.volunteer.subject.as_alias("subject"))
@@ -590,7 +593,7 @@ async def _employer_row(
                 .first()
             )
             subject = str(found["subject"]) if found else ""
-        await gate.gate.refuse(
+        await gate.refuse(
             recipient,
             RefusalReason.OUTSIDE_ORGANISATION,
             purpose=LEAVE_PURPOSE,
@@ -602,7 +605,7 @@ async def _employer_row(
 
 
 async def decline_request(
-    gate: HoursGate, recipient: Recipient, request_id: str, reason: str, http_request_id: str
+    gate: DisclosureGate, recipient: Recipient, request_id: str, reason: str, http_request_id: str
 ) -> LeaveDecisionOut:
     """Decline: nothing about the volunteer is read or returned, so no disclosure is made."""
     row = await _employer_row(gate, recipient, request_id, http_request_id)
@@ -621,7 +624,7 @@ async def decline_request(
 
 
 async def approve_request(
-    gate: HoursGate, recipient: Recipient, request_id: str, reason: str, http_request_id: str
+    gate: DisclosureGate, recipient: Recipient, request_id: str, reason: str, http_request_id: str
 ) -> tuple[LeaveRequestOut, Any]:
     """Approve after reading the request through the gate; refused attempts are recorded."""
     row = await _employer_row(gate, recipient, request_id, http_request_id)
@@ -634,13 +637,13 @@ async def approve_request(
         shown = request_out(row).model_dump(mode="json")
         return {volunteer: {"hours_detail": {"leave_request": shown}} for volunteer, _ in subjects}
 
-    released = await gate.maybe_one(
+    released = await gate.disclose_one_or_none(
         recipient,
         LEAVE_PURPOSE,
         str(row["volunteer"]),
-        ["hours.detail"],
-        http_request_id,
-        provide,
+        request_id=http_request_id,
+        categories=["hours.detail"],
+        provider=provide,
     )
     if released is None or "hours.detail" not in released.categories:
         await LeaveRequestEvent.insert(
@@ -678,14 +681,14 @@ async def approve_request(
         .where(LeaveRequest.id == str(row["id"]))
         .first()
     )
-    decided_at = london_iso(_time(decided["decided_at"])) if decided else None
+    decided_at = london_iso(as_moment(decided["decided_at"])) if decided else None
     return shown.model_copy(
         update={"status": LeaveStatus.APPROVED.value, "decided_at": decided_at, "history": []}
     ), released
 
 
 async def employer_requests(
-    gate: HoursGate, recipient: Recipient, status: str | None, http_request_id: str
+    gate: DisclosureGate, recipient: Recipient, status: str | None, http_request_id: str
 ) -> list[tuple[LeaveRequestOut, Any]]:
     """The organisation's leave requests, each volunteer's read through the gate (one
     disclosure per volunteer); requests the gate does not release are left out."""
@@ -706,13 +709,13 @@ async def employer_requests(
             shown = [request_out(r).model_dump(mode="json") for r in requests]
             return {v: {"hours_detail": {"leave_requests": shown}} for v, _ in subjects}
 
-        released = await gate.maybe_one(
+        released = await gate.disclose_one_or_none(
             recipient,
             LEAVE_PURPOSE,
             volunteer,
-            ["identity", "hours.detail"],
-            http_request_id,
-            provide,
+            request_id=http_request_id,
+            categories=["identity", "hours.detail"],
+            provider=provide,
             required=["hours.detail"],
         )
         if released is None:

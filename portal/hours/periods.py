@@ -1,4 +1,4 @@
-"""Instants, calendar months and leave years in Europe/London (pure; standard library only).
+"""Instants, calendar months and leave years in Europe/London (pure: no I/O).
 
 Duty times are stored as UTC instants. Everything calendar-shaped (which month an hour belongs
 to, a leave year, a day) is decided in Europe/London, so a month runs from local midnight on its
@@ -21,10 +21,8 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
-LONDON = ZoneInfo("Europe/London")
-UTC = dt.UTC
+from portal.clock import LONDON, UTC
 
 #: The longest a single duty may last; longer is taken to be a typing error.
 MAX_DUTY = dt.timedelta(hours=24)
@@ -130,10 +128,6 @@ def parse_period(text: str) -> tuple[Month, Month]:
 def local_midnight(day: dt.date) -> dt.datetime:
     """The UTC instant of London's midnight starting ``day`` (never in a DST gap in the UK)."""
     return dt.datetime(day.year, day.month, day.day, tzinfo=LONDON).astimezone(UTC)
-
-
-def local_date(instant: dt.datetime) -> dt.date:
-    return _aware(instant).astimezone(LONDON).date()
 
 
 def _aware(instant: dt.datetime) -> dt.datetime:

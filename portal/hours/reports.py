@@ -45,23 +45,19 @@ from typing import Any
 
 import structlog
 
+from portal.clock import utcnow
 from portal.csvcells import safe_cell
-from portal.disclosure.gate import FieldProvider, Recipient, Released
+from portal.dbutil import json_value
+from portal.disclosure.gate import DisclosureGate, Recipient, Released
 from portal.disclosure.schemas import ReceiptOut
+from portal.disclosure.sources import FieldProvider
 from portal.errors import InvalidInput
 from portal.hours.aggregate import DutySpan, MonthTotals, hours, minutes_of, monthly_totals
 from portal.hours.allowance import Balance, from_units
 from portal.hours.duties import clip_to_employment, list_duties, spans_for, summarise
-from portal.hours.gateway import HoursGate, permits
+from portal.hours.gateway import permits
 from portal.hours.leave import balances, employment_of, period_out
-from portal.hours.periods import (
-    UTC,
-    Month,
-    TimeParseError,
-    london_iso,
-    months_between,
-    parse_period,
-)
+from portal.hours.periods import Month, TimeParseError, london_iso, months_between, parse_period
 from portal.hours.rawdb import RELEASE_WRITE_LOCK, duty_write_transaction
 from portal.hours.schemas import (
     DutyOut,
@@ -72,6 +68,7 @@ from portal.hours.schemas import (
     StaffReportRow,
 )
 from portal.hours.tables import HoursReportRelease
+from portal.organisations.rules import covers
 from portal.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -200,9 +197,7 @@ async def check_and_record_releases(
         )
         previous: dict[str, list[tuple[str, frozenset[str]]]] = {}
         for row in earlier:
-            members = row["cohort"]
-            if isinstance(members, str):
-                members = json.loads(members)
+            members = json_value(row["cohort"])
             previous.setdefault(row["period"], []).append(
                 (row["cohort_hash"], frozenset(str(m) for m in members))
             )
@@ -228,7 +223,7 @@ async def check_and_record_releases(
                         cohort_hash=digest,
                         cohort_size=len(cohort),
                         cohort=sorted(cohort),
-                        released_at=dt.datetime.now(UTC),
+                        released_at=utcnow(),
                     )
                 )
         if new_rows:
@@ -237,7 +232,7 @@ async def check_and_record_releases(
 
 
 async def employer_report(
-    gate: HoursGate,
+    gate: DisclosureGate,
     recipient: Recipient,
     settings: Settings,
     purpose: str,
@@ -245,11 +240,13 @@ async def employer_report(
     request_id: str,
     today: dt.date | None = None,
 ) -> EmployerReportOut:
-    today = today or dt.datetime.now(UTC).date()
+    today = today or utcnow().date()
     first, last = parse_report_period(period, today)
     org = recipient.organisation_id
     fields = _ReportFields(org, first, last, today, minutes_of(settings.monthly_minimum_hours))
-    released = await gate.staff(recipient, purpose, REPORT_CATEGORIES, request_id, fields)
+    released = await gate.disclose_all_staff(
+        recipient, purpose, request_id=request_id, categories=REPORT_CATEGORIES, provider=fields
+    )
     rows = [_row(r) for r in released]
     organisation = await _organisation(
         org,
@@ -269,7 +266,7 @@ async def employer_report(
         organisation_id=org,
         period=period,
         purpose=purpose,
-        generated_at=london_iso(dt.datetime.now(UTC)),
+        generated_at=london_iso(utcnow()),
         minimum_hours_per_month=settings.monthly_minimum_hours,
         staff=rows,
         organisation=organisation,
@@ -293,7 +290,7 @@ def _row(released: Released) -> StaffReportRow:
 
 
 async def staff_hours(
-    gate: HoursGate,
+    gate: DisclosureGate,
     recipient: Recipient,
     settings: Settings,
     purpose: str,
@@ -345,7 +342,14 @@ async def staff_hours(
     categories = ["identity", "status", "hours.summary", "training"]
     if detail:
         categories.append("hours.detail")
-    released = await gate.one(recipient, purpose, volunteer_id, categories, request_id, provide)
+    released = await gate.disclose_one(
+        recipient,
+        purpose,
+        volunteer_id,
+        request_id=request_id,
+        categories=categories,
+        provider=provide,
+    )
     data = released.data
     summary_fields = data.get("hours_summary") if permits(released, "hours.summary") else None
     training = data.get("training") if permits(released, "training") else None
@@ -369,7 +373,7 @@ def started_while_employed(
     duty: DutyOut, employment: Sequence[tuple[dt.date, dt.date | None]]
 ) -> bool:
     day = dt.datetime.fromisoformat(duty.starts_at).date()
-    return any(s <= day and (e is None or day <= e) for s, e in employment)
+    return any(covers(s, e, day) for s, e in employment)
 
 
 async def _organisation(

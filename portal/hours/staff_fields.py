@@ -13,12 +13,14 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from portal.disclosure.gate import FieldProvider
+from portal.clock import local_date, utcnow
+from portal.disclosure.gate import Recipient
+from portal.disclosure.sources import CategorySources, FieldProvider
 from portal.hours.aggregate import minutes_of
 from portal.hours.duties import list_duties
 from portal.hours.gateway import HOURS_CATEGORIES
 from portal.hours.leave import employment_of
-from portal.hours.periods import UTC, Month, local_date
+from portal.hours.periods import Month
 from portal.hours.reports import report_fields, started_while_employed
 from portal.hours.schemas import DutyOut
 from portal.settings import Settings
@@ -41,7 +43,7 @@ def year_to_date_fields(
     organisation_id: str, settings: Settings, today: dt.date | None = None
 ) -> FieldProvider:
     """A field provider for this London year so far, for the recipient organisation."""
-    day = today or local_date(dt.datetime.now(UTC))
+    day = today or local_date(utcnow())
     last = Month.of_date(day)
     first = Month(last.year, 1)
     summaries = report_fields(
@@ -73,3 +75,21 @@ def year_to_date_fields(
         return provided
 
     return provide
+
+
+#: The gate fields this module fills (``hours.summary``, ``hours.detail``, ``training``).
+HOURS_FIELDS = ("hours_summary", "hours_detail", "training")
+
+
+def register_sources(sources: CategorySources, settings: Settings) -> None:
+    """Register this London year so far as the source of the hours fields, for employers.
+
+    Called once when the gate is built; the force's own reads (the DPO) get no hours here.
+    """
+
+    def factory(recipient: Recipient, today: dt.date) -> FieldProvider | None:
+        if recipient.kind != "employer":
+            return None
+        return year_to_date_fields(recipient.organisation_id, settings, today)
+
+    sources.register(HOURS_FIELDS, factory)

@@ -8,19 +8,17 @@ instead. Log events carry ids only.
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
-import asyncpg
 import structlog
 from piccolo.columns.combination import WhereRaw
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType
-from piccolo.table import Table
+from piccolo.engine.sqlite import SQLiteEngine
 
+from portal.dbutil import is_unique_violation, write_transaction
 from portal.errors import Conflict, InvalidInput, NotFound
+from portal.fielderrors import field_error
+from portal.ids import parse_id
 from portal.organisations.schemas import (
     EmployerCreate,
     EmployerOut,
@@ -45,43 +43,6 @@ log = structlog.get_logger(__name__)
 
 
 # Shared helpers ----------------------------------------------------------------------------------
-
-
-def parse_id(value: str | uuid.UUID) -> uuid.UUID | None:
-    """A UUID from a path or body value, or None when it is not one (callers answer 404/422)."""
-    if isinstance(value, uuid.UUID):
-        return value
-    try:
-        return uuid.UUID(value)
-    except (ValueError, AttributeError, TypeError):
-        return None
-
-
-def is_unique_violation(exc: BaseException) -> bool:
-    """True for a unique-constraint failure on either engine (a race lost to another writer)."""
-    if isinstance(exc, asyncpg.UniqueViolationError):
-        return True
-    return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc)
-
-
-@asynccontextmanager
-async def write_transaction(table: type[Table]) -> AsyncIterator[None]:
-    """A transaction that serialises check-then-write sequences on the table's engine.
-
-    SQLite takes the write lock at BEGIN IMMEDIATE; PostgreSQL callers lock the rows they
-    depend on (``lock_rows``) inside it.
-    """
-    engine: Any = table._meta.db
-    if isinstance(engine, SQLiteEngine):
-        async with engine.transaction(transaction_type=TransactionType.immediate):
-            yield
-    else:
-        async with engine.transaction():
-            yield
-
-
-def field_error(field: str, message: str) -> InvalidInput:
-    return InvalidInput(f"{field}: {message}", errors=[{"field": field, "message": message}])
 
 
 def _or_none(value: Any) -> str | None:
@@ -366,7 +327,7 @@ class OrganisationService:
         log.info("employment.ended", employment_id=str(key))
         return await self._employment(key)
 
-    async def _employment(self, key: uuid.UUID) -> EmploymentOut:
+    async def _employment(self, key: uuid.UUID | str) -> EmploymentOut:
         row = await Employment.select().where(Employment.id == key).first()
         if row is None:
             raise NotFound("No employment link has this id")

@@ -23,6 +23,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from portal.clock import utcnow
+
 HERE = Path(__file__).resolve().parent
 PURPOSES_FILE = HERE / "purposes.json"
 NOTICES_FILE = HERE / "notices.json"
@@ -222,7 +224,7 @@ class Notices(BaseModel):
 
     def current(self, today: dt.date | None = None) -> Notice:
         """The latest notice published on or before ``today`` (the oldest if none is yet)."""
-        today = today or dt.datetime.now(dt.UTC).date()
+        today = today or utcnow().date()
         published = [n for n in self.notices if n.published_on <= today]
         return published[-1] if published else self.notices[0]
 

@@ -25,6 +25,8 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
+from portal.clock import utcnow
+
 T = TypeVar("T")
 
 CHROMIUM = "/usr/bin/chromium"
@@ -127,7 +129,7 @@ async def _enrich(ledger: Any, volunteer_user: str | None) -> str | None:
 
     agreements = AgreementService(ledger)
     employers = await OrganisationService().list_employers(100, 0)
-    today = dt.datetime.now(dt.UTC).date()
+    today = utcnow().date()
     for employer in employers.items:
         current = await agreements.list_current(1, 0, employer_id=employer.id)
         if current.items:

@@ -2,8 +2,9 @@
 
 A page handler names what it needs (``organisations: NamedDependency[OrganisationService]``)
 instead of building it inline, so each service is built one way for every page and a test or a
-later change (a shared gate, a clock) swaps it in one place. The API controllers provide the
-same services the same way; these providers only cover the pages' router.
+later change (a clock) swaps it in one place. The API controllers provide the same services the
+same way; these providers only cover the pages' router. The disclosure gate is not here: the app
+builds it once (``portal.gates.build_gate``) and provides it to pages and API alike as ``gate``.
 """
 
 from __future__ import annotations
@@ -21,20 +22,10 @@ from portal.coordinator.services import TokenAdministration, UserAdministration
 from portal.disclosure.gate import DisclosureGate
 from portal.disclosure.services import VolunteerLedgerService
 from portal.dpo.services import DpoService
-from portal.hours.gateway import HoursGate
 from portal.organisations.services import OrganisationService
 from portal.settings import Settings
 
 __all__ = ["PAGE_DEPENDENCIES"]
-
-
-def provide_gate(ledger: NamedDependency[Ledger]) -> DisclosureGate:
-    # Kept small on purpose: when the app provides one shared ``gate``, this provider goes.
-    return DisclosureGate(ledger)
-
-
-def provide_hours_gate(ledger: NamedDependency[Ledger]) -> HoursGate:
-    return HoursGate(ledger)
 
 
 def provide_agreements(ledger: NamedDependency[Ledger]) -> AgreementService:
@@ -83,8 +74,6 @@ def _sync(provider: Any) -> Provide:
 
 #: What the pages' router declares; names match the parameters page handlers take.
 PAGE_DEPENDENCIES: dict[str, Provide] = {
-    "gate": _sync(provide_gate),
-    "hours_gate": _sync(provide_hours_gate),
     "agreements": _sync(provide_agreements),
     "consents": _sync(provide_consents),
     "notices": _sync(provide_notices),

@@ -10,17 +10,16 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
+from portal.clock import LONDON
 from portal.web import labels
 from portal.web.dates import date_input
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-LONDON = ZoneInfo("Europe/London")
 
 
 def _as_datetime(value: Any) -> dt.datetime | None:

@@ -18,6 +18,7 @@ import pytest
 
 from ledger.tables import LedgerEntry
 from portal.disclosure.gate import DisclosureGate, Recipient
+from portal.disclosure.sources import CategorySources
 from portal.disclosure.tables import DisclosureRefusal
 from portal.errors import NotFound
 from tests.support import disclosure_world as world
@@ -114,7 +115,7 @@ async def test_every_gate_case_decides_projects_and_records_as_the_table_says(
     engine: Any, ledger: Any
 ) -> None:
     employers, people = await _build(ledger)
-    gate = DisclosureGate(ledger)
+    gate = DisclosureGate(ledger, CategorySources())
     outcomes = {}
     for case in CASES:
         _link, agreement, _consent, basis = case
@@ -179,7 +180,7 @@ async def test_every_gate_case_decides_projects_and_records_as_the_table_says(
 
 PROJECTIONS = [
     # (purpose, agreement categories, consented categories, requested, released fields).
-    # No field provider here: categories only a provider fills (hours, training, recognition)
+    # No registered sources here: categories only a source fills (hours, training, recognition)
     # are not released, so they are absent although permitted.
     (
         "esp.leave-verification",
@@ -219,7 +220,7 @@ async def test_projection_releases_exactly_the_fields_of_the_permitted_categorie
     await world.employ(person, employer_id)
     if consented:
         await world.consent_event(person, employer_id, purpose, consented)
-    released = await DisclosureGate(ledger).disclose_one(
+    released = await DisclosureGate(ledger, CategorySources()).disclose_one(
         Recipient("employer", employer_id, "user-hr", "web"),
         purpose,
         person.id,
@@ -265,7 +266,7 @@ async def test_a_field_provider_fills_released_fields_only_and_runs_before_the_a
             }
         }
 
-    gate = DisclosureGate(ledger)
+    gate = DisclosureGate(ledger, CategorySources())
     recipient = Recipient("employer", employer_id, "hr", "web")
     released = await gate.disclose_one(
         recipient, purpose, person.id, request_id="provided", provider=provider
@@ -291,7 +292,7 @@ async def test_a_category_nothing_fills_is_neither_released_nor_ledgered(
     person = await world.volunteer("Rene Recognised")
     await world.employ(person, employer_id)
     await world.consent_event(person, employer_id, purpose, ["identity", "recognition"])
-    gate = DisclosureGate(ledger)
+    gate = DisclosureGate(ledger, CategorySources())
     recipient = Recipient("employer", employer_id, "user-hr", "web")
     both = await gate.disclose_one(recipient, purpose, person.id, request_id="both")
     assert both.categories == ("identity",) and both.data == {"display_name": "Rene Recognised"}
@@ -318,7 +319,7 @@ async def test_required_categories_release_all_or_nothing(engine: Any, ledger: A
     person = await world.volunteer("Rae Required")
     await world.employ(person, employer_id)
     await world.consent_event(person, employer_id, purpose, ["identity"])  # not hours.detail
-    gate = DisclosureGate(ledger)
+    gate = DisclosureGate(ledger, CategorySources())
     recipient = Recipient("employer", employer_id, "user-hr", "web")
 
     async def provide(subjects: Any) -> dict[str, dict[str, Any]]:
@@ -358,7 +359,7 @@ async def test_agreement_end_is_a_london_date(engine: Any, ledger: Any) -> None:
 
     def at(text: str) -> DisclosureGate:
         instant = dt.datetime.fromisoformat(text)
-        return DisclosureGate(ledger, clock=lambda: instant)
+        return DisclosureGate(ledger, CategorySources(), clock=lambda: instant)
 
     late_on_the_15th = await at("2026-07-15T22:30:00+00:00").disclose_one(
         recipient, purpose, person.id, request_id="23:30 BST"
@@ -379,7 +380,7 @@ async def test_versions_dates_and_regiven_consent(engine: Any, ledger: Any) -> N
     category, consent withdrawn and given again, and a job that has not started yet; each
     through one read and through the staff list."""
     pm, lv = BASES["public_task"], BASES["consent"]
-    gate = DisclosureGate(ledger)
+    gate = DisclosureGate(ledger, CategorySources())
 
     future = await world.employer("Future Agreement Ltd")
     await world.agreement(ledger, future, {pm: ["identity"]}, starts_on=TODAY + DAY)

@@ -10,8 +10,9 @@ import asyncpg
 import pytest
 
 from ledger.tables import LedgerEntry
+from portal.clock import local_date
 from portal.disclosure.tables import DisclosureRefusal
-from portal.hours.periods import Month, local_date
+from portal.hours.periods import Month
 from portal.hours.tables import LeaveRequest
 from portal.settings import Settings
 from tests.conftest import TestDatabase

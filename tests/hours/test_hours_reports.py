@@ -8,8 +8,9 @@ import io
 from typing import Any
 
 from ledger.tables import LedgerEntry
+from portal.clock import local_date
 from portal.hours.imports import import_csv
-from portal.hours.periods import Month, local_date
+from portal.hours.periods import Month
 from portal.settings import Settings
 from tests.hours import hours_world as w
 from tests.support.auth import in_app, serve

@@ -26,7 +26,6 @@ from portal.auth.requests import AppRequest
 from portal.auth.tokens import KNOWN_SCOPES
 from portal.coordinator.schemas import TokenCreate, UserCreate
 from portal.coordinator.services import TokenAdministration, UserAdministration
-from portal.disclosure.support import request_id
 from portal.errors import Conflict, InvalidInput
 from portal.hours.imports import ImportRejected, import_csv
 from portal.organisations.schemas import (
@@ -37,6 +36,7 @@ from portal.organisations.schemas import (
 )
 from portal.organisations.services import OrganisationService
 from portal.organisations.status import VolunteerStatus
+from portal.request_context import request_id
 from portal.vocabulary import vocabulary
 from portal.web.forms import add_service_errors, html_id, query_int, query_text
 from portal.web.pages import FormErrors, NavItem, register_navigation, render, see_other

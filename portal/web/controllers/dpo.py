@@ -13,7 +13,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 import structlog
 from litestar import Controller, get, post
@@ -27,12 +26,14 @@ from portal.accounts.roles import Role
 from portal.agreements.services import AgreementService
 from portal.auth.guards import caller, requires_role
 from portal.auth.requests import AppRequest
+from portal.clock import LONDON, utcnow
 from portal.disclosure.gate import Recipient
 from portal.disclosure.reasons import RefusalReason
 from portal.disclosure.services import organisation_names
-from portal.disclosure.support import parse_id, request_id
 from portal.dpo.services import DpoService, LedgerFilter
+from portal.ids import parse_id
 from portal.organisations.services import OrganisationService
+from portal.request_context import request_id
 from portal.settings import Settings, WitnessSetting
 from portal.vocabulary import vocabulary
 from portal.web.dates import DateAnswer
@@ -52,7 +53,6 @@ register_navigation(
     NavItem("/dpo/integrity", "Integrity"),
 )
 
-LONDON = ZoneInfo("Europe/London")
 LEDGER_PAGE = 50
 REFUSAL_PAGE = 50
 ENDING_WITHIN_DAYS = 30
@@ -179,7 +179,7 @@ class DpoPages(Controller):
     ) -> Template:
         ending = await agreements.ending_within(ENDING_WITHIN_DAYS)
         refusals = await dpo.refusals(
-            since=dt.datetime.now(dt.UTC) - dt.timedelta(days=7),
+            since=utcnow() - dt.timedelta(days=7),
             until=None,
             reason=None,
             recipient=None,
@@ -326,7 +326,7 @@ class DpoPages(Controller):
         started = time.monotonic()
         result = await ledger.verify()
         request.app.state["web_last_verify"] = {
-            "at": dt.datetime.now(dt.UTC),
+            "at": utcnow(),
             "ok": result.ok,
             "size": result.size,
             "root": result.root_hash.hex(),

@@ -7,8 +7,6 @@ per person shown, and only then returns the data. Nothing here queries volunteer
 
 from __future__ import annotations
 
-import datetime as dt
-
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
@@ -19,17 +17,15 @@ from portal.accounts.roles import Role
 from portal.agreements.services import AgreementService
 from portal.auth.guards import caller, requires_role
 from portal.auth.requests import AppRequest
+from portal.clock import local_date, utcnow
 from portal.consent.services import NoticeService
 from portal.disclosure.gate import DisclosureGate, Recipient
 from portal.disclosure.schemas import ReceiptOut
-from portal.disclosure.support import request_id
 from portal.errors import Conflict, InvalidInput, NotFound
 from portal.hours import leave
 from portal.hours import reports as hour_reports
-from portal.hours.gateway import HoursGate
-from portal.hours.periods import local_date
 from portal.hours.schemas import EmployerReportOut
-from portal.hours.staff_fields import year_to_date_fields
+from portal.request_context import request_id
 from portal.settings import Settings
 from portal.vocabulary import Purpose, vocabulary
 from portal.web.charts import month_label, organisation_hours_chart
@@ -122,7 +118,6 @@ class EmployerPages(Controller):
             limit=STAFF_PAGE,
             after=after,
             categories=[c for c in chosen.categories if c != "hours.detail"],
-            provider=year_to_date_fields(recipient.organisation_id, settings),
         )
         fields = vocabulary().fields_of(chosen.categories)
         shown = [f for f in fields if any(f in member.data for member in page.items)]
@@ -163,7 +158,6 @@ class EmployerPages(Controller):
             chosen.code,
             volunteer_id,
             request_id=request_id(request),
-            provider=year_to_date_fields(recipient.organisation_id, settings),
         )
         return await render(
             request,
@@ -210,14 +204,14 @@ class EmployerPages(Controller):
 
     @get("/leave", name="web.employer.leave")
     async def leave_requests(
-        self, request: AppRequest, hours_gate: NamedDependency[HoursGate]
+        self, request: AppRequest, gate: NamedDependency[DisclosureGate]
     ) -> Template:
         recipient = _recipient(request)
         status = query_text(request, "status", 20) or "pending"
         if status not in (*LEAVE_STATUSES, "all"):
             status = "pending"
         found = await leave.employer_requests(
-            hours_gate,
+            gate,
             recipient,
             None if status == "all" else status,
             request_id(request),
@@ -237,7 +231,7 @@ class EmployerPages(Controller):
         request: AppRequest,
         leave_request_id: FromPath[str],
         decision: FromPath[str],
-        hours_gate: NamedDependency[HoursGate],
+        gate: NamedDependency[DisclosureGate],
     ) -> Redirect:
         if decision not in {"approve", "decline"}:
             raise NotFound("No such page")
@@ -245,7 +239,7 @@ class EmployerPages(Controller):
         reason = (await DECISION_FORM.read(request)).values["reason"]
         act = leave.approve_request if decision == "approve" else leave.decline_request
         try:
-            await act(hours_gate, recipient, leave_request_id, reason, request_id(request))
+            await act(gate, recipient, leave_request_id, reason, request_id(request))
         except Conflict:
             return see_other("/employer/leave")
         done = "approved" if decision == "approve" else "declined"
@@ -258,7 +252,7 @@ class EmployerPages(Controller):
         self,
         request: AppRequest,
         agreements: NamedDependency[AgreementService],
-        hours_gate: NamedDependency[HoursGate],
+        gate: NamedDependency[DisclosureGate],
         settings: NamedDependency[Settings],
     ) -> Template:
         recipient = _recipient(request)
@@ -267,7 +261,7 @@ class EmployerPages(Controller):
             for p, c in await _purposes(agreements, recipient.organisation_id)
             if "hours.summary" in c
         ]
-        today = local_date(dt.datetime.now(dt.UTC))
+        today = local_date(utcnow())
         code = query_text(request, "purpose", 80) or (purposes[0][0].code if purposes else "")
         period = query_text(request, "period", 7) or str(today.year)
         chosen = next((p for p, _ in purposes if p.code == code), None)
@@ -276,7 +270,7 @@ class EmployerPages(Controller):
         if chosen is not None:
             try:
                 report = await hour_reports.employer_report(
-                    hours_gate,
+                    gate,
                     recipient,
                     settings,
                     chosen.code,

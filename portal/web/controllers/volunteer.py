@@ -24,16 +24,18 @@ from portal.agreements.services import AgreementService
 from portal.auth.guards import caller, requires_role
 from portal.auth.identity import Identity
 from portal.auth.requests import AppRequest
+from portal.clock import local_date, utcnow
 from portal.consent.schemas import ConsentCurrent, ConsentGive, ConsentWithdraw
 from portal.consent.services import ConsentService
 from portal.disclosure.services import VolunteerLedgerService
-from portal.disclosure.support import request_id
 from portal.errors import Conflict, Forbidden, InvalidInput, NotFound
 from portal.hours import duties, leave
-from portal.hours.periods import Month, local_date
+from portal.hours.periods import Month
 from portal.hours.schemas import LeaveRequestIn
+from portal.organisations.rules import covers, has_ended
 from portal.organisations.schemas import VolunteerUpdate
 from portal.organisations.services import OrganisationService
+from portal.request_context import request_id
 from portal.settings import Settings
 from portal.vocabulary import Purpose, vocabulary
 from portal.web.charts import month_label, progress_chart, volunteer_hours_chart
@@ -121,10 +123,10 @@ async def _sharing(identity: Identity, ledger: Ledger) -> tuple[list[EmployerVie
     me = await organisations.get_volunteer(identity.volunteer_id)
     overview = await ConsentService(ledger).overview(identity, 1, 0)
     agreements = AgreementService(ledger)
-    today = dt.datetime.now(dt.UTC).date()
+    today = utcnow().date()
     views: list[EmployerView] = []
     for link in me.employments:
-        if link.ends_on is not None and link.ends_on < today:
+        if has_ended(link.ends_on, today):
             continue
         employer = await organisations.get_employer(link.employer_id)
         page = await agreements.list_current(1, 0, employer_id=link.employer_id)
@@ -164,12 +166,12 @@ async def _sharing(identity: Identity, ledger: Ledger) -> tuple[list[EmployerVie
 
 
 def _today() -> dt.date:
-    return local_date(dt.datetime.now(dt.UTC))
+    return local_date(utcnow())
 
 
 async def _hours(volunteer_id: str, settings: Settings, last_key: str | None = None) -> Any:
     """Twelve months of hours against the monthly minimum, ending with ``last_key`` (or now)."""
-    last = Month.of(dt.datetime.now(dt.UTC))
+    last = Month.of(utcnow())
     if last_key:
         with contextlib.suppress(ValueError):
             last = Month.parse(last_key)
@@ -231,7 +233,7 @@ class VolunteerPages(Controller):
         assert identity.volunteer_id
         summary = await _hours(identity.volunteer_id, settings, query_text(request, "to", 7))
         last = Month.parse(summary.last_month)
-        now = Month.of(dt.datetime.now(dt.UTC))
+        now = Month.of(utcnow())
         return await render(
             request,
             "volunteer/hours.html",
@@ -269,10 +271,10 @@ class VolunteerPages(Controller):
         current = [
             link.employer_id
             for link in me.employments
-            if link.starts_on <= today and (link.ends_on is None or link.ends_on >= today)
+            if covers(link.starts_on, link.ends_on, today)
         ]
         names = await _employer_names(sorted(set(current) | {r.employer_id for r in requests}))
-        now = Month.of(dt.datetime.now(dt.UTC))
+        now = Month.of(utcnow())
         recent, _ = await duties.list_duties(identity.volunteer_id, now.plus(-2), now.plus(1))
         asked = {r.duty_id for r in requests if r.status in {"pending", "approved"}}
         charts = {
