@@ -94,7 +94,6 @@ class EmployerPages(Controller):
         request: AppRequest,
         agreements: NamedDependency[AgreementService],
         gate: NamedDependency[DisclosureGate],
-        settings: NamedDependency[Settings],
     ) -> Template:
         recipient = _recipient(request)
         purposes = await _purposes(agreements, recipient.organisation_id)
@@ -138,7 +137,6 @@ class EmployerPages(Controller):
         volunteer_id: FromPath[str],
         agreements: NamedDependency[AgreementService],
         gate: NamedDependency[DisclosureGate],
-        settings: NamedDependency[Settings],
     ) -> Template:
         recipient = _recipient(request)
         code = query_text(request, "purpose", 80)
