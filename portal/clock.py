@@ -28,8 +28,3 @@ def local_date(instant: dt.datetime) -> dt.date:
     if instant.tzinfo is None:
         raise ValueError("instants must be timezone-aware")
     return instant.astimezone(LONDON).date()
-
-
-def london_today(clock: Clock = utcnow) -> dt.date:
-    """Today in London, by ``clock``."""
-    return local_date(clock())

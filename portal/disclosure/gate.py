@@ -36,22 +36,22 @@ import datetime as dt
 import re
 from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import structlog
 from piccolo.querystring import QueryString
 
 from ledger import Ledger
-from ledger.entries import Channel
 from ledger.kinds import DisclosureDetails, DisclosureDraft
 from ledger.proofs import Receipt
-from portal.accounts.tables import Role
-from portal.auth.identity import Identity
 from portal.clock import Clock, local_date, utcnow
 from portal.consent.tables import ConsentState
 from portal.dbutil import as_date, as_moment, json_value
 from portal.disclosure.agreement_rules import CURRENT_VERSION_SQL
 from portal.disclosure.decision import AgreementFacts, ConsentFacts, Decision, decide
+from portal.disclosure.recipient import (
+    Recipient as Recipient,  # re-exported: callers import it here
+)
 from portal.disclosure.sources import (
     VOLUNTEER_FIELDS,
     CategorySources,
@@ -59,7 +59,6 @@ from portal.disclosure.sources import (
     row_value,
     volunteer_select,
 )
-from portal.disclosure.support import channel_of
 from portal.disclosure.tables import DisclosureRefusal, RefusalReason
 from portal.errors import Forbidden, InvalidInput, NotFound, ServiceUnavailable
 from portal.ids import parse_id
@@ -69,47 +68,10 @@ from portal.vocabulary import Purpose, vocabulary
 
 log = structlog.get_logger(__name__)
 
-#: ``recipient_org`` recorded when the recipient is the force itself (the DPO).
-FORCE_RECIPIENT = "force"
 DPO_AUDIT = "dpo.audit"
 NOT_FOUND_DETAIL = "No staff member with this id is visible to you for this purpose"
 #: Staff per page when a caller wants them all: one ledger append (one durable commit) per page.
 STAFF_PAGE = 1000
-
-RecipientKind = Literal["employer", "force", "integration"]
-
-
-# --------------------------------------------------------------------------------------------
-# Who is asking
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Recipient:
-    kind: RecipientKind
-    organisation_id: str
-    user_id: str
-    channel: Channel
-
-    @property
-    def audience(self) -> str:
-        return "employer" if self.kind == "employer" else "force"
-
-    @classmethod
-    def of(cls, identity: Identity, channel: Channel | None = None) -> Recipient:
-        chosen = channel or channel_of(identity)
-        if identity.via == "token":
-            return cls(
-                "integration", FORCE_RECIPIENT, identity.token_id or identity.user_id, chosen
-            )
-        if identity.role is Role.EMPLOYER:
-            if not identity.organisation_id:
-                raise Forbidden("This employer account is not linked to an organisation")
-            return cls("employer", identity.organisation_id, identity.user_id, chosen)
-        if identity.role is Role.DPO:
-            return cls("force", FORCE_RECIPIENT, identity.user_id, chosen)
-        raise Forbidden("Your role may not read volunteer data through the disclosure gate")
-
 
 # --------------------------------------------------------------------------------------------
 # Projection: a category releases fixed fields, nothing else

@@ -14,10 +14,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from portal.disclosure.gate import Recipient
+from portal.disclosure.recipient import Recipient
 
 #: Given each subject about to be released (volunteer id, released categories), values by
 #: volunteer id and field name. It runs after the decision and before the ledger append; the gate
@@ -28,7 +27,7 @@ FieldProvider = Callable[
 
 #: Builds the provider for one recipient on one London day, or ``None`` when the source has
 #: nothing for that recipient.
-ProviderFactory = Callable[["Recipient", dt.date], FieldProvider | None]
+ProviderFactory = Callable[[Recipient, dt.date], FieldProvider | None]
 
 
 @dataclass(frozen=True)
