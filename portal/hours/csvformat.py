@@ -58,6 +58,13 @@ _DAY_BASES_SIZE = 8192
 _OTHER_DELIMITERS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
 MAX_REF = 100
 MAX_REASON = 500
+#: The years a duty may fall in (UTC); a year outside them is taken to be a typing error
+#: (``1926`` for ``2026``), and duties are stored as POSIX seconds, which stop at 1970.
+EARLIEST_DAY = dt.date(2000, 1, 1)
+LATEST_DAY = dt.date(2099, 12, 31)
+_EARLIEST_S = int(dt.datetime(2000, 1, 1, tzinfo=dt.UTC).timestamp())
+_LATEST_S = int(dt.datetime(2100, 1, 1, tzinfo=dt.UTC).timestamp())
+_RANGE = f"duties must lie between {EARLIEST_DAY.isoformat()} and {LATEST_DAY.isoformat()}"
 
 
 @dataclass(frozen=True)
@@ -200,8 +207,8 @@ def check_values(
         volunteer_id is not None
         and kind is not None
         and leave is not None
-        and start_s >= 0
-        and start_s < end_s <= start_s + _MAX_DUTY_S
+        and _EARLIEST_S <= start_s < end_s <= start_s + _MAX_DUTY_S
+        and end_s <= _LATEST_S
         and len(external_ref) <= MAX_REF
         and len(reason) <= MAX_REASON
         and (external_ref or not reason)
@@ -239,6 +246,11 @@ def _problems(
         ends_at = parse_instant(end)
     except TimeParseError as exc:
         errors.append(LineError(line, "end", str(exc)))
+    for field, instant in (("start", starts_at), ("end", ends_at)):
+        if instant is not None and not _EARLIEST_S <= instant.timestamp() <= _LATEST_S:
+            errors.append(
+                LineError(line, field, f"{instant.date().isoformat()} is out of range; {_RANGE}")
+            )
     if starts_at is not None and ends_at is not None:
         if ends_at <= starts_at:
             errors.append(
@@ -331,7 +343,8 @@ def make_checker(header: Header) -> Callable[[int, list[str]], DutyLine | list[L
             volunteer_id is not None
             and kind is not None
             and leave is not None
-            and 0 <= start_s < end_s <= start_s + _MAX_DUTY_S
+            and _EARLIEST_S <= start_s < end_s <= start_s + _MAX_DUTY_S
+            and end_s <= _LATEST_S
             and len(ref) <= MAX_REF
             and len(reason) <= MAX_REASON
             and (ref or not reason)
@@ -417,6 +430,7 @@ def parse_duty_file(
     reader = csv.reader(lines, strict=True)
     check: Callable[[int, list[str]], DutyLine | list[LineError]] | None = None
     seen_any = False
+    read_to = 0
     while True:
         try:
             cells = next(reader)
@@ -424,10 +438,24 @@ def parse_duty_file(
             break
         except csv.Error as exc:
             errors.append(LineError(reader.line_num, "line", f"is not valid CSV ({exc})"))
+            read_to = reader.line_num
             if check is None:
                 break
             continue
-        number = reader.line_num
+        number, first = reader.line_num, read_to + 1
+        read_to = number
+        if number > first:  # a quoted value ran on over the end of its line
+            errors.append(
+                LineError(
+                    first,
+                    "line",
+                    f"a quoted value runs on to line {number}; values may not contain line "
+                    "breaks (or a closing quote is missing)",
+                )
+            )
+            if check is None:
+                break
+            continue
         if not any(cells) or (len(cells) == 1 and not cells[0].strip()):
             continue
         if check is not None:
