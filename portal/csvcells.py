@@ -3,6 +3,9 @@
 The DPO's download and ``esp-portal ledger export --format csv`` write the same file, so they share
 the columns here; the hours reports share the cell rule. A cell that a spreadsheet would read as a
 formula (CSV injection: ``=``, ``+``, ``-``, ``@``, tab, carriage return) gets a leading quote.
+Every cell of every CSV the portal writes passes :func:`safe_cell` (through :func:`safe_row`),
+the leaf hash too: standard base64 can begin with ``+``, and a spreadsheet would take it for a
+formula like any other cell.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 
 from ledger.entries import canonical_json
 
-__all__ = ["ENTRY_CSV_COLUMNS", "csv_line", "entry_csv_values", "safe_cell"]
+__all__ = ["ENTRY_CSV_COLUMNS", "csv_line", "entry_csv_values", "safe_cell", "safe_row"]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -52,13 +55,18 @@ def safe_cell(value: Any) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
+def safe_row(values: Iterable[Any]) -> list[str]:
+    """A row of :func:`safe_cell` cells: what every CSV writer in the portal writes."""
+    return [safe_cell(v) for v in values]
+
+
 def entry_csv_values(document: Mapping[str, Any], leaf_hash_b64: str) -> list[str]:
     """The cells of one ledger entry's row, in :data:`ENTRY_CSV_COLUMNS` order."""
-    return [*(safe_cell(document.get(c)) for c in ENTRY_CSV_COLUMNS[:-1]), leaf_hash_b64]
+    return safe_row([*(document.get(c) for c in ENTRY_CSV_COLUMNS[:-1]), leaf_hash_b64])
 
 
 def csv_line(values: Iterable[Any]) -> str:
     """One CSV line of safe cells."""
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow([safe_cell(v) for v in values])
+    csv.writer(buffer, lineterminator="\n").writerow(safe_row(values))
     return buffer.getvalue()

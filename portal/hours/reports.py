@@ -46,7 +46,7 @@ from typing import Any
 import structlog
 
 from portal.clock import utcnow
-from portal.csvcells import safe_cell
+from portal.csvcells import safe_row
 from portal.dbutil import json_value
 from portal.disclosure.gate import DisclosureGate, Recipient, Released
 from portal.disclosure.schemas import ReceiptOut
@@ -525,27 +525,29 @@ def report_csv(report: EmployerReportOut) -> Iterator[str]:
         values = row.model_dump()
         values["row"] = "person"
         values["categories"] = " ".join(row.categories)
-        writer.writerow([safe_cell(values.get(c)) for c in CSV_COLUMNS])
+        writer.writerow(safe_row(values.get(c) for c in CSV_COLUMNS))
         yield flush()
     org = report.organisation
     writer.writerow(
-        [
-            "organisation",
-            "",
-            "suppressed: " + (org.suppressed_reason or "") if org.suppressed else "",
-            "",
-            safe_cell(org.total_hours),
-            safe_cell(org.esp_leave_hours),
-            safe_cell(org.own_time_hours),
-            "",
-            "",
-            "",
-            "",
-            safe_cell(org.leave_used_hours),
-            "",
-            "",
-            "",
-            "",
-        ]
+        safe_row(
+            [
+                "organisation",
+                "",
+                "suppressed: " + (org.suppressed_reason or "") if org.suppressed else "",
+                "",
+                org.total_hours,
+                org.esp_leave_hours,
+                org.own_time_hours,
+                "",
+                "",
+                "",
+                "",
+                org.leave_used_hours,
+                "",
+                "",
+                "",
+                "",
+            ]
+        )
     )
     yield flush()
