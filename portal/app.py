@@ -134,6 +134,7 @@ def create_app(settings: Settings, *, configure_logs: bool = True) -> Litestar:
                 "gate": gate,
                 "engine": engine,
                 "witnessing": witnessing,
+                "password_hashing": hashing,
             }
         ),
         debug=False,

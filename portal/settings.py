@@ -90,6 +90,8 @@ class Settings(BaseSettings):
     password_hash_time_cost: int = Field(default=3, ge=1, le=20)
     password_hash_memory_kib: int = Field(default=65536, ge=8, le=4 * 1024 * 1024)
     password_hash_parallelism: int = Field(default=4, ge=1, le=64)
+    #: Hashes one worker process runs at once, each on its own thread (the rest wait their turn).
+    password_hash_workers: int = Field(default=2, ge=1, le=64)
 
     suppression_threshold: int = Field(default=5, ge=2, le=1000)
     monthly_minimum_hours: float = Field(default=16.0, ge=0, le=744)

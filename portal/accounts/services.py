@@ -101,7 +101,7 @@ class AccountService:
                 check_policy(password, email)
             except PasswordRejected as exc:
                 raise field_error("password", f"the password {exc}") from None
-            password_hash = self.hashing.hash(password)
+            password_hash = await self.hashing.hash_async(password)
         secret = totp.new_secret() if role in ROLES_NEEDING_TOTP else None
         user = UserAccount(
             email=email,
@@ -167,7 +167,7 @@ class AccountService:
             raise NotFound("This activation link is unknown, used or expired")
         await UserAccount.update(
             {
-                UserAccount.password_hash: self.hashing.hash(password),
+                UserAccount.password_hash: await self.hashing.hash_async(password),
                 UserAccount.activated_at: utcnow(),
                 UserAccount.failed_logins: 0,
             }

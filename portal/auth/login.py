@@ -88,7 +88,9 @@ class LoginService:
         user = (
             await UserAccount.objects().where(UserAccount.email == normalise_email(email)).first()
         )
-        password_ok = self.hashing.verify(user.password_hash if user else None, password)
+        password_ok = await self.hashing.verify_async(
+            user.password_hash if user else None, password
+        )
         if user is None:
             log.info("auth.login_failed", reason="unknown_account")
             raise LoginFailed(GENERIC_FAILURE)
@@ -107,7 +109,7 @@ class LoginService:
         ).where(UserAccount.id == user_id)
         if self.hashing.needs_rehash(user.password_hash or ""):
             await UserAccount.update(
-                {UserAccount.password_hash: self.hashing.hash(password)}
+                {UserAccount.password_hash: await self.hashing.hash_async(password)}
             ).where(UserAccount.id == user_id)
         session = await self.sessions.create(user_id)
         log.info("auth.login", user_id=user_id, role=role.value)
