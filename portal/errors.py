@@ -74,6 +74,14 @@ class Conflict(PortalError):
     type_slug = "conflict"
 
 
+class UnsupportedMediaType(PortalError):
+    """The body is not in the one media type the route reads (e.g. JSON sent as text/plain)."""
+
+    status = 415
+    title = "Unsupported media type"
+    type_slug = "unsupported-media-type"
+
+
 class TooManyRequests(PortalError):
     status = 429
     title = "Too many requests"

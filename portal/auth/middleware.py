@@ -5,11 +5,23 @@ that does not resolve is refused at once (an integration must not silently becom
 Cookie-authenticated unsafe requests to the API need the session's CSRF token in
 ``X-CSRF-Token``. An HTML form post to a page cannot send a header: it carries the token as a form
 field instead, which ``portal.web.csrf.check_csrf`` checks before any page handler runs.
+
+Requests that can start a session carry no CSRF token yet, so two more rules cover them (login
+CSRF: another site signing a browser in to an account of its choosing):
+
+- the anonymous JSON routes (``/api/auth/login``, ``/api/auth/activate``) read only
+  ``application/json`` (415 otherwise): a cross-site HTML form can send ``text/plain`` but not
+  JSON without a CORS preflight, which the portal never grants;
+- an unsafe request that a browser marks as coming from another site (``Sec-Fetch-Site`` is
+  ``cross-site`` or ``same-site``; without that header, ``Origin`` is neither this service's base
+  URL nor the request's own host) is refused (403) before it reaches a route, unless it carries a
+  bearer token (integrations are not browsers and hold no cookie).
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
@@ -18,7 +30,7 @@ from portal.auth.identity import Identity
 from portal.auth.secrets import same
 from portal.auth.sessions import CSRF_HEADER, SESSION_COOKIE, SessionStore
 from portal.auth.tokens import resolve_token
-from portal.errors import Forbidden, Unauthenticated
+from portal.errors import Forbidden, Unauthenticated, UnsupportedMediaType
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: Unsafe routes that are reachable without a session and so cannot carry a CSRF token.
@@ -26,6 +38,9 @@ CSRF_EXEMPT_PATHS = frozenset({"/api/auth/login", "/api/auth/activate"})
 #: Paths answered as API (JSON, header CSRF). Everything else is a page, whose forms carry the
 #: token in a field; a header sent to a page is still checked here.
 HEADER_CSRF_PREFIXES = ("/api/", "/ledger/", "/schema", "/health", "/ready")
+#: ``Sec-Fetch-Site`` values a browser sends for a request this service's own pages made.
+JSON = "application/json"
+_OWN_SITE = frozenset({"same-origin", "none"})
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -46,13 +61,46 @@ def _cookie(scope: Scope, name: str) -> str | None:
     return None
 
 
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def _from_another_site(scope: Scope, own_origin: str) -> bool:
+    """True when a browser says this request was made by a page of another site.
+
+    ``Sec-Fetch-Site`` decides when sent (every current browser sends it). Without it,
+    ``Origin`` does, unless it is ``null``: the portal's own pages send ``null`` too, as their
+    referrer policy is ``no-referrer``.
+    """
+    fetch_site = _header(scope, b"sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site.strip().lower() not in _OWN_SITE
+    origin = _header(scope, b"origin")
+    if origin is None or origin.strip() == "null":
+        return False
+    host = _header(scope, b"host") or ""
+    allowed = {own_origin, f"{scope.get('scheme', 'http')}://{host}".lower()}
+    return origin.strip().lower() not in allowed
+
+
+def _media_type(scope: Scope) -> str:
+    return (_header(scope, b"content-type") or "").split(";", 1)[0].strip().lower()
+
+
 class AuthMiddleware(ASGIMiddleware):
-    def __init__(self, sessions: SessionStore) -> None:
+    def __init__(self, sessions: SessionStore, base_url: str) -> None:
         self.sessions = sessions
+        self.own_origin = _origin_of(base_url)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         identity: Identity | None = None
         authorization = _header(scope, b"authorization")
+        unsafe = scope.get("method", "GET") not in SAFE_METHODS
+        if unsafe and not authorization and _from_another_site(scope, self.own_origin):
+            raise Forbidden("Cross-site requests are refused; use this service's own pages")
+        if unsafe and scope.get("path") in CSRF_EXEMPT_PATHS and _media_type(scope) != JSON:
+            raise UnsupportedMediaType(f"Send the body as {JSON}")
         if authorization:
             scheme, _, credential = authorization.partition(" ")
             if scheme.lower() != "bearer" or not credential:
