@@ -22,6 +22,7 @@ from ledger.cosignature import CosignatureVerifier
 from ledger.witness.client import WitnessClient
 from ledger.witnessing import Witnessing
 from portal.accounts.services import AccountService
+from portal.apibody import StrictBodyPlugin
 from portal.auth.login import LoginService
 from portal.auth.middleware import AuthMiddleware
 from portal.auth.passwords import PasswordHashing
@@ -125,7 +126,7 @@ def create_app(settings: Settings, *, configure_logs: bool = True) -> Litestar:
         middleware=[AuthMiddleware(SessionStore(settings), settings.base_url)],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=_openapi(),
-        plugins=[WebPlugin()],
+        plugins=[StrictBodyPlugin(), WebPlugin()],
         lifespan=[lifespan],
         state=State(
             {

@@ -6,8 +6,9 @@ import datetime as dt
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
+from portal.apibody import StrictBody
 from portal.disclosure.schemas import ReceiptOut
 
 Signatory = Annotated[
@@ -19,9 +20,7 @@ Signatory = Annotated[
 Code = Annotated[str, StringConstraints(min_length=1, max_length=80)]
 
 
-class AgreementCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AgreementCreate(StrictBody):
     employer_id: uuid.UUID
     version: int = Field(ge=1, le=100_000, description="the previous version + 1 (1 for the first)")
     purposes: dict[Code, list[Code]] = Field(

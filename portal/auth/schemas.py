@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from portal.apibody import StrictBody
 
 
-class LoginRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class LoginRequest(StrictBody):
     email: str = Field(min_length=3, max_length=254)
     password: str = Field(min_length=1, max_length=1024)
     otp: str | None = Field(default=None, max_length=12, description="TOTP code (dpo, coordinator)")
@@ -31,9 +31,7 @@ class LoginResponse(BaseModel):
     expires_at: dt.datetime
 
 
-class ActivateRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ActivateRequest(StrictBody):
     token: str = Field(min_length=10, max_length=200)
     password: str = Field(min_length=1, max_length=1024)
 

@@ -6,16 +6,15 @@ import datetime as dt
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
 
+from portal.apibody import StrictBody
 from portal.disclosure.schemas import ConsentRecordOut, ReceiptOut
 
 Code = Annotated[str, StringConstraints(min_length=1, max_length=80)]
 
 
-class ConsentGive(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ConsentGive(StrictBody):
     employer_id: uuid.UUID
     purpose: Code
     categories: list[Code] = Field(min_length=1, max_length=20)
@@ -27,9 +26,7 @@ class ConsentGive(BaseModel):
     )
 
 
-class ConsentWithdraw(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ConsentWithdraw(StrictBody):
     employer_id: uuid.UUID
     purpose: Code
     categories: list[Code] | None = Field(

@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from portal.apibody import StrictBody
 from portal.disclosure.schemas import ReceiptOut
 
 UnitName = Literal["hours_per_month", "days_per_year"]
@@ -52,9 +53,7 @@ class DutyHistory(_Out):
     versions: list[DutyOut] = Field(description="Oldest first; the last is current")
 
 
-class CorrectionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CorrectionIn(StrictBody):
     starts_at: str | None = Field(default=None, description="New start (ISO 8601)")
     ends_at: str | None = Field(default=None, description="New end (ISO 8601)")
     duty_type: str | None = None
@@ -73,9 +72,7 @@ class ImportOut(_Out):
     imported_at: str | None
 
 
-class IntegrationDuty(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class IntegrationDuty(StrictBody):
     volunteer_id: str = Field(max_length=64)
     starts_at: str = Field(max_length=64, description="ISO 8601, e.g. 2026-03-14T09:00+00:00")
     ends_at: str = Field(max_length=64)
@@ -85,9 +82,7 @@ class IntegrationDuty(BaseModel):
     correction_reason: str = Field(default="", max_length=500)
 
 
-class IntegrationBatchIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class IntegrationBatchIn(StrictBody):
     duties: list[IntegrationDuty] = Field(min_length=1, max_length=5000)
 
 
@@ -133,9 +128,7 @@ class HoursSummaryOut(_Out):
 # ------------------------------------------------------------------------------------ leave
 
 
-class LeavePolicyIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class LeavePolicyIn(StrictBody):
     employer_id: str
     unit: UnitName
     amount: float = Field(gt=0, le=744, description="Hours per month, or days per year")
@@ -194,9 +187,7 @@ class LeaveBalanceOut(_Out):
     months: list[LeaveMonthOut]
 
 
-class LeaveRequestIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class LeaveRequestIn(StrictBody):
     employer_id: str
     duty_id: str | None = Field(default=None, description="The duty the leave is for, if recorded")
     starts_at: str | None = Field(default=None, description="ISO 8601; default: the duty's")
@@ -239,9 +230,7 @@ class LeaveDecisionOut(_Out):
     status: str
 
 
-class LeaveDecisionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class LeaveDecisionIn(StrictBody):
     reason: str = Field(default="", max_length=200, description="Optional short reason")
 
 

@@ -15,13 +15,13 @@ from typing import Annotated
 from pydantic import (
     AfterValidator,
     BaseModel,
-    ConfigDict,
     EmailStr,
     Field,
     StringConstraints,
 )
 from pydantic_core import PydanticCustomError
 
+from portal.apibody import StrictBody
 from portal.organisations.tables import VolunteerStatus
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -72,8 +72,8 @@ class SizeBand(StrEnum):
     LARGE = "large"  # 250 or more
 
 
-class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Input(StrictBody):
+    """The base of this domain's request bodies."""
 
 
 # Employers ---------------------------------------------------------------------------------------
