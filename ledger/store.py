@@ -495,16 +495,6 @@ class LedgerStore:
         )
         return [_entry_from_row(row) for row in rows]
 
-    async def leaves_between(self, start: int, stop: int) -> list[tuple[int, bytes, bytes]]:
-        """``(index, leaf_hash, body)`` for ``start <= index < stop``: all an audit needs."""
-        rows = await self._fetch(
-            f"SELECT idx, leaf_hash, body FROM {ENTRY} WHERE idx >= {{}} AND idx < {{}} "
-            "ORDER BY idx",
-            start,
-            stop,
-        )
-        return [(int(r["idx"]), _bytes(r["leaf_hash"]), _bytes(r["body"])) for r in rows]
-
     async def iter_entries(
         self,
         since: datetime | None = None,

@@ -16,6 +16,10 @@ a size no batch ended at, or a tail cut inside a batch is reported, not passed o
 It checks the log up to the head size read when it starts; appends committed meanwhile are left for
 the next run, so it can run against a live log. The head, the highest entry and the largest
 checkpoint are read in one snapshot: a head behind what is stored is reported, not trusted.
+
+The columns stored beside each entry for searching (kind, purpose, subject, recipients, channel,
+time) are compared with the entry's hashed bytes as well: a changed column would hide an entry
+from a search or a subject access report while the tree itself stays intact.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import contextlib
 import json
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from piccolo.engine.base import Engine
@@ -33,9 +38,10 @@ from piccolo.engine.base import Engine
 from . import merkle
 from .checkpoint import CheckpointError, OriginMismatchError, open_checkpoint
 from .compact import CompactRange
+from .entries import format_timestamp
 from .nodes import NodeID, consistency_plan
 from .note import NoteError, NoteVerifier
-from .store import LedgerStore, StoredCheckpoint
+from .store import LedgerStore, StoredCheckpoint, StoredEntry
 from .tables import node_key
 
 __all__ = ["ProgressCallback", "VerifyProblem", "VerifyResult", "verify"]
@@ -114,6 +120,43 @@ async def _checkpoints(store: LedgerStore, up_to: int) -> AsyncGenerator[StoredC
         after = page[-1].size
 
 
+#: The stored columns derived from each entry's document (search, listing, export, time range).
+_DERIVED = ("kind", "purpose", "subject", "recipient_org", "recipient_user", "channel")
+
+
+def _stored_time(value: Any) -> str:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime):
+        return format_timestamp(value if value.tzinfo else value.replace(tzinfo=UTC))
+    return str(value)
+
+
+def _check_columns(stored: StoredEntry, document: dict[str, Any]) -> None:
+    """Each column kept beside an entry says what its hashed bytes say.
+
+    Searches, disclosure lists, subject access reports and exports select by these columns, so
+    a changed column hides or misfiles an entry whose own bytes are intact.
+    """
+    found: list[tuple[str, str, str]] = [
+        (column, str(document.get(column) or ""), str(getattr(stored, column) or ""))
+        for column in _DERIVED
+    ]
+    found.append(("logged_at", str(document.get("timestamp")), _stored_time(stored.logged_at)))
+    for column, expected, actual in found:
+        if expected != actual:
+            raise _Found(
+                VerifyProblem(
+                    stored.index,
+                    "entry-column",
+                    f"entry {stored.index}'s stored {column} is not what its hashed entry says "
+                    "(the column was changed)",
+                    expected,
+                    actual,
+                )
+            )
+
+
 class _Auditor:
     def __init__(self, store: LedgerStore, verifier: NoteVerifier, origin: str, size: int) -> None:
         self.store = store
@@ -130,8 +173,8 @@ class _Auditor:
         #: The tree size the current batch ends at (its entries say so); 0 before the first.
         self.batch_end = 0
 
-    def check_place(self, index: int, body: bytes) -> None:
-        """The entry's own index and batch end agree with where it is stored."""
+    def check_place(self, index: int, body: bytes) -> dict[str, Any]:
+        """The entry's own index and batch end agree with where it is stored (its document)."""
         try:
             document = json.loads(body)
         except ValueError:
@@ -172,6 +215,7 @@ class _Auditor:
                     str(declared),
                 )
             )
+        return document
 
     def check_batch_end(self, checked_here: bool) -> None:
         """One checkpoint per batch, at the size the batch's entries state, and no other."""
@@ -277,11 +321,11 @@ class _Auditor:
                 )
         self.reached.clear()
 
-    async def _page(self, start: int) -> tuple[list[tuple[int, bytes, bytes]], dict[NodeID, bytes]]:
+    async def _page(self, start: int) -> tuple[list[StoredEntry], dict[NodeID, bytes]]:
         stop = min(self.size, start + PAGE_SIZE)
-        leaves = await self.store.leaves_between(start, stop)
+        entries = await self.store.entries_between(start, stop)
         nodes = await self.store.nodes_in_key_ranges(_completed_key_ranges(start, stop))
-        return leaves, nodes
+        return entries, nodes
 
     async def run(self, progress: ProgressCallback | None) -> None:
         async with contextlib.aclosing(_checkpoints(self.store, self.size)) as checkpoints:
@@ -304,7 +348,8 @@ class _Auditor:
                 )
                 stop = min(self.size, following)
                 expected = start
-                for index, stored_leaf, body in leaves:
+                for stored in leaves:
+                    index, stored_leaf, body = stored.index, stored.leaf_hash, stored.body
                     if index != expected:
                         raise _Found(self._missing_entry(expected))
                     leaf = merkle.leaf_hash(body)
@@ -319,7 +364,7 @@ class _Auditor:
                                 _b64(stored_leaf),
                             )
                         )
-                    self.check_place(index, body)
+                    _check_columns(stored, self.check_place(index, body))
                     for node, computed in self.compact.append(leaf):
                         self._check_node(index, node, computed, stored_nodes.get(node))
                     self.entries += 1

@@ -177,7 +177,32 @@ async def swap_two_entries(kind, ledger):
     )
 
 
+def change_column(column, sqlite_value, pg_value):
+    """A search column of entry 4 changed behind the log's back: the entry's bytes, leaf hash
+    and tree are intact, but searches by that column would miss or misfile it."""
+
+    async def scenario(kind, ledger):
+        value = sqlite_value if kind == "sqlite" else pg_value
+        return [f"UPDATE ledger_entry SET {column} = {value} WHERE idx = 4"], 4, "entry-column"
+
+    scenario.__name__ = f"change_{column}_column"
+    return scenario
+
+
+COLUMN_SCENARIOS = [
+    change_column("subject", "'sub_someone_else'", "'sub_someone_else'"),
+    change_column("kind", "'consent_given'", "'consent_given'"),
+    change_column("purpose", "'esp.other'", "'esp.other'"),
+    change_column("recipient_org", "'org-2'", "'org-2'"),
+    change_column("recipient_user", "''", "''"),
+    change_column("channel", "'web'", "'web'"),
+    change_column(
+        "logged_at", "'2001-01-01T00:00:00.000000+00:00'", "logged_at - interval '1 day'"
+    ),
+]
+
 SCENARIOS = [
+    *COLUMN_SCENARIOS,
     roll_head_back,
     tamper_body,
     tamper_body_and_leaf_hash,
