@@ -185,7 +185,21 @@ def _unexpected(request: AppRequest, exc: Exception) -> Response[dict[str, Any]]
     )
 
 
+def _too_deep(request: Request[Any, Any, Any], exc: RecursionError) -> Response[dict[str, Any]]:
+    """A body nested deeper than the decoder can follow (JSON ``[[[[...`` a thousand deep)."""
+    log.info("request.too_deep", path=request.url.path)
+    return problem(
+        request,
+        400,
+        "Invalid request",
+        "The request body is nested too deeply",
+        "invalid-request",
+        errors=[{"field": "body", "message": "is nested too deeply"}],
+    )
+
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
+    RecursionError: _too_deep,
     PortalError: _portal_error,
     ValidationException: _validation_error,
     NotAuthorizedException: _http_error,

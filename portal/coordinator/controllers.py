@@ -48,6 +48,9 @@ from portal.settings import Settings
 COORDINATOR = requires_role(Role.COORDINATOR)
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+#: Far beyond any list the portal holds, and well inside a database integer (a larger offset
+#: overflowed the query: a 500 instead of a 400).
+MAX_OFFSET = 1_000_000_000
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,7 @@ def provide_page(
     limit: Annotated[
         int, QueryParameter(ge=1, le=MAX_LIMIT, description="Items per page")
     ] = DEFAULT_LIMIT,
-    offset: Annotated[int, QueryParameter(ge=0, description="Items to skip")] = 0,
+    offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET, description="Items to skip")] = 0,
 ) -> PageRequest:
     return PageRequest(limit=limit, offset=offset)
 

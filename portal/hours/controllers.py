@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Controller, Response, get, post
@@ -64,6 +65,17 @@ DUTIES_WRITE = requires_scope("duties:write")
 
 #: Largest duty file accepted by upload (about 400 000 lines); the CLI has no limit.
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
+#: Far beyond any list held, well inside a database integer (a larger one overflowed: a 500).
+MAX_OFFSET = 1_000_000_000
+
+
+@dataclass
+class DutyFileUpload:
+    """The import form: exactly one file, in the field ``file`` (two parts named ``file``
+    arrive as a list and are refused by validation, naming the field)."""
+
+    file: UploadFile
+
 
 #: Query parameter types; handlers give the defaults (``period: Period = None``, i.e. this year).
 Period = Annotated[
@@ -135,10 +147,11 @@ class CoordinatorDutiesController(Controller):
     async def import_duties(
         self,
         request: AppRequest,
-        data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
+        data: Annotated[DutyFileUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> Response[ImportOut]:
+        upload = data.file
         result = await import_csv(
-            data.file, created_by=_user(request).user_id, filename=data.filename or ""
+            upload.file, created_by=_user(request).user_id, filename=upload.filename or ""
         )
         body = ImportOut.model_validate(result.as_dict())
         status = HTTP_201_CREATED if result.status == "imported" else HTTP_200_OK
@@ -151,7 +164,7 @@ class CoordinatorDutiesController(Controller):
         period: Period = None,
         history: History = False,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 200,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)] = 0,
     ) -> DutyPage:
         _text, first, last = _period(period)
         volunteer = None
@@ -269,7 +282,7 @@ class VolunteerHoursController(Controller):
         period: Period = None,
         history: History = False,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 500,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)] = 0,
     ) -> DutyPage:
         _text, first, last = _period(period)
         items, next_offset = await duties.list_duties(

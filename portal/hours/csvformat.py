@@ -212,6 +212,8 @@ def check_values(
         and len(external_ref) <= MAX_REF
         and len(reason) <= MAX_REASON
         and (external_ref or not reason)
+        and "\x00" not in external_ref
+        and "\x00" not in reason
     ):
         return DutyLine(line, volunteer_id, start_s, end_s, kind, leave, external_ref, reason)
     return _problems(line, volunteer, start, end, duty_type, esp_leave, external_ref, reason)
@@ -284,6 +286,9 @@ def _problems(
                     + "; write yes (ESP leave) or no (own time)",
                 )
             )
+    for field, text in (("external_ref", external_ref), ("correction_reason", reason)):
+        if "\x00" in text:
+            errors.append(LineError(line, field, "contains a NUL character (\\0); remove it"))
     if len(external_ref) > MAX_REF:
         errors.append(LineError(line, "external_ref", f"is longer than {MAX_REF} characters"))
     if len(reason) > MAX_REASON:
@@ -348,6 +353,8 @@ def make_checker(header: Header) -> Callable[[int, list[str]], DutyLine | list[L
             and len(ref) <= MAX_REF
             and len(reason) <= MAX_REASON
             and (ref or not reason)
+            and "\x00" not in ref
+            and "\x00" not in reason
         ):
             return DutyLine(line, volunteer_id, start_s, end_s, kind, leave, ref, reason)
         return _problems(

@@ -13,6 +13,11 @@ def field_text(form: Any, name: str, max_length: int, *, strip: bool = True) -> 
     value = form.get(name)
     if not isinstance(value, str):
         return ""
+    if "\x00" in value:  # no database column may hold one (PostgreSQL refuses it)
+        raise InvalidInput(
+            f"{name}: must not contain a NUL character",
+            errors=[{"field": name, "message": "must not contain a NUL character"}],
+        )
     value = value[:max_length]
     return value.strip() if strip else value
 

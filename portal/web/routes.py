@@ -7,9 +7,11 @@ every unsafe request and whose exception handlers answer with HTML pages.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from litestar import Router
+from litestar import Request, Router
 from litestar.datastructures import CacheControlHeader
+from litestar.exceptions import NotFoundException
 from litestar.static_files import create_static_files_router
 
 from portal.web.controllers.account import AccountPages
@@ -32,8 +34,21 @@ PAGES = Router(
     include_in_schema=False,
 )
 
+#: Longer than any asset name the build writes; a longer one is not a file here.
+MAX_STATIC_PATH = 255
+
+
+async def refuse_impossible_names(request: Request[Any, Any, Any]) -> None:
+    """A name no file can have (a NUL, too long for the file system) is simply not found,
+    rather than reaching the operating system and failing there (a 500)."""
+    path = request.scope.get("path", "")
+    if "\x00" in path or len(path) > MAX_STATIC_PATH:
+        raise NotFoundException("No such file")
+
+
 STATIC_FILES = create_static_files_router(
     path="/static",
+    before_request=refuse_impossible_names,
     directories=[STATIC],
     name="web.static",
     cache_control=CacheControlHeader(max_age=3600, public=True),
