@@ -21,6 +21,7 @@ must then not disclose.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import Any
@@ -85,12 +86,14 @@ class Ledger:
         origin: str,
         *,
         batch_max: int = 256,
+        lock_timeout: float = 5.0,
     ) -> None:
         Checkpoint(origin, 0, EMPTY_ROOT)  # a bad origin fails here, not at the first append
         self._engine = engine
         self._signer = signer
         self._origin = origin
-        self._store = LedgerStore(engine)
+        self._store = LedgerStore(engine, lock_timeout)
+        self._lock_timeout = lock_timeout
         self._sequencer = Sequencer(self._store, signer, origin)
         self._batch_max = batch_max
         self._batcher = GroupCommitter(self._commit, max_entries=batch_max)
@@ -139,7 +142,7 @@ class Ledger:
         log.info("ledger.started", tree_size=head.size, key_id=self._signer.key_id.hex())
 
     async def check_writable(self) -> bool:
-        """Whether an append could commit now (for readiness probes): never writes or locks.
+        """Whether an append could commit now (for readiness probes): never writes.
 
         False when the ledger is closed, its writer has stopped, the database refuses the
         writes an append makes, or it cannot commit durably. Errors are logged, not raised.
@@ -147,7 +150,11 @@ class Ledger:
         if self._closed or self._batcher.stopped:
             return False
         try:
-            return await self._store.can_write()
+            # Bounded: a probe must answer promptly, saying "no" while a lock is held elsewhere.
+            return await asyncio.wait_for(self._store.can_write(), self._lock_timeout + 1)
+        except TimeoutError:
+            log.warning("ledger.not_writable", error="lock wait timed out")
+            return False
         except Exception as exc:
             log.warning("ledger.not_writable", error=type(exc).__name__)
             return False

@@ -201,11 +201,14 @@ class _KeptConnectionTransaction(SQLiteTransaction):
 class LedgerStore:
     """Reads and writes of the ledger tables on one engine (PostgreSQL or SQLite)."""
 
-    def __init__(self, engine: Engine[Any]) -> None:
+    def __init__(self, engine: Engine[Any], lock_timeout: float = 5.0) -> None:
         if engine.engine_type not in ("postgres", "sqlite"):
             raise ValueError(f"the ledger supports PostgreSQL and SQLite, not {engine.engine_type}")
         self.engine = engine
         self.postgres = engine.engine_type == "postgres"
+        #: Longest an append waits for the append lock (seconds) before it fails: a lock held
+        #: elsewhere (a stuck transaction, an operator's session) must not hang every request.
+        self.lock_timeout = lock_timeout
         self._writer: Any = None
 
     async def _fetch(self, template: str, *args: Any) -> list[Mapping[str, Any]]:
@@ -229,6 +232,8 @@ class LedgerStore:
         if self._writer is None:
             sqlite_engine: Any = self.engine  # Piccolo's SQLiteEngine; the base has no such call
             connection = await sqlite_engine.get_connection()
+            # BEGIN IMMEDIATE waits this long for another connection's write lock, then fails.
+            await connection.execute(f"PRAGMA busy_timeout = {int(self.lock_timeout * 1000)}")
             async with connection.execute(f"SELECT size FROM {HEAD}") as cursor:
                 await cursor.fetchall()  # maps the WAL index; the read ends with the statement
             self._writer = connection
@@ -293,6 +298,7 @@ class LedgerStore:
         connection's ``synchronous`` level is checked here instead.
         """
         if self.postgres:
+            await self._bound_lock_wait()
             rows = await self._fetch(
                 "SELECT size, root_hash, set_config('synchronous_commit', 'on', true) AS sync "
                 f"FROM {HEAD} WHERE id = 1 FOR UPDATE"
@@ -301,6 +307,13 @@ class LedgerStore:
             await self.require_durable_commit()
             rows = await self._fetch(f"SELECT size, root_hash FROM {HEAD} WHERE id = 1")
         return self._head(rows)
+
+    async def _bound_lock_wait(self) -> None:
+        """PostgreSQL: this transaction waits at most ``lock_timeout`` for a lock, then fails
+        (SQLSTATE 55P03) instead of queueing behind a lock that is not released."""
+        await self._fetch(
+            "SELECT set_config('lock_timeout', {}, true)", f"{int(self.lock_timeout * 1000)}ms"
+        )
 
     @staticmethod
     def _head(rows: list[Mapping[str, Any]]) -> Head:
@@ -365,10 +378,13 @@ class LedgerStore:
     # ------------------------------------------------------------------ durability
 
     async def can_write(self) -> bool:
-        """Whether this connection may append durably, checked without writing or locking.
+        """Whether this connection may append durably now, checked without writing.
 
-        PostgreSQL: the role holds the privileges an append uses. SQLite: a transaction's
-        connection commits synchronously and the database is not opened read-only.
+        PostgreSQL: the role holds the privileges an append uses, and the head row's lock can be
+        taken within ``lock_timeout`` (taken and released at once). SQLite: a transaction's
+        connection commits synchronously, the database is not opened read-only, and the write
+        lock can be taken (``BEGIN IMMEDIATE``, then rolled back). A lock held elsewhere for
+        longer makes this False (or, on SQLite, the caller's own time limit ends the wait).
         """
         if self.postgres:
             rows = await self._fetch(
@@ -377,8 +393,14 @@ class LedgerStore:
                 f"AND has_table_privilege('{CHECKPOINT}', 'INSERT') "
                 f"AND has_table_privilege('{HEAD}', 'UPDATE') AS ok"
             )
-            return bool(rows and rows[0]["ok"])
-        async with self.engine.transaction():
+            if not (rows and rows[0]["ok"]):
+                return False
+            async with self.engine.transaction():
+                await self._bound_lock_wait()
+                await self._fetch(f"SELECT size FROM {HEAD} WHERE id = 1 FOR UPDATE")
+            return True
+        sqlite_engine: Any = self.engine  # Piccolo's SQLiteEngine takes a transaction type
+        async with sqlite_engine.transaction(transaction_type=TransactionType.immediate):
             try:
                 await self.require_durable_commit()
             except RuntimeError:

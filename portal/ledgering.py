@@ -36,6 +36,7 @@ def build_ledger(settings: Settings, engine: Engine[Any]) -> Ledger:
         signer=signer,
         origin=settings.ledger_origin,
         batch_max=settings.ledger_batch_max,
+        lock_timeout=settings.ledger_lock_timeout_seconds,
     )
 
 

@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     #: ESP_WITNESSES, JSON: [{"url": "<submission prefix>", "key": "<cosignature/v1 vkey>"}].
     witnesses: tuple[WitnessSetting, ...] = ()
     witness_interval_seconds: float = Field(default=5.0, gt=0, le=3600)
+    #: Longest a request waits for the ledger's append lock (seconds), then answers 503.
+    ledger_lock_timeout_seconds: float = Field(default=5.0, ge=0.1, le=600)
 
     session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
     session_absolute_hours: int = Field(default=12, ge=1, le=24 * 30)
