@@ -185,7 +185,7 @@ def _unexpected(request: AppRequest, exc: Exception) -> Response[dict[str, Any]]
     )
 
 
-def _too_deep(request: Request[Any, Any, Any], exc: RecursionError) -> Response[dict[str, Any]]:
+def _too_deep(request: AppRequest, exc: RecursionError) -> Response[dict[str, Any]]:
     """A body nested deeper than the decoder can follow (JSON ``[[[[...`` a thousand deep)."""
     log.info("request.too_deep", path=request.url.path)
     return problem(

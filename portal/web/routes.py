@@ -7,13 +7,13 @@ every unsafe request and whose exception handlers answer with HTML pages.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from litestar import Request, Router
+from litestar import Router
 from litestar.datastructures import CacheControlHeader
 from litestar.exceptions import NotFoundException
 from litestar.static_files import create_static_files_router
 
+from portal.auth.requests import AppRequest
 from portal.web.controllers.account import AccountPages
 from portal.web.controllers.coordinator import CoordinatorPages
 from portal.web.controllers.dpo import DpoPages
@@ -38,7 +38,7 @@ PAGES = Router(
 MAX_STATIC_PATH = 255
 
 
-async def refuse_impossible_names(request: Request[Any, Any, Any]) -> None:
+async def refuse_impossible_names(request: AppRequest) -> None:
     """A name no file can have (a NUL, too long for the file system) is simply not found,
     rather than reaching the operating system and failing there (a 500)."""
     path = request.scope.get("path", "")
