@@ -24,7 +24,7 @@ from ledger.errors import LedgerWriteError
 from ledger.note import NoteSigner
 from portal.app import create_app
 from tests.conftest import TestDatabase, make_settings
-from tests.ledger.conftest import ORIGIN, sqlite_file
+from tests.ledger.conftest import ORIGIN
 from tests.support.served import serve_app
 
 HANG_GUARD_S = 60
@@ -33,7 +33,7 @@ HANG_GUARD_S = 60
 @asynccontextmanager
 async def head_locked_elsewhere(database: TestDatabase) -> AsyncIterator[None]:
     if database.kind == "sqlite":
-        connection = sqlite3.connect(sqlite_file(database.url), isolation_level=None)
+        connection = sqlite3.connect(database.url.removeprefix("sqlite:///"), isolation_level=None)
         connection.execute("BEGIN EXCLUSIVE")
         try:
             yield

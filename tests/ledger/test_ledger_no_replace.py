@@ -16,7 +16,6 @@ import asyncpg
 import pytest
 
 from tests.conftest import run_cli
-from tests.ledger.conftest import sqlite_file
 from tests.support.cli import cli_env
 
 COLUMNS = "idx, leaf_hash, body, logged_at, kind, purpose, subject, recipient_org, "
@@ -71,7 +70,7 @@ async def test_no_append_only_row_can_be_replaced(
         pytest.skip("PostgreSQL refuses ON CONFLICT DO UPDATE with its UPDATE triggers")
     loaded = run_cli("demo", env=cli_env(database, tmp_path / "demo"))
     assert loaded.returncode == 0, loaded.stderr
-    connection = sqlite3.connect(sqlite_file(database.url), isolation_level=None)
+    connection = sqlite3.connect(database.url.removeprefix("sqlite:///"), isolation_level=None)
     try:
         filled = []
         for table in GUARDED:
