@@ -94,13 +94,26 @@ class AuthMiddleware(ASGIMiddleware):
         self.own_origin = _origin_of(base_url)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        identity: Identity | None = None
         authorization = _header(scope, b"authorization")
         unsafe = scope.get("method", "GET") not in SAFE_METHODS
-        if unsafe and not authorization and _from_another_site(scope, self.own_origin):
+        if unsafe:
+            self._refuse_unsafe_request(scope, authorization)
+        identity = await self._identity(scope, authorization)
+        scope["user"] = identity
+        scope["auth"] = identity
+        if unsafe and identity is not None and identity.via == "session":
+            _check_csrf_header(scope, identity)
+        await next_app(scope, receive, send)
+
+    def _refuse_unsafe_request(self, scope: Scope, authorization: str | None) -> None:
+        """Cross-site writes (login CSRF included) and non-JSON sign-in bodies never get in."""
+        if not authorization and _from_another_site(scope, self.own_origin):
             raise Forbidden("Cross-site requests are refused; use this service's own pages")
-        if unsafe and scope.get("path") in CSRF_EXEMPT_PATHS and _media_type(scope) != JSON:
+        if scope.get("path") in CSRF_EXEMPT_PATHS and _media_type(scope) != JSON:
             raise UnsupportedMediaType(f"Send the body as {JSON}")
+
+    async def _identity(self, scope: Scope, authorization: str | None) -> Identity | None:
+        """Who is asking: a bearer token when one is sent, else the session cookie, else nobody."""
         if authorization:
             scheme, _, credential = authorization.partition(" ")
             if scheme.lower() != "bearer" or not credential:
@@ -108,25 +121,22 @@ class AuthMiddleware(ASGIMiddleware):
             identity = await resolve_token(credential.strip())
             if identity is None:
                 raise Unauthenticated("The bearer token is unknown, expired or revoked")
-        else:
-            token = _cookie(scope, SESSION_COOKIE)
-            if token:
-                identity = await self.sessions.resolve(token)
-        scope["user"] = identity
-        scope["auth"] = identity
-        if (
-            identity is not None
-            and identity.via == "session"
-            and scope.get("method", "GET") not in SAFE_METHODS
-            and scope.get("path") not in CSRF_EXEMPT_PATHS
-        ):
-            sent = _header(scope, CSRF_HEADER.lower().encode())
-            path = str(scope.get("path", ""))
-            if sent is None and not path.startswith(HEADER_CSRF_PREFIXES):
-                pass  # a page's form post: its csrf_token field is checked by portal.web.csrf
-            elif not sent or not identity.csrf_token or not same(sent, identity.csrf_token):
-                raise Forbidden(f"Missing or invalid CSRF token: send the {CSRF_HEADER} header")
-        await next_app(scope, receive, send)
+            return identity
+        token = _cookie(scope, SESSION_COOKIE)
+        return await self.sessions.resolve(token) if token else None
+
+
+def _check_csrf_header(scope: Scope, identity: Identity) -> None:
+    """A session's unsafe API request carries its CSRF header; a page's form post is checked
+    by ``portal.web.csrf`` against its ``csrf_token`` field instead."""
+    path = str(scope.get("path", ""))
+    if path in CSRF_EXEMPT_PATHS:
+        return
+    sent = _header(scope, CSRF_HEADER.lower().encode())
+    if sent is None and not path.startswith(HEADER_CSRF_PREFIXES):
+        return
+    if not sent or not identity.csrf_token or not same(sent, identity.csrf_token):
+        raise Forbidden(f"Missing or invalid CSRF token: send the {CSRF_HEADER} header")
 
 
 def identity_of(scope: Any) -> Identity | None:

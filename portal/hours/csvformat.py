@@ -239,21 +239,28 @@ def _problems(
                 "is empty" if not volunteer else f"'{volunteer[:40]}' is not a volunteer id",
             )
         )
-    starts_at = ends_at = None
-    try:
-        starts_at = parse_instant(start)
-    except TimeParseError as exc:
-        errors.append(LineError(line, "start", str(exc)))
-    try:
-        ends_at = parse_instant(end)
-    except TimeParseError as exc:
-        errors.append(LineError(line, "end", str(exc)))
-    for field, instant in (("start", starts_at), ("end", ends_at)):
-        if instant is not None and not _EARLIEST_S <= instant.timestamp() <= _LATEST_S:
+    errors += _time_problems(line, start, end)
+    errors += _type_problems(line, duty_type, esp_leave)
+    errors += _text_problems(line, external_ref, reason)
+    return errors
+
+
+def _time_problems(line: int, start: str, end: str) -> list[LineError]:
+    """What is wrong with a line's start and end: unreadable, out of range, or out of order."""
+    errors: list[LineError] = []
+    instants: dict[str, dt.datetime] = {}
+    for field, text in (("start", start), ("end", end)):
+        try:
+            instants[field] = parse_instant(text)
+        except TimeParseError as exc:
+            errors.append(LineError(line, field, str(exc)))
+    for field, instant in instants.items():
+        if not _EARLIEST_S <= instant.timestamp() <= _LATEST_S:
             errors.append(
                 LineError(line, field, f"{instant.date().isoformat()} is out of range; {_RANGE}")
             )
-    if starts_at is not None and ends_at is not None:
+    if len(instants) == 2:
+        starts_at, ends_at = instants["start"], instants["end"]
         if ends_at <= starts_at:
             errors.append(
                 LineError(
@@ -264,6 +271,12 @@ def _problems(
             )
         elif ends_at - starts_at > MAX_DUTY:
             errors.append(LineError(line, "end", "the duty would last more than 24 hours"))
+    return errors
+
+
+def _type_problems(line: int, duty_type: str, esp_leave: str | bool) -> list[LineError]:
+    """What is wrong with a line's duty type and ESP-leave flag."""
+    errors: list[LineError] = []
     kind = duty_type.strip().lower()
     if kind not in _TYPES:
         errors.append(
@@ -286,6 +299,12 @@ def _problems(
                     + "; write yes (ESP leave) or no (own time)",
                 )
             )
+    return errors
+
+
+def _text_problems(line: int, external_ref: str, reason: str) -> list[LineError]:
+    """What is wrong with a line's free text: NUL characters, lengths, a reason without a ref."""
+    errors: list[LineError] = []
     for field, text in (("external_ref", external_ref), ("correction_reason", reason)):
         if "\x00" in text:
             errors.append(LineError(line, field, "contains a NUL character (\\0); remove it"))
