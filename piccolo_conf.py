@@ -12,5 +12,10 @@ from portal.settings import get_settings
 DB = build_engine(get_settings().migration_database_url)
 
 APP_REGISTRY = AppRegistry(
-    apps=["ledger.piccolo_app", "portal.piccolo_app", "portal.hours.piccolo_app"]
+    apps=[
+        "ledger.piccolo_app",
+        "portal.piccolo_app",
+        "portal.hours.piccolo_app",
+        "portal.messages.piccolo_app",
+    ]
 )

@@ -33,6 +33,7 @@ from portal.errors import EXCEPTION_HANDLERS
 from portal.gates import build_gate
 from portal.ledgering import build_ledger
 from portal.logging import configure_logging
+from portal.messages.inprocess import in_process_worker
 from portal.request_context import RequestContextMiddleware
 from portal.routes import route_handlers
 from portal.settings import Settings
@@ -92,7 +93,8 @@ def create_app(settings: Settings, *, configure_logs: bool = True) -> Litestar:
         witnessing.start()
         log.info("app.started", engine=settings.engine_kind, witnesses=len(settings.witnesses))
         try:
-            yield
+            async with in_process_worker(settings):
+                yield
         finally:
             await witnessing.close()
             await ledger.close()

@@ -130,9 +130,15 @@ def all_tables() -> list[type[Table]]:
     """Every table of the product, from the Piccolo app registry."""
     from ledger.piccolo_app import APP_CONFIG as LEDGER_APP
     from portal.hours.piccolo_app import APP_CONFIG as HOURS_APP
+    from portal.messages.piccolo_app import APP_CONFIG as MESSAGES_APP
     from portal.piccolo_app import APP_CONFIG as PORTAL_APP
 
-    return [*PORTAL_APP.table_classes, *LEDGER_APP.table_classes, *HOURS_APP.table_classes]
+    return [
+        *PORTAL_APP.table_classes,
+        *LEDGER_APP.table_classes,
+        *HOURS_APP.table_classes,
+        *MESSAGES_APP.table_classes,
+    ]
 
 
 def bind_engine(engine: Engine[Any], tables: Iterable[type[Table]] | None = None) -> None:

@@ -98,6 +98,22 @@ class Settings(BaseSettings):
     suppression_threshold: int = Field(default=5, ge=2, le=1000)
     monthly_minimum_hours: float = Field(default=16.0, ge=0, le=744)
 
+    # Messages (docs/MESSAGES.md): which transport delivers the outbox, and how it retries.
+    messages_transport: Literal["file", "smtp"] = "file"
+    messages_sender: str = "ESP Portal <no-reply@esp-portal.local>"
+    messages_in_process: bool = False
+    messages_max_attempts: int = Field(default=8, ge=1, le=100)
+    messages_retry_base_seconds: float = Field(default=30.0, gt=0, le=3600)
+    messages_poll_seconds: float = Field(default=2.0, gt=0, le=600)
+    messages_lease_seconds: int = Field(default=300, ge=5, le=24 * 3600)
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
+    smtp_ca_file: Path | None = None
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+
     log_format: Literal["auto", "console", "json"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
@@ -142,6 +158,10 @@ class Settings(BaseSettings):
     @property
     def secure_cookies(self) -> bool:
         return self.base_url.startswith("https://")
+
+    @property
+    def outbox_files_dir(self) -> Path:
+        return self.data_dir / "outbox-files"
 
     @property
     def signing_key_path(self) -> Path:

@@ -9,6 +9,7 @@ from portal.cli.common import cli_settings, fail, run
 from portal.cli.demo import demo
 from portal.cli.hours_commands import hours
 from portal.cli.ledger_commands import ledger
+from portal.cli.messages_commands import messages
 from portal.cli.serve import serve
 from portal.cli.users import user
 from portal.cli.witness_commands import witness
@@ -33,7 +34,7 @@ def migrate_command() -> None:
 
 
 # Plain registrations: a renamed or mistyped command module fails at start-up, loudly.
-for _command in (serve, user, demo, ledger, hours, witness):
+for _command in (serve, user, demo, ledger, hours, witness, messages):
     cli.add_command(_command)
 ledger.add_command(verify_bundle)
 

@@ -28,6 +28,7 @@ FOLDERS = {
     "ledger": "ledger/piccolo_migrations",
     "portal": "portal/piccolo_migrations",
     "hours": "portal/hours/piccolo_migrations",
+    "messages": "portal/messages/piccolo_migrations",
 }
 APPS = tuple(FOLDERS)
 #: What a migration may import: Piccolo, the standard library and the one raw-migration helper.

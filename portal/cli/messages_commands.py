@@ -1,0 +1,46 @@
+"""``esp-portal messages``: run the outbox delivery worker."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+import click
+
+from portal.cli.common import cli_settings, run, with_app_engine
+
+
+@click.group("messages")
+def messages() -> None:
+    """Messages: deliver the outbox."""
+
+
+@messages.command("worker")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+def worker_command(once: bool) -> None:
+    """Deliver outbox messages through the configured transport until stopped (SIGTERM/Ctrl-C).
+
+    Several workers may run at once, on one machine or many: each message is claimed by one.
+    """
+    from portal.messages.transports import transport_for
+    from portal.messages.worker import run_forever, run_once
+
+    settings = cli_settings()
+    transport = transport_for(settings)
+
+    async def work() -> int:
+        if once:
+            total = 0
+            while tried := await run_once(settings, transport):
+                total += tried
+            return total
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run_forever(settings, transport, stop)
+        return 0
+
+    tried = run(with_app_engine(settings, work))
+    if once:
+        click.echo(f"Tried {tried} message(s).")

@@ -1,0 +1,30 @@
+"""The delivery worker inside ``esp-portal serve`` for small installs (``ESP_MESSAGES_IN_PROCESS``).
+
+It is the same worker as ``esp-portal messages worker``, run as a task for the app's lifetime;
+claims are safe across processes, so several served processes may each run one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from portal.messages.transports import transport_for
+from portal.messages.worker import run_forever
+from portal.settings import Settings
+
+
+@contextlib.asynccontextmanager
+async def in_process_worker(settings: Settings) -> AsyncIterator[None]:
+    """Run the worker while the block runs, when the settings ask for it."""
+    if not settings.messages_in_process:
+        yield
+        return
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_forever(settings, transport_for(settings), stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
