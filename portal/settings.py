@@ -85,6 +85,8 @@ class Settings(BaseSettings):
     session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
     session_absolute_hours: int = Field(default=12, ge=1, le=24 * 30)
     invitation_hours: int = Field(default=72, ge=1, le=24 * 30)
+    password_reset_minutes: int = Field(default=30, ge=5, le=24 * 60)
+    password_reset_per_hour: int = Field(default=3, ge=1, le=100)
     lockout_threshold: int = Field(default=5, ge=1, le=100)
     lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
     login_rate_limit_per_minute: int = Field(default=30, ge=1, le=10_000)

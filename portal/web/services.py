@@ -14,6 +14,7 @@ from typing import Any
 from litestar.di import NamedDependency, Provide
 
 from ledger import Ledger
+from portal.accounts.recovery import PasswordRecovery
 from portal.accounts.services import AccountService
 from portal.agreements.services import AgreementService
 from portal.auth.sessions import SessionStore
@@ -64,6 +65,10 @@ def provide_users(
     return UserAdministration(account_service, settings)
 
 
+def provide_recovery(settings: NamedDependency[Settings]) -> PasswordRecovery:
+    return PasswordRecovery(settings)
+
+
 def provide_tokens() -> TokenAdministration:
     return TokenAdministration()
 
@@ -83,4 +88,5 @@ PAGE_DEPENDENCIES: dict[str, Provide] = {
     "sessions": _sync(provide_sessions),
     "users": _sync(provide_users),
     "tokens": _sync(provide_tokens),
+    "recovery": _sync(provide_recovery),
 }

@@ -140,6 +140,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/sign-out"): EVERYONE,
     ("GET", "/activate"): EVERYONE,
     ("POST", "/activate"): EVERYONE,
+    ("GET", "/forgot-password"): EVERYONE,
+    ("POST", "/forgot-password"): EVERYONE,
     # volunteer pages
     ("GET", "/volunteer"): NOBODY_BUT({VOL}),
     ("GET", "/volunteer/hours"): NOBODY_BUT({VOL}),
@@ -201,7 +203,12 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
 #: Requests that end the caller's session when admitted: the caller signs in again after them.
 SESSION_ENDING = {("POST", "/api/auth/logout"), ("POST", "/sign-out")}
 #: Pages whose form token comes from the page itself (before sign-in, a double-submit cookie).
-FORM_PAGE_FOR = {"/sign-in": "/sign-in", "/sign-in/code": "/sign-in", "/activate": "/sign-in"}
+FORM_PAGE_FOR = {
+    "/sign-in": "/sign-in",
+    "/sign-in/code": "/sign-in",
+    "/activate": "/sign-in",
+    "/forgot-password": "/forgot-password",
+}
 
 UNKNOWN = str(uuid.UUID(int=0x5EED))
 PARAMETER_VALUES = {

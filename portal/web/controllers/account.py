@@ -14,6 +14,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
+from portal.accounts.recovery import PasswordRecovery
 from portal.accounts.services import AccountService
 from portal.auth.controllers import session_cookie
 from portal.auth.login import LoginFailed, LoginService, OtpRequired, SignedIn
@@ -66,6 +67,21 @@ CODE_FORM = FormFields(
             clean=lambda typed: "".join(typed.split()),
             required="Enter the 6-digit code from your authenticator app",
             rules=((_six_digits, "The code must be 6 digits, like 123456"),),
+        ),
+    )
+)
+FORGOT_FORM = FormFields(
+    (
+        Field(
+            "email",
+            MAX_EMAIL,
+            required="Enter your email address",
+            rules=(
+                (
+                    _email_shaped,
+                    "Enter an email address in the correct format, like name@example.com",
+                ),
+            ),
         ),
     )
 )
@@ -271,6 +287,27 @@ class AccountPages(Controller):
         return await render(
             request, "account/activate.html", status=400, errors=errors, token=token
         )
+
+    @get("/forgot-password", name="web.forgot_password")
+    async def forgot_password_page(self, request: AppRequest) -> Template:
+        return await render(request, "account/forgot_password.html")
+
+    @post("/forgot-password", name="web.forgot_password_post")
+    async def forgot_password(
+        self, request: AppRequest, recovery: NamedDependency[PasswordRecovery]
+    ) -> Template:
+        """The same page whether or not the address has an account (no enumeration)."""
+        answers = await FORGOT_FORM.read(request)
+        if answers.errors:
+            return await render(
+                request,
+                "account/forgot_password.html",
+                status=400,
+                errors=answers.errors,
+                email=answers.values["email"],
+            )
+        await recovery.request_reset(answers.values["email"])
+        return await render(request, "account/reset_sent.html")
 
     @get("/accessibility", name="web.accessibility")
     async def accessibility(self, request: AppRequest) -> Template:
