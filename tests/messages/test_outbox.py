@@ -221,3 +221,21 @@ async def test_the_worker_command_delivers_what_is_due(
     assert ADDRESS not in done.stdout + done.stderr
     assert len(list(settings.outbox_files_dir.glob("*.eml"))) == 1
     assert (await OutboxMessage.select(OutboxMessage.status))[0]["status"] == "sent"
+
+
+def test_text_messages_fit_one_sms_and_longer_ones_are_refused() -> None:
+    from portal.messages.render import SMS_LIMIT, MessageTooLong, render_sms
+
+    body = render_sms("leave_decided", {"decision": "approved"})
+    assert len(body) <= SMS_LIMIT and "approved" in body
+    with pytest.raises(MessageTooLong):
+        render_sms("leave_decided", {"decision": "x" * 100})
+
+
+def test_a_template_with_a_missing_value_is_refused() -> None:
+    from jinja2 import UndefinedError
+
+    from portal.messages.render import render_email
+
+    with pytest.raises(UndefinedError):
+        render_email("password_reset", {"minutes": 30, "sender": "ESP", "preferences_url": "/"})
