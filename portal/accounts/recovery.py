@@ -23,7 +23,7 @@ import structlog
 from portal.accounts.tables import Invitation, UserAccount
 from portal.auth.login import normalise_email
 from portal.auth.secrets import digest, new_token
-from portal.auth.sessions import utcnow
+from portal.clock import utcnow
 from portal.messages.outbox import enqueue
 from portal.settings import Settings
 
