@@ -49,6 +49,7 @@ from portal.consent.tables import (
     WithdrawalAcknowledgement,
     WithdrawalNotice,
 )
+from portal.consent.terms import agreed_terms, check_terms
 from portal.dbutil import json_value
 from portal.disclosure.gate import DisclosureGate, Recipient
 from portal.disclosure.schemas import ConsentRecordOut, ReceiptOut
@@ -238,6 +239,7 @@ class ConsentService:
         )
         if not linked:
             raise field_error("employer_id", "you have no current or future job with this employer")
+        check_terms(await agreed_terms(self.ledger, employer_id), purpose, categories)
         ids = [uuid.uuid4() for _ in categories]
         draft = ConsentGivenDraft(
             purpose=purpose.code,

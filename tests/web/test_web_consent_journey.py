@@ -45,6 +45,9 @@ def test_give_consent_employer_sees_withdraw_employer_refused(served: Served, pa
     axe_check(page, "who can see my data")
     section = page.locator("section", has=page.get_by_role("heading", name="Acme Logistics"))
     assert "Your consent (UK GDPR Art. 6(1)(a))" in section.inner_text()
+    for box in section.get_by_role("checkbox").all():  # nothing is ticked for the volunteer
+        assert not box.is_checked()
+        box.check()
     section.get_by_role("button", name="Give consent").click()
     assert "Consent given for Checking ESP leave." in page.inner_text("main")
     axe_check(page, "consent given")
@@ -134,6 +137,10 @@ def test_the_consent_journey_by_keyboard_alone(served: Served, page: Any) -> Non
     sign_in(page, served, world.emails["volunteer"])
     page.goto(served.url("/volunteer/sharing"))
     section = page.locator("section", has=page.get_by_role("heading", name="Acme Logistics"))
+    for box in section.get_by_role("checkbox").all():  # nothing is ticked for the volunteer
+        assert not box.is_checked()
+        tab_to(page, box)
+        page.keyboard.press("Space")
     tab_to(page, section.get_by_role("button", name="Give consent"))
     with page.expect_navigation():
         page.keyboard.press("Enter")

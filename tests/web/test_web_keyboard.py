@@ -41,6 +41,10 @@ def test_leave_requested_approved_and_declined_by_keyboard(served: Served, page:
     sign_in_by_keyboard(page, served, world.emails["volunteer"])
     follow_link_by_keyboard(page, "Who can see my data")
     section = page.locator("section", has=page.get_by_role("heading", name="Acme Logistics"))
+    for box in section.get_by_role("checkbox").all():  # nothing is ticked for the volunteer
+        assert not box.is_checked()
+        tab_to(page, box)
+        page.keyboard.press("Space")
     tab_to(page, section.get_by_role("button", name="Give consent"))
     press_and_wait(page)
     assert "Consent given for Checking ESP leave." in page.inner_text("main")

@@ -32,7 +32,10 @@ def _sign_in_with_code(page: Any, served: Served, email: str, user_id: str) -> N
 def _give_consent_as_volunteer(page: Any, served: Served, world: World) -> None:
     sign_in(page, served, world.emails["volunteer"])
     page.goto(served.url("/volunteer/sharing"))
-    page.get_by_role("button", name="Give consent").first.click()
+    form = page.locator("form", has=page.get_by_role("button", name="Give consent")).first
+    for box in form.get_by_role("checkbox").all():
+        box.check()
+    form.get_by_role("button", name="Give consent").click()
     page.get_by_role("button", name="Sign out").click()
 
 

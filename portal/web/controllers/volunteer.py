@@ -371,6 +371,7 @@ class VolunteerPages(Controller):
             notice=notice,
             changed=changed if changed in {"given", "withdrawn"} else "",
             changed_purpose=query_text(request, "purpose", 80),
+            changed_category=query_text(request, "category", 80),
             receipt=receipt,
         )
 
@@ -419,11 +420,17 @@ class VolunteerPages(Controller):
         form = await request.form()
         employer_id = field_text(form, "employer_id", 64)
         purpose = field_text(form, "purpose", 80)
+        # One category (its own button) or, without one, the whole purpose.
+        category = field_text(form, "category", 80)
         target = html_id("categories", employer_id, purpose)
         errors = FormErrors()
         try:
             data = ConsentWithdraw.model_validate(
-                {"employer_id": employer_id, "purpose": purpose, "categories": None}
+                {
+                    "employer_id": employer_id,
+                    "purpose": purpose,
+                    "categories": [category] if category else None,
+                }
             )
             withdrawn = await ConsentService(ledger).withdraw(
                 identity, data, request_id=request_id(request), channel="web"
@@ -438,7 +445,8 @@ class VolunteerPages(Controller):
             return await self._sharing_page(request, ledger, errors, 400)
         return see_other(
             f"/volunteer/sharing?changed=withdrawn&purpose={purpose}"
-            f"&receipt={withdrawn.receipt.index}#{html_id('employer', employer_id)}"
+            + (f"&category={category}" if category else "")
+            + f"&receipt={withdrawn.receipt.index}#{html_id('employer', employer_id)}"
         )
 
     @get("/sharing/history", name="web.volunteer.history")
