@@ -198,6 +198,15 @@ class Vocabulary(BaseModel):
         return [f for c in self.categories if c.code in wanted for f in c.fields]
 
 
+class NoticeSection(BaseModel):
+    """One heading of a notice's full text and its paragraphs (plain text, no markup)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    heading: str = Field(min_length=1)
+    paragraphs: tuple[str, ...] = Field(min_length=1)
+
+
 class Notice(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -205,6 +214,13 @@ class Notice(BaseModel):
     published_on: dt.date
     title: str = Field(min_length=1)
     summary: str = Field(min_length=1)
+    #: The whole notice as the volunteer reads it (a consent is informed only by the full text).
+    sections: tuple[NoticeSection, ...] = Field(min_length=1)
+    #: What changed from the version before, in plain words (empty only for the first version).
+    changes: tuple[str, ...] = ()
+    #: Purposes whose meaning this version changed: consent given under an earlier version to
+    #: one of them must be confirmed again (until then it covers only what was agreed).
+    purposes_changed: tuple[str, ...] = ()
 
 
 class Notices(BaseModel):
@@ -220,7 +236,37 @@ class Notices(BaseModel):
         dates = [n.published_on for n in self.notices]
         if dates != sorted(dates):
             raise ValueError("notices must be listed oldest first")
+        first, *later = self.notices
+        if first.changes or first.purposes_changed:
+            raise ValueError(f"{first.version} is the first notice: nothing changed before it")
+        for notice in later:
+            if not notice.changes:
+                raise ValueError(f"{notice.version}: say what changed from the version before")
         return self
+
+    def previous(self, version: str) -> Notice | None:
+        """The version published before ``version`` (None for the first or an unknown one)."""
+        versions = [n.version for n in self.notices]
+        if version not in versions:
+            return None
+        at = versions.index(version)
+        return self.notices[at - 1] if at > 0 else None
+
+    def changed_since(
+        self, version: str, purpose: str, today: dt.date | None = None
+    ) -> Notice | None:
+        """The first published notice after ``version`` that changed what ``purpose`` means, or
+        None: a consent given under ``version`` then needs confirming again."""
+        versions = [n.version for n in self.notices]
+        if version not in versions:
+            return None
+        current = self.current(today)
+        for notice in self.notices[versions.index(version) + 1 :]:
+            if notice.published_on > current.published_on:
+                break
+            if purpose in notice.purposes_changed:
+                return notice
+        return None
 
     def current(self, today: dt.date | None = None) -> Notice:
         """The latest notice published on or before ``today`` (the oldest if none is yet)."""
@@ -258,6 +304,7 @@ __all__ = [
     "Category",
     "LawfulBasis",
     "Notice",
+    "NoticeSection",
     "Notices",
     "Purpose",
     "Vocabulary",

@@ -17,7 +17,9 @@ from portal.auth.requests import AppRequest
 from portal.web.controllers.account import AccountPages
 from portal.web.controllers.coordinator import CoordinatorPages
 from portal.web.controllers.dpo import DpoPages
+from portal.web.controllers.dpo_consent import DpoConsentPages
 from portal.web.controllers.employer import EmployerPages
+from portal.web.controllers.privacy import PrivacyPages
 from portal.web.controllers.volunteer import VolunteerPages
 from portal.web.csrf import check_csrf
 from portal.web.errors import PAGE_EXCEPTION_HANDLERS
@@ -27,7 +29,15 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 PAGES = Router(
     path="/",
-    route_handlers=[AccountPages, VolunteerPages, EmployerPages, DpoPages, CoordinatorPages],
+    route_handlers=[
+        AccountPages,
+        VolunteerPages,
+        EmployerPages,
+        DpoPages,
+        CoordinatorPages,
+        PrivacyPages,
+        DpoConsentPages,
+    ],
     dependencies=PAGE_DEPENDENCIES,
     before_request=check_csrf,
     exception_handlers=PAGE_EXCEPTION_HANDLERS,

@@ -194,6 +194,11 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/coordinator/tokens"): COORDINATOR,
     ("POST", "/coordinator/tokens"): COORDINATOR,
     ("POST", "/coordinator/tokens/{token_id:str}/revoke"): COORDINATOR,
+    # public statements
+    ("GET", "/privacy"): EVERYONE,
+    ("GET", "/privacy/{version:str}"): EVERYONE,
+    # consent oversight
+    ("GET", "/dpo/notices"): NOBODY_BUT({DPO}),
     # the OpenAPI document
     ("GET", "/schema"): EVERYONE,
     ("GET", "/schema/openapi.json"): EVERYONE,

@@ -90,6 +90,7 @@ async def consent_event(
     *,
     state: str = "given",
     expires_at: dt.datetime | None = None,
+    notice_version: str = "2026-11",
 ) -> list[str]:
     """Consent history rows written directly (ledger index faked): for decision tests only."""
     index = next(_fake_index)
@@ -104,7 +105,7 @@ async def consent_event(
                 purpose=purpose,
                 category=category,
                 state=state,
-                notice_version="2026-11",
+                notice_version=notice_version,
                 recorded_at=NOW,
                 expires_at=(expires_at or NOW + dt.timedelta(days=300))
                 if state == "given"

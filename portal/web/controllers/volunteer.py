@@ -25,6 +25,7 @@ from portal.auth.guards import caller, requires_role
 from portal.auth.identity import Identity
 from portal.auth.requests import AppRequest
 from portal.clock import local_date, utcnow
+from portal.consent.reconfirm import Reconfirm, needs_confirming
 from portal.consent.schemas import ConsentCurrent, ConsentGive, ConsentWithdraw
 from portal.consent.services import ConsentService
 from portal.disclosure.services import VolunteerLedgerService
@@ -99,6 +100,8 @@ class PurposeView:
     given: list[ConsentCurrent] = field(default_factory=list)
     not_given: list[str] = field(default_factory=list)
     withdrawn_or_expired: list[ConsentCurrent] = field(default_factory=list)
+    #: Set when a later privacy notice changed what this purpose means (confirm again).
+    reconfirm: Reconfirm | None = None
 
     @property
     def form_id(self) -> str:
@@ -151,6 +154,7 @@ async def _sharing(identity: Identity, ledger: Ledger) -> tuple[list[EmployerVie
                     view.not_given.append(category)
                     if record is not None:
                         view.withdrawn_or_expired.append(record)
+            view.reconfirm = needs_confirming(code, view.given, today)
             purposes.append(view)
         views.append(
             EmployerView(
@@ -223,6 +227,7 @@ class VolunteerPages(Controller):
             minimum=settings.monthly_minimum_hours,
             balances=balances,
             names={e.id: e.name for e in employers},
+            reconfirm=[(e, p) for e in employers for p in e.purposes if p.reconfirm],
         )
 
     # ----------------------------------------------------------------------------- hours
@@ -369,7 +374,7 @@ class VolunteerPages(Controller):
             errors=errors,
             employers=employers,
             notice=notice,
-            changed=changed if changed in {"given", "withdrawn"} else "",
+            changed=changed if changed in {"given", "withdrawn", "confirmed"} else "",
             changed_purpose=query_text(request, "purpose", 80),
             changed_category=query_text(request, "category", 80),
             receipt=receipt,
@@ -407,8 +412,9 @@ class VolunteerPages(Controller):
         except ValueError:
             errors.add(target, "Choose from the options shown")
             return await self._sharing_page(request, ledger, errors, 400)
+        changed = "confirmed" if field_text(form, "confirm", 4) == "1" else "given"
         return see_other(
-            f"/volunteer/sharing?changed=given&purpose={purpose}"
+            f"/volunteer/sharing?changed={changed}&purpose={purpose}"
             f"&receipt={given.receipt.index}#{html_id('employer', employer_id)}"
         )
 

@@ -1,0 +1,33 @@
+"""DPO pages about consent itself: how many consents stand on each privacy-notice version.
+
+Counts only: no volunteer is named, so nothing here is a disclosure.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get
+from litestar.response import Template
+
+from portal.accounts.tables import Role
+from portal.auth.guards import requires_role
+from portal.consent.standing import standing_by_version
+from portal.disclosure.support import utcnow
+from portal.hours.periods import local_date
+from portal.web.pages import NavItem, register_navigation, render
+
+register_navigation(Role.DPO, NavItem("/dpo/notices", "Consent by notice"))
+
+
+class DpoConsentPages(Controller):
+    path = "/dpo"
+    guards = [requires_role(Role.DPO)]
+    include_in_schema = False
+
+    @get("/notices", name="web.dpo.notices")
+    async def notices(self, request: Request[Any, Any, Any]) -> Template:
+        now = utcnow()
+        return await render(
+            request, "dpo/notices.html", versions=await standing_by_version(now, local_date(now))
+        )

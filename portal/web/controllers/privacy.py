@@ -1,0 +1,51 @@
+"""Public statements every visitor can read without signing in: the privacy notice, each version
+of it in full with what changed from the one before.
+
+A consent is informed only if the whole notice it binds to can be read, so every version that
+ever bound a consent stays published at ``/privacy/{version}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get
+from litestar.params import FromPath
+from litestar.response import Template
+
+from portal.disclosure.support import utcnow
+from portal.errors import NotFound
+from portal.hours.periods import local_date
+from portal.vocabulary import notices, vocabulary
+from portal.web.pages import render
+
+
+class PrivacyPages(Controller):
+    path = "/privacy"
+    include_in_schema = False
+
+    @get("/", name="web.privacy")
+    async def current(self, request: Request[Any, Any, Any]) -> Template:
+        return await self._notice(request, notices().current(local_date(utcnow())).version)
+
+    @get("/{version:str}", name="web.privacy.version")
+    async def version(self, request: Request[Any, Any, Any], version: FromPath[str]) -> Template:
+        return await self._notice(request, version[:20])
+
+    @staticmethod
+    async def _notice(request: Request[Any, Any, Any], version: str) -> Template:
+        every = notices()
+        notice = every.get(version)
+        current = every.current(local_date(utcnow()))
+        if notice is None or notice.published_on > current.published_on:
+            raise NotFound("No privacy notice has this version")
+        published = [n for n in every.notices if n.published_on <= current.published_on]
+        return await render(
+            request,
+            "privacy/notice.html",
+            notice=notice,
+            current=current,
+            previous=every.previous(notice.version),
+            versions=list(reversed(published)),
+            purposes_changed=[vocabulary().purpose(code) for code in notice.purposes_changed],
+        )
