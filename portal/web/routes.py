@@ -19,7 +19,7 @@ from portal.web.controllers.coordinator import CoordinatorPages
 from portal.web.controllers.dpo import DpoPages
 from portal.web.controllers.dpo_consent import DpoConsentPages
 from portal.web.controllers.employer import EmployerPages
-from portal.web.controllers.privacy import PrivacyPages
+from portal.web.controllers.privacy import CookiePages, PrivacyPages
 from portal.web.controllers.volunteer import VolunteerPages
 from portal.web.csrf import check_csrf
 from portal.web.errors import PAGE_EXCEPTION_HANDLERS
@@ -36,6 +36,7 @@ PAGES = Router(
         DpoPages,
         CoordinatorPages,
         PrivacyPages,
+        CookiePages,
         DpoConsentPages,
     ],
     dependencies=PAGE_DEPENDENCIES,

@@ -197,6 +197,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     # public statements
     ("GET", "/privacy"): EVERYONE,
     ("GET", "/privacy/{version:str}"): EVERYONE,
+    ("GET", "/cookies"): EVERYONE,
     # consent oversight
     ("GET", "/dpo/notices"): NOBODY_BUT({DPO}),
     # the OpenAPI document

@@ -1,5 +1,5 @@
 """Public statements every visitor can read without signing in: the privacy notice, each version
-of it in full with what changed from the one before.
+of it in full with what changed from the one before, and the cookie statement.
 
 A consent is informed only if the whole notice it binds to can be read, so every version that
 ever bound a consent stays published at ``/privacy/{version}``.
@@ -10,13 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get
+from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Template
 
 from portal.disclosure.support import utcnow
 from portal.errors import NotFound
 from portal.hours.periods import local_date
+from portal.settings import Settings
 from portal.vocabulary import notices, vocabulary
+from portal.web.cookies import cookie_statement
 from portal.web.pages import render
 
 
@@ -49,3 +52,14 @@ class PrivacyPages(Controller):
             versions=list(reversed(published)),
             purposes_changed=[vocabulary().purpose(code) for code in notice.purposes_changed],
         )
+
+
+class CookiePages(Controller):
+    path = "/cookies"
+    include_in_schema = False
+
+    @get("/", name="web.cookies")
+    async def cookies(
+        self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]
+    ) -> Template:
+        return await render(request, "privacy/cookies.html", stated=cookie_statement(settings))
