@@ -28,6 +28,7 @@ from portal.clock import local_date, utcnow
 from portal.consent.reconfirm import Reconfirm, needs_confirming
 from portal.consent.schemas import ConsentCurrent, ConsentGive, ConsentWithdraw
 from portal.consent.services import ConsentService
+from portal.consent.volunteer_view import SentNotice, leave_visible, sent_notices
 from portal.disclosure.services import VolunteerLedgerService
 from portal.errors import Conflict, Forbidden, InvalidInput, NotFound
 from portal.hours import duties, leave
@@ -118,6 +119,8 @@ class EmployerView:
     ends_on: dt.date | None
     agreement: AgreementOut | None
     purposes: list[PurposeView]
+    #: Withdrawal notices sent to this employer, and when each was acknowledged.
+    notices: list[SentNotice] = field(default_factory=list)
 
 
 async def _sharing(identity: Identity, ledger: Ledger) -> tuple[list[EmployerView], Any]:
@@ -128,6 +131,7 @@ async def _sharing(identity: Identity, ledger: Ledger) -> tuple[list[EmployerVie
     agreements = AgreementService(ledger)
     today = utcnow().date()
     views: list[EmployerView] = []
+    sent = await sent_notices(identity.volunteer_id)
     for link in me.employments:
         if has_ended(link.ends_on, today):
             continue
@@ -164,6 +168,7 @@ async def _sharing(identity: Identity, ledger: Ledger) -> tuple[list[EmployerVie
                 ends_on=link.ends_on,
                 agreement=agreement,
                 purposes=purposes,
+                notices=[n for n in sent if n.employer_id == link.employer_id],
             )
         )
     return views, overview.notice
@@ -282,6 +287,13 @@ class VolunteerPages(Controller):
         now = Month.of(utcnow())
         recent, _ = await duties.list_duties(identity.volunteer_id, now.plus(-2), now.plus(1))
         asked = {r.duty_id for r in requests if r.status in {"pending", "approved"}}
+        # A pending request the employer can no longer see (after a withdrawal) is said so.
+        visible = await leave_visible(
+            request.app.state.ledger,
+            identity.volunteer_id,
+            sorted({r.employer_id for r in requests if r.status == "pending"}),
+            dt.datetime.now(dt.UTC),
+        )
         charts = {
             b.employer_id: progress_chart(
                 f"leave-{b.employer_id}",
@@ -304,6 +316,7 @@ class VolunteerPages(Controller):
             charts=charts,
             requests=requests,
             names=names,
+            visible=visible,
             employers=[(e, names.get(e, "An employer")) for e in current],
             duties=[d for d in recent if not d.is_cancelled and d.duty_id not in asked],
             sent=query_text(request, "sent", 4) == "1",
