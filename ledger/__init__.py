@@ -25,6 +25,8 @@ from .kinds import (
     DisclosureDraft,
     NoticeAcknowledgedDraft,
     NoticeWithdrawalDraft,
+    ObjectionDecidedDraft,
+    ObjectionRaisedDraft,
 )
 from .proofs import ConsistencyProof, InclusionProof, Receipt
 from .service import Ledger, LedgerTransaction
@@ -51,6 +53,8 @@ __all__ = [
     "LedgerWriteError",
     "NoticeAcknowledgedDraft",
     "NoticeWithdrawalDraft",
+    "ObjectionDecidedDraft",
+    "ObjectionRaisedDraft",
     "Receipt",
     "StoredEntry",
     "VerifyProblem",

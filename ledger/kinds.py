@@ -30,6 +30,10 @@ __all__ = [
     "NoticeAcknowledgedDraft",
     "NoticeDetails",
     "NoticeWithdrawalDraft",
+    "ObjectionDecidedDetails",
+    "ObjectionDecidedDraft",
+    "ObjectionDetails",
+    "ObjectionRaisedDraft",
 ]
 
 _Code = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[a-z0-9]+([._-][a-z0-9]+)*$")]
@@ -135,6 +139,52 @@ class NoticeAcknowledgedDraft(_AboutOneSubject):
     recipient_user: _Id
     consent_ids: _RecordIds
     details: NoticeDetails
+
+
+# ----------------------------------------------------------------------------- objections
+
+
+class ObjectionDetails(_Details):
+    """The objection record the entry is about (its reasons stay with the record, never here)."""
+
+    objection_id: _RecordId
+
+
+class ObjectionRaisedDraft(EntryDraft):
+    """A volunteer objecting to processing done without consent (UK GDPR Art. 21).
+
+    It applies to every recipient of the purpose, so ``recipient_org`` stays empty.
+    """
+
+    kind: Literal["objection.raised"] = "objection.raised"
+    purpose: _Code
+    lawful_basis: _Code
+    subject: _Id
+    recipient_org: Literal[""] = ""
+    categories: _Categories
+    channel: Channel
+    details: ObjectionDetails
+
+
+class ObjectionDecidedDetails(_Details):
+    """The DPO's outcome and who decided (the reasons stay with the decision record)."""
+
+    objection_id: _RecordId
+    outcome: Literal["upheld", "rejected"]
+    decided_by: _Id
+
+
+class ObjectionDecidedDraft(EntryDraft):
+    """The DPO upholding or rejecting an objection: if upheld, the purpose stops for the subject."""
+
+    kind: Literal["objection.decided"] = "objection.decided"
+    purpose: _Code
+    lawful_basis: _Code
+    subject: _Id
+    recipient_org: Literal[""] = ""
+    categories: _Categories
+    channel: Channel
+    details: ObjectionDecidedDetails
 
 
 # ----------------------------------------------------------------------------- agreements

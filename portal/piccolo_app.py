@@ -12,6 +12,7 @@ from portal.accounts.tables import (
     UserSession,
 )
 from portal.agreements.tables import DataSharingAgreement
+from portal.consent.objection_tables import Objection, ObjectionDecision
 from portal.consent.tables import ConsentEvent, WithdrawalAcknowledgement, WithdrawalNotice
 from portal.disclosure.tables import DisclosureRefusal
 from portal.organisations.tables import Employment, Organisation, Volunteer
@@ -33,6 +34,8 @@ APP_CONFIG = AppConfig(
         WithdrawalNotice,
         WithdrawalAcknowledgement,
         DisclosureRefusal,
+        Objection,
+        ObjectionDecision,
     ],
     migration_dependencies=["ledger.piccolo_app"],
     commands=[],

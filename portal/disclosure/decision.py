@@ -72,11 +72,13 @@ def decide(
     requested: frozenset[str] | None,
     today: dt.date,
     now: dt.datetime,
+    objected: bool = False,
 ) -> Decision:
     """What may be disclosed of one subject to one recipient for one purpose, and why not.
 
     ``consents`` maps a category to its latest consent event for this subject, recipient
     organisation and purpose. ``requested`` narrows the categories (``None``: all permitted).
+    ``objected``: the DPO upheld the subject's objection to this purpose (UK GDPR Art. 21).
     """
     if purpose is None:
         return _refused(RefusalReason.UNKNOWN_PURPOSE)
@@ -91,6 +93,8 @@ def decide(
         candidates, agreement_ids = agreed, (agreement.id,) if agreement else ()
     elif not candidates:
         return _refused(RefusalReason.CATEGORY_NOT_IN_AGREEMENT)
+    if objected:
+        return Decision((), RefusalReason.OBJECTION_UPHELD, agreement_ids)
     if not purpose.consent_required:
         return Decision(tuple(sorted(candidates)), None, agreement_ids)
     return _consented(candidates, consents, agreement_ids, now)

@@ -45,6 +45,7 @@ from ledger import Ledger
 from ledger.kinds import DisclosureDetails, DisclosureDraft
 from ledger.proofs import Receipt
 from portal.clock import Clock, local_date, utcnow
+from portal.consent.objections import upheld_for
 from portal.consent.tables import ConsentState
 from portal.dbutil import as_date, as_moment, json_value
 from portal.disclosure.agreement_rules import CURRENT_VERSION_SQL
@@ -486,6 +487,7 @@ class DisclosureGate:
             requested=requested,
             today=today,
             now=now,
+            objected=await _objected(purpose, [str(key)]) == {str(key)},
         )
         missing = [c for c in required if c not in decision.permitted]
         if decision.allowed and missing:
@@ -595,6 +597,7 @@ class DisclosureGate:
                 if purpose.consent_required
                 else {}
             )
+            objected = await _objected(purpose, ids)
             for row in rows:
                 last_seen = str(row["volunteer_id"])
                 decision = decide(
@@ -606,6 +609,7 @@ class DisclosureGate:
                     requested=requested,
                     today=today,
                     now=now,
+                    objected=last_seen in objected,
                 )
                 if decision.allowed:
                     chosen.append(_Candidate(row, decision))
@@ -741,3 +745,11 @@ async def _no_consents() -> dict[str, dict[str, ConsentFacts]]:
 
 #: A stand-in consent used to ask "would anything pass if everyone consented?".
 _ALWAYS = ConsentFacts(id="probe", state=ConsentState.GIVEN.value, expires_at=None, ledger_index=-1)
+
+
+async def _objected(purpose: Purpose, volunteer_ids: Sequence[str]) -> set[str]:
+    """The volunteers whose objection to ``purpose`` the DPO upheld (only a purpose that does
+    not rely on consent can be objected to; for the others there is nothing to look up)."""
+    if purpose.consent_required:
+        return set()
+    return await upheld_for(purpose.code, volunteer_ids)

@@ -19,3 +19,5 @@ class RefusalReason(StrEnum):
     CONSENT_WITHDRAWN = "consent_withdrawn"
     #: Everything permitted has no data to give (e.g. ``recognition``, which nothing records).
     NO_DATA = "no_data"
+    #: The DPO upheld the volunteer's objection to this (public-task) purpose.
+    OBJECTION_UPHELD = "objection_upheld"

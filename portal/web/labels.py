@@ -32,6 +32,8 @@ KINDS = {
     "consent.withdrawn": "Consent withdrawn",
     "notice.withdrawal": "Withdrawal notice",
     "notice.acknowledged": "Notice acknowledged",
+    "objection.raised": "Objection raised",
+    "objection.decided": "Objection decided",
     "agreement.recorded": "Agreement recorded",
 }
 

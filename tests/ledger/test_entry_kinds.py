@@ -24,6 +24,8 @@ from ledger import (
     EntryDraft,
     NoticeAcknowledgedDraft,
     NoticeWithdrawalDraft,
+    ObjectionDecidedDraft,
+    ObjectionRaisedDraft,
 )
 from ledger.entries import KIND_MODELS, Entry, draft_from_content
 
@@ -84,6 +86,22 @@ VALID: dict[type[EntryDraft], dict[str, Any]] = {
         "channel": "web",
         "details": {"notice_id": "n-1"},
     },
+    ObjectionRaisedDraft: {
+        "purpose": "esp.programme-management",
+        "lawful_basis": "public_task",
+        "subject": SUBJECT,
+        "categories": ["identity", "status"],
+        "channel": "web",
+        "details": {"objection_id": "o-1"},
+    },
+    ObjectionDecidedDraft: {
+        "purpose": "esp.programme-management",
+        "lawful_basis": "public_task",
+        "subject": SUBJECT,
+        "categories": ["identity", "status"],
+        "channel": "web",
+        "details": {"objection_id": "o-1", "outcome": "upheld", "decided_by": USER},
+    },
     AgreementRecordedDraft: {
         "recipient_org": ORG,
         "categories": ["identity", "status"],
@@ -121,6 +139,8 @@ REQUIRED: dict[type[EntryDraft], list[str]] = {
         "purpose", "subject", "recipient_org", "recipient_user", "categories", "consent_ids",
         "details",
     ],
+    ObjectionRaisedDraft: ["purpose", "lawful_basis", "subject", "categories", "details"],
+    ObjectionDecidedDraft: ["purpose", "lawful_basis", "subject", "categories", "details"],
     AgreementRecordedDraft: ["recipient_org", "categories", "agreement_ids", "details"],
 }  # fmt: skip
 
@@ -133,6 +153,8 @@ def test_every_kind_has_a_model_and_a_fixture():
         "consent.withdrawn",
         "notice.withdrawal",
         "notice.acknowledged",
+        "objection.raised",
+        "objection.decided",
         "agreement.recorded",
     }
 

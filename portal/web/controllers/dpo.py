@@ -81,6 +81,7 @@ REFUSAL_REASONS = {
     RefusalReason.CONSENT_EXPIRED.value: "Consent expired",
     RefusalReason.CONSENT_WITHDRAWN.value: "Consent withdrawn",
     RefusalReason.NO_DATA.value: "Nothing on record to give",
+    RefusalReason.OBJECTION_UPHELD.value: "Objection upheld by the DPO",
 }
 
 
