@@ -52,6 +52,8 @@ class ObjectionView:
     raised_at: dt.datetime
     ledger_index: int
     outcome: str | None = None
+    #: The volunteer's pseudonymous ledger id (what the DPO's queue shows of them).
+    subject: str = ""
     decision_reasons: str | None = None
     decided_at: dt.datetime | None = None
 
@@ -102,6 +104,7 @@ async def _views(rows: list[dict[str, Any]]) -> list[ObjectionView]:
                 raised_at=r["raised_at"],
                 ledger_index=int(r["ledger_index"]),
                 outcome=decision["outcome"] if decision else None,
+                subject=str(r["subject"]),
                 decision_reasons=decision["reasons"] if decision else None,
                 decided_at=decision["decided_at"] if decision else None,
             )

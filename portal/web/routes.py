@@ -19,6 +19,7 @@ from portal.web.controllers.coordinator import CoordinatorPages
 from portal.web.controllers.dpo import DpoPages
 from portal.web.controllers.dpo_consent import DpoConsentPages
 from portal.web.controllers.employer import EmployerPages
+from portal.web.controllers.objections import DpoObjectionPages, VolunteerObjectionPages
 from portal.web.controllers.privacy import CookiePages, PrivacyPages
 from portal.web.controllers.volunteer import VolunteerPages
 from portal.web.csrf import check_csrf
@@ -38,6 +39,8 @@ PAGES = Router(
         PrivacyPages,
         CookiePages,
         DpoConsentPages,
+        VolunteerObjectionPages,
+        DpoObjectionPages,
     ],
     dependencies=PAGE_DEPENDENCIES,
     before_request=check_csrf,

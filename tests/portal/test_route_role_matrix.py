@@ -200,6 +200,10 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/cookies"): EVERYONE,
     # consent oversight
     ("GET", "/dpo/notices"): NOBODY_BUT({DPO}),
+    ("GET", "/dpo/objections"): NOBODY_BUT({DPO}),
+    ("POST", "/dpo/objections/{objection_id:str}/decide"): NOBODY_BUT({DPO}),
+    ("GET", "/volunteer/objections"): NOBODY_BUT({VOL}),
+    ("POST", "/volunteer/objections"): NOBODY_BUT({VOL}),
     # the OpenAPI document
     ("GET", "/schema"): EVERYONE,
     ("GET", "/schema/openapi.json"): EVERYONE,
