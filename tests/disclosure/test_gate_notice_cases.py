@@ -16,7 +16,7 @@ from portal.consent.schemas import ConsentCurrent
 from portal.consent.tables import ConsentEvent
 from portal.disclosure.gate import DisclosureGate, Recipient
 from portal.vocabulary import notices
-from tests.disclosure import disclosure_world as world
+from tests.support import disclosure_world as world
 
 LV = "esp.leave-verification"
 

@@ -5,13 +5,12 @@ Counts only: no volunteer is named, so nothing here is a disclosure.
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Controller, Request, get
+from litestar import Controller, get
 from litestar.response import Template
 
 from portal.accounts.tables import Role
 from portal.auth.guards import requires_role
+from portal.auth.requests import AppRequest
 from portal.consent.standing import standing_by_version
 from portal.disclosure.support import utcnow
 from portal.hours.periods import local_date
@@ -26,7 +25,7 @@ class DpoConsentPages(Controller):
     include_in_schema = False
 
     @get("/notices", name="web.dpo.notices")
-    async def notices(self, request: Request[Any, Any, Any]) -> Template:
+    async def notices(self, request: AppRequest) -> Template:
         now = utcnow()
         return await render(
             request, "dpo/notices.html", versions=await standing_by_version(now, local_date(now))

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from ledger import Ledger
 from portal.accounts.tables import Role
-from portal.auth.guards import requires_role
+from portal.auth.guards import caller, requires_role
 from portal.auth.identity import Identity
+from portal.auth.requests import AppRequest
 from portal.consent.objections import (
     REASONS_MAX,
     ObjectionService,
@@ -38,8 +39,8 @@ def _objectable() -> list[Any]:
     return [p for p in vocabulary().purposes if not p.consent_required and p.audience == "employer"]
 
 
-def _volunteer(request: Request[Any, Any, Any]) -> Identity:
-    identity: Identity = request.user
+def _volunteer(request: AppRequest) -> Identity:
+    identity = caller(request)
     if not identity.volunteer_id:
         raise Forbidden("This account is not linked to a volunteer record")
     return identity
@@ -51,13 +52,13 @@ class VolunteerObjectionPages(Controller):
     include_in_schema = False
 
     @get("/", name="web.volunteer.objections")
-    async def page(self, request: Request[Any, Any, Any]) -> Template:
+    async def page(self, request: AppRequest) -> Template:
         chosen = query_text(request, "purpose", 80)
         return await self._page(request, FormErrors(), {"purpose": chosen, "reasons": ""})
 
     async def _page(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         errors: FormErrors,
         values: dict[str, str],
         status: int = 200,
@@ -78,7 +79,7 @@ class VolunteerObjectionPages(Controller):
 
     @post("/", name="web.volunteer.object")
     async def object(
-        self, request: Request[Any, Any, Any], ledger: NamedDependency[Ledger]
+        self, request: AppRequest, ledger: NamedDependency[Ledger]
     ) -> Template | Redirect:
         identity = _volunteer(request)
         assert identity.volunteer_id
@@ -114,12 +115,12 @@ class DpoObjectionPages(Controller):
     include_in_schema = False
 
     @get("/", name="web.dpo.objections")
-    async def queue(self, request: Request[Any, Any, Any]) -> Template:
+    async def queue(self, request: AppRequest) -> Template:
         return await self._queue(request, FormErrors(), {}, "")
 
     async def _queue(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         errors: FormErrors,
         values: dict[str, str],
         failed: str,
@@ -141,11 +142,11 @@ class DpoObjectionPages(Controller):
     @post("/{objection_id:str}/decide", name="web.dpo.decide_objection")
     async def decide(
         self,
-        request: Request[Any, Any, Any],
+        request: AppRequest,
         ledger: NamedDependency[Ledger],
         objection_id: FromPath[str],
     ) -> Template | Redirect:
-        identity: Identity = request.user
+        identity = caller(request)
         form = await request.form()
         outcome = field_text(form, "outcome", 20)
         reasons = field_text(form, "reasons", REASONS_MAX + 100)

@@ -7,13 +7,12 @@ ever bound a consent stays published at ``/privacy/{version}``.
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Controller, Request, get
+from litestar import Controller, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Template
 
+from portal.auth.requests import AppRequest
 from portal.disclosure.support import utcnow
 from portal.errors import NotFound
 from portal.hours.periods import local_date
@@ -28,15 +27,15 @@ class PrivacyPages(Controller):
     include_in_schema = False
 
     @get("/", name="web.privacy")
-    async def current(self, request: Request[Any, Any, Any]) -> Template:
+    async def current(self, request: AppRequest) -> Template:
         return await self._notice(request, notices().current(local_date(utcnow())).version)
 
     @get("/{version:str}", name="web.privacy.version")
-    async def version(self, request: Request[Any, Any, Any], version: FromPath[str]) -> Template:
+    async def version(self, request: AppRequest, version: FromPath[str]) -> Template:
         return await self._notice(request, version[:20])
 
     @staticmethod
-    async def _notice(request: Request[Any, Any, Any], version: str) -> Template:
+    async def _notice(request: AppRequest, version: str) -> Template:
         every = notices()
         notice = every.get(version)
         current = every.current(local_date(utcnow()))
@@ -59,7 +58,5 @@ class CookiePages(Controller):
     include_in_schema = False
 
     @get("/", name="web.cookies")
-    async def cookies(
-        self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]
-    ) -> Template:
+    async def cookies(self, request: AppRequest, settings: NamedDependency[Settings]) -> Template:
         return await render(request, "privacy/cookies.html", stated=cookie_statement(settings))

@@ -23,7 +23,7 @@ from portal.disclosure.gate import DisclosureGate, Recipient, decide
 from portal.disclosure.tables import DisclosureRefusal, RefusalReason
 from portal.errors import Conflict, InvalidInput, NotFound
 from portal.vocabulary import vocabulary
-from tests.disclosure import disclosure_world as world
+from tests.support import disclosure_world as world
 
 PM = "esp.programme-management"
 LV = "esp.leave-verification"

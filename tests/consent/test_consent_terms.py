@@ -17,8 +17,8 @@ from litestar.testing import AsyncTestClient
 from ledger.tables import LedgerEntry
 from portal.consent.tables import ConsentEvent
 from portal.settings import Settings
-from tests.disclosure.disclosure_scene import Scene, build_scene, consent
 from tests.support.auth import fields_named, in_app, serve
+from tests.support.disclosure_scene import Scene, build_scene, consent
 
 APPLICATION = "esp.application-progress"
 
