@@ -43,7 +43,12 @@ WIDTHS = (320, 1280)
 
 #: The pages shot for each role: (file name part, path).
 PAGES: dict[str, list[tuple[str, str]]] = {
-    "anonymous": [("sign-in", "/sign-in")],
+    "anonymous": [
+        ("sign-in", "/sign-in"),
+        ("privacy", "/privacy"),
+        ("privacy-2025-04", "/privacy/2025-04"),
+        ("cookies", "/cookies"),
+    ],
     "volunteer": [
         ("home", "/volunteer"),
         ("hours", "/volunteer/hours"),
@@ -51,6 +56,7 @@ PAGES: dict[str, list[tuple[str, str]]] = {
         ("sharing", "/volunteer/sharing"),
         ("disclosures", "/volunteer/disclosures"),
         ("contact", "/volunteer/contact"),
+        ("objections", "/volunteer/objections"),
     ],
     "employer": [
         ("home", "/employer"),
@@ -66,6 +72,8 @@ PAGES: dict[str, list[tuple[str, str]]] = {
         ("refusals", "/dpo/refusals"),
         ("agreements", "/dpo/agreements"),
         ("integrity", "/dpo/integrity"),
+        ("notices", "/dpo/notices"),
+        ("objections", "/dpo/objections"),
     ],
     "coordinator": [
         ("home", "/coordinator"),
