@@ -16,6 +16,7 @@ from portal.consent.objection_tables import Objection, ObjectionDecision
 from portal.consent.tables import ConsentEvent, WithdrawalAcknowledgement, WithdrawalNotice
 from portal.disclosure.tables import DisclosureRefusal
 from portal.organisations.tables import Employment, Organisation, Volunteer
+from portal.statistics.tables import PageViewCount
 
 APP_CONFIG = AppConfig(
     app_name="portal",
@@ -36,6 +37,7 @@ APP_CONFIG = AppConfig(
         DisclosureRefusal,
         Objection,
         ObjectionDecision,
+        PageViewCount,
     ],
     migration_dependencies=["ledger.piccolo_app"],
     commands=[],

@@ -25,6 +25,11 @@ from portal.web.controllers.volunteer import VolunteerPages
 from portal.web.csrf import check_csrf
 from portal.web.errors import PAGE_EXCEPTION_HANDLERS
 from portal.web.services import PAGE_DEPENDENCIES
+from portal.web.statistics import (
+    CoordinatorStatisticsPages,
+    DpoStatisticsPages,
+    count_page_view,
+)
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -41,9 +46,12 @@ PAGES = Router(
         DpoConsentPages,
         VolunteerObjectionPages,
         DpoObjectionPages,
+        DpoStatisticsPages,
+        CoordinatorStatisticsPages,
     ],
     dependencies=PAGE_DEPENDENCIES,
     before_request=check_csrf,
+    after_response=count_page_view,
     exception_handlers=PAGE_EXCEPTION_HANDLERS,
     include_in_schema=False,
 )

@@ -201,6 +201,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     # consent oversight
     ("GET", "/dpo/notices"): NOBODY_BUT({DPO}),
     ("GET", "/dpo/objections"): NOBODY_BUT({DPO}),
+    ("GET", "/dpo/statistics"): NOBODY_BUT({DPO}),
+    ("GET", "/coordinator/statistics"): COORDINATOR,
     ("POST", "/dpo/objections/{objection_id:str}/decide"): NOBODY_BUT({DPO}),
     ("GET", "/volunteer/objections"): NOBODY_BUT({VOL}),
     ("POST", "/volunteer/objections"): NOBODY_BUT({VOL}),

@@ -3,7 +3,9 @@
 Every ``Set-Cookie`` header the browser receives during a journey of every role (anonymous
 visitor, volunteer, employer, DPO and coordinator, the staff with their code step) is collected
 and compared with the statement's table: the same names, and each cookie's Max-Age as stated
-(none for a cookie kept until the browser closes). Both databases.
+(none for a cookie kept until the browser closes). On the way, the DPO and the coordinator read
+the site statistics (counted without any cookie), small counts shown as "fewer than 5". Both
+databases.
 """
 
 from __future__ import annotations
@@ -56,6 +58,12 @@ def test_the_cookie_statement_matches_the_cookies_set(served: Served, page: Any)
     for role, user_id in (("dpo", world.dpo_id), ("coordinator", world.coordinator_id)):
         sign_in(page, served, world.emails[role], code=totp_code(served.run(totp_secret(user_id))))
         page.goto(served.url(f"/{role}"))
+        # Site statistics, counted without any cookie: a chart, and small counts suppressed.
+        page.get_by_role("link", name="Site statistics").click()
+        assert page.locator("svg#usage-chart").get_attribute("role") == "img"
+        table = page.inner_text("#usage-table")
+        assert "/volunteer/sharing" in table and "fewer than 5" in table
+        axe_check(page, f"{role} site statistics")
         sign_out()
 
     page.goto(served.url("/sign-in"))
