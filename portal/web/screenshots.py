@@ -74,6 +74,7 @@ PAGES: dict[str, list[tuple[str, str]]] = {
         ("integrity", "/dpo/integrity"),
         ("notices", "/dpo/notices"),
         ("objections", "/dpo/objections"),
+        ("statistics", "/dpo/statistics"),
     ],
     "coordinator": [
         ("home", "/coordinator"),
@@ -83,6 +84,7 @@ PAGES: dict[str, list[tuple[str, str]]] = {
         ("duty-import", "/coordinator/duties/import"),
         ("users", "/coordinator/users"),
         ("tokens", "/coordinator/tokens"),
+        ("statistics", "/coordinator/statistics"),
     ],
 }
 

@@ -20,7 +20,7 @@ from portal.disclosure.support import utcnow
 from portal.hours.periods import local_date
 from portal.statistics.services import SUPPRESS_BELOW, Usage, count_view, shown, usage
 from portal.web.charts import Bar, bar_chart
-from portal.web.pages import NavItem, register_navigation, render
+from portal.web.pages import ROLE_LABELS, NavItem, register_navigation, render
 
 DAYS = 30
 
@@ -76,6 +76,8 @@ async def _page(request: AppRequest) -> Template:
         since=since,
         until=today,
         threshold=SUPPRESS_BELOW,
+        role_labels={"anonymous": "Not signed in"}
+        | {role.value: label for role, label in ROLE_LABELS.items()},
     )
 
 
