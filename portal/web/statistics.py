@@ -13,7 +13,7 @@ from litestar import Controller, get
 from litestar.response import Template
 from markupsafe import Markup
 
-from portal.accounts.tables import Role
+from portal.accounts.roles import Role
 from portal.auth.guards import requires_role
 from portal.auth.requests import AppRequest
 from portal.disclosure.support import utcnow

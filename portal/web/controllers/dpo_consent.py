@@ -8,7 +8,7 @@ from __future__ import annotations
 from litestar import Controller, get
 from litestar.response import Template
 
-from portal.accounts.tables import Role
+from portal.accounts.roles import Role
 from portal.auth.guards import requires_role
 from portal.auth.requests import AppRequest
 from portal.consent.standing import standing_by_version

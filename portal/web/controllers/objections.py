@@ -16,7 +16,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from ledger import Ledger
-from portal.accounts.tables import Role
+from portal.accounts.roles import Role
 from portal.auth.guards import caller, requires_role
 from portal.auth.identity import Identity
 from portal.auth.requests import AppRequest
