@@ -25,15 +25,12 @@ from ledger.kinds import (
     ObjectionDetails,
     ObjectionRaisedDraft,
 )
+from portal.clock import utcnow
 from portal.consent.objection_tables import Objection, ObjectionDecision, Outcome
-from portal.disclosure.support import (
-    field_error,
-    is_unique_violation,
-    parse_id,
-    utcnow,
-    write_transaction,
-)
+from portal.dbutil import is_unique_violation, write_transaction
 from portal.errors import Conflict, NotFound, ServiceUnavailable
+from portal.fielderrors import field_error
+from portal.ids import parse_id
 from portal.organisations.tables import Volunteer
 from portal.vocabulary import Purpose, vocabulary
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ledger import Ledger
 from portal.agreements.services import AgreementService
-from portal.disclosure.support import field_error
+from portal.fielderrors import field_error
 from portal.vocabulary import Purpose, vocabulary
 
 

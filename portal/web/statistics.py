@@ -16,8 +16,7 @@ from markupsafe import Markup
 from portal.accounts.roles import Role
 from portal.auth.guards import requires_role
 from portal.auth.requests import AppRequest
-from portal.disclosure.support import utcnow
-from portal.hours.periods import local_date
+from portal.clock import local_date, utcnow
 from portal.statistics.services import SUPPRESS_BELOW, Usage, count_view, shown, usage
 from portal.web.charts import Bar, bar_chart
 from portal.web.pages import ROLE_LABELS, NavItem, register_navigation, render

@@ -56,7 +56,7 @@ async def _consent_under_2025_04(served: Served, world: World) -> None:
     """A consent recorded as it was under the April 2025 notice: its ledger entry and rows."""
     from ledger.kinds import ConsentGivenDetails, ConsentGivenDraft
     from portal.consent.tables import ConsentEvent
-    from portal.disclosure.support import write_transaction
+    from portal.dbutil import write_transaction
     from portal.organisations.tables import Volunteer
 
     row = await Volunteer.select(Volunteer.subject).where(Volunteer.id == world.volunteer_id)

@@ -11,9 +11,8 @@ from litestar.response import Template
 from portal.accounts.roles import Role
 from portal.auth.guards import requires_role
 from portal.auth.requests import AppRequest
+from portal.clock import local_date, utcnow
 from portal.consent.standing import standing_by_version
-from portal.disclosure.support import utcnow
-from portal.hours.periods import local_date
 from portal.web.pages import NavItem, register_navigation, render
 
 register_navigation(Role.DPO, NavItem("/dpo/notices", "Consent by notice"))

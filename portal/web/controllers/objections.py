@@ -26,8 +26,8 @@ from portal.consent.objections import (
     objections_of,
     open_objections,
 )
-from portal.disclosure.support import request_id
 from portal.errors import Conflict, Forbidden, InvalidInput, NotFound
+from portal.request_context import request_id
 from portal.vocabulary import vocabulary
 from portal.web.forms import add_service_errors, field_text, query_text
 from portal.web.pages import FormErrors, NavItem, register_navigation, render, see_other

@@ -13,9 +13,8 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from portal.auth.requests import AppRequest
-from portal.disclosure.support import utcnow
+from portal.clock import local_date, utcnow
 from portal.errors import NotFound
-from portal.hours.periods import local_date
 from portal.settings import Settings
 from portal.vocabulary import notices, vocabulary
 from portal.web.cookies import cookie_statement
