@@ -20,6 +20,7 @@ import pytest
 from ledger.tables import LedgerEntry
 from portal.consent.objections import ObjectionService, objections_of, open_objections
 from portal.disclosure.gate import DisclosureGate, Recipient, decide
+from portal.disclosure.sources import CategorySources
 from portal.disclosure.tables import DisclosureRefusal, RefusalReason
 from portal.errors import Conflict, InvalidInput, NotFound
 from portal.vocabulary import vocabulary
@@ -50,7 +51,7 @@ async def test_an_upheld_objection_makes_the_gate_refuse_that_purpose(
     engine: Any, ledger: Any
 ) -> None:
     employer_id, olive, other = await _scene(ledger)
-    gate = DisclosureGate(ledger)
+    gate = DisclosureGate(ledger, CategorySources())
     recipient = Recipient("employer", employer_id, "user-hr", "web")
     service = ObjectionService(ledger)
 

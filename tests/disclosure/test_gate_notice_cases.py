@@ -15,6 +15,7 @@ from portal.consent.reconfirm import needs_confirming
 from portal.consent.schemas import ConsentCurrent
 from portal.consent.tables import ConsentEvent
 from portal.disclosure.gate import DisclosureGate, Recipient
+from portal.disclosure.sources import CategorySources
 from portal.vocabulary import notices
 from tests.support import disclosure_world as world
 
@@ -54,7 +55,7 @@ async def test_consent_on_an_older_notice_releases_only_what_was_agreed(
     person = await world.volunteer("Olly Older")
     await world.employ(person, employer_id)
     await world.consent_event(person, employer_id, LV, ["identity"], notice_version="2025-04")
-    gate = DisclosureGate(ledger)
+    gate = DisclosureGate(ledger, CategorySources())
     recipient = Recipient("employer", employer_id, "user-hr", "web")
 
     released = await gate.disclose_one(recipient, LV, person.id, request_id="older")
