@@ -6,6 +6,7 @@ escapes is a 500 whose body carries only the request id, and is logged loudly wi
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import structlog
@@ -133,6 +134,19 @@ def _field_name(key: Any) -> str:
     return str(key) if key not in (None, "") else "body"
 
 
+#: Litestar's words for a required parameter that was not sent (it gives no error list).
+_MISSING_PARAMETER = re.compile(r"^Missing required (\w+) parameter '([^']{1,80})'")
+
+
+def _missing_parameter(detail: str) -> list[dict[str, str]]:
+    """The field a "Missing required ... parameter" refusal is about, as an error item."""
+    found = _MISSING_PARAMETER.match(detail or "")
+    if found is None:
+        return []
+    where, name = found.groups()
+    return [{"field": name, "message": f"is required (a {where} parameter)"}]
+
+
 def _validation_error(request: AppRequest, exc: ValidationException) -> Response[dict[str, Any]]:
     errors = []
     for item in exc.extra or []:
@@ -140,6 +154,8 @@ def _validation_error(request: AppRequest, exc: ValidationException) -> Response
             errors.append(
                 {"field": _field_name(item.get("key")), "message": str(item.get("message", ""))}
             )
+    if not errors:
+        errors = _missing_parameter(str(exc.detail))
     names = ", ".join(e["field"] for e in errors) or "request"
     return problem(
         request,

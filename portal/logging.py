@@ -78,11 +78,20 @@ def mask_personal_data(
     return event_dict
 
 
-def configure_logging(settings: Settings, stream: Any = None) -> None:
-    """Configure structlog and route stdlib logging (uvicorn, piccolo) through it."""
+def _is_terminal(stream: Any) -> bool:
+    return bool(stream is not None and hasattr(stream, "isatty") and stream.isatty())
+
+
+def configure_logging(settings: Settings, stream: Any = None, *, watched: Any = None) -> None:
+    """Configure structlog and route stdlib logging (uvicorn, piccolo) through it.
+
+    With ``log_format=auto`` the logs are JSON for machines and the console format when a person
+    is reading: when the log stream is a terminal, or ``watched`` (the CLI's stdout) is. So a
+    command run at a terminal with its logs sent elsewhere never mixes JSON into what it shows.
+    """
     out = stream or sys.stderr
     use_json = settings.log_format == "json" or (
-        settings.log_format == "auto" and not (hasattr(out, "isatty") and out.isatty())
+        settings.log_format == "auto" and not (_is_terminal(out) or _is_terminal(watched))
     )
     level = getattr(logging, settings.log_level.upper())
     shared: list[Any] = [

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Literal
 
 import structlog
 
@@ -30,6 +31,8 @@ from portal.organisations.tables import Organisation, OrganisationKind, Voluntee
 from portal.settings import Settings
 
 log = structlog.get_logger(__name__)
+
+LinkState = Literal["usable", "used", "expired", "unknown"]
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,20 @@ class AccountService:
             )
         )
         return token, expires
+
+    async def link_state(self, token: str) -> LinkState:
+        """Whether a one-time link can still be used, so its page can say so before anyone
+        types a password: ``usable``, ``used``, ``expired`` or ``unknown``."""
+        row = (
+            await Invitation.select(Invitation.used_at, Invitation.expires_at)
+            .where(Invitation.token_hash == digest(token))
+            .first()
+        )
+        if row is None:
+            return "unknown"
+        if row["used_at"] is not None:
+            return "used"
+        return "expired" if row["expires_at"] <= utcnow() else "usable"
 
     async def activate(self, token: str, password: str) -> tuple[str, str | None]:
         """Set the invited user's password; returns (user id, otpauth URI for TOTP roles)."""

@@ -125,8 +125,10 @@ class AgreementService:
         purposes = self._check_purposes(data.purposes)
         if data.ends_on < data.starts_on:
             raise InvalidInput(
-                "ends_on: must not be before starts_on",
-                errors=[{"field": "ends_on", "message": "must not be before starts_on"}],
+                "ends_on: the agreement must not end before it starts",
+                errors=[
+                    {"field": "ends_on", "message": "the agreement must not end before it starts"}
+                ],
             )
         employer_id = str(data.employer_id)
         employer = (

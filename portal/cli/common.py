@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -21,7 +22,9 @@ def cli_settings() -> Settings:
         settings = get_settings()
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
-    configure_logging(settings)
+    # Logs go to stderr; stdout is the command's own output. A person at a terminal gets the
+    # console format, never JSON lines beside the answer they asked for.
+    configure_logging(settings, watched=sys.stdout)
     return settings
 
 

@@ -14,7 +14,7 @@ import re
 import sqlite3
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime
 from typing import Any, NoReturn, TextIO, TypeVar
 
 import asyncpg
@@ -29,6 +29,7 @@ from ledger.tables import LedgerHead
 from ledger.verify import VerifyResult, verify
 from portal.cli.common import cli_settings, fail, run, with_app_engine
 from portal.csvcells import ENTRY_CSV_COLUMNS, entry_csv_values
+from portal.moments import MomentError, parse_moment
 from portal.settings import Settings
 
 T = TypeVar("T")
@@ -170,22 +171,10 @@ def checkpoint_command() -> None:
 def _parse_moment(option: str, value: str | None, *, end_of_day: bool) -> datetime | None:
     if value is None:
         return None
-    text = value.strip()
     try:
-        if _DATE_ONLY.match(text):
-            day = date.fromisoformat(text)
-            if end_of_day:
-                day += timedelta(days=1)
-            return datetime.combine(day, time(0), tzinfo=UTC)
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        _usage_error(
-            f"{option} {value!r} is not a date (YYYY-MM-DD) or an RFC 3339 timestamp "
-            "(e.g. 2026-01-31T17:00:00Z)"
-        )
-    if moment.tzinfo is None:
-        _usage_error(f"{option} {value!r} has no time zone; add Z or an offset such as +01:00")
-    return moment.astimezone(UTC)
+        return parse_moment(value, end_of_day=end_of_day)
+    except MomentError as exc:
+        _usage_error(f"{option} {value!r} {exc}")
 
 
 def _csv_writer(out: TextIO) -> Callable[[StoredEntry], None]:

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency, Provide
+from litestar.exceptions import ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Stream
@@ -24,6 +25,7 @@ from portal.disclosure.gate import DisclosureGate, Recipient
 from portal.disclosure.schemas import LedgerPage, RefusalPage, SubjectReport
 from portal.disclosure.support import MAX_INDEX, MAX_OFFSET
 from portal.dpo.services import DpoService, LedgerFilter, report_csv
+from portal.moments import MOMENT_PATTERN, MomentError, parse_moment
 from portal.request_context import request_id
 
 DPO = requires_role(Role.DPO)
@@ -33,30 +35,55 @@ def provide_dpo(gate: NamedDependency[DisclosureGate]) -> DpoService:
     return DpoService(gate)
 
 
-def _utc(value: dt.datetime | None) -> dt.datetime | None:
+def _moment(name: str, value: str | None, *, end_of_day: bool) -> dt.datetime | None:
+    """A ``since``/``until`` answer read as the CLI reads it (a plain date or RFC 3339); a bad
+    one is the same 400 naming the parameter as any other bad query parameter."""
     if value is None:
         return None
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    try:
+        return parse_moment(value, end_of_day=end_of_day, assume_utc=True)
+    except MomentError as exc:
+        raise ValidationException(
+            f"Invalid value for: {name}", extra=[{"key": name, "message": str(exc)}]
+        ) from None
 
 
 def _filters(
-    since: dt.datetime | None,
-    until: dt.datetime | None,
+    since: str | None,
+    until: str | None,
     subject: str | None,
     recipient: str | None,
     purpose: str | None,
     kind: str | None,
 ) -> LedgerFilter:
-    return LedgerFilter(_utc(since), _utc(until), subject, recipient, purpose, kind)
+    return LedgerFilter(
+        _moment("since", since, end_of_day=False),
+        _moment("until", until, end_of_day=True),
+        subject,
+        recipient,
+        purpose,
+        kind,
+    )
 
 
 #: Ledger filter query parameters; each handler gives the default (``since: Since = None``).
 Since = Annotated[
-    dt.datetime | None,
-    QueryParameter(description="logged at or after (RFC 3339; UTC if no offset)"),
+    str | None,
+    QueryParameter(
+        max_length=40,
+        pattern=MOMENT_PATTERN,
+        description="logged at or after: a date (YYYY-MM-DD, from its start) or an RFC 3339 "
+        "time (UTC if no offset)",
+    ),
 ]
 Until = Annotated[
-    dt.datetime | None, QueryParameter(description="logged before (RFC 3339; UTC if no offset)")
+    str | None,
+    QueryParameter(
+        max_length=40,
+        pattern=MOMENT_PATTERN,
+        description="logged before: a date (YYYY-MM-DD, up to and including that day) or an "
+        "RFC 3339 time (UTC if no offset)",
+    ),
 ]
 Subject = Annotated[
     str | None,
@@ -195,8 +222,8 @@ class DpoController(Controller):
         offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)] = 0,
     ) -> RefusalPage:
         return await dpo.refusals(
-            since=_utc(since),
-            until=_utc(until),
+            since=_moment("since", since, end_of_day=False),
+            until=_moment("until", until, end_of_day=True),
             reason=reason,
             recipient=recipient,
             limit=limit,

@@ -607,10 +607,34 @@ async def _employer_row(
 async def decline_request(
     gate: DisclosureGate, recipient: Recipient, request_id: str, reason: str, http_request_id: str
 ) -> LeaveDecisionOut:
-    """Decline: nothing about the volunteer is read or returned, so no disclosure is made."""
+    """Decline a request the employer may see, or :class:`NotFound` changing nothing.
+
+    A decision is made on a request the employer has read, so the request is read through the
+    gate first, as for an approval (one recorded disclosure of it). A request the gate would not
+    show (no consent, no agreement) is answered as if it did not exist, the refusal recorded.
+    """
     row = await _employer_row(gate, recipient, request_id, http_request_id)
     if row["status"] != LeaveStatus.PENDING.value:
         raise Conflict("This leave request has already been decided or withdrawn")
+
+    async def provide(
+        subjects: Sequence[tuple[str, tuple[str, ...]]],
+    ) -> dict[str, dict[str, Any]]:
+        shown = request_out(row).model_dump(mode="json")
+        return {volunteer: {"hours_detail": {"leave_request": shown}} for volunteer, _ in subjects}
+
+    released = await gate.maybe_one(
+        recipient,
+        LEAVE_PURPOSE,
+        str(row["volunteer"]),
+        ["hours.detail"],
+        http_request_id,
+        provide,
+        required=["hours.detail"],
+    )
+    if released is None:
+        log.info("hours.leave.decline_refused", request_id=str(row["id"]))
+        raise NotFound("No leave request has this id")
     await _decide(
         row,
         LeaveStatus.DECLINED,

@@ -267,7 +267,9 @@ class OrganisationService:
                     {"field": "employer_id", "message": "this organisation is not an employer"}
                 )
             if data.ends_on is not None and data.ends_on < data.starts_on:
-                errors.append({"field": "ends_on", "message": "must not be before starts_on"})
+                errors.append(
+                    {"field": "ends_on", "message": "the job must not end before it starts"}
+                )
             if errors:
                 raise InvalidInput(
                     "Invalid value for: " + ", ".join(e["field"] for e in errors), errors=errors
@@ -321,7 +323,8 @@ class OrganisationService:
                 )
             if ends_on < row["starts_on"]:
                 raise field_error(
-                    "ends_on", f"must not be before starts_on ({row['starts_on'].isoformat()})"
+                    "ends_on",
+                    f"the job must not end before it starts ({row['starts_on'].isoformat()})",
                 )
             await Employment.update({Employment.ends_on: ends_on}).where(Employment.id == key)
         log.info("employment.ended", employment_id=str(key))

@@ -73,6 +73,20 @@ async def test_dpo_search_export_report_and_refusals(
         await client.get("/api/dpo/ledger", params={"limit": 2, "before": page1["next_cursor"]})
     ).json()
     assert [e["index"] for e in page1["items"] + page2["items"]] == indexes[:4]
+    # Plain dates, as the CLI takes them: since a day's start, until the end of that day.
+    today = dt.datetime.now(dt.UTC).date()
+    for params in ({"since": today.isoformat()}, {"until": today.isoformat()}):
+        dated = await client.get("/api/dpo/ledger", params={**params, "limit": 1000})
+        assert dated.status_code == 200, dated.text
+        assert [e["index"] for e in dated.json()["items"]] == indexes
+    tomorrow = (today + dt.timedelta(days=1)).isoformat()
+    assert (await client.get("/api/dpo/ledger", params={"since": tomorrow})).json()["items"] == []
+    yesterday = (today - dt.timedelta(days=1)).isoformat()
+    assert (await client.get("/api/dpo/ledger", params={"until": yesterday})).json()["items"] == []
+    for bad in ("2026-13-45", "yesterday", "2026-12-06T25:00:00Z"):
+        refused = await client.get("/api/dpo/ledger", params={"since": bad})
+        assert refused.status_code == 400, (bad, refused.text)
+        assert {e["field"] for e in refused.json()["errors"]} == {"since"}, bad
     future = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).isoformat()
     assert (await client.get("/api/dpo/ledger", params={"since": future})).json()["items"] == []
     assert (

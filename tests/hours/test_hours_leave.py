@@ -92,6 +92,11 @@ async def test_approval_without_consent_or_agreement_is_refused_and_recorded(
         refused = await client.post(f"/api/employer/leave-requests/{mine['id']}/approve")
         assert refused.status_code == 403
         assert "recorded" in refused.json()["detail"]
+        # Nor may it be declined: a request the employer may not see looks like a made-up id.
+        hidden = await client.post(
+            f"/api/employer/leave-requests/{mine['id']}/decline", json={"reason": "no"}
+        )
+        assert hidden.status_code == 404, hidden.text
         await sign_out(client)
         # No agreement: refused too, although the volunteer consented.
         await w.signed_in(client, hr_other)
@@ -104,7 +109,7 @@ async def test_approval_without_consent_or_agreement_is_refused_and_recorded(
             for action in ("approve", "decline")
         ]
         assert {p.status_code for p in probes} == {404}
-        assert len({p.json()["detail"] for p in probes}) == 1
+        assert len({p.json()["detail"] for p in [*probes, hidden]}) == 1
         assert all("Pat" not in p.text for p in probes)
         await sign_out(client)
 

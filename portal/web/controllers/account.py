@@ -15,7 +15,7 @@ from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
 from portal.accounts.recovery import PasswordRecovery
-from portal.accounts.services import AccountService
+from portal.accounts.services import AccountService, LinkState
 from portal.auth.controllers import session_cookie
 from portal.auth.login import LoginFailed, LoginService, OtpRequired, SignedIn
 from portal.auth.requests import AppRequest
@@ -250,10 +250,16 @@ class AccountPages(Controller):
 
     @get("/activate", name="web.activate")
     async def activate_page(
-        self, request: AppRequest, token: FromQuery[str | None] = None
+        self,
+        request: AppRequest,
+        account_service: NamedDependency[AccountService],
+        token: FromQuery[str | None] = None,
     ) -> Template:
         if not token or len(token) > 200:
-            return await render(request, "account/activation_invalid.html", status=404)
+            return await _link_unusable(request, "unknown")
+        state = await account_service.link_state(token)
+        if state != "usable":  # said at once, before anyone chooses a password
+            return await _link_unusable(request, state)
         return await render(request, "account/activate.html", token=token)
 
     @post("/activate", name="web.activate_post")
@@ -271,7 +277,7 @@ class AccountPages(Controller):
             try:
                 user_id, otpauth_uri = await account_service.activate(token, password)
             except NotFound:
-                return await render(request, "account/activation_invalid.html", status=404)
+                return await _link_unusable(request, await account_service.link_state(token))
             except InvalidInput as exc:
                 found = exc.extra.get("errors") or [{"message": exc.detail}]
                 message = str(found[0].get("message", "")).removeprefix("the password ")
@@ -312,6 +318,16 @@ class AccountPages(Controller):
     @get("/accessibility", name="web.accessibility")
     async def accessibility(self, request: AppRequest) -> Template:
         return await render(request, "accessibility.html")
+
+
+async def _link_unusable(request: AppRequest, state: LinkState) -> Template:
+    """The page for a link that cannot be used, saying why: used links are 410 Gone."""
+    return await render(
+        request,
+        "account/activation_invalid.html",
+        status=410 if state == "used" else 404,
+        state=state,
+    )
 
 
 def _secret_of(uri: str | None) -> str | None:

@@ -102,6 +102,17 @@ AGREEMENT_FORM = WebForm(
     schema=AgreementCreate,
     invalid_at="version",
 )
+
+
+def _agreement_dates_in_order(answers: Answers) -> None:
+    """The end date before the start date, in the GOV.UK words (never the schema's names)."""
+    starts, ends = answers.values.get("starts_on"), answers.values.get("ends_on")
+    if starts and ends and ends < starts:  # both ISO dates: text order is date order
+        answers.add(
+            "ends_on", "The date the agreement ends must be the same as or after the date it starts"
+        )
+
+
 VOLUNTEER_FORM = WebForm(
     fields=(
         Field("display_name", 200, required="Enter the volunteer's name"),
@@ -321,6 +332,7 @@ class CoordinatorPages(Controller):
                 f"/coordinator/employers/{employer_id}?recorded={created.receipt.index}"
             ),
             again=again,
+            check=_agreement_dates_in_order,
             body=lambda answers: AGREEMENT_FORM.body(answers, employer_id=employer_id),
         )
 
@@ -476,7 +488,8 @@ class CoordinatorPages(Controller):
                 upload.file, created_by=_user_id(request), filename=upload.filename or ""
             )
         except ImportRejected as exc:
-            errors.add("file", f"The file was rejected and nothing was imported: {exc.detail}")
+            # The detail already says the file was rejected and nothing was imported.
+            errors.add("file", exc.detail)
             log.info("web.import_rejected", problems=exc.total_errors)
             return await render(
                 request,
