@@ -193,7 +193,11 @@ class AccountService:
         log.info("account.activated", user_id=str(user.id))
         uri = (
             totp.provisioning_uri(user.totp_secret, user.email)
-            if user.totp_secret and Role(user.role) in ROLES_NEEDING_TOTP
+            # Shown while no code was ever used with it: a new account, or one whose lost
+            # authenticator was reset. A plain password reset never shows the secret again.
+            if user.totp_secret
+            and Role(user.role) in ROLES_NEEDING_TOTP
+            and not user.totp_last_step
             else None
         )
         return str(user.id), uri

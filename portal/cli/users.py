@@ -9,18 +9,23 @@ from __future__ import annotations
 
 import sqlite3
 import sys
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import asyncpg
 import click
 
+from portal.accounts.admin import AccountAdministration, ResetLink
 from portal.accounts.services import AccountService, CreatedUser
 from portal.accounts.tables import Role
 from portal.auth.passwords import PasswordHashing
 from portal.cli.common import cli_settings, fail, run, with_app_engine
+from portal.coordinator.services import activation_path
 from portal.errors import PortalError
 from portal.ids import parse_id
 
 ROLE_NAMES = [role.value for role in Role]
+T = TypeVar("T")
 
 
 def _error_text(exc: PortalError) -> str:
@@ -149,3 +154,83 @@ def add(
         )
     click.echo(f"Created {chosen.value} account {created.id}.", err=True)
     sys.stdout.flush()
+
+
+def _admin_run(work: Callable[[AccountAdministration], Awaitable[T]]) -> T:
+    """Run one administration action on the application database, or exit with its error."""
+    settings = cli_settings()
+
+    async def act() -> T:
+        return await work(
+            AccountAdministration(AccountService(settings, PasswordHashing(settings)))
+        )
+
+    try:
+        return run(with_app_engine(settings, act))
+    except PortalError as exc:
+        fail(_error_text(exc))
+    except (sqlite3.Error, asyncpg.PostgresError, OSError) as exc:
+        fail(
+            f"the database is not usable ({type(exc).__name__}); check ESP_DATABASE_URL and run "
+            "`esp-portal migrate` first"
+        )
+    raise AssertionError("unreachable")
+
+
+def _link(link: ResetLink) -> None:
+    """Print the one-time link (stdout: the answer) and how to use it (stderr)."""
+    settings = cli_settings()
+    click.echo(settings.base_url + activation_path(link.token))
+    click.echo(
+        f"Give this one-time link to the person; it expires at {link.expires_at:%Y-%m-%d %H:%M} "
+        "UTC and works once. Their old password no longer works and their sessions have ended.",
+        err=True,
+    )
+
+
+@user.command("list")
+@click.option("--role", type=click.Choice(ROLE_NAMES), help="Only accounts with this role.")
+def list_users(role: str | None) -> None:
+    """List accounts: id, role, state (active, disabled, invited) and email, one a line."""
+    rows = _admin_run(lambda admin: admin.list(Role(role) if role else None))
+    for row in rows:
+        state = "disabled" if not row.is_active else "active" if row.activated else "invited"
+        click.echo(f"{row.id}\t{row.role}\t{state}\t{row.email}")
+    click.echo(f"{len(rows)} account{'s' if len(rows) != 1 else ''}.", err=True)
+
+
+@user.command("disable")
+@click.argument("who")
+def disable(who: str) -> None:
+    """Disable the account WHO (id or email): it cannot sign in, and its sessions end now."""
+    row = _admin_run(lambda admin: admin.set_active(who, False, by="cli"))
+    click.echo(f"Disabled {row.role} account {row.id}.")
+
+
+@user.command("enable")
+@click.argument("who")
+def enable(who: str) -> None:
+    """Enable the account WHO (id or email) again."""
+    row = _admin_run(lambda admin: admin.set_active(who, True, by="cli"))
+    click.echo(f"Enabled {row.role} account {row.id}.")
+
+
+@user.command("reset-password")
+@click.argument("who")
+def reset_password(who: str) -> None:
+    """Reset the password of WHO (id or email): the old one stops working at once.
+
+    Prints a one-time link with which the person chooses a new password.
+    """
+    _link(_admin_run(lambda admin: admin.reset_password(who)))
+
+
+@user.command("reset-totp")
+@click.argument("who")
+def reset_totp(who: str) -> None:
+    """Reset the lost authenticator of a dpo or coordinator WHO (id or email).
+
+    The old app's codes stop working; the person chooses a new password through the printed
+    one-time link and is shown the new authenticator secret there, once, to enrol again.
+    """
+    _link(_admin_run(lambda admin: admin.reset_totp(who)))
