@@ -14,6 +14,7 @@ from typing import Any
 from litestar.di import NamedDependency, Provide
 
 from ledger import Ledger
+from portal.accounts.admin import AccountAdministration
 from portal.accounts.recovery import PasswordRecovery
 from portal.accounts.services import AccountService
 from portal.agreements.services import AgreementService
@@ -69,6 +70,12 @@ def provide_recovery(settings: NamedDependency[Settings]) -> PasswordRecovery:
     return PasswordRecovery(settings)
 
 
+def provide_account_admin(
+    account_service: NamedDependency[AccountService],
+) -> AccountAdministration:
+    return AccountAdministration(account_service)
+
+
 def provide_tokens() -> TokenAdministration:
     return TokenAdministration()
 
@@ -89,4 +96,5 @@ PAGE_DEPENDENCIES: dict[str, Provide] = {
     "users": _sync(provide_users),
     "tokens": _sync(provide_tokens),
     "recovery": _sync(provide_recovery),
+    "account_admin": _sync(provide_account_admin),
 }

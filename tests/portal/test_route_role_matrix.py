@@ -191,6 +191,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/coordinator/users"): COORDINATOR,
     ("POST", "/coordinator/users"): COORDINATOR,
     ("POST", "/coordinator/users/{user_id:str}/invitation"): COORDINATOR,
+    ("POST", "/coordinator/users/{user_id:str}/{action:str}"): COORDINATOR,
     ("GET", "/coordinator/tokens"): COORDINATOR,
     ("POST", "/coordinator/tokens"): COORDINATOR,
     ("POST", "/coordinator/tokens/{token_id:str}/revoke"): COORDINATOR,

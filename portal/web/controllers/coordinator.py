@@ -18,6 +18,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from portal.accounts.admin import AccountAdministration
 from portal.accounts.roles import Role
 from portal.agreements.schemas import AgreementCreate
 from portal.agreements.services import AgreementService
@@ -25,8 +26,12 @@ from portal.auth.guards import caller, requires_role
 from portal.auth.requests import AppRequest
 from portal.auth.tokens import KNOWN_SCOPES
 from portal.coordinator.schemas import TokenCreate, UserCreate
-from portal.coordinator.services import TokenAdministration, UserAdministration
-from portal.errors import Conflict, InvalidInput
+from portal.coordinator.services import (
+    TokenAdministration,
+    UserAdministration,
+    activation_path,
+)
+from portal.errors import Conflict, Forbidden, InvalidInput, NotFound
 from portal.hours.imports import ImportRejected, import_csv
 from portal.organisations.schemas import (
     EmployerCreate,
@@ -37,6 +42,7 @@ from portal.organisations.schemas import (
 from portal.organisations.services import OrganisationService
 from portal.organisations.status import VolunteerStatus
 from portal.request_context import request_id
+from portal.settings import Settings
 from portal.vocabulary import vocabulary
 from portal.web.forms import add_service_errors, html_id, query_int, query_text
 from portal.web.pages import FormErrors, NavItem, register_navigation, render, see_other
@@ -54,6 +60,8 @@ register_navigation(
 )
 
 PAGE = 25
+#: What the users page can do to another account (the path's last part).
+ACCOUNT_ACTIONS = frozenset({"disable", "enable", "reset-password", "reset-totp"})
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
 EMPLOYER_PURPOSES = [p for p in vocabulary().purposes if p.audience == "employer"]
 
@@ -535,6 +543,8 @@ class CoordinatorPages(Controller):
             employers=employers,
             names={e.id: e.name for e in employers},
             invited=None,
+            me=_user_id(request),
+            changed=query_text(request, "changed", 10),
         )
 
     @post("/users", name="web.coordinator.create_user")
@@ -583,6 +593,43 @@ class CoordinatorPages(Controller):
             email=None,
             url=invitation.activation_url,
             expires_at=invitation.expires_at,
+        )
+
+    @post("/users/{user_id:str}/{action:str}", name="web.coordinator.account_action")
+    async def account_action(
+        self,
+        request: AppRequest,
+        user_id: FromPath[str],
+        action: FromPath[str],
+        account_admin: NamedDependency[AccountAdministration],
+        settings: NamedDependency[Settings],
+    ) -> Response[Any]:
+        """Disable or enable an account, or reset its password or lost authenticator.
+
+        A reset shows the one-time link once; the old password (or app) stops working at once
+        and every session of the account ends. A coordinator never acts on their own account
+        here (an operator does, with ``esp-portal user``), so nobody locks themselves out.
+        """
+        if action not in ACCOUNT_ACTIONS:
+            raise NotFound("No such page")
+        me = _user_id(request)
+        account = await account_admin.find(user_id)
+        if account.id == me:
+            raise Forbidden("You cannot change your own account here; ask an operator")
+        if action in ("disable", "enable"):
+            await account_admin.set_active(account.id, action == "enable", by=me)
+            return see_other(f"/coordinator/users?changed={action}d")
+        reset = (
+            account_admin.reset_password if action == "reset-password" else account_admin.reset_totp
+        )
+        link = await reset(account.id, by=me)  # a disabled account: 409, said on the error page
+        return await render(
+            request,
+            "coordinator/invitation.html",
+            email=None,
+            reset=action,
+            url=settings.base_url + activation_path(link.token),
+            expires_at=link.expires_at,
         )
 
     # ----------------------------------------------------------------------------- tokens
