@@ -167,7 +167,10 @@ class DpoController(Controller):
     @get(
         "/subjects/{volunteer_id:str}/report",
         guards=[DPO],
-        summary="UK GDPR Art. 15 report for one volunteer (ledgered under dpo.audit)",
+        summary=(
+            "UK GDPR Art. 15 report for one volunteer, by volunteer id or subject id (sub_…); "
+            "ledgered under dpo.audit"
+        ),
         responses={
             200: ResponseSpec(
                 data_container=SubjectReport,

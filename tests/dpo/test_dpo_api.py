@@ -133,9 +133,20 @@ async def test_dpo_search_export_report_and_refusals(
     missing = await client.get(f"/api/dpo/subjects/{uuid.uuid4()}/report")
     assert missing.status_code == 404
 
+    # The subject id a refusal record shows finds the same person, on the API and the page.
+    by_subject = await client.get(f"/api/dpo/subjects/{alex.subject}/report")
+    assert by_subject.status_code == 200, by_subject.text
+    assert by_subject.json()["identity"] == body["identity"]
+    page = await client.get("/dpo/subjects", params={"volunteer": alex.subject})
+    assert page.status_code == 200 and alex.display_name in page.text
+    unknown = await client.get(f"/api/dpo/subjects/sub_{uuid.uuid4().hex}/report")
+    assert unknown.status_code == 404
+    audits = [e for e in await disclosure_entries(client) if e["purpose"] == "dpo.audit"]
+    assert len(audits) == 4 and {a["subject"] for a in audits} == {alex.subject}
+
     refused = (await client.get("/api/dpo/refusals")).json()
     assert {r["reason"] for r in refused["items"]} == {"no_consent", "outside_organisation"}
-    assert refused["total"] == 3  # Sam (no consent), B on Alex, the DPO's unknown id
+    assert refused["total"] == 4  # Sam (no consent), B on Alex, the DPO's two unknown ids
     by_b = (await client.get("/api/dpo/refusals", params={"recipient": scene.employer_b})).json()
     assert by_b["total"] == 1 and by_b["items"][0]["subject"] == alex.subject
 

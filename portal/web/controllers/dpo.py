@@ -30,7 +30,7 @@ from portal.clock import LONDON, utcnow
 from portal.disclosure.gate import Recipient
 from portal.disclosure.reasons import RefusalReason
 from portal.disclosure.services import organisation_names
-from portal.dpo.services import DpoService, LedgerFilter
+from portal.dpo.services import SUBJECT_ID, DpoService, LedgerFilter
 from portal.ids import parse_id
 from portal.organisations.services import OrganisationService
 from portal.request_context import request_id
@@ -236,10 +236,14 @@ class DpoPages(Controller):
         raw = query_text(request, "volunteer", 64)
         if not raw:
             return await render(request, "dpo/subject_form.html", value="")
-        volunteer_id = parse_id(raw)
+        volunteer_id = parse_id(raw) or (raw if SUBJECT_ID.match(raw) else None)
         errors = FormErrors()
         if volunteer_id is None:
-            errors.add("volunteer", "Enter the volunteer's id, like 0b6f3c1e-…, exactly as given")
+            errors.add(
+                "volunteer",
+                "Enter the volunteer's id (like 0b6f3c1e-…) or the subject id from a refusal "
+                "record (like sub_4f1c…), exactly as given",
+            )
             return await render(
                 request, "dpo/subject_form.html", status=400, errors=errors, value=raw
             )
