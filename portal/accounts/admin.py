@@ -24,9 +24,10 @@ from portal.accounts.services import AccountService
 from portal.accounts.tables import ROLES_NEEDING_TOTP, Invitation, Role, UserAccount
 from portal.auth import totp
 from portal.auth.login import normalise_email
-from portal.auth.sessions import SessionStore, utcnow
+from portal.auth.sessions import SessionStore
+from portal.clock import utcnow
 from portal.errors import Conflict, NotFound
-from portal.organisations.services import parse_id
+from portal.ids import parse_id
 
 log = structlog.get_logger(__name__)
 

@@ -623,13 +623,13 @@ async def decline_request(
         shown = request_out(row).model_dump(mode="json")
         return {volunteer: {"hours_detail": {"leave_request": shown}} for volunteer, _ in subjects}
 
-    released = await gate.maybe_one(
+    released = await gate.disclose_one_or_none(
         recipient,
         LEAVE_PURPOSE,
         str(row["volunteer"]),
-        ["hours.detail"],
-        http_request_id,
-        provide,
+        request_id=http_request_id,
+        categories=["hours.detail"],
+        provider=provide,
         required=["hours.detail"],
     )
     if released is None:
