@@ -321,11 +321,11 @@ class AccountPages(Controller):
 
 
 async def _link_unusable(request: AppRequest, state: LinkState) -> Template:
-    """The page for a link that cannot be used, saying why: used links are 410 Gone."""
+    """The page for a link that cannot be used (404), saying why: used, expired or unknown."""
     return await render(
         request,
         "account/activation_invalid.html",
-        status=410 if state == "used" else 404,
+        status=404,
         state=state,
     )
 
