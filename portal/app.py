@@ -34,6 +34,7 @@ from portal.gates import build_gate
 from portal.ledgering import build_ledger
 from portal.logging import configure_logging
 from portal.messages.inprocess import in_process_worker
+from portal.openapi_problems import ProblemResponsesPlugin
 from portal.request_context import RequestContextMiddleware
 from portal.routes import route_handlers
 from portal.settings import Settings
@@ -128,7 +129,7 @@ def create_app(settings: Settings, *, configure_logs: bool = True) -> Litestar:
         middleware=[AuthMiddleware(SessionStore(settings), settings.base_url)],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=_openapi(),
-        plugins=[StrictBodyPlugin(), WebPlugin()],
+        plugins=[StrictBodyPlugin(), WebPlugin(), ProblemResponsesPlugin()],
         lifespan=[lifespan],
         state=State(
             {

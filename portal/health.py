@@ -7,6 +7,7 @@ from typing import Any
 import structlog
 from litestar import Response, get
 from litestar.datastructures import State
+from litestar.openapi.datastructures import ResponseSpec
 
 from ledger.tables import LedgerHead
 
@@ -18,7 +19,16 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@get("/ready", tags=["health"], summary="The database is reachable and the ledger writable")
+@get(
+    "/ready",
+    tags=["health"],
+    summary="The database is reachable and the ledger writable",
+    responses={
+        503: ResponseSpec(
+            data_container=dict[str, Any], description="Not ready: the checks say which part"
+        )
+    },
+)
 async def ready(state: State) -> Response[dict[str, Any]]:
     checks: dict[str, str] = {}
     try:

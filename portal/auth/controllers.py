@@ -15,7 +15,7 @@ from portal.auth.login import LoginService
 from portal.auth.requests import AppRequest
 from portal.auth.schemas import ActivateRequest, ActivateResponse, LoginRequest, LoginResponse, Me
 from portal.auth.sessions import SESSION_COOKIE, SessionStore
-from portal.errors import Unauthenticated
+from portal.errors import NotFound, ServiceUnavailable, TooManyRequests, Unauthenticated
 from portal.settings import Settings
 
 
@@ -39,7 +39,12 @@ class AuthController(Controller):
     path = "/api/auth"
     tags = ["auth"]
 
-    @post("/login", status_code=HTTP_200_OK, summary="Sign in and start a session")
+    @post(
+        "/login",
+        status_code=HTTP_200_OK,
+        summary="Sign in and start a session",
+        opt={"raises": (TooManyRequests, ServiceUnavailable)},
+    )
     async def login(
         self,
         request: AppRequest,
@@ -81,7 +86,11 @@ class AuthController(Controller):
             await SessionStore(settings).revoke(identity.session_id)
         return Response({"status": "signed out"}, cookies=[session_cookie(settings, "", 0)])
 
-    @get("/me", summary="The signed-in user or integration")
+    @get(
+        "/me",
+        summary="The signed-in user or integration",
+        opt={"credentials": ("session", "token")},
+    )
     async def me(self, request: AppRequest) -> Me:
         identity = request.scope.get("user")
         if not isinstance(identity, Identity):
@@ -99,7 +108,12 @@ class AuthController(Controller):
             scopes=sorted(identity.scopes),
         )
 
-    @post("/activate", status_code=HTTP_200_OK, summary="Set your password from an invitation")
+    @post(
+        "/activate",
+        status_code=HTTP_200_OK,
+        summary="Set your password from an invitation",
+        opt={"raises": (NotFound,)},
+    )
     async def activate(
         self, data: JSONBody[ActivateRequest], account_service: NamedDependency[AccountService]
     ) -> ActivateResponse:

@@ -31,6 +31,10 @@ def requires_sign_in(
         raise Forbidden("This needs a signed-in user")
 
 
+#: What each guard asks for, read by :mod:`portal.openapi_problems` to document the route.
+requires_sign_in.credential = "session"  # type: ignore[attr-defined]
+
+
 def requires_role(*roles: Role) -> Guard:
     """Only users holding one of ``roles``, through a session (tokens have no role)."""
     allowed = frozenset(roles)
@@ -41,6 +45,7 @@ def requires_role(*roles: Role) -> Guard:
             raise Forbidden("Your role may not do this")
 
     guard.__name__ = "requires_role_" + "_".join(sorted(r.value for r in allowed))
+    guard.credential = "session"  # type: ignore[attr-defined]
     return guard
 
 
@@ -53,6 +58,7 @@ def requires_scope(scope: str) -> Guard:
             raise Forbidden(f"This needs an integration token with the {scope} scope")
 
     guard.__name__ = f"requires_scope_{scope}"
+    guard.credential = "token"  # type: ignore[attr-defined]
     return guard
 
 

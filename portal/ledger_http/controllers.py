@@ -21,6 +21,7 @@ from ledger.errors import LedgerNotFoundError
 from ledger.witnessing import CosignatureStore, with_cosignatures
 from portal.auth.middleware import identity_of
 from portal.auth.requests import AppRequest
+from portal.errors import NotFound, ServiceUnavailable
 from portal.ledger_http.schemas import (
     ConsistencyProofOut,
     InclusionProofOut,
@@ -39,6 +40,9 @@ _PRIVATE = CacheControlHeader(no_store=True)
 class LedgerController(Controller):
     path = "/ledger"
     tags = ["ledger"]
+    #: Read by portal.openapi_problems: a proof may name what the log does not hold, and a
+    #: ledger that cannot answer safely fails closed.
+    opt = {"raises": (NotFound, ServiceUnavailable)}
 
     @get("/checkpoint", media_type=TEXT, cache_control=_FRESH, summary="Latest signed checkpoint")
     async def checkpoint(self, ledger: NamedDependency[Ledger]) -> Response[str]:
@@ -105,6 +109,7 @@ class LedgerController(Controller):
         "/entries/{index:str}",
         cache_control=_PRIVATE,
         summary="One ledger entry (the DPO, or the volunteer it is about)",
+        opt={"credentials": ("session",), "raises": (NotFound, ServiceUnavailable)},
     )
     async def entry(
         self,
