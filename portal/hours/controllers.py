@@ -17,6 +17,7 @@ from litestar import Controller, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body, FromPath, HeaderParameter, JSONBody, QueryParameter
 from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
@@ -143,6 +144,7 @@ class CoordinatorDutiesController(Controller):
             "line is checked; if any is bad, nothing is imported and the 422 problem lists "
             "every bad line (line, field, message). The same file again adds nothing (200)."
         ),
+        responses={200: ResponseSpec(ImportOut, description="The same file again: nothing added")},
     )
     async def import_duties(
         self,
@@ -229,6 +231,9 @@ class IntegrationDutiesController(Controller):
             "with the same key and body returns the first answer (200, replayed: true) and "
             "writes nothing again; the same key with another body is refused (409)."
         ),
+        responses={
+            200: ResponseSpec(dict[str, Any], description="A retry: the first answer, replayed")
+        },
     )
     async def push(
         self,
