@@ -61,6 +61,10 @@ LV = "esp.leave-verification"
 CATEGORIES = ["identity", "status", "hours.summary"]
 MIX = (("employer_read", 50), ("consent_change", 20), ("leave_request", 20), ("duty_import", 10))
 RSS_TOLERANCE = 0.10
+#: uvicorn closes an idle keep-alive connection after 5 s; a client reusing one at that moment
+#: sees the server hang up before any answer (a ReadError for a request the server never read).
+#: Clients therefore drop idle connections well before the server would.
+KEEPALIVE_S = 2.0
 
 
 # ------------------------------------------------------------------------------ the world
@@ -233,7 +237,9 @@ class Client:
         self.n = n
         self.world = world
         self.volunteer_id, self.email = world.volunteers[n]
-        self.me = httpx.AsyncClient(base_url=base, timeout=60)
+        self.me = httpx.AsyncClient(
+            base_url=base, timeout=60, limits=httpx.Limits(keepalive_expiry=KEEPALIVE_S)
+        )
         self.hr = hr
         self.coordinator = coordinator
         self.consenting = False
@@ -327,7 +333,7 @@ def percentile(samples: list[float], q: float) -> float:
 async def soak(
     base: str, world: World, args: argparse.Namespace, supervisor: int
 ) -> dict[str, Any]:
-    limits = httpx.Limits(max_connections=args.clients)
+    limits = httpx.Limits(max_connections=args.clients, keepalive_expiry=KEEPALIVE_S)
     async with (
         httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as hr,
         httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as coordinator,
