@@ -49,7 +49,7 @@ HR_EMAIL = "hr@crash.example"
 VOLUNTEERS = 4
 CLIENTS = 16
 #: Receipts handed out before the kill; the load keeps going while the kill lands.
-KILL_AFTER = 150
+KILL_AFTER = 100
 
 
 async def _seed(settings: Settings, engine: Any) -> list[str]:
