@@ -307,13 +307,19 @@ class Client:
         )
 
     async def run(self, stats: Stats, until: float) -> None:
+        actions = {
+            "employer_read": self.employer_read,
+            "consent_change": self.consent_change,
+            "leave_request": self.leave_request,
+            "duty_import": self.duty_import,
+        }
         ops = [name for name, _ in MIX]
         weights = [weight for _, weight in MIX]
         while time.monotonic() < until:
             op = self.random.choices(ops, weights)[0]
             began = time.monotonic()
             try:
-                answer = await getattr(self, op)()
+                answer = await actions[op]()
             except httpx.HTTPError as exc:
                 stats.record(op, began, False, type(exc).__name__)
                 continue
