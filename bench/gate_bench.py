@@ -244,12 +244,12 @@ async def make_volunteer(db: BenchDatabase, data_dir: Path) -> tuple[str, str]:
 async def seed(db: BenchDatabase, data_dir: Path, volunteer_id: str, subject: str) -> World:
     """Employer, agreement, job, consent and users, through the real services."""
     from ledger import Ledger
+    from portal.accounts.passwords import PasswordHashing
     from portal.accounts.services import AccountService
     from portal.accounts.tables import Role, UserAccount
     from portal.agreements.schemas import AgreementCreate
     from portal.agreements.services import AgreementService
     from portal.auth.identity import Identity
-    from portal.auth.passwords import PasswordHashing
     from portal.consent.schemas import ConsentGive
     from portal.consent.services import ConsentService
     from portal.db import bind_engine, build_engine, close_engine, open_engine

@@ -83,11 +83,11 @@ async def seed(db: BenchDatabase, data_dir: Path, clients: int) -> World:
     """Employer, agreement, volunteers and users, through the real services."""
     from ledger import Ledger
     from ledger.note import load_or_create_signing_key
+    from portal.accounts.passwords import PasswordHashing
     from portal.accounts.services import AccountService
     from portal.accounts.tables import Role, UserAccount
     from portal.agreements.schemas import AgreementCreate
     from portal.agreements.services import AgreementService
-    from portal.auth.passwords import PasswordHashing
     from portal.db import bind_engine, build_engine, close_engine, open_engine
     from portal.organisations.tables import Employment, Organisation, OrganisationKind, Volunteer
     from portal.settings import load_settings

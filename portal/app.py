@@ -21,11 +21,11 @@ from ledger import Ledger
 from ledger.cosignature import CosignatureVerifier
 from ledger.witness.client import WitnessClient
 from ledger.witnessing import Witnessing
+from portal.accounts.passwords import PasswordHashing
 from portal.accounts.services import AccountService
 from portal.apibody import StrictBodyPlugin
 from portal.auth.login import LoginService
 from portal.auth.middleware import AuthMiddleware
-from portal.auth.passwords import PasswordHashing
 from portal.auth.sessions import SessionStore
 from portal.db import bind_engine, build_engine, close_engine, open_engine
 from portal.disclosure.gate import DisclosureGate

@@ -7,7 +7,7 @@ escapes is a 500 whose body carries only the request id, and is logged loudly wi
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from litestar import Response
@@ -20,7 +20,8 @@ from litestar.exceptions import (
 from litestar.exceptions import NotFoundException as LitestarNotFound
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from portal.auth.requests import AppRequest
+if TYPE_CHECKING:  # a type only: the auth package itself raises these errors
+    from portal.auth.requests import AppRequest
 
 log = structlog.get_logger(__name__)
 

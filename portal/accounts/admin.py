@@ -20,11 +20,11 @@ from dataclasses import dataclass
 
 import structlog
 
+from portal.accounts import totp
+from portal.accounts.emails import normalise_email
+from portal.accounts.revocation import revoke_all_sessions
 from portal.accounts.services import AccountService
 from portal.accounts.tables import ROLES_NEEDING_TOTP, Invitation, Role, UserAccount
-from portal.auth import totp
-from portal.auth.login import normalise_email
-from portal.auth.sessions import SessionStore
 from portal.clock import utcnow
 from portal.errors import Conflict, NotFound
 from portal.ids import parse_id
@@ -51,7 +51,6 @@ class ResetLink:
 class AccountAdministration:
     def __init__(self, accounts: AccountService) -> None:
         self.accounts = accounts
-        self.sessions = SessionStore(accounts.settings)
 
     async def find(self, who: str) -> AccountRow:
         """The account named by its id or its email address, or NotFound."""
@@ -107,7 +106,7 @@ class AccountAdministration:
             UserAccount.id == account.id
         )
         if not active:
-            await self.sessions.revoke_all_for(account.id)
+            await revoke_all_sessions(account.id)
         log.info("account.enabled" if active else "account.disabled", user_id=account.id, by=by)
         return await self.find(account.id)
 
@@ -129,7 +128,7 @@ class AccountAdministration:
         await UserAccount.update({UserAccount.password_hash: None}).where(
             UserAccount.id == account.id
         )
-        await self.sessions.revoke_all_for(account.id)
+        await revoke_all_sessions(account.id)
         link = await self._new_link(account, by)
         log.info("account.password_reset", user_id=account.id, by=by)
         return link
@@ -148,7 +147,7 @@ class AccountAdministration:
                 UserAccount.password_hash: None,
             }
         ).where(UserAccount.id == account.id)
-        await self.sessions.revoke_all_for(account.id)
+        await revoke_all_sessions(account.id)
         link = await self._new_link(account, by)
         log.info("account.totp_reset", user_id=account.id, by=by)
         return link

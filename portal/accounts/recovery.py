@@ -20,9 +20,9 @@ from urllib.parse import urlencode
 
 import structlog
 
+from portal.accounts.emails import normalise_email
+from portal.accounts.secrets import digest, new_token
 from portal.accounts.tables import Invitation, UserAccount
-from portal.auth.login import normalise_email
-from portal.auth.secrets import digest, new_token
 from portal.clock import utcnow
 from portal.messages.outbox import enqueue
 from portal.settings import Settings

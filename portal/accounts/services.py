@@ -13,17 +13,17 @@ from typing import Literal
 
 import structlog
 
+from portal.accounts import totp
+from portal.accounts.emails import normalise_email
+from portal.accounts.passwords import PasswordHashing, PasswordRejected, check_policy
+from portal.accounts.revocation import revoke_all_sessions
+from portal.accounts.secrets import digest, new_token
 from portal.accounts.tables import (
     ROLES_NEEDING_TOTP,
     Invitation,
     Role,
     UserAccount,
 )
-from portal.auth import totp
-from portal.auth.login import normalise_email
-from portal.auth.passwords import PasswordHashing, PasswordRejected, check_policy
-from portal.auth.secrets import digest, new_token
-from portal.auth.sessions import SessionStore
 from portal.clock import utcnow
 from portal.errors import Conflict, NotFound
 from portal.fielderrors import field_error
@@ -189,7 +189,7 @@ class AccountService:
                 UserAccount.failed_logins: 0,
             }
         ).where(UserAccount.id == user.id)
-        await SessionStore(self.settings).revoke_all_for(str(user.id))
+        await revoke_all_sessions(str(user.id))
         log.info("account.activated", user_id=str(user.id))
         uri = (
             totp.provisioning_uri(user.totp_secret, user.email)

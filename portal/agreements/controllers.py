@@ -18,9 +18,9 @@ from portal.agreements.schemas import (
     AgreementPage,
 )
 from portal.agreements.services import AgreementService
+from portal.apisupport import MAX_OFFSET, channel_of
 from portal.auth.guards import caller, requires_role
 from portal.auth.requests import AppRequest
-from portal.disclosure.support import MAX_OFFSET, channel_of
 from portal.request_context import request_id
 
 COORDINATOR = requires_role(Role.COORDINATOR)

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StringConstraints
 
 from portal.apibody import StrictBody
-from portal.disclosure.schemas import ReceiptOut
+from portal.receipts import ReceiptOut
 
 Signatory = Annotated[
     str,

@@ -16,6 +16,7 @@ import structlog
 from ledger import Ledger
 from ledger.entries import Channel
 from ledger.kinds import AgreementRecordedDetails, AgreementRecordedDraft
+from portal.agreements.rules import states
 from portal.agreements.schemas import (
     AgreementCreate,
     AgreementCreated,
@@ -26,12 +27,11 @@ from portal.agreements.schemas import (
 from portal.agreements.tables import DataSharingAgreement
 from portal.clock import local_date, utcnow
 from portal.dbutil import json_value
-from portal.disclosure.agreement_rules import states
-from portal.disclosure.schemas import ReceiptOut
 from portal.errors import Conflict, InvalidInput, NotFound
 from portal.ids import parse_id
 from portal.ledgering import recording
 from portal.organisations.tables import Organisation, OrganisationKind
+from portal.receipts import ReceiptOut
 from portal.vocabulary import vocabulary
 
 log = structlog.get_logger(__name__)

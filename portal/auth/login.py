@@ -12,9 +12,10 @@ from dataclasses import dataclass
 
 import structlog
 
+from portal.accounts import totp
+from portal.accounts.emails import normalise_email
+from portal.accounts.passwords import PasswordHashing
 from portal.accounts.tables import ROLES_NEEDING_TOTP, LoginAttempt, Role, UserAccount
-from portal.auth import totp
-from portal.auth.passwords import PasswordHashing
 from portal.auth.sessions import NewSession, SessionStore
 from portal.clock import utcnow
 from portal.errors import TooManyRequests, Unauthenticated
@@ -46,10 +47,6 @@ class SignedIn:
     organisation_id: str | None
     volunteer_id: str | None
     session: NewSession
-
-
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
 
 
 class LoginService:

@@ -26,8 +26,8 @@ from urllib.parse import urlsplit
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from portal.accounts.secrets import same
 from portal.auth.identity import Identity
-from portal.auth.secrets import same
 from portal.auth.sessions import CSRF_HEADER, SESSION_COOKIE, SessionStore
 from portal.auth.tokens import resolve_token
 from portal.errors import Forbidden, Unauthenticated, UnsupportedMediaType

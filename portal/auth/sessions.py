@@ -9,9 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from portal.accounts.secrets import digest, new_token
 from portal.accounts.tables import Role, UserSession
 from portal.auth.identity import Identity
-from portal.auth.secrets import digest, new_token
 from portal.clock import utcnow
 from portal.settings import Settings
 
@@ -91,11 +91,6 @@ class SessionStore:
     async def revoke(self, session_id: str) -> None:
         await UserSession.update({UserSession.revoked_at: utcnow()}).where(
             (UserSession.id == session_id) & UserSession.revoked_at.is_null()
-        )
-
-    async def revoke_all_for(self, user_id: str) -> None:
-        await UserSession.update({UserSession.revoked_at: utcnow()}).where(
-            (UserSession.user == user_id) & UserSession.revoked_at.is_null()
         )
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from portal.accounts.secrets import digest, new_token
 from portal.accounts.tables import IntegrationToken
 from portal.auth.identity import Identity
-from portal.auth.secrets import digest, new_token
 from portal.clock import utcnow
 from portal.dbutil import json_value
 

@@ -16,9 +16,9 @@ import asyncpg
 import click
 
 from portal.accounts.admin import AccountAdministration, ResetLink
+from portal.accounts.passwords import PasswordHashing
 from portal.accounts.services import AccountService, CreatedUser
 from portal.accounts.tables import Role
-from portal.auth.passwords import PasswordHashing
 from portal.cli.common import cli_settings, fail, run, with_app_engine
 from portal.coordinator.services import activation_path
 from portal.errors import PortalError

@@ -11,6 +11,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from ledger import Ledger
 from portal.accounts.roles import Role
+from portal.apisupport import MAX_OFFSET, channel_of
 from portal.auth.guards import caller, requires_role
 from portal.auth.requests import AppRequest
 from portal.consent.schemas import (
@@ -21,7 +22,6 @@ from portal.consent.schemas import (
     ConsentWithdrawn,
 )
 from portal.consent.services import ConsentService
-from portal.disclosure.support import MAX_OFFSET, channel_of
 from portal.request_context import request_id
 
 VOLUNTEER = requires_role(Role.VOLUNTEER)

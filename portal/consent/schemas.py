@@ -6,12 +6,29 @@ import datetime as dt
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from portal.apibody import StrictBody
-from portal.disclosure.schemas import ConsentRecordOut, ReceiptOut
+from portal.receipts import ReceiptOut
 
 Code = Annotated[str, StringConstraints(min_length=1, max_length=80)]
+
+
+class ConsentRecordOut(BaseModel):
+    """One consent event as the volunteer's history and the DPO's report show it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    employer_id: str
+    purpose: str
+    category: str
+    state: str
+    notice_version: str
+    recorded_at: dt.datetime
+    expires_at: dt.datetime | None
+    method: str
+    ledger_index: int
 
 
 class ConsentGive(StrictBody):

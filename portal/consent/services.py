@@ -1,4 +1,4 @@
-"""Consent (the volunteer's own) and withdrawal notices (to employers that received data).
+"""Consent (the volunteer's own) and the withdrawal notices a withdrawal issues to employers.
 
 Every consent event is a set of append-only history rows committed in the same transaction as
 its ledger entry; so is every withdrawal notice and acknowledgement. Reading one's own consents
@@ -23,7 +23,6 @@ from ledger.kinds import (
     ConsentGivenDraft,
     ConsentWithdrawnDetails,
     ConsentWithdrawnDraft,
-    NoticeAcknowledgedDraft,
     NoticeDetails,
     NoticeWithdrawalDraft,
 )
@@ -31,35 +30,29 @@ from ledger.tables import LedgerEntry
 from portal.auth.identity import Identity
 from portal.clock import local_date, utcnow
 from portal.consent.schemas import (
-    Acknowledged,
     ConsentCurrent,
     ConsentGive,
     ConsentGiven,
     ConsentOverview,
+    ConsentRecordOut,
     ConsentWithdraw,
     ConsentWithdrawn,
     NoticeIssued,
     NoticeOut,
-    WithdrawalNoticeOut,
-    WithdrawalNoticePage,
 )
 from portal.consent.tables import (
     ConsentEvent,
     ConsentState,
-    WithdrawalAcknowledgement,
     WithdrawalNotice,
 )
 from portal.consent.terms import agreed_terms, check_terms
 from portal.dbutil import json_value
-from portal.disclosure.gate import DisclosureGate, Recipient
-from portal.disclosure.schemas import ConsentRecordOut, ReceiptOut
-from portal.disclosure.tables import RefusalReason
-from portal.errors import Conflict, Forbidden, NotFound
+from portal.errors import Conflict, Forbidden
 from portal.fielderrors import field_error
-from portal.ids import parse_id
 from portal.ledgering import recording
 from portal.organisations.rules import not_ended_by
 from portal.organisations.tables import Employment, Organisation, Volunteer
+from portal.receipts import ReceiptOut
 from portal.vocabulary import Purpose, notices, vocabulary
 
 log = structlog.get_logger(__name__)
@@ -83,7 +76,7 @@ def record_out(row: dict[str, Any]) -> ConsentRecordOut:
     )
 
 
-def _json_list(value: Any) -> list[str]:
+def json_list(value: Any) -> list[str]:
     loaded = json_value(value)
     return [str(v) for v in loaded or []]
 
@@ -457,124 +450,4 @@ class ConsentService:
         )
 
 
-# --------------------------------------------------------------------------------------------
-# Withdrawal notices, as the employer sees them
-# --------------------------------------------------------------------------------------------
-
-NOTICE_MESSAGE = (
-    "This volunteer has withdrawn consent for {purpose} ({categories}). Stop using the data you "
-    "received under it for this purpose, and acknowledge this notice."
-)
-
-
-def _notice_out(row: dict[str, Any], ack: dict[str, Any] | None) -> WithdrawalNoticeOut:
-    categories = _json_list(row["categories"])
-    return WithdrawalNoticeOut(
-        id=str(row["id"]),
-        volunteer_id=str(row["volunteer"]),
-        purpose=row["purpose"],
-        categories=categories,
-        issued_at=row["issued_at"],
-        ledger_index=int(row["ledger_index"]),
-        acknowledged_at=ack["acknowledged_at"] if ack else None,
-        acknowledged_by=str(ack["acknowledged_by"]) if ack else None,
-        message=NOTICE_MESSAGE.format(purpose=row["purpose"], categories=", ".join(categories)),
-    )
-
-
-class NoticeService:
-    def __init__(self, ledger: Ledger, gate: DisclosureGate) -> None:
-        self.ledger = ledger
-        self.gate = gate
-
-    @staticmethod
-    async def _acks(notice_ids: list[Any]) -> dict[str, dict[str, Any]]:
-        if not notice_ids:
-            return {}
-        rows = await WithdrawalAcknowledgement.select().where(
-            WithdrawalAcknowledgement.notice.is_in(notice_ids)
-        )
-        return {str(r["notice"]): r for r in rows}
-
-    async def list_for(
-        self, recipient: Recipient, *, pending_only: bool, limit: int, offset: int
-    ) -> WithdrawalNoticePage:
-        condition = WithdrawalNotice.employer == recipient.organisation_id
-        rows = await (
-            WithdrawalNotice.select()
-            .where(condition)
-            .order_by(WithdrawalNotice.ledger_index, ascending=False)
-        )
-        acks = await self._acks([r["id"] for r in rows])
-        items = [_notice_out(r, acks.get(str(r["id"]))) for r in rows]
-        if pending_only:
-            items = [i for i in items if i.acknowledged_at is None]
-        return WithdrawalNoticePage(
-            items=items[offset : offset + limit], total=len(items), limit=limit, offset=offset
-        )
-
-    async def acknowledge(
-        self, recipient: Recipient, notice_id: str, *, request_id: str
-    ) -> Acknowledged:
-        key = parse_id(notice_id)
-        row = None
-        if key is not None:
-            row = (
-                await WithdrawalNotice.select()
-                .where(
-                    (WithdrawalNotice.id == key)
-                    & (WithdrawalNotice.employer == recipient.organisation_id)
-                )
-                .first()
-            )
-        if row is None:
-            await self.gate.refuse(
-                recipient,
-                RefusalReason.OUTSIDE_ORGANISATION,
-                purpose="",
-                request_id=request_id,
-                requested_id=notice_id,
-            )
-            raise NotFound("No notice with this id is addressed to your organisation")
-        if await WithdrawalAcknowledgement.exists().where(WithdrawalAcknowledgement.notice == key):
-            raise Conflict("This notice is already acknowledged")
-        now = utcnow()
-        draft = NoticeAcknowledgedDraft(
-            purpose=row["purpose"],
-            subject=row["subject"],
-            recipient_org=recipient.organisation_id,
-            recipient_user=recipient.user_id,
-            categories=tuple(_json_list(row["categories"])),
-            consent_ids=tuple(_json_list(row["consent_ids"])),
-            request_id=request_id,
-            channel=recipient.channel,
-            details=NoticeDetails(notice_id=str(key)),
-        )
-        async with recording(
-            self.ledger,
-            "notice.acknowledge_failed",
-            unavailable="The acknowledgement could not be recorded in the ledger; try again later",
-            on_duplicate=lambda: Conflict("This notice is already acknowledged"),
-            notice_id=str(key),
-        ) as tx:
-            (receipt,) = await tx.append([draft])
-            await WithdrawalAcknowledgement.insert(
-                WithdrawalAcknowledgement(
-                    notice=key,
-                    acknowledged_by=recipient.user_id,
-                    acknowledged_at=now,
-                    ledger_index=receipt.index,
-                )
-            )
-        log.info(
-            "notice.acknowledged",
-            notice_id=str(key),
-            organisation_id=recipient.organisation_id,
-            user_id=recipient.user_id,
-            ledger_index=receipt.index,
-        )
-        ack = {"acknowledged_at": now, "acknowledged_by": recipient.user_id}
-        return Acknowledged(notice=_notice_out(row, ack), receipt=ReceiptOut.of(receipt))
-
-
-__all__ = ["ConsentService", "NoticeService"]
+__all__ = ["ConsentService"]

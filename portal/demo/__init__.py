@@ -10,7 +10,7 @@ application database, with every table bound.
 
 from __future__ import annotations
 
-from portal.auth.passwords import PasswordHashing
+from portal.accounts.passwords import PasswordHashing
 from portal.db import bind_engine, build_engine, close_engine, open_engine
 from portal.demo.context import DemoContext, DemoLogin, Step
 from portal.demo.hours import load_hours

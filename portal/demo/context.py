@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from portal.auth.passwords import PasswordHashing
+from portal.accounts.passwords import PasswordHashing
 from portal.ledgering import build_ledger
 from portal.settings import Settings
 

@@ -12,9 +12,9 @@ from typing import Any
 import structlog
 from piccolo.table import Table
 
+from portal.accounts import totp
+from portal.accounts.passwords import check_policy
 from portal.accounts.tables import ROLES_NEEDING_TOTP, Role, UserAccount
-from portal.auth import totp
-from portal.auth.passwords import check_policy
 from portal.clock import utcnow
 from portal.dbutil import write_transaction
 from portal.demo import data

@@ -10,11 +10,11 @@ from litestar.params import QueryParameter
 
 from ledger import Ledger
 from portal.accounts.roles import Role
+from portal.apisupport import MAX_INDEX
 from portal.auth.guards import caller, requires_role
 from portal.auth.requests import AppRequest
 from portal.disclosure.schemas import DisclosurePage, EvidenceBundle
 from portal.disclosure.services import VolunteerLedgerService
-from portal.disclosure.support import MAX_INDEX
 
 VOLUNTEER = requires_role(Role.VOLUNTEER)
 

@@ -12,8 +12,8 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from portal.agreements.rules import in_force
 from portal.consent.tables import ConsentState
-from portal.disclosure.agreement_rules import in_force
 from portal.disclosure.tables import RefusalReason
 from portal.vocabulary import Purpose
 

@@ -44,11 +44,11 @@ from piccolo.querystring import QueryString
 from ledger import Ledger
 from ledger.kinds import DisclosureDetails, DisclosureDraft
 from ledger.proofs import Receipt
+from portal.agreements.rules import CURRENT_VERSION_SQL
 from portal.clock import Clock, local_date, utcnow
 from portal.consent.objections import upheld_for
 from portal.consent.tables import ConsentState
 from portal.dbutil import as_date, as_moment, json_value
-from portal.disclosure.agreement_rules import CURRENT_VERSION_SQL
 from portal.disclosure.decision import AgreementFacts, ConsentFacts, Decision, decide
 from portal.disclosure.recipient import (
     Recipient as Recipient,  # re-exported: callers import it here

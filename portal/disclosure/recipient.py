@@ -7,8 +7,8 @@ from typing import Literal
 
 from ledger.entries import Channel
 from portal.accounts.roles import Role
+from portal.apisupport import channel_of
 from portal.auth.identity import Identity
-from portal.disclosure.support import channel_of
 from portal.errors import Forbidden
 
 #: ``recipient_org`` recorded when the recipient is the force itself (the DPO).

@@ -7,37 +7,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ledger.proofs import InclusionProof, Receipt
+from portal.consent.schemas import ConsentRecordOut
+from portal.receipts import ReceiptOut
 
 
 class Output(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class ReceiptOut(Output):
-    """Proof that an entry is in the ledger (SPEC.md receipt): verify ``inclusion_path`` from
-    ``leaf_hash`` at ``index`` against the root in the signed ``checkpoint`` of ``tree_size``."""
-
-    index: int = Field(ge=0)
-    leaf_hash: str = Field(description="standard base64 of the 32-byte RFC 9162 leaf hash")
-    tree_size: int = Field(ge=1)
-    inclusion_path: list[str]
-    checkpoint: str = Field(description="C2SP signed note of the tlog checkpoint")
-
-    @classmethod
-    def of(cls, receipt: Receipt) -> ReceiptOut:
-        return cls.model_validate(receipt.to_json())
-
-    @classmethod
-    def from_proof(cls, proof: InclusionProof, checkpoint: str) -> ReceiptOut:
-        body = proof.to_json()
-        return cls(
-            index=proof.leaf_index,
-            leaf_hash=body["leaf_hash"],
-            tree_size=proof.tree_size,
-            inclusion_path=body["inclusion_path"],
-            checkpoint=checkpoint,
-        )
 
 
 # Employer staff reads -------------------------------------------------------------------------
@@ -151,19 +126,6 @@ class RefusalPage(Output):
     total: int
     limit: int
     offset: int
-
-
-class ConsentRecordOut(Output):
-    id: str
-    employer_id: str
-    purpose: str
-    category: str
-    state: str
-    notice_version: str
-    recorded_at: dt.datetime
-    expires_at: dt.datetime | None
-    method: str
-    ledger_index: int
 
 
 class ReportDisclosure(Output):

@@ -28,11 +28,11 @@ from portal.disclosure.schemas import (
     DisclosureOut,
     DisclosurePage,
     EvidenceBundle,
-    ReceiptOut,
 )
 from portal.errors import Forbidden
 from portal.ids import parse_id
 from portal.organisations.tables import Organisation, Volunteer
+from portal.receipts import ReceiptOut
 from portal.vocabulary import vocabulary
 
 log = structlog.get_logger(__name__)

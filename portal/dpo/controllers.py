@@ -19,11 +19,11 @@ from ledger.entries import KIND_MODELS
 from portal.accounts.roles import Role
 from portal.agreements.schemas import AgreementEnding
 from portal.agreements.services import AgreementService
+from portal.apisupport import MAX_INDEX, MAX_OFFSET
 from portal.auth.guards import caller, requires_role
 from portal.auth.requests import AppRequest
 from portal.disclosure.gate import DisclosureGate, Recipient
 from portal.disclosure.schemas import LedgerPage, RefusalPage, SubjectReport
-from portal.disclosure.support import MAX_INDEX, MAX_OFFSET
 from portal.dpo.services import DpoService, LedgerFilter, report_csv
 from portal.moments import MOMENT_PATTERN, MomentError, parse_moment
 from portal.request_context import request_id

@@ -11,13 +11,14 @@ from litestar.status_codes import HTTP_200_OK
 
 from ledger import Ledger
 from portal.accounts.roles import Role
+from portal.apisupport import MAX_OFFSET
 from portal.auth.guards import caller, requires_role
 from portal.auth.requests import AppRequest
 from portal.consent.schemas import Acknowledged, WithdrawalNoticePage
-from portal.consent.services import NoticeService
 from portal.disclosure.gate import DisclosureGate, Recipient, Released
-from portal.disclosure.schemas import ReceiptOut, StaffMember, StaffPageOut
-from portal.disclosure.support import MAX_OFFSET
+from portal.disclosure.notices import NoticeService
+from portal.disclosure.schemas import StaffMember, StaffPageOut
+from portal.receipts import ReceiptOut
 from portal.request_context import request_id
 
 EMPLOYER = requires_role(Role.EMPLOYER)

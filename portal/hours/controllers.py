@@ -28,7 +28,6 @@ from portal.auth.identity import Identity
 from portal.auth.requests import AppRequest
 from portal.clock import local_date, utcnow
 from portal.disclosure.gate import DisclosureGate, Recipient
-from portal.disclosure.schemas import ReceiptOut
 from portal.errors import Forbidden, InvalidInput
 from portal.hours import duties, leave, reports
 from portal.hours.gateway import permits
@@ -56,6 +55,7 @@ from portal.hours.schemas import (
     VolunteerLeaveOut,
 )
 from portal.ids import parse_id
+from portal.receipts import ReceiptOut
 from portal.request_context import request_id
 from portal.settings import Settings
 

@@ -49,7 +49,6 @@ from portal.clock import utcnow
 from portal.csvcells import safe_row
 from portal.dbutil import json_value
 from portal.disclosure.gate import DisclosureGate, Recipient, Released
-from portal.disclosure.schemas import ReceiptOut
 from portal.disclosure.sources import FieldProvider
 from portal.errors import InvalidInput
 from portal.hours.aggregate import DutySpan, MonthTotals, hours, minutes_of, monthly_totals
@@ -69,6 +68,7 @@ from portal.hours.schemas import (
 )
 from portal.hours.tables import HoursReportRelease
 from portal.organisations.rules import covers
+from portal.receipts import ReceiptOut
 from portal.settings import Settings
 
 log = structlog.get_logger(__name__)

@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from portal.apibody import StrictBody
-from portal.disclosure.schemas import ReceiptOut
+from portal.receipts import ReceiptOut
 
 UnitName = Literal["hours_per_month", "days_per_year"]
 

@@ -14,10 +14,10 @@ from __future__ import annotations
 import structlog
 from litestar.datastructures import Cookie
 
+from portal.accounts.secrets import new_token, same
 from portal.auth.identity import Identity
 from portal.auth.middleware import HEADER_CSRF_PREFIXES
 from portal.auth.requests import AppRequest
-from portal.auth.secrets import new_token, same
 from portal.errors import Forbidden
 from portal.settings import Settings
 

@@ -19,9 +19,10 @@ from portal.accounts.recovery import PasswordRecovery
 from portal.accounts.services import AccountService
 from portal.agreements.services import AgreementService
 from portal.auth.sessions import SessionStore
-from portal.consent.services import ConsentService, NoticeService
+from portal.consent.services import ConsentService
 from portal.coordinator.services import TokenAdministration, UserAdministration
 from portal.disclosure.gate import DisclosureGate
+from portal.disclosure.notices import NoticeService
 from portal.disclosure.services import VolunteerLedgerService
 from portal.dpo.services import DpoService
 from portal.organisations.services import OrganisationService

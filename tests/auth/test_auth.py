@@ -10,10 +10,10 @@ import httpx
 import pyotp
 import pytest
 
+from portal.accounts.passwords import PasswordHashing
 from portal.accounts.services import AccountService
 from portal.accounts.tables import Role, UserAccount
 from portal.app import create_app
-from portal.auth.passwords import PasswordHashing
 from portal.settings import Settings
 from tests.conftest import TestDatabase, make_settings
 from tests.support.served import serve_app

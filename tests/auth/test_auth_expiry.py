@@ -14,8 +14,8 @@ from typing import Any
 
 import httpx
 
+from portal.accounts.secrets import digest
 from portal.accounts.tables import IntegrationToken, Invitation, Role, UserAccount, UserSession
-from portal.auth.secrets import digest
 from portal.auth.sessions import SESSION_COOKIE
 from portal.auth.tokens import issue_token
 from portal.organisations.tables import Volunteer

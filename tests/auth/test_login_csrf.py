@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 
+from portal.accounts.passwords import PasswordHashing
 from portal.accounts.services import AccountService
 from portal.accounts.tables import Role
 from portal.app import create_app
-from portal.auth.passwords import PasswordHashing
 from portal.settings import Settings
 from tests.support.served import serve_app
 

@@ -15,10 +15,10 @@ from urllib.parse import parse_qs, urlsplit
 import pyotp
 import pytest
 
+from portal.accounts.passwords import PasswordHashing
 from portal.accounts.services import AccountService
 from portal.accounts.tables import UserAccount
 from portal.auth.login import LoginFailed, LoginService
-from portal.auth.passwords import PasswordHashing
 from portal.auth.sessions import SessionStore
 from portal.errors import NotFound
 from portal.organisations.tables import Organisation, OrganisationKind

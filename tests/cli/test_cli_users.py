@@ -10,9 +10,9 @@ import pyotp
 import pytest
 from click.testing import CliRunner
 
+from portal.accounts.passwords import PasswordHashing
 from portal.accounts.tables import Role, UserAccount
 from portal.auth.login import LoginService
-from portal.auth.passwords import PasswordHashing
 from portal.cli.main import cli
 from portal.organisations.tables import Organisation, OrganisationKind, Volunteer
 from portal.settings import Settings

@@ -29,12 +29,12 @@ import pytest
 from ledger import Ledger
 from ledger.note import load_or_create_signing_key
 from ledger.store import LedgerStore
+from portal.accounts.passwords import PasswordHashing
 from portal.accounts.services import AccountService
 from portal.accounts.tables import Role
 from portal.agreements.schemas import AgreementCreate
 from portal.agreements.services import AgreementService
 from portal.auth.identity import Identity
-from portal.auth.passwords import PasswordHashing
 from portal.consent.schemas import ConsentGive
 from portal.consent.services import ConsentService
 from portal.organisations.tables import Employment, Organisation, OrganisationKind, Volunteer

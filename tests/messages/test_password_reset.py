@@ -14,10 +14,10 @@ from typing import Any
 import httpx
 import pytest
 
+from portal.accounts.passwords import PasswordHashing
 from portal.accounts.recovery import PasswordRecovery
 from portal.accounts.services import AccountService
 from portal.accounts.tables import Invitation, Role
-from portal.auth.passwords import PasswordHashing
 from portal.errors import NotFound
 from portal.messages.tables import OutboxMessage
 from portal.organisations.tables import Volunteer

@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from portal.accounts.passwords import PasswordHashing
 from portal.app import create_app
-from portal.auth.passwords import PasswordHashing
 from portal.demo.context import DemoContext
 from tests.conftest import TestDatabase, make_settings
 

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
+from portal.accounts.passwords import PasswordHashing
 from portal.accounts.services import AccountService
 from portal.accounts.tables import Role
-from portal.auth.passwords import PasswordHashing
 from portal.settings import Settings
 from tests.support.auth import PASSWORD, create_user, in_app, serve, sign_in_as
 

@@ -19,10 +19,10 @@ from typing import Any, TypeVar
 import pyotp
 from litestar.testing import AsyncTestClient
 
+from portal.accounts.passwords import PasswordHashing
 from portal.accounts.services import AccountService
 from portal.accounts.tables import Role, UserAccount
 from portal.app import create_app
-from portal.auth.passwords import PasswordHashing
 from portal.settings import Settings
 
 T = TypeVar("T")

@@ -127,9 +127,9 @@ def test_session_expiry_returns_to_the_page(served: Served, page: Any) -> None:
 
 
 def test_activation_from_an_invitation_link(served: Served, page: Any) -> None:
+    from portal.accounts.passwords import PasswordHashing
     from portal.accounts.services import AccountService
     from portal.accounts.tables import Role
-    from portal.auth.passwords import PasswordHashing
 
     async def invite() -> str:
         service = AccountService(served.settings, PasswordHashing(served.settings))

@@ -1,4 +1,4 @@
-"""``python -m portal.web.screenshots OUTDIR`` as a user runs it: a subprocess building its own
+"""``python -m portal.screenshots OUTDIR`` as a user runs it: a subprocess building its own
 throw-away SQLite portal with the demo data, driving Debian's Chromium. It must exit 0 and write
 a real PNG, as wide as asked, for each main page (every page in each role's menu, and its home)
 at 320 and 1280 px for each demo role."""
@@ -46,7 +46,7 @@ def main_pages() -> dict[str, set[str]]:
 @pytest.mark.slow
 def test_screenshots_command_writes_every_page_at_both_widths(tmp_path: Path) -> None:
     require_browser()
-    from portal.web.screenshots import PAGES
+    from portal.screenshots import PAGES
 
     # Every role and every page of its menu is in the command's list.
     wanted = main_pages()
@@ -58,7 +58,7 @@ def test_screenshots_command_writes_every_page_at_both_widths(tmp_path: Path) ->
     out = tmp_path / "shots"
     env = {k: v for k, v in os.environ.items() if not k.startswith("ESP_")}
     result = subprocess.run(
-        [sys.executable, "-m", "portal.web.screenshots", str(out), "--chromium", CHROMIUM],
+        [sys.executable, "-m", "portal.screenshots", str(out), "--chromium", CHROMIUM],
         capture_output=True,
         text=True,
         timeout=300,

@@ -159,9 +159,9 @@ async def make_user(
     organisation_id: str | None = None,
     volunteer_id: str | None = None,
 ) -> str:
+    from portal.accounts.passwords import PasswordHashing
     from portal.accounts.services import AccountService
     from portal.accounts.tables import Role
-    from portal.auth.passwords import PasswordHashing
 
     service = AccountService(settings, PasswordHashing(settings))
     created = await service.create_user(

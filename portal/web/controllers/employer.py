@@ -18,13 +18,13 @@ from portal.agreements.services import AgreementService
 from portal.auth.guards import caller, requires_role
 from portal.auth.requests import AppRequest
 from portal.clock import local_date, utcnow
-from portal.consent.services import NoticeService
 from portal.disclosure.gate import DisclosureGate, Recipient
-from portal.disclosure.schemas import ReceiptOut
+from portal.disclosure.notices import NoticeService
 from portal.errors import Conflict, InvalidInput, NotFound
 from portal.hours import leave
 from portal.hours import reports as hour_reports
 from portal.hours.schemas import EmployerReportOut
+from portal.receipts import ReceiptOut
 from portal.request_context import request_id
 from portal.settings import Settings
 from portal.vocabulary import Purpose, vocabulary

@@ -1,6 +1,6 @@
 """Screenshots of each main page at 320 px (a phone) and 1280 px wide.
 
-    python -m portal.web.screenshots OUTDIR [--chromium /usr/bin/chromium]
+    python -m portal.screenshots OUTDIR [--chromium /usr/bin/chromium]
 
 Needs the test extras (``pip install -e ".[test]"``: Playwright) and Debian's Chromium
 (``apt-get install chromium``); no browser is downloaded. It builds a throw-away SQLite portal in
@@ -228,7 +228,7 @@ def _not_shown(response: Any, landed: str, wanted: str) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m portal.web.screenshots",
+        prog="python -m portal.screenshots",
         description="Screenshot each main page at 320 and 1280 px wide.",
     )
     parser.add_argument("outdir", type=Path, help="where to write the PNG files")

@@ -1,4 +1,4 @@
-"""Small helpers of the disclosure domain: the channel a request came by, paging bounds."""
+"""What every API route shares: the channel it records, and paging bounds no value can overflow."""
 
 from __future__ import annotations
 
