@@ -11,9 +11,6 @@ from portal.statistics.tables import PageViewCount
 
 log = structlog.get_logger(__name__)
 
-#: Counts below this are shown as "fewer than 5" (as the employer statistics are).
-SUPPRESS_BELOW = 5
-
 _UPSERT = (
     "INSERT INTO page_view_count (day, route, role, views) VALUES ({}, {}, {}, 1) "
     "ON CONFLICT (day, route, role) DO UPDATE SET views = page_view_count.views + 1"
@@ -45,9 +42,10 @@ class Usage:
     roles: list[str]
 
 
-def shown(count: int) -> str:
-    """A count as it may be shown: small ones suppressed."""
-    return f"fewer than {SUPPRESS_BELOW}" if count < SUPPRESS_BELOW else str(count)
+def shown(count: int, *, threshold: int) -> str:
+    """A count as it may be shown: one below the suppression threshold
+    (``ESP_SUPPRESSION_THRESHOLD``, as for the employer reports) only as "fewer than" it."""
+    return f"fewer than {threshold}" if count < threshold else str(count)
 
 
 async def usage(since: dt.date, until: dt.date) -> Usage:

@@ -8,6 +8,7 @@ full path is read into it, so nothing a visitor could be recognised by is stored
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from litestar import Controller, get
 from litestar.response import Template
@@ -17,7 +18,7 @@ from portal.accounts.roles import Role
 from portal.auth.guards import requires_role
 from portal.auth.requests import AppRequest
 from portal.clock import local_date, utcnow
-from portal.statistics.services import SUPPRESS_BELOW, Usage, count_view, shown, usage
+from portal.statistics.services import Usage, count_view, shown, usage
 from portal.web.charts import Bar, bar_chart
 from portal.web.pages import ROLE_LABELS, NavItem, register_navigation, render
 
@@ -41,12 +42,12 @@ async def count_page_view(request: AppRequest) -> None:
     await count_view(local_date(utcnow()), template, role)
 
 
-def _chart(data: Usage) -> Markup:
+def _chart(data: Usage, threshold: int) -> Markup:
     bars = [
         Bar(
             day.strftime("%d"),
-            views if views >= SUPPRESS_BELOW else 0,
-            short=views < SUPPRESS_BELOW,
+            views if views >= threshold else 0,
+            short=views < threshold,
         )
         for day, views in data.days
     ]
@@ -55,7 +56,7 @@ def _chart(data: Usage) -> Markup:
         "usage-chart",
         "Page views per day",
         f"Page views of the whole portal on each day from {first:%d %B %Y} to {last:%d %B %Y}. "
-        f"Days with fewer than {SUPPRESS_BELOW} views are drawn at zero. The table below gives "
+        f"Days with fewer than {threshold} views are drawn at zero. The table below gives "
         "the figures per page and per kind of user.",
         bars,
         unit="views",
@@ -66,15 +67,16 @@ async def _page(request: AppRequest) -> Template:
     today = local_date(utcnow())
     since = today - dt.timedelta(days=DAYS - 1)
     data = await usage(since, today)
+    threshold = request.app.state.settings.suppression_threshold
     return await render(
         request,
         "statistics.html",
         data=data,
-        chart=_chart(data),
-        shown=shown,
+        chart=_chart(data, threshold),
+        shown=functools.partial(shown, threshold=threshold),
         since=since,
         until=today,
-        threshold=SUPPRESS_BELOW,
+        threshold=threshold,
         role_labels={"anonymous": "Not signed in"}
         | {role.value: label for role, label in ROLE_LABELS.items()},
     )

@@ -79,7 +79,15 @@ async def test_small_counts_are_shown_as_fewer_than_5(engine: Any) -> None:
     )
     data = await usage(day, day)
     assert data.days == [(day, 16)]
-    assert [(r.route, shown(r.total)) for r in data.routes] == [
+    assert [(r.route, shown(r.total, threshold=5)) for r in data.routes] == [
         ("/volunteer", "12"),
         ("/privacy", "fewer than 5"),
     ]
+
+
+def test_the_threshold_is_the_configured_suppression_threshold() -> None:
+    # ESP_SUPPRESSION_THRESHOLD governs every aggregate the portal shows, site usage included.
+    assert shown(7, threshold=10) == "fewer than 10"
+    assert shown(10, threshold=10) == "10"
+    assert shown(4, threshold=3) == "4"
+    assert shown(2, threshold=3) == "fewer than 3"
