@@ -11,7 +11,6 @@ import csv
 import datetime as dt
 import io
 import json
-import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -34,24 +33,9 @@ from portal.disclosure.schemas import (
 )
 from portal.disclosure.services import ENTRY_COLUMNS, b64, body_of
 from portal.disclosure.tables import DisclosureRefusal
-from portal.organisations.tables import Volunteer
+from portal.organisations.subjects import volunteer_of
 
 log = structlog.get_logger(__name__)
-
-#: A ledger subject id as refusal records and ledger entries show it.
-SUBJECT_ID = re.compile(r"^sub_[0-9a-f]{32}$")
-
-
-async def volunteer_of(identifier: str) -> str:
-    """The volunteer id for a volunteer id or a ledger subject id (``sub_…``), so the DPO can
-    start a report from a refusal record. An unknown subject id is passed on as given: the
-    gate then refuses it as it refuses any unknown id, and records the attempt."""
-    text = identifier.strip()
-    if not SUBJECT_ID.match(text):
-        return text
-    row = await Volunteer.select(Volunteer.id).where(Volunteer.subject == text).first()
-    return str(row["id"]) if row else text
-
 
 EXPORT_PAGE = 1000
 

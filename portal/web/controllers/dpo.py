@@ -30,9 +30,10 @@ from portal.clock import LONDON, utcnow
 from portal.disclosure.gate import Recipient
 from portal.disclosure.reasons import RefusalReason
 from portal.disclosure.services import organisation_names
-from portal.dpo.services import SUBJECT_ID, DpoService, LedgerFilter
+from portal.dpo.services import DpoService, LedgerFilter
 from portal.ids import parse_id
 from portal.organisations.services import OrganisationService
+from portal.organisations.subjects import SUBJECT_ID
 from portal.request_context import request_id
 from portal.settings import Settings, WitnessSetting
 from portal.vocabulary import vocabulary
