@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from ledger.entries import Channel
-from portal.auth.identity import Identity
 
-
-def channel_of(identity: Identity) -> Channel:
-    """The channel an API route records: ``api`` for every caller of ``/api``, whether it came
-    with an integration token or a browser session. Pages record ``web`` themselves (they pass
-    ``channel="web"``), so the ledger tells what was shown on a page from what a program read."""
-    del identity  # the route, not the credential, decides the channel
-    return "api"
+#: The channel an API route records: ``api`` for every caller of ``/api``, whether it came with an
+#: integration token or a browser session. Pages record ``web`` themselves (they pass
+#: ``channel="web"``), so the ledger tells what was shown on a page from what a program read.
+API_CHANNEL: Channel = "api"
 
 
 #: Bounds for paging parameters, so no value can overflow a database integer.

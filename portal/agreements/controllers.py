@@ -18,7 +18,7 @@ from portal.agreements.schemas import (
     AgreementPage,
 )
 from portal.agreements.services import AgreementService
-from portal.apisupport import MAX_OFFSET, channel_of
+from portal.apisupport import API_CHANNEL, MAX_OFFSET
 from portal.auth.guards import caller, requires_role
 from portal.auth.requests import AppRequest
 from portal.request_context import request_id
@@ -53,7 +53,7 @@ class AgreementController(Controller):
             data,
             recorded_by=identity.user_id,
             request_id=request_id(request),
-            channel=channel_of(identity),
+            channel=API_CHANNEL,
         )
 
     @get("/", guards=[COORDINATOR_OR_DPO], summary="Each employer's current agreement")

@@ -11,7 +11,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from ledger import Ledger
 from portal.accounts.roles import Role
-from portal.apisupport import MAX_OFFSET, channel_of
+from portal.apisupport import API_CHANNEL, MAX_OFFSET
 from portal.auth.guards import caller, requires_role
 from portal.auth.requests import AppRequest
 from portal.consent.schemas import (
@@ -63,7 +63,7 @@ class VolunteerConsentController(Controller):
     ) -> ConsentGiven:
         identity = caller(request)
         return await consents.give(
-            identity, data, request_id=request_id(request), channel=channel_of(identity)
+            identity, data, request_id=request_id(request), channel=API_CHANNEL
         )
 
     @post(
@@ -80,7 +80,7 @@ class VolunteerConsentController(Controller):
     ) -> ConsentWithdrawn:
         identity = caller(request)
         return await consents.withdraw(
-            identity, data, request_id=request_id(request), channel=channel_of(identity)
+            identity, data, request_id=request_id(request), channel=API_CHANNEL
         )
 
 

@@ -7,7 +7,7 @@ from typing import Literal
 
 from ledger.entries import Channel
 from portal.accounts.roles import Role
-from portal.apisupport import channel_of
+from portal.apisupport import API_CHANNEL
 from portal.auth.identity import Identity
 from portal.errors import Forbidden
 
@@ -30,7 +30,7 @@ class Recipient:
 
     @classmethod
     def of(cls, identity: Identity, channel: Channel | None = None) -> Recipient:
-        chosen = channel or channel_of(identity)
+        chosen = channel or API_CHANNEL
         if identity.via == "token":
             return cls(
                 "integration", FORCE_RECIPIENT, identity.token_id or identity.user_id, chosen

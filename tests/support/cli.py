@@ -6,6 +6,7 @@ import contextlib
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -33,14 +34,23 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_until_up(base: str, process: subprocess.Popen[str], timeout: float = 60) -> None:
-    """Poll ``GET {base}/health`` until the served process answers (or fail if it exits)."""
+def wait_until_up(
+    base: str,
+    process: subprocess.Popen[str],
+    timeout: float = 60,
+    *,
+    path: str = "/health",
+    ready: Callable[[httpx.Response], bool] = lambda response: response.status_code == 200,
+    what: str = "serve",
+) -> None:
+    """Poll ``GET {base}{path}`` until the served process answers as ``ready`` wants (or fail if
+    it exits first)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"serve exited early with {process.returncode}")
+            raise AssertionError(f"{what} exited early with {process.returncode}")
         with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+            if ready(httpx.get(f"{base}{path}", timeout=1)):
                 return
         time.sleep(0.2)
-    raise AssertionError("serve did not come up in time")
+    raise AssertionError(f"{what} did not come up in time")

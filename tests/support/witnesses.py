@@ -6,14 +6,11 @@ import contextlib
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
-from tests.support.cli import free_port
+from tests.support.cli import free_port, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -63,13 +60,12 @@ def served_witnesses(
                 witness.process.kill()
 
 
-def _wait(witness: ServedWitness, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if witness.process.poll() is not None:
-            raise AssertionError(f"witness exited early with {witness.process.returncode}")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{witness.url}/key", timeout=1).text.strip() == witness.vkey:
-                return
-        time.sleep(0.2)
-    raise AssertionError("witness did not come up in time")
+def _wait(witness: ServedWitness) -> None:
+    """Until the witness serves the key it was started with."""
+    wait_until_up(
+        witness.url,
+        witness.process,
+        path="/key",
+        ready=lambda response: response.text.strip() == witness.vkey,
+        what="witness",
+    )
