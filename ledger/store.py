@@ -125,6 +125,11 @@ class StoredCheckpoint:
 
 
 def _bytes(value: Any) -> bytes:
+    """A stored hash or body as bytes. SQLite keeps whatever type was written: a row rewritten
+    with SQL text functions holds TEXT, which must reach verification as (wrong) bytes, so that
+    verify names the entry instead of crashing on it."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogateescape")
     return value if isinstance(value, bytes) else bytes(value)
 
 

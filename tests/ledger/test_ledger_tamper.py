@@ -62,6 +62,20 @@ async def tamper_body(kind, ledger):
     return [f"UPDATE ledger_entry SET body = {blob(kind, body)} WHERE idx = 5"], 5, "leaf-hash"
 
 
+async def rewrite_body_as_text(kind, ledger):
+    """An edit with SQL string functions: on SQLite the column then holds TEXT, not a BLOB."""
+    if kind == "sqlite":
+        value = "replace(CAST(body AS TEXT), 'req-5', 'req-X')"
+    else:
+        value = "convert_to(replace(convert_from(body, 'UTF8'), 'req-5', 'req-X'), 'UTF8')"
+    return [f"UPDATE ledger_entry SET body = {value} WHERE idx = 5"], 5, "leaf-hash"
+
+
+async def tamper_node_with_text(kind, ledger):
+    value = "'not a hash'" if kind == "sqlite" else "'not a hash'::bytea"
+    return [f"UPDATE ledger_node SET hash = {value} WHERE key = {node_key(2, 2)}"], 11, "node"
+
+
 async def tamper_body_and_leaf_hash(kind, ledger):
     body = (await body_of(ledger, 6)).replace(b"req-6", b"req-X")
     leaf = merkle.leaf_hash(body)
@@ -205,8 +219,10 @@ SCENARIOS = [
     *COLUMN_SCENARIOS,
     roll_head_back,
     tamper_body,
+    rewrite_body_as_text,
     tamper_body_and_leaf_hash,
     tamper_node,
+    tamper_node_with_text,
     delete_node,
     tamper_checkpoint_signature,
     tamper_checkpoint_root,
