@@ -6,16 +6,9 @@ DDL runs as the schema owner. The served app binds its own engine in ``create_ap
 
 from piccolo.conf.apps import AppRegistry
 
-from portal.db import build_engine
+from portal.db import APP_MODULES, build_engine
 from portal.settings import get_settings
 
 DB = build_engine(get_settings().migration_database_url)
 
-APP_REGISTRY = AppRegistry(
-    apps=[
-        "ledger.piccolo_app",
-        "portal.piccolo_app",
-        "portal.hours.piccolo_app",
-        "portal.messages.piccolo_app",
-    ]
-)
+APP_REGISTRY = AppRegistry(apps=list(APP_MODULES))

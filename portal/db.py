@@ -7,6 +7,7 @@ The engine is built from a URL and bound to every Piccolo table by :func:`bind_e
 from __future__ import annotations
 
 import asyncio
+import importlib
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
@@ -126,18 +127,24 @@ def build_engine(url: str) -> Engine[Any]:
     return PostgresEngine(config={"dsn": url.replace("postgres://", "postgresql://", 1)})
 
 
-def all_tables() -> list[type[Table]]:
-    """Every table of the product, from the Piccolo app registry."""
-    from ledger.piccolo_app import APP_CONFIG as LEDGER_APP
-    from portal.hours.piccolo_app import APP_CONFIG as HOURS_APP
-    from portal.messages.piccolo_app import APP_CONFIG as MESSAGES_APP
-    from portal.piccolo_app import APP_CONFIG as PORTAL_APP
+#: Every Piccolo app of the product, in migration order. ``piccolo_conf`` registers exactly these
+#: and :func:`all_tables` binds their tables, so a new app is named here once (an app missing
+#: from the binding would silently query the default database).
+APP_MODULES: tuple[str, ...] = (
+    "ledger.piccolo_app",
+    "portal.piccolo_app",
+    "portal.hours.piccolo_app",
+    "portal.messages.piccolo_app",
+    "portal.recognition.piccolo_app",
+)
 
+
+def all_tables() -> list[type[Table]]:
+    """Every table of the product, from the apps in :data:`APP_MODULES`."""
     return [
-        *PORTAL_APP.table_classes,
-        *LEDGER_APP.table_classes,
-        *HOURS_APP.table_classes,
-        *MESSAGES_APP.table_classes,
+        table
+        for module in APP_MODULES
+        for table in importlib.import_module(module).APP_CONFIG.table_classes
     ]
 
 

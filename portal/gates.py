@@ -13,6 +13,7 @@ from portal.clock import Clock, utcnow
 from portal.disclosure.gate import DisclosureGate
 from portal.disclosure.sources import CategorySources
 from portal.hours import staff_fields
+from portal.recognition import staff_fields as recognition_fields
 from portal.settings import Settings
 
 
@@ -20,6 +21,7 @@ def category_sources(settings: Settings) -> CategorySources:
     """Every source of a field outside the volunteer record."""
     sources = CategorySources()
     staff_fields.register_sources(sources, settings)
+    recognition_fields.register_sources(sources)
     return sources
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from portal.accounts.passwords import PasswordHashing
 from portal.db import bind_engine, build_engine, close_engine, open_engine
+from portal.demo.awards import load_awards
 from portal.demo.context import DemoContext, DemoLogin, Step
 from portal.demo.hours import load_hours
 from portal.demo.people import load_employments, load_organisations, load_users, load_volunteers
@@ -33,6 +34,8 @@ STEPS: list[Step] = [
     Step("agreements", load_agreements),
     Step("consents", load_consents),
     Step("hours", load_hours),
+    # before "disclosures", so the recognition reads carry awards
+    Step("awards", load_awards),
     # after "hours", so the reads give real hours; before withdrawals, so withdrawing a consent
     # a read relied on notifies the employer
     Step("disclosures", load_disclosures),

@@ -478,6 +478,7 @@ class DemoRead:
 READS: tuple[DemoRead, ...] = (
     DemoRead("employer-nhs", LEAVE),
     DemoRead("employer-nhs", PROGRAMME),
+    DemoRead("employer-nhs", RECOGNITION),
     DemoRead("employer-greenway", LEAVE),
     DemoRead("employer-council", LEAVE),
     DemoRead("employer-council", PROGRAMME),

@@ -17,7 +17,7 @@ class RefusalReason(StrEnum):
     NO_CONSENT = "no_consent"
     CONSENT_EXPIRED = "consent_expired"
     CONSENT_WITHDRAWN = "consent_withdrawn"
-    #: Everything permitted has no data to give (e.g. ``recognition``, which nothing records).
+    #: Everything permitted has no data to give (e.g. ``recognition`` for someone with no award).
     NO_DATA = "no_data"
     #: The DPO upheld the volunteer's objection to this (public-task) purpose.
     OBJECTION_UPHELD = "objection_upheld"

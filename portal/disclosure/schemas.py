@@ -25,8 +25,8 @@ class StaffMember(Output):
     purpose: str
     categories: list[str] = Field(description="the categories released, sorted")
     data: dict[str, Any] = Field(
-        description="exactly the fields the released categories map to; hours, training and "
-        "recognition fields are null until their source data exists"
+        description="exactly the fields the released categories map to; a category with no data "
+        "for this person (e.g. recognition without an award) is not released"
     )
     receipt: ReceiptOut
 

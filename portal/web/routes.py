@@ -15,6 +15,7 @@ from litestar.static_files import create_static_files_router
 
 from portal.auth.requests import AppRequest
 from portal.web.controllers.account import AccountPages
+from portal.web.controllers.awards import CoordinatorAwardPages, VolunteerAwardPages
 from portal.web.controllers.coordinator import CoordinatorPages
 from portal.web.controllers.dpo import DpoPages
 from portal.web.controllers.dpo_consent import DpoConsentPages
@@ -48,6 +49,8 @@ PAGES = Router(
         DpoObjectionPages,
         DpoStatisticsPages,
         CoordinatorStatisticsPages,
+        CoordinatorAwardPages,
+        VolunteerAwardPages,
     ],
     dependencies=PAGE_DEPENDENCIES,
     before_request=check_csrf,

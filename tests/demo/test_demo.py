@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import re
 from collections import Counter
 from pathlib import Path
@@ -90,6 +91,11 @@ async def _check_sharing(loaded: dict[str, Any]) -> None:
     kinds = {r["kind"] for r in await LedgerEntry.select(LedgerEntry.kind).distinct()}
     assert kinds >= {"agreement.recorded", "consent.given", "consent.withdrawn", "disclosure"}
     assert loaded["ledger_head"]["size"] == loaded["ledger_entries"] > 0
+    # Awards give the recognition category something to release (it had no source before).
+    recognition = await LedgerEntry.select(LedgerEntry.body).where(
+        (LedgerEntry.kind == "disclosure") & (LedgerEntry.purpose == "esp.recognition")
+    )
+    assert any("recognition" in json.loads(bytes(r["body"]))["categories"] for r in recognition)
 
 
 async def test_demo_is_realistic_idempotent_and_every_role_signs_in(

@@ -29,6 +29,7 @@ FOLDERS = {
     "portal": "portal/piccolo_migrations",
     "hours": "portal/hours/piccolo_migrations",
     "messages": "portal/messages/piccolo_migrations",
+    "recognition": "portal/recognition/piccolo_migrations",
 }
 APPS = tuple(FOLDERS)
 #: What a migration may import: Piccolo, the standard library and the one raw-migration helper.

@@ -95,6 +95,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/coordinator/duties/{duty_id:str}/corrections"): COORDINATOR,
     ("POST", "/api/coordinator/leave-policies"): COORDINATOR,
     ("GET", "/api/coordinator/leave-policies/{employer_id:str}"): COORDINATOR,
+    ("POST", "/api/coordinator/volunteers/{volunteer_id:str}/awards"): COORDINATOR,
+    ("GET", "/api/coordinator/volunteers/{volunteer_id:str}/awards"): COORDINATOR,
     # volunteer API
     ("GET", "/api/volunteer/consents"): NOBODY_BUT({VOL}),
     ("POST", "/api/volunteer/consents"): NOBODY_BUT({VOL}),
@@ -107,6 +109,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/volunteer/leave"): NOBODY_BUT({VOL}),
     ("POST", "/api/volunteer/leave-requests"): NOBODY_BUT({VOL}),
     ("POST", "/api/volunteer/leave-requests/{request_id:str}/withdraw"): NOBODY_BUT({VOL}),
+    ("GET", "/api/volunteer/awards"): NOBODY_BUT({VOL}),
     # employer API
     ("GET", "/api/employer/staff"): NOBODY_BUT({EMP}),
     ("GET", "/api/employer/staff/{volunteer_id:str}"): NOBODY_BUT({EMP}),
@@ -204,6 +207,9 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/dpo/objections"): NOBODY_BUT({DPO}),
     ("GET", "/dpo/statistics"): NOBODY_BUT({DPO}),
     ("GET", "/coordinator/statistics"): COORDINATOR,
+    ("GET", "/coordinator/volunteers/{volunteer_id:str}/awards"): COORDINATOR,
+    ("POST", "/coordinator/volunteers/{volunteer_id:str}/awards"): COORDINATOR,
+    ("GET", "/volunteer/awards"): NOBODY_BUT({VOL}),
     ("POST", "/dpo/objections/{objection_id:str}/decide"): NOBODY_BUT({DPO}),
     ("GET", "/volunteer/objections"): NOBODY_BUT({VOL}),
     ("POST", "/volunteer/objections"): NOBODY_BUT({VOL}),
