@@ -136,6 +136,7 @@ APP_MODULES: tuple[str, ...] = (
     "portal.hours.piccolo_app",
     "portal.messages.piccolo_app",
     "portal.recognition.piccolo_app",
+    "portal.applications.piccolo_app",
 )
 
 

@@ -9,6 +9,7 @@ builds its own with the same function, so no caller can leave a source out.
 from __future__ import annotations
 
 from ledger import Ledger
+from portal.applications import staff_fields as milestone_fields
 from portal.clock import Clock, utcnow
 from portal.disclosure.gate import DisclosureGate
 from portal.disclosure.sources import CategorySources
@@ -22,6 +23,7 @@ def category_sources(settings: Settings) -> CategorySources:
     sources = CategorySources()
     staff_fields.register_sources(sources, settings)
     recognition_fields.register_sources(sources)
+    milestone_fields.register_sources(sources)
     return sources
 
 

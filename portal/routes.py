@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from portal.agreements.controllers import CONTROLLERS as AGREEMENTS
+from portal.applications.controllers import CONTROLLERS as APPLICATIONS
 from portal.auth.controllers import AuthController
 from portal.consent.controllers import CONTROLLERS as CONSENT
 from portal.coordinator.controllers import CONTROLLERS as COORDINATOR
@@ -34,6 +35,7 @@ DOMAIN_CONTROLLERS: tuple[list[Any], ...] = (
     list(VOCABULARY),
     list(HOURS),
     list(RECOGNITION),
+    list(APPLICATIONS),
     list(WEB),
 )
 

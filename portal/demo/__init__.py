@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from portal.accounts.passwords import PasswordHashing
 from portal.db import bind_engine, build_engine, close_engine, open_engine
+from portal.demo.applications import load_applications
 from portal.demo.awards import load_awards
 from portal.demo.context import DemoContext, DemoLogin, Step
 from portal.demo.hours import load_hours
@@ -34,8 +35,9 @@ STEPS: list[Step] = [
     Step("agreements", load_agreements),
     Step("consents", load_consents),
     Step("hours", load_hours),
-    # before "disclosures", so the recognition reads carry awards
+    # before "disclosures", so the recognition and application reads carry their data
     Step("awards", load_awards),
+    Step("applications", load_applications),
     # after "hours", so the reads give real hours; before withdrawals, so withdrawing a consent
     # a read relied on notifies the employer
     Step("disclosures", load_disclosures),

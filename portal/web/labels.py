@@ -65,6 +65,8 @@ def field_label(name: str) -> str:
         "display_name": "Name",
         "status": "Status",
         "application_stage": "Application stage",
+        "application_milestones": "Application steps",
+        "training_milestones": "Training course",
         "hours_summary": "Hours",
         "hours_detail": "Duty records",
         "training": "Training",

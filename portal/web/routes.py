@@ -15,6 +15,10 @@ from litestar.static_files import create_static_files_router
 
 from portal.auth.requests import AppRequest
 from portal.web.controllers.account import AccountPages
+from portal.web.controllers.applications import (
+    CoordinatorApplicationPages,
+    VolunteerApplicationPages,
+)
 from portal.web.controllers.awards import CoordinatorAwardPages, VolunteerAwardPages
 from portal.web.controllers.coordinator import CoordinatorPages
 from portal.web.controllers.dpo import DpoPages
@@ -51,6 +55,8 @@ PAGES = Router(
         CoordinatorStatisticsPages,
         CoordinatorAwardPages,
         VolunteerAwardPages,
+        CoordinatorApplicationPages,
+        VolunteerApplicationPages,
     ],
     dependencies=PAGE_DEPENDENCIES,
     before_request=check_csrf,

@@ -15,6 +15,8 @@ from ledger.note import NoteVerifier
 from ledger.tables import LedgerEntry, LedgerHead
 from portal.accounts.tables import UserAccount
 from portal.agreements.tables import DataSharingAgreement
+from portal.applications.stages import Stage
+from portal.applications.tables import Milestone
 from portal.consent.tables import ConsentEvent, WithdrawalNotice
 from portal.demo import data
 from portal.organisations.tables import Employment, Organisation, Volunteer
@@ -96,6 +98,9 @@ async def _check_sharing(loaded: dict[str, Any]) -> None:
         (LedgerEntry.kind == "disclosure") & (LedgerEntry.purpose == "esp.recognition")
     )
     assert any("recognition" in json.loads(bytes(r["body"]))["categories"] for r in recognition)
+    # Applicants at every step of an application, vetting and medical outcomes only.
+    steps = {r["stage"] for r in await Milestone.select(Milestone.stage).distinct()}
+    assert steps == {stage.value for stage in Stage}
 
 
 async def test_demo_is_realistic_idempotent_and_every_role_signs_in(

@@ -30,6 +30,7 @@ FOLDERS = {
     "hours": "portal/hours/piccolo_migrations",
     "messages": "portal/messages/piccolo_migrations",
     "recognition": "portal/recognition/piccolo_migrations",
+    "applications": "portal/applications/piccolo_migrations",
 }
 APPS = tuple(FOLDERS)
 #: What a migration may import: Piccolo, the standard library and the one raw-migration helper.

@@ -97,6 +97,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/coordinator/leave-policies/{employer_id:str}"): COORDINATOR,
     ("POST", "/api/coordinator/volunteers/{volunteer_id:str}/awards"): COORDINATOR,
     ("GET", "/api/coordinator/volunteers/{volunteer_id:str}/awards"): COORDINATOR,
+    ("POST", "/api/coordinator/volunteers/{volunteer_id:str}/application/milestones"): COORDINATOR,
+    ("GET", "/api/coordinator/volunteers/{volunteer_id:str}/application"): COORDINATOR,
     # volunteer API
     ("GET", "/api/volunteer/consents"): NOBODY_BUT({VOL}),
     ("POST", "/api/volunteer/consents"): NOBODY_BUT({VOL}),
@@ -110,6 +112,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/volunteer/leave-requests"): NOBODY_BUT({VOL}),
     ("POST", "/api/volunteer/leave-requests/{request_id:str}/withdraw"): NOBODY_BUT({VOL}),
     ("GET", "/api/volunteer/awards"): NOBODY_BUT({VOL}),
+    ("GET", "/api/volunteer/application"): NOBODY_BUT({VOL}),
     # employer API
     ("GET", "/api/employer/staff"): NOBODY_BUT({EMP}),
     ("GET", "/api/employer/staff/{volunteer_id:str}"): NOBODY_BUT({EMP}),
@@ -210,6 +213,9 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/coordinator/volunteers/{volunteer_id:str}/awards"): COORDINATOR,
     ("POST", "/coordinator/volunteers/{volunteer_id:str}/awards"): COORDINATOR,
     ("GET", "/volunteer/awards"): NOBODY_BUT({VOL}),
+    ("GET", "/coordinator/volunteers/{volunteer_id:str}/application"): COORDINATOR,
+    ("POST", "/coordinator/volunteers/{volunteer_id:str}/application"): COORDINATOR,
+    ("GET", "/volunteer/application"): NOBODY_BUT({VOL}),
     ("POST", "/dpo/objections/{objection_id:str}/decide"): NOBODY_BUT({DPO}),
     ("GET", "/volunteer/objections"): NOBODY_BUT({VOL}),
     ("POST", "/volunteer/objections"): NOBODY_BUT({VOL}),
