@@ -204,7 +204,7 @@ PROJECTIONS = [
         ["identity", "application", "training"],
         ["application", "training", "status"],
         None,
-        {"application_stage"},
+        {"application_stage", "application_milestones"},  # the application category's fields
     ),
 ]
 
