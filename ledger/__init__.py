@@ -27,6 +27,7 @@ from .kinds import (
     NoticeWithdrawalDraft,
     ObjectionDecidedDraft,
     ObjectionRaisedDraft,
+    VolumeAlertAcknowledgedDraft,
 )
 from .proofs import ConsistencyProof, InclusionProof, Receipt
 from .service import Ledger, LedgerTransaction
@@ -59,5 +60,6 @@ __all__ = [
     "StoredEntry",
     "VerifyProblem",
     "VerifyResult",
+    "VolumeAlertAcknowledgedDraft",
     "verify",
 ]

@@ -34,6 +34,8 @@ __all__ = [
     "ObjectionDecidedDraft",
     "ObjectionDetails",
     "ObjectionRaisedDraft",
+    "VolumeAlertAcknowledgedDraft",
+    "VolumeAlertDetails",
 ]
 
 _Code = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[a-z0-9]+([._-][a-z0-9]+)*$")]
@@ -215,3 +217,29 @@ class AgreementRecordedDraft(EntryDraft):
     agreement_ids: Annotated[tuple[_RecordId, ...], Field(min_length=1, max_length=1)]
     channel: Channel
     details: AgreementRecordedDetails
+
+
+# ----------------------------------------------------------------------------- volume alerts
+
+
+class VolumeAlertDetails(_Details):
+    """The alert acknowledged: the day, how many disclosures it saw, and who acknowledged it."""
+
+    alert_id: _RecordId
+    day: _Text
+    disclosures: Annotated[SafeInt, Field(ge=0)]
+    acknowledged_by: _Id
+
+
+class VolumeAlertAcknowledgedDraft(EntryDraft):
+    """The DPO acknowledging a day of unusually many disclosures to one recipient for a purpose.
+
+    It concerns a recipient's volume, not a person: ``subject`` stays empty.
+    """
+
+    kind: Literal["alert.acknowledged"] = "alert.acknowledged"
+    purpose: _Code
+    subject: Literal[""] = ""
+    recipient_org: _Id
+    channel: Channel
+    details: VolumeAlertDetails

@@ -31,6 +31,7 @@ from portal.db import bind_engine, build_engine, close_engine, open_engine
 from portal.disclosure.gate import DisclosureGate
 from portal.errors import EXCEPTION_HANDLERS
 from portal.gates import build_gate
+from portal.jobs import periodic_jobs
 from portal.ledgering import build_ledger
 from portal.logging import configure_logging
 from portal.messages.inprocess import in_process_worker
@@ -94,7 +95,7 @@ def create_app(settings: Settings, *, configure_logs: bool = True) -> Litestar:
         witnessing.start()
         log.info("app.started", engine=settings.engine_kind, witnesses=len(settings.witnesses))
         try:
-            async with in_process_worker(settings):
+            async with in_process_worker(settings, periodic_jobs(settings)):
                 yield
         finally:
             await witnessing.close()

@@ -12,6 +12,7 @@ from portal.accounts.tables import (
     UserSession,
 )
 from portal.agreements.tables import DataSharingAgreement
+from portal.alerts.tables import VolumeAlert, VolumeAlertAcknowledgement
 from portal.consent.objection_tables import Objection, ObjectionDecision
 from portal.consent.tables import ConsentEvent, WithdrawalAcknowledgement, WithdrawalNotice
 from portal.disclosure.tables import DisclosureRefusal
@@ -38,6 +39,8 @@ APP_CONFIG = AppConfig(
         Objection,
         ObjectionDecision,
         PageViewCount,
+        VolumeAlert,
+        VolumeAlertAcknowledgement,
     ],
     migration_dependencies=["ledger.piccolo_app"],
     commands=[],

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from portal.agreements.controllers import CONTROLLERS as AGREEMENTS
+from portal.alerts.controllers import CONTROLLERS as ALERTS
 from portal.applications.controllers import CONTROLLERS as APPLICATIONS
 from portal.auth.controllers import AuthController
 from portal.consent.controllers import CONTROLLERS as CONSENT
@@ -32,6 +33,7 @@ DOMAIN_CONTROLLERS: tuple[list[Any], ...] = (
     list(DISCLOSURE),
     list(EMPLOYER),
     list(DPO),
+    list(ALERTS),
     list(VOCABULARY),
     list(HOURS),
     list(RECOGNITION),

@@ -115,6 +115,15 @@ class Settings(BaseSettings):
     smtp_starttls: bool = True
     smtp_ca_file: Path | None = None
     smtp_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    # Periodic jobs run by the messages worker (docs/MESSAGES.md, "Periodic jobs").
+    jobs_interval_seconds: int = Field(default=3600, ge=10, le=7 * 24 * 3600)
+    withdrawal_reminder_days: int = Field(default=7, ge=1, le=365)
+    #: Days before an agreement ends on which the DPO and coordinators are told (JSON list).
+    agreement_ending_notice_days: tuple[int, ...] = (30, 7)
+    # Volume alerts (docs/VOLUME_ALERTS.md): a day far above the recipient's usual level.
+    volume_alert_multiplier: float = Field(default=3.0, ge=1, le=1000)
+    volume_alert_floor: int = Field(default=20, ge=1, le=1_000_000)
+    volume_alert_window_days: int = Field(default=28, ge=7, le=366)
 
     log_format: Literal["auto", "console", "json"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
@@ -125,6 +134,13 @@ class Settings(BaseSettings):
         if value and urlsplit(value).scheme not in {"sqlite", "postgresql", "postgres"}:
             raise ValueError("must start with sqlite:/// or postgresql://")
         return value
+
+    @field_validator("agreement_ending_notice_days")
+    @classmethod
+    def _check_notice_days(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if not value or any(day < 0 or day > 366 for day in value):
+            raise ValueError("must be a JSON list of days from 0 to 366, e.g. [30, 7]")
+        return tuple(sorted(set(value), reverse=True))
 
     @field_validator("base_url")
     @classmethod

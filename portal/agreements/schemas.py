@@ -20,6 +20,13 @@ Signatory = Annotated[
 Code = Annotated[str, StringConstraints(min_length=1, max_length=80)]
 
 
+class Expectation(StrictBody):
+    """How many disclosures the employer expects to ask for under one purpose (volume alerts)."""
+
+    count: int = Field(ge=0, le=10_000_000, description="expected disclosures in each period")
+    per: Literal["day", "month"] = Field(description="the period the count is for")
+
+
 class AgreementCreate(StrictBody):
     employer_id: uuid.UUID
     version: int = Field(ge=1, le=100_000, description="the previous version + 1 (1 for the first)")
@@ -30,6 +37,11 @@ class AgreementCreate(StrictBody):
     starts_on: dt.date
     ends_on: dt.date
     signed_by: Signatory = Field(description="who signed for the employer and the force")
+    expected: dict[Code, Expectation] = Field(
+        default_factory=dict,
+        description="purpose code -> the disclosures the employer expects to ask for "
+        "(optional; the DPO's volume alerts compare each day against it)",
+    )
 
 
 class AgreementOut(BaseModel):
@@ -41,6 +53,7 @@ class AgreementOut(BaseModel):
     starts_on: dt.date
     ends_on: dt.date
     signed_by: str
+    expected: dict[str, Expectation]
     supersedes: str | None
     recorded_at: dt.datetime
     ledger_index: int

@@ -23,6 +23,7 @@ from portal.agreements.schemas import (
     AgreementEnding,
     AgreementOut,
     AgreementPage,
+    Expectation,
 )
 from portal.agreements.tables import DataSharingAgreement
 from portal.clock import local_date, utcnow
@@ -53,6 +54,7 @@ def _out(row: Mapping[str, Any], state: str, names: Mapping[str, str]) -> Agreem
         starts_on=row["starts_on"],
         ends_on=row["ends_on"],
         signed_by=row["signed_by"],
+        expected={str(k): Expectation(**v) for k, v in dict(json_value(row["expected"])).items()},
         supersedes=str(row["supersedes"]) if row["supersedes"] else None,
         recorded_at=row["recorded_at"],
         ledger_index=int(row["ledger_index"]),
@@ -67,8 +69,25 @@ def _recorded_concurrently() -> Conflict:
     )
 
 
+def _check_expected(
+    expected: Mapping[str, Expectation], purposes: Mapping[str, list[str]]
+) -> dict[str, dict[str, Any]]:
+    """An expectation is given only for a purpose the agreement names."""
+    outside = sorted(set(expected) - set(purposes))
+    if outside:
+        errors = [
+            {"field": f"expected.{code}", "message": "not a purpose of this agreement"}
+            for code in outside
+        ]
+        raise InvalidInput(
+            "Invalid value for: " + ", ".join(e["field"] for e in errors), errors=errors
+        )
+    return {code: expected[code].model_dump() for code in sorted(expected)}
+
+
 class AgreementService:
-    def __init__(self, ledger: Ledger, clock: Callable[[], dt.datetime] = utcnow) -> None:
+    def __init__(self, ledger: Ledger | None, clock: Callable[[], dt.datetime] = utcnow) -> None:
+        """``ledger`` may be None for a reader that records nothing (the periodic jobs)."""
         self.ledger = ledger
         self.clock = clock
 
@@ -123,6 +142,7 @@ class AgreementService:
         channel: Channel,
     ) -> AgreementCreated:
         purposes = self._check_purposes(data.purposes)
+        expectations = _check_expected(data.expected, purposes)
         if data.ends_on < data.starts_on:
             raise InvalidInput(
                 "ends_on: the agreement must not end before it starts",
@@ -142,6 +162,7 @@ class AgreementService:
                 errors=[{"field": "employer_id", "message": "no employer has this id"}],
             )
         agreement_id = str(uuid.uuid4())
+        assert self.ledger is not None, "recording an agreement needs the ledger"
         async with recording(
             self.ledger,
             "agreement.record_failed",
@@ -202,6 +223,7 @@ class AgreementService:
                     starts_on=data.starts_on,
                     ends_on=data.ends_on,
                     signed_by=data.signed_by,
+                    expected=expectations,
                     supersedes=supersedes,
                     recorded_by=recorded_by,
                     recorded_at=self.clock(),

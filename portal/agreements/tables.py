@@ -34,6 +34,9 @@ class DataSharingAgreement(Table, tablename="data_sharing_agreement"):
     starts_on = Date()
     ends_on = Date(index=True)
     signed_by = Varchar(length=200)
+    #: ``{"<purpose>": {"count": n, "per": "day" | "month"}}``: the disclosures the employer
+    #: expects to ask for; volume alerts compare each day against it (not a term of release).
+    expected = JSON(default={})
     supersedes = UUID(null=True, default=None)
     recorded_by = Varchar(length=64, default="")
     recorded_at = Timestamptz(default=TimestamptzNow())

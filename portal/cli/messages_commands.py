@@ -16,20 +16,28 @@ def messages() -> None:
 
 
 @messages.command("worker")
-@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+@click.option(
+    "--once", is_flag=True, help="Run the jobs due this period, deliver what is due, then exit."
+)
 def worker_command(once: bool) -> None:
-    """Deliver outbox messages through the configured transport until stopped (SIGTERM/Ctrl-C).
+    """Deliver outbox messages through the configured transport until stopped (SIGTERM/Ctrl-C),
+    and run the periodic jobs (volume alerts, reminders) once per ESP_JOBS_INTERVAL_SECONDS.
 
     Several workers may run at once, on one machine or many: each message is claimed by one.
     """
+    from portal.clock import utcnow
+    from portal.jobs import periodic_jobs
+    from portal.messages.periodic import run_due_jobs
     from portal.messages.transports import transport_for
     from portal.messages.worker import run_forever, run_once
 
     settings = cli_settings()
     transport = transport_for(settings)
+    jobs = periodic_jobs(settings)
 
     async def work() -> int:
         if once:
+            await run_due_jobs(settings, jobs, utcnow())
             total = 0
             while tried := await run_once(settings, transport):
                 total += tried
@@ -38,7 +46,7 @@ def worker_command(once: bool) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await run_forever(settings, transport, stop)
+        await run_forever(settings, transport, stop, jobs)
         return 0
 
     tried = run(with_app_engine(settings, work))

@@ -25,13 +25,15 @@ from ledger.kinds import (
     ObjectionDetails,
     ObjectionRaisedDraft,
 )
-from portal.clock import utcnow
+from portal.clock import local_date, utcnow
 from portal.consent.objection_tables import Objection, ObjectionDecision, Outcome
 from portal.dbutil import is_unique_violation, write_transaction
 from portal.errors import Conflict, NotFound, ServiceUnavailable
 from portal.fielderrors import field_error
 from portal.ids import parse_id
 from portal.organisations.tables import Volunteer
+from portal.settings import Settings
+from portal.staffmail import tell_force_staff
 from portal.vocabulary import Purpose, vocabulary
 
 log = structlog.get_logger(__name__)
@@ -146,8 +148,9 @@ async def upheld_for(purpose: str, volunteer_ids: Sequence[str]) -> set[str]:
 
 
 class ObjectionService:
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: Ledger, settings: Settings) -> None:
         self.ledger = ledger
+        self.settings = settings
 
     async def raise_objection(
         self, volunteer_id: str, user_id: str, purpose_code: str, reasons: str, *, request_id: str
@@ -189,6 +192,18 @@ class ObjectionService:
                         raised_by=user_id,
                         ledger_index=receipt.index,
                     )
+                )
+                # The DPO and coordinators are told in the same transaction (never the reasons:
+                # the DPO reads them on the queue page, signed in).
+                await tell_force_staff(
+                    self.settings,
+                    kind="objection_received",
+                    event_key=f"objection:{key}",
+                    context={
+                        "purpose": purpose.label,
+                        "raised_on": local_date(now).strftime("%-d %B %Y"),
+                        "link": f"{self.settings.base_url}/dpo/objections",
+                    },
                 )
         except Exception as exc:
             log.error("objection.raise_failed", error=type(exc).__name__, volunteer_id=volunteer_id)

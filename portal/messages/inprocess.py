@@ -8,21 +8,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
+from portal.messages.periodic import Job
 from portal.messages.transports import transport_for
 from portal.messages.worker import run_forever
 from portal.settings import Settings
 
 
 @contextlib.asynccontextmanager
-async def in_process_worker(settings: Settings) -> AsyncIterator[None]:
-    """Run the worker while the block runs, when the settings ask for it."""
+async def in_process_worker(settings: Settings, jobs: Sequence[Job] = ()) -> AsyncIterator[None]:
+    """Run the worker (and the periodic ``jobs``) while the block runs, when the settings ask."""
     if not settings.messages_in_process:
         yield
         return
     stop = asyncio.Event()
-    task = asyncio.create_task(run_forever(settings, transport_for(settings), stop))
+    task = asyncio.create_task(run_forever(settings, transport_for(settings), stop, jobs))
     try:
         yield
     finally:

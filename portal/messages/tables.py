@@ -7,7 +7,7 @@ message, and the transport is handed the key so the provider can refuse a second
 
 from __future__ import annotations
 
-from piccolo.columns import UUID, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import UUID, BigInt, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -31,4 +31,25 @@ class OutboxMessage(Table, tablename="outbox"):
     last_error = Varchar(length=200, default="")
 
 
-TABLES = (OutboxMessage,)
+class JobRun(Table, tablename="job_run"):
+    """One run of a periodic job for one period: the row is the lease.
+
+    ``(job, period)`` is unique (a raw migration's index), so of two workers reaching the same
+    period only one inserts the row and runs the job. A run that dies leaves ``finished_at``
+    empty; once ``claimed_until`` has passed another worker takes the row over and runs it again
+    (every job is idempotent, so a second run of a half-done one finishes it).
+    """
+
+    id = UUID(primary_key=True)
+    job = Varchar(length=64)
+    #: The period number: whole intervals since the epoch (``ESP_JOBS_INTERVAL_SECONDS``).
+    period = BigInt()
+    worker = Varchar(length=64, default="")
+    started_at = Timestamptz(default=TimestamptzNow())
+    claimed_until = Timestamptz(default=TimestamptzNow())
+    finished_at = Timestamptz(null=True, default=None)
+    #: How many things the run did (messages written, alerts raised), or the error's type name.
+    outcome = Varchar(length=200, default="")
+
+
+TABLES = (OutboxMessage, JobRun)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,6 +25,8 @@ import structlog
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import TransactionType
 
+from portal.clock import Clock, utcnow
+from portal.messages.periodic import Job, run_due_jobs
 from portal.messages.tables import OutboxMessage
 from portal.messages.transports import Outgoing, Transport, TransportError
 from portal.settings import Settings
@@ -152,10 +155,22 @@ async def run_once(settings: Settings, transport: Transport, limit: int = 50) ->
     return len(rows)
 
 
-async def run_forever(settings: Settings, transport: Transport, stop: asyncio.Event) -> None:
-    """Deliver until ``stop`` is set, sleeping ``ESP_MESSAGES_POLL_SECONDS`` when nothing is due."""
+async def run_forever(
+    settings: Settings,
+    transport: Transport,
+    stop: asyncio.Event,
+    jobs: Sequence[Job] = (),
+    clock: Clock = utcnow,
+) -> None:
+    """Deliver until ``stop`` is set, sleeping ``ESP_MESSAGES_POLL_SECONDS`` when nothing is due.
+
+    Between batches it runs the periodic ``jobs`` whose period has not run yet
+    (:mod:`portal.messages.periodic`): at most one claim per job per poll.
+    """
     while not stop.is_set():
         try:
+            if jobs:
+                await run_due_jobs(settings, jobs, clock())
             tried = await run_once(settings, transport)
         except Exception:  # the database went away for a moment: log and keep the worker alive
             log.exception("message.worker_error")

@@ -34,6 +34,7 @@ KINDS = {
     "notice.acknowledged": "Notice acknowledged",
     "objection.raised": "Objection raised",
     "objection.decided": "Objection decided",
+    "alert.acknowledged": "Volume alert acknowledged",
     "agreement.recorded": "Agreement recorded",
 }
 

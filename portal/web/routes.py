@@ -23,6 +23,7 @@ from portal.web.controllers.awards import CoordinatorAwardPages, VolunteerAwardP
 from portal.web.controllers.coordinator import CoordinatorPages
 from portal.web.controllers.dpo import DpoPages
 from portal.web.controllers.dpo_consent import DpoConsentPages
+from portal.web.controllers.dpo_volume import DpoVolumePages
 from portal.web.controllers.employer import EmployerPages
 from portal.web.controllers.objections import DpoObjectionPages, VolunteerObjectionPages
 from portal.web.controllers.privacy import CookiePages, PrivacyPages
@@ -49,6 +50,7 @@ PAGES = Router(
         PrivacyPages,
         CookiePages,
         DpoConsentPages,
+        DpoVolumePages,
         VolunteerObjectionPages,
         DpoObjectionPages,
         DpoStatisticsPages,

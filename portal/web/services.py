@@ -18,6 +18,7 @@ from portal.accounts.admin import AccountAdministration
 from portal.accounts.recovery import PasswordRecovery
 from portal.accounts.services import AccountService
 from portal.agreements.services import AgreementService
+from portal.alerts.services import VolumeService
 from portal.auth.sessions import SessionStore
 from portal.consent.services import ConsentService
 from portal.coordinator.services import TokenAdministration, UserAdministration
@@ -51,6 +52,12 @@ def provide_volunteer_ledger(ledger: NamedDependency[Ledger]) -> VolunteerLedger
 
 def provide_dpo(gate: NamedDependency[DisclosureGate]) -> DpoService:
     return DpoService(gate)
+
+
+def provide_volume(
+    settings: NamedDependency[Settings], ledger: NamedDependency[Ledger]
+) -> VolumeService:
+    return VolumeService(settings, ledger)
 
 
 def provide_organisations() -> OrganisationService:
@@ -92,6 +99,7 @@ PAGE_DEPENDENCIES: dict[str, Provide] = {
     "notices": _sync(provide_notices),
     "volunteer_ledger": _sync(provide_volunteer_ledger),
     "dpo": _sync(provide_dpo),
+    "volume": _sync(provide_volume),
     "organisations": _sync(provide_organisations),
     "sessions": _sync(provide_sessions),
     "users": _sync(provide_users),

@@ -48,12 +48,12 @@ async def _staff(gate: DisclosureGate, recipient: Recipient, purpose: str) -> se
 
 
 async def test_an_upheld_objection_makes_the_gate_refuse_that_purpose(
-    engine: Any, ledger: Any
+    engine: Any, ledger: Any, settings: Any
 ) -> None:
     employer_id, olive, other = await _scene(ledger)
     gate = DisclosureGate(ledger, CategorySources())
     recipient = Recipient("employer", employer_id, "user-hr", "web")
-    service = ObjectionService(ledger)
+    service = ObjectionService(ledger, settings)
 
     first = await service.raise_objection(olive.id, "u-olive", PM, REASONS, request_id="r1")
     assert [o.id for o in await open_objections()] == [first.id]
@@ -133,9 +133,9 @@ def test_decide_refuses_an_objected_purpose_with_its_own_reason() -> None:
     assert refused.permitted == () and refused.reason is RefusalReason.OBJECTION_UPHELD
 
 
-async def test_objection_errors_name_the_field(engine: Any, ledger: Any) -> None:
+async def test_objection_errors_name_the_field(engine: Any, ledger: Any, settings: Any) -> None:
     _, olive, _ = await _scene(ledger)
-    service = ObjectionService(ledger)
+    service = ObjectionService(ledger, settings)
     with pytest.raises(InvalidInput) as consent_purpose:
         await service.raise_objection(olive.id, "u", LV, REASONS, request_id="x")
     assert consent_purpose.value.extra["errors"][0]["field"] == "purpose"
@@ -155,10 +155,10 @@ async def test_objection_errors_name_the_field(engine: Any, ledger: Any) -> None
 
 @pytest.mark.parametrize("table", ["objection", "objection_decision"])
 async def test_objections_and_decisions_are_append_only(
-    database: Any, engine: Any, ledger: Any, owner_sql: Any, table: str
+    database: Any, engine: Any, ledger: Any, owner_sql: Any, table: str, settings: Any
 ) -> None:
     _, olive, _ = await _scene(ledger)
-    service = ObjectionService(ledger)
+    service = ObjectionService(ledger, settings)
     first = await service.raise_objection(olive.id, "u", PM, REASONS, request_id="x")
     await service.decide(first.id, "upheld", "Your reasons outweigh.", "dpo", request_id="y")
     attempts = [f"UPDATE {table} SET reasons = 'changed'", f"DELETE FROM {table}"]

@@ -26,6 +26,7 @@ from ledger import (
     NoticeWithdrawalDraft,
     ObjectionDecidedDraft,
     ObjectionRaisedDraft,
+    VolumeAlertAcknowledgedDraft,
 )
 from ledger.entries import KIND_MODELS, Entry, draft_from_content
 
@@ -102,6 +103,18 @@ VALID: dict[type[EntryDraft], dict[str, Any]] = {
         "channel": "web",
         "details": {"objection_id": "o-1", "outcome": "upheld", "decided_by": USER},
     },
+    VolumeAlertAcknowledgedDraft: {
+        "purpose": "esp.leave-verification",
+        "recipient_org": ORG,
+        "categories": [],
+        "channel": "web",
+        "details": {
+            "alert_id": "a-1",
+            "day": "2026-12-01",
+            "disclosures": 90,
+            "acknowledged_by": USER,
+        },
+    },
     AgreementRecordedDraft: {
         "recipient_org": ORG,
         "categories": ["identity", "status"],
@@ -142,6 +155,7 @@ REQUIRED: dict[type[EntryDraft], list[str]] = {
     ObjectionRaisedDraft: ["purpose", "lawful_basis", "subject", "categories", "details"],
     ObjectionDecidedDraft: ["purpose", "lawful_basis", "subject", "categories", "details"],
     AgreementRecordedDraft: ["recipient_org", "categories", "agreement_ids", "details"],
+    VolumeAlertAcknowledgedDraft: ["purpose", "recipient_org", "details"],
 }  # fmt: skip
 
 
@@ -156,6 +170,7 @@ def test_every_kind_has_a_model_and_a_fixture():
         "objection.raised",
         "objection.decided",
         "agreement.recorded",
+        "alert.acknowledged",
     }
 
 

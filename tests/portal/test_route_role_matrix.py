@@ -132,6 +132,10 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/dpo/agreements/ending"): NOBODY_BUT({DPO}),
     ("GET", "/api/dpo/subjects/{volunteer_id:str}/report"): NOBODY_BUT({DPO}),
     ("GET", "/api/dpo/subjects/{volunteer_id:str}/report.csv"): NOBODY_BUT({DPO}),
+    ("GET", "/api/dpo/volume"): NOBODY_BUT({DPO}),
+    ("GET", "/api/dpo/volume/{employer_id:str}/{purpose:str}"): NOBODY_BUT({DPO}),
+    ("GET", "/api/dpo/alerts"): NOBODY_BUT({DPO}),
+    ("POST", "/api/dpo/alerts/{alert_id:str}/acknowledge"): NOBODY_BUT({DPO}),
     # the duty management system
     ("POST", "/api/integrations/duties"): NOBODY_BUT({TOKEN_WRITE}),
     # web pages open to all
@@ -207,6 +211,10 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/cookies"): EVERYONE,
     # consent oversight
     ("GET", "/dpo/notices"): NOBODY_BUT({DPO}),
+    ("GET", "/dpo/volume"): NOBODY_BUT({DPO}),
+    ("GET", "/dpo/volume/{employer_id:str}/{purpose:str}"): NOBODY_BUT({DPO}),
+    ("GET", "/dpo/alerts"): NOBODY_BUT({DPO}),
+    ("POST", "/dpo/alerts/{alert_id:str}/acknowledge"): NOBODY_BUT({DPO}),
     ("GET", "/dpo/objections"): NOBODY_BUT({DPO}),
     ("GET", "/dpo/statistics"): NOBODY_BUT({DPO}),
     ("GET", "/coordinator/statistics"): COORDINATOR,

@@ -24,6 +24,7 @@ from ledger.cosignature import CosignatureVerifier
 from ledger.witnessing import CosignatureStore
 from portal.accounts.roles import Role
 from portal.agreements.services import AgreementService
+from portal.alerts.services import VolumeService
 from portal.auth.guards import caller, requires_role
 from portal.auth.requests import AppRequest
 from portal.clock import LONDON, utcnow
@@ -57,6 +58,8 @@ register_navigation(
 LEDGER_PAGE = 50
 REFUSAL_PAGE = 50
 ENDING_WITHIN_DAYS = 30
+#: Open volume alerts listed on the home page (the rest are a link away).
+HOME_ALERTS = 5
 #: A report page lists this many disclosures; the CSV download has them all.
 REPORT_ROWS_SHOWN = 500
 #: The ledger search's text boxes, each also a ``LedgerFilter`` field of the same name.
@@ -178,8 +181,10 @@ class DpoPages(Controller):
         ledger: NamedDependency[Ledger],
         agreements: NamedDependency[AgreementService],
         dpo: NamedDependency[DpoService],
+        volume: NamedDependency[VolumeService],
     ) -> Template:
         ending = await agreements.ending_within(ENDING_WITHIN_DAYS)
+        alerts = await volume.alerts(open_only=True, limit=HOME_ALERTS, offset=0)
         refusals = await dpo.refusals(
             since=utcnow() - dt.timedelta(days=7),
             until=None,
@@ -194,6 +199,7 @@ class DpoPages(Controller):
             size=await ledger.size(),
             ending=len(ending),
             refusals_week=refusals.total,
+            alerts=alerts,
         )
 
     # ----------------------------------------------------------------------------- ledger

@@ -93,7 +93,7 @@ class VolunteerObjectionPages(Controller):
             errors.add("purpose", "Select what you object to")
         try:
             if not errors:
-                await ObjectionService(ledger).raise_objection(
+                await ObjectionService(ledger, request.app.state.settings).raise_objection(
                     identity.volunteer_id,
                     identity.user_id,
                     values["purpose"],
@@ -156,7 +156,7 @@ class DpoObjectionPages(Controller):
             errors.add(f"{prefix}-outcome", "Select whether you uphold or reject the objection")
         try:
             if not errors:
-                await ObjectionService(ledger).decide(
+                await ObjectionService(ledger, request.app.state.settings).decide(
                     objection_id, outcome, reasons, identity.user_id, request_id=request_id(request)
                 )
         except InvalidInput as exc:
