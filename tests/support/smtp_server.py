@@ -130,12 +130,13 @@ class SmtpServer:
         }
 
 
-def running_smtp_server(folder: Path) -> Iterator[SmtpServer]:
-    """Start the server (in its own thread, as aiosmtpd does), yield it, stop it."""
+def running_smtp_server(folder: Path, mailbox: Mailbox | None = None) -> Iterator[SmtpServer]:
+    """Start the server (in its own thread, as aiosmtpd does), yield it, stop it; ``mailbox``
+    may be a subclass that changes how messages are received."""
     ca, cert, key = _certificate(folder)
     tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     tls.load_cert_chain(cert, key)
-    mailbox = Mailbox()
+    mailbox = mailbox or Mailbox()
     port = _free_port()
     controller = Controller(
         mailbox,
