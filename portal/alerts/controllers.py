@@ -58,15 +58,15 @@ class VolumeController(Controller):
     ) -> VolumeSeries:
         return await volume.series(employer_id, purpose)
 
-    @get("/alerts", summary="Volume alerts, newest first (state=open: not yet acknowledged)")
+    @get("/alerts", summary="Volume alerts, newest first (show=open: not yet acknowledged)")
     async def alerts(
         self,
         volume: NamedDependency[VolumeService],
-        state: Annotated[Literal["open", "all"], QueryParameter()] = "open",
+        show: Annotated[Literal["open", "all"], QueryParameter()] = "open",
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
         offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)] = 0,
     ) -> AlertPage:
-        return await volume.alerts(open_only=state == "open", limit=limit, offset=offset)
+        return await volume.alerts(open_only=show == "open", limit=limit, offset=offset)
 
     @post(
         "/alerts/{alert_id:str}/acknowledge",
