@@ -108,6 +108,7 @@ class Settings(BaseSettings):
     messages_retry_base_seconds: float = Field(default=30.0, gt=0, le=3600)
     messages_poll_seconds: float = Field(default=2.0, gt=0, le=600)
     messages_lease_seconds: int = Field(default=300, ge=5, le=24 * 3600)
+    messages_concurrency: int = Field(default=8, ge=1, le=100)
     smtp_host: str = "localhost"
     smtp_port: int = Field(default=587, ge=1, le=65535)
     smtp_username: str = ""

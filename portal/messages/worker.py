@@ -148,10 +148,19 @@ async def deliver(row: dict[str, Any], transport: Transport, settings: Settings)
 
 
 async def run_once(settings: Settings, transport: Transport, limit: int = 50) -> int:
-    """Claim and deliver one batch; returns how many messages were tried."""
+    """Claim and deliver one batch; returns how many messages were tried.
+
+    Up to ``ESP_MESSAGES_CONCURRENCY`` messages of the batch are in flight at once: delivery
+    waits on the provider (a network round trip, an fsync), not on this process.
+    """
     rows = await claim_due(settings, limit)
-    for row in rows:
-        await deliver(row, transport, settings)
+    gate = asyncio.Semaphore(settings.messages_concurrency)
+
+    async def one(row: dict[str, Any]) -> None:
+        async with gate:
+            await deliver(row, transport, settings)
+
+    await asyncio.gather(*(one(row) for row in rows))
     return len(rows)
 
 

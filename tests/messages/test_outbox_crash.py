@@ -1,10 +1,10 @@
 """The outbox survives SIGKILL of its worker, against a real SMTP server (aiosmtpd), both engines.
 
 An event (a volunteer's objection) commits with its messages to the DPO and coordinators. The
-real ``esp-portal messages worker`` process claims them and starts sending; the test holds the
-SMTP server's answer to the first message and kills the worker with SIGKILL while it waits. A
+real ``esp-portal messages worker`` process claims them and sends them all at once; the test holds
+the SMTP server's answer to every message and kills the worker with SIGKILL while it waits. A
 server takes responsibility for a message only when it answers 250 after the data (RFC 5321), and
-this one never did: the connection died first, so the message was never accepted. A new worker,
+this one never did: the connections died first, so no message was accepted. A new worker,
 started after the claim's lease has run out, delivers every message: each idempotency key (its
 ``Message-ID``) reaches the server exactly once, and nothing is lost.
 
@@ -50,25 +50,24 @@ REASONS = "I do not want my employer to see my status any more."
 
 
 class HoldingMailbox(Mailbox):
-    """A mailbox that can hold its answer to the first message (``hold_first``), and can run
-    ``after_accept`` once a message is stored, before the 250 goes back."""
+    """A mailbox that can hold its answer to every message (``hold``) until the client goes
+    away, and can run ``after_accept`` once a message is stored, before the 250 goes back."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.hold_first = False
-        self.holding = threading.Event()
-        self.dropped = threading.Event()
+        self.hold = False
+        self.held = 0
+        self.dropped = 0
         self.after_accept: Callable[[], Any] | None = None
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.hold_first:
-            self.hold_first = False
-            self.holding.set()
+        if self.hold:
+            self.held += 1
             try:
                 while True:  # until the client goes away: connection_lost cancels this handler
                     await asyncio.sleep(0.02)
             except asyncio.CancelledError:
-                self.dropped.set()  # never answered 250: the message was not accepted
+                self.dropped += 1  # never answered 250: the message was not accepted
                 raise
         answer = await super().handle_DATA(server, session, envelope)
         if self.after_accept is not None:
@@ -89,9 +88,12 @@ def smtp(tmp_path: Path, mailbox: HoldingMailbox) -> Iterator[SmtpServer]:
     yield from running_smtp_server(folder, mailbox)
 
 
-def _worker(database: TestDatabase, settings: Settings, smtp: SmtpServer) -> subprocess.Popen[str]:
+def _worker(
+    database: TestDatabase, settings: Settings, smtp: SmtpServer, concurrency: int = 8
+) -> subprocess.Popen[str]:
     smtp_env = {f"ESP_{k.upper()}": str(v) for k, v in smtp.settings().items()}
     env = {
+        "ESP_MESSAGES_CONCURRENCY": str(concurrency),
         **os.environ,
         **cli_env(database, settings.data_dir, **smtp_env),
         "ESP_MESSAGES_LEASE_SECONDS": str(LEASE_SECONDS),
@@ -163,16 +165,17 @@ async def test_sigkill_mid_delivery_loses_nothing_and_sends_each_message_once(
 ) -> None:
     settings = make_settings(database, tmp_path / "data", **smtp.settings())
     keys = await _objection_with_its_messages(ledger, settings)
-    mailbox.hold_first = True
+    mailbox.hold = True  # every message's data arrives; no answer goes back
 
     first = _worker(database, settings, smtp)
     try:
-        await _wait(mailbox.holding.is_set, 60, "the worker to start sending")
+        await _wait(lambda: mailbox.held == STAFF, 60, "the worker to send every message")
         _kill(first)
     finally:
         if first.poll() is None:
             first.kill()
-    await _wait(mailbox.dropped.is_set, 10, "the server to see the connection die")
+    await _wait(lambda: mailbox.dropped == STAFF, 10, "the server to see the connections die")
+    mailbox.hold = False
     claimed = await OutboxMessage.select().where(OutboxMessage.status == "sending")
     assert len(claimed) == STAFF  # the dead worker's claims stand until their lease runs out
     assert mailbox.messages == []  # nothing was accepted
@@ -227,7 +230,8 @@ async def test_the_window_after_acceptance_resends_with_the_same_message_id(
         locked.set()
 
     mailbox.after_accept = lock_the_outbox
-    first = _worker(database, settings, smtp)
+    # One message in flight, so exactly one sits in the window when the worker dies.
+    first = _worker(database, settings, smtp, concurrency=1)
     try:
         await _wait(locked.is_set, 60, "the server to accept the first message")
         await asyncio.sleep(1.0)  # the worker now waits to record "sent"
