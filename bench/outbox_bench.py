@@ -10,7 +10,8 @@ For each engine, on a throw-away migrated database (``bench.ledger_bench.new_dat
   batches of 50, file transport) delivers them all: messages/s from the first claim to the last
   ``sent``. The **baseline** is the same file transport writing the same messages with no
   database at all (each file written, fsynced and linked into place as delivery does), in the
-  same run: the ratio says what the outbox's claim-and-record costs over the delivery itself.
+  same run, with as many writes in flight as the worker (``ESP_MESSAGES_CONCURRENCY``, 8): the
+  ratio says what the outbox's claim-and-record costs over the delivery itself.
 - **Delay from event to send.** A producer commits ``--events`` events at ``--rate`` per second
   (one message each) while one worker runs (``run_forever``); the delay of each message is its
   ``sent_at`` minus its ``created_at`` (both stamped by the portal), p50 and p99. Measured with
@@ -63,12 +64,16 @@ async def enqueue_events(settings: Settings, count: int, prefix: str) -> None:
             )
 
 
-async def baseline_writes(folder: Path, count: int, sender: str) -> tuple[float, list[float]]:
-    """Files/s and per-write seconds of the file transport alone (no database)."""
+async def baseline_writes(
+    folder: Path, count: int, sender: str, concurrency: int
+) -> tuple[float, list[float]]:
+    """Files/s and per-write seconds of the file transport alone (no database), with as many
+    writes in flight as the worker has (``ESP_MESSAGES_CONCURRENCY``)."""
     transport = FileTransport(folder, sender)
-    times = []
-    started = time.perf_counter()
-    for n in range(count):
+    gate = asyncio.Semaphore(concurrency)
+    times: list[float] = []
+
+    async def write(n: int) -> None:
         message = Outgoing(
             idempotency_key=f"baseline-{n}",
             channel="email",
@@ -77,9 +82,13 @@ async def baseline_writes(folder: Path, count: int, sender: str) -> tuple[float,
             text="x" * 600,
             html="<p>" + "x" * 900 + "</p>",
         )
-        one = time.perf_counter()
-        await transport.send(message)
-        times.append(time.perf_counter() - one)
+        async with gate:
+            one = time.perf_counter()
+            await transport.send(message)
+            times.append(time.perf_counter() - one)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(write(n) for n in range(count)))
     return count / (time.perf_counter() - started), times
 
 
@@ -126,7 +135,10 @@ async def run_engine(kind: str, args: argparse.Namespace, workdir: Path) -> dict
         base: dict[str, Any] = {"database_url": database.url, "log_format": "json"}
         settings = load_settings(data_dir=workdir / f"data-{kind}", **base)
         base_rate, write_times = await baseline_writes(
-            workdir / f"baseline-{kind}", args.messages, settings.messages_sender
+            workdir / f"baseline-{kind}",
+            args.messages,
+            settings.messages_sender,
+            settings.messages_concurrency,
         )
         rate = await throughput(settings, args.messages)
         result: dict[str, Any] = {
