@@ -149,3 +149,38 @@ async def test_an_agreement_states_its_expectation_and_bad_ones_are_named(
     )
     assert made.status_code == 201, made.text
     assert made.json()["agreement"]["expected"] == {LV: {"count": 60, "per": "month"}}
+
+
+async def test_the_coordinator_enters_the_expectation_with_the_agreement_on_the_web(
+    client: AsyncTestClient[Any], scene: Scene
+) -> None:
+    await scene.as_user(client, scene.coordinator)
+    path = f"/coordinator/employers/{scene.employer_b}"
+    page = await client.get(path)
+    assert "Checking ESP leave: disclosures expected a month (optional)" in page.text
+    starts = local_date(utcnow())
+    form = {
+        "csrf_token": _csrf(page),
+        "version": "2",
+        f"purpose:{LV}": "identity",
+        "starts_on-day": str(starts.day),
+        "starts_on-month": str(starts.month),
+        "starts_on-year": str(starts.year),
+        "ends_on-day": str(starts.day),
+        "ends_on-month": str(starts.month),
+        "ends_on-year": str(starts.year + 1),
+        "signed_by": "A. Signatory",
+        f"expected:{LV}": "lots",
+    }
+    refused = await client.post(f"{path}/agreements", data=form, follow_redirects=False)
+    assert refused.status_code == 400
+    assert "Enter the disclosures expected a month as a whole number, like 300" in refused.text
+    assert 'value="lots"' in refused.text  # the answer kept as typed
+    form[f"expected:{LV}"] = "300"
+    form[f"expected:{PM}"] = "50"  # PM not chosen this time: not part of the agreement
+    done = await client.post(f"{path}/agreements", data=form, follow_redirects=False)
+    assert done.status_code == 303, done.text
+    listed = await client.get(AGREEMENTS, params={"employer_id": scene.employer_b})
+    [current] = listed.json()["items"]
+    assert current["version"] == 2
+    assert current["expected"] == {LV: {"count": 300, "per": "month"}}

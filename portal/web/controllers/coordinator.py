@@ -106,10 +106,38 @@ AGREEMENT_FORM = WebForm(
         ),
         Field("version", 10),
         Field("signed_by", 200, required="Enter who signed for the employer and for the force"),
+        *(
+            Field(
+                f"expected:{p.code}",
+                12,
+                key=f"expected:{p.code}",
+                input_id=html_id("expected", p.code),
+                rules=(
+                    (
+                        lambda text: text.isdigit() and int(text) <= 10_000_000,
+                        "Enter the disclosures expected a month as a whole number, like 300",
+                    ),
+                ),
+            )
+            for p in EMPLOYER_PURPOSES
+        ),
     ),
     schema=AgreementCreate,
     invalid_at="version",
 )
+
+
+def _agreement_body(answers: Answers, employer_id: str) -> dict[str, Any]:
+    """The schema's body: the answers, with each purpose's "expected a month" (when given and
+    the purpose is chosen) gathered into ``expected``."""
+    body = AGREEMENT_FORM.body(answers, employer_id=employer_id)
+    chosen = body.get("purposes") or {}
+    expected = {}
+    for p in EMPLOYER_PURPOSES:
+        typed = body.pop(f"expected:{p.code}", "")
+        if typed and p.code in chosen:
+            expected[p.code] = {"count": int(typed), "per": "month"}
+    return {**body, "expected": expected}
 
 
 def _agreement_dates_in_order(answers: Answers) -> None:
@@ -341,7 +369,7 @@ class CoordinatorPages(Controller):
             ),
             again=again,
             check=_agreement_dates_in_order,
-            body=lambda answers: AGREEMENT_FORM.body(answers, employer_id=employer_id),
+            body=lambda answers: _agreement_body(answers, employer_id),
         )
 
     # ----------------------------------------------------------------------------- volunteers
