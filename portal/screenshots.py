@@ -75,6 +75,8 @@ PAGES: dict[str, list[tuple[str, str]]] = {
         ("notices", "/dpo/notices"),
         ("objections", "/dpo/objections"),
         ("statistics", "/dpo/statistics"),
+        ("volume", "/dpo/volume"),
+        ("alerts", "/dpo/alerts"),
     ],
     "coordinator": [
         ("home", "/coordinator"),
