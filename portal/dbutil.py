@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -58,3 +59,102 @@ def as_moment(value: Any) -> dt.datetime:
     """A timestamp column's value, timezone-aware (ISO text on SQLite; naive means UTC)."""
     moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+# --------------------------------------------------------------------------------------------
+# Fixed statements: written once per engine, bound per call
+# --------------------------------------------------------------------------------------------
+
+#: In a :class:`FixedQuery` template, ``{}`` is one bound value and ``{ids}`` a bound list of
+#: ids the column before it must be in (``e.volunteer {ids}``).
+_TOKEN = re.compile(r"\{(ids)?\}")
+
+
+def _compile(template: str, postgres: bool) -> tuple[str, tuple[bool, ...]]:
+    """The template in the engine's placeholders, and which parameters are id lists."""
+    lists: list[bool] = []
+
+    def mark(match: re.Match[str]) -> str:
+        lists.append(match.group(1) is not None)
+        n = len(lists)
+        if postgres:
+            return f"= ANY(${n}::uuid[])" if lists[-1] else f"${n}"
+        return "IN (SELECT value FROM json_each(?))" if lists[-1] else "?"
+
+    return _TOKEN.sub(mark, template), tuple(lists)
+
+
+class FixedQuery:
+    """One statement on the hot path, compiled once per engine instead of built per request.
+
+    Building a select through the query builder cost more CPU than running it (profiles in
+    ``bench/README.md``). The template is a constant of the code (never input); every value is
+    bound. It runs in the current transaction when there is one, else on the pool (PostgreSQL)
+    or a kept connection (SQLite), exactly where the query builder would have run it.
+    """
+
+    def __init__(self, template: str | Mapping[str, str], table: type[Table]) -> None:
+        """``template``: one for both engines, or one per engine (``postgres``, ``sqlite``)."""
+        self.table = table
+        per_engine = (
+            {"postgres": template, "sqlite": template} if isinstance(template, str) else template
+        )
+        self._postgres = _compile(per_engine["postgres"], postgres=True)
+        self._sqlite = _compile(per_engine["sqlite"], postgres=False)
+
+    async def rows(self, *args: Any) -> list[Any]:
+        """Rows (mappings by column name) for the bound ``args``."""
+        engine: Any = self.table._meta.db
+        transaction = engine.current_transaction.get()
+        if isinstance(engine, SQLiteEngine):
+            sql, lists = self._sqlite
+            values = [_sqlite_value(a, is_list) for a, is_list in zip(args, lists, strict=True)]
+            if transaction is not None:
+                return list(
+                    await engine._run_in_existing_connection(transaction.connection, sql, values)
+                )
+            return list(await engine._run_in_new_connection(sql, values))
+        sql, _lists = self._postgres
+        if transaction is not None:
+            return list(await transaction.connection.fetch(sql, *args))
+        if engine.pool is not None:
+            async with engine.pool.acquire() as connection:
+                return list(await connection.fetch(sql, *args))
+        return list(await engine._run_in_new_connection(sql, list(args)))
+
+
+def _sqlite_value(value: Any, is_list: bool) -> Any:
+    """SQLite stores dates as ISO text and takes a list as JSON text (``json_each``)."""
+    if is_list:
+        return json.dumps([str(v) for v in value])
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def json_parts_select(parts: Mapping[str, tuple[str, Sequence[str]]]) -> dict[str, str]:
+    """One statement returning one row: each named part's rows as a JSON array of arrays.
+
+    ``parts`` maps a name to a select (a :class:`FixedQuery` template) and the columns of it to
+    return, in order. Several small reads that would each cost a round trip (and, on the
+    pool, an acquire and a release) become one; and they all read one snapshot. Returns the
+    template per engine (``postgres``, ``sqlite``): the JSON functions differ.
+    """
+    out = {}
+    for engine, agg, build, empty in (
+        ("postgres", "json_agg", "json_build_array", "COALESCE({}, '[]'::json)"),
+        ("sqlite", "json_group_array", "json_array", "{}"),
+    ):
+        selects = []
+        for name, (select, columns) in parts.items():
+            cols = ", ".join(f"t.{c}" for c in columns)
+            aggregate = empty.replace("{}", f"{agg}({build}({cols}))", 1)
+            selects.append(f"(SELECT {aggregate} FROM ({select}) t) AS {name}")  # noqa: S608
+        out[engine] = "SELECT " + ", ".join(selects)
+    return out
+
+
+def json_rows(value: Any, columns: Sequence[str]) -> list[dict[str, Any]]:
+    """A part of :func:`json_parts_select`'s row as dicts by column name."""
+    items = json.loads(value) if isinstance(value, str | bytes | bytearray) else value or []
+    return [dict(zip(columns, item, strict=True)) for item in items]

@@ -31,12 +31,11 @@ a subject left with no category is refused as ``no_data``. Dates ("today") are L
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import re
-from collections.abc import Awaitable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, TypeVar
+from typing import Any
 
 import structlog
 from piccolo.querystring import QueryString
@@ -48,12 +47,13 @@ from portal.agreements.rules import CURRENT_VERSION_SQL
 from portal.clock import Clock, local_date, utcnow
 from portal.consent.objections import upheld_for
 from portal.consent.tables import ConsentState
-from portal.dbutil import as_date, as_moment, json_value
+from portal.dbutil import FixedQuery, as_date, as_moment, json_parts_select, json_rows, json_value
 from portal.disclosure.decision import AgreementFacts, ConsentFacts, Decision, decide
 from portal.disclosure.recipient import (
     Recipient as Recipient,  # re-exported: callers import it here
 )
 from portal.disclosure.sources import (
+    VOLUNTEER_COLUMNS,
     VOLUNTEER_FIELDS,
     CategorySources,
     FieldProvider,
@@ -160,21 +160,49 @@ async def _fetch(template: str, *args: Any) -> list[dict[str, Any]]:
     return rows
 
 
-T1 = TypeVar("T1")
-T2 = TypeVar("T2")
-T3 = TypeVar("T3")
+# One staff member's facts (the volunteer row if employed today, the agreement version in force,
+# the consent events for the purpose) in one statement: one round trip and one snapshot.
+_FACT_COLUMNS = {
+    "staff": ("volunteer_id", "subject", *VOLUNTEER_COLUMNS),
+    "agreement": ("id", "version", "purposes", "starts_on", "ends_on"),
+    "consents": ("id", "volunteer", "category", "state", "expires_at", "ledger_index"),
+}
+_ONE_FACTS = json_parts_select(
+    {
+        "staff": (_ONE_STAFF, _FACT_COLUMNS["staff"]),
+        "agreement": (CURRENT_VERSION_SQL, _FACT_COLUMNS["agreement"]),
+        "consents": (
+            "SELECT id, volunteer, category, state, expires_at, ledger_index FROM consent_event "
+            "WHERE employer = {} AND purpose = {} AND volunteer = {}",
+            _FACT_COLUMNS["consents"],
+        ),
+    }
+)
+_ONE_FACTS_QUERY = FixedQuery(_ONE_FACTS, Employment)
 
 
-async def _together(
-    first: Awaitable[T1], second: Awaitable[T2], third: Awaitable[T3]
-) -> tuple[T1, T2, T3]:
-    """Three independent reads: in parallel on PostgreSQL (one round trip of latency); on
-    SQLite in one read transaction (one connection, one consistent snapshot)."""
-    engine = _engine()
-    if engine.engine_type == "sqlite":
-        async with engine.transaction():
-            return (await first, await second, await third)
-    return await asyncio.gather(first, second, third)
+def _agreement_facts(row: Mapping[str, Any]) -> AgreementFacts:
+    purposes = json_value(row["purposes"])
+    return AgreementFacts(
+        id=str(row["id"]),
+        version=int(row["version"]),
+        purposes={str(k): tuple(v) for k, v in dict(purposes).items()},
+        starts_on=as_date(row["starts_on"]),
+        ends_on=as_date(row["ends_on"]),
+    )
+
+
+def _consent_facts(rows: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, ConsentFacts]]:
+    """Latest consent event per volunteer and category (``rows`` in any order)."""
+    latest: dict[str, dict[str, ConsentFacts]] = {}
+    for row in sorted(rows, key=lambda r: int(r["ledger_index"])):
+        latest.setdefault(str(row["volunteer"]), {})[row["category"]] = ConsentFacts(
+            id=str(row["id"]),
+            state=row["state"],
+            expires_at=None if row["expires_at"] is None else as_moment(row["expires_at"]),
+            ledger_index=int(row["ledger_index"]),
+        )
+    return latest
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -213,17 +241,7 @@ class DisclosureGate:
 
     async def _agreement(self, organisation_id: str, today: dt.date) -> AgreementFacts | None:
         rows = await _fetch(CURRENT_VERSION_SQL, organisation_id, today)
-        if not rows:
-            return None
-        row = rows[0]
-        purposes = json_value(row["purposes"])
-        return AgreementFacts(
-            id=str(row["id"]),
-            version=int(row["version"]),
-            purposes={str(k): tuple(v) for k, v in dict(purposes).items()},
-            starts_on=as_date(row["starts_on"]),
-            ends_on=as_date(row["ends_on"]),
-        )
+        return _agreement_facts(rows[0]) if rows else None
 
     async def _consents(
         self, organisation_id: str, purpose: str, volunteer_ids: Sequence[str]
@@ -232,16 +250,37 @@ class DisclosureGate:
         if not volunteer_ids:
             return {}
         template = _CONSENTS.format(ids=", ".join("{}" for _ in volunteer_ids))
-        rows = await _fetch(template, organisation_id, purpose, *volunteer_ids)
-        latest: dict[str, dict[str, ConsentFacts]] = {}
-        for row in rows:
-            latest.setdefault(str(row["volunteer"]), {})[row["category"]] = ConsentFacts(
-                id=str(row["id"]),
-                state=row["state"],
-                expires_at=None if row["expires_at"] is None else as_moment(row["expires_at"]),
-                ledger_index=int(row["ledger_index"]),
-            )
-        return latest
+        return _consent_facts(await _fetch(template, organisation_id, purpose, *volunteer_ids))
+
+    @staticmethod
+    async def _one_facts(
+        organisation_id: str, today: dt.date, volunteer_id: str, purpose: Purpose
+    ) -> tuple[dict[str, Any] | None, AgreementFacts | None, dict[str, ConsentFacts]]:
+        """One staff member's row (None unless employed today), the agreement in force and
+        the latest consents, read in one statement."""
+        (row,) = await _ONE_FACTS_QUERY.rows(
+            organisation_id,
+            today,
+            today,
+            volunteer_id,
+            organisation_id,
+            today,
+            organisation_id,
+            purpose.code,
+            volunteer_id,
+        )
+        staff = json_rows(row["staff"], _FACT_COLUMNS["staff"])
+        agreements = json_rows(row["agreement"], _FACT_COLUMNS["agreement"])
+        consents = (
+            _consent_facts(json_rows(row["consents"], _FACT_COLUMNS["consents"]))
+            if purpose.consent_required
+            else {}
+        )
+        return (
+            staff[0] if staff else None,
+            _agreement_facts(agreements[0]) if agreements else None,
+            consents.get(volunteer_id, {}),
+        )
 
     # ----------------------------------------------------------------------------- refusals
 
@@ -458,15 +497,9 @@ class DisclosureGate:
         agreement: AgreementFacts | None = None
         consents: dict[str, ConsentFacts] = {}
         if key is not None:
-            rows, agreement, latest = await _together(
-                self._staff(recipient.organisation_id, today, volunteer_id=key),
-                self._agreement(recipient.organisation_id, today),
-                self._consents(recipient.organisation_id, purpose.code, [key])
-                if purpose.consent_required
-                else _no_consents(),
+            row, agreement, consents = await self._one_facts(
+                recipient.organisation_id, today, key, purpose
             )
-            consents = latest.get(key, {})
-            row = rows[0] if rows else None
         if row is None:
             await self.refuse(
                 recipient,
@@ -737,10 +770,6 @@ class DisclosureGate:
             today,
             "No volunteer has this id",
         )
-
-
-async def _no_consents() -> dict[str, dict[str, ConsentFacts]]:
-    return {}
 
 
 #: A stand-in consent used to ask "would anything pass if everyone consented?".
