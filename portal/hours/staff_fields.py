@@ -11,67 +11,241 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
-from portal.clock import local_date, utcnow
+from portal.clock import UTC, local_date, utcnow
+from portal.dbutil import FixedQuery, as_date, as_moment, json_parts_select, json_rows
 from portal.disclosure.gate import Recipient
 from portal.disclosure.sources import CategorySources, FieldProvider
-from portal.hours.aggregate import minutes_of
-from portal.hours.duties import list_duties
+from portal.hours.aggregate import DutySpan, hours, minutes_of, monthly_totals
+from portal.hours.allowance import Balance, PolicyVersion, Usage, policy_on, simulate, to_units
+from portal.hours.duties import clip_to_employment
 from portal.hours.gateway import HOURS_CATEGORIES
-from portal.hours.leave import employment_of
-from portal.hours.periods import Month
-from portal.hours.reports import report_fields, started_while_employed
-from portal.hours.schemas import DutyOut
+from portal.hours.periods import MAX_DUTY, Month, london_iso
+from portal.hours.reports import _Person, _summary_fields
+from portal.hours.tables import DutyRecord, LeaveStatus
+from portal.organisations.rules import covers
 from portal.settings import Settings
 
 #: Duty records per person in ``hours.detail`` (a year of duties is a few hundred at most).
 DETAIL_LIMIT = 1000
 
+#: Everything the hours fields of a page of staff need, read in one statement: their jobs with
+#: the employer, their current duty versions in the window, the employer's leave policy
+#: versions, and their approved and pending leave.
+_COLUMNS = {
+    "jobs": ("volunteer", "starts_on", "ends_on"),
+    "duties": (
+        "volunteer",
+        "start_s",
+        "end_s",
+        "minutes",
+        "duty_type",
+        "esp_leave",
+        "is_cancelled",
+        "version",
+    ),
+    "policies": (
+        "id",
+        "version",
+        "unit",
+        "amount",
+        "paid",
+        "rollover_months",
+        "year_start_month",
+        "starts_on",
+        "agreement_id",
+    ),
+    "leave": ("volunteer", "starts_at", "amount", "status", "unit"),
+}
+_FACTS = FixedQuery(
+    json_parts_select(
+        {
+            "jobs": (
+                "SELECT volunteer, starts_on, ends_on FROM employment "
+                "WHERE employer = {} AND volunteer {ids}",
+                _COLUMNS["jobs"],
+            ),
+            "duties": (
+                "SELECT d.volunteer, d.start_s, d.end_s, d.minutes, d.duty_type, d.esp_leave, "
+                "d.is_cancelled, d.version FROM duty_record d WHERE d.volunteer {ids} "
+                "AND d.start_s >= {} AND d.start_s < {} "
+                "AND NOT EXISTS (SELECT 1 FROM duty_record x WHERE x.supersedes = d.id)",
+                _COLUMNS["duties"],
+            ),
+            "policies": (
+                "SELECT id, version, unit, amount, paid, rollover_months, year_start_month, "
+                "starts_on, agreement_id FROM esp_leave_policy WHERE employer = {}",
+                _COLUMNS["policies"],
+            ),
+            "leave": (
+                "SELECT volunteer, starts_at, amount, status, unit FROM leave_request "
+                "WHERE employer = {} AND volunteer {ids} AND status IN ('approved', 'pending')",
+                _COLUMNS["leave"],
+            ),
+        }
+    ),
+    DutyRecord,
+)
 
-def _compact(duty: DutyOut) -> dict[str, Any]:
-    return {
-        "starts_at": duty.starts_at,
-        "ends_at": duty.ends_at,
-        "hours": duty.hours,
-        "duty_type": duty.duty_type,
-        "esp_leave": duty.esp_leave,
-    }
+Spells = list[tuple[dt.date, dt.date | None]]
+
+
+class _Facts:
+    """The rows of :data:`_FACTS`, grouped per volunteer."""
+
+    def __init__(self, row: Mapping[str, Any], volunteers: Sequence[str]) -> None:
+        self.jobs: dict[str, Spells] = {v: [] for v in volunteers}
+        for job in json_rows(row["jobs"], _COLUMNS["jobs"]):
+            ends = job["ends_on"]
+            self.jobs.setdefault(str(job["volunteer"]), []).append(
+                (as_date(job["starts_on"]), as_date(ends) if ends is not None else None)
+            )
+        self.duties: dict[str, list[dict[str, Any]]] = {v: [] for v in volunteers}
+        duties = json_rows(row["duties"], _COLUMNS["duties"])
+        for duty in sorted(duties, key=lambda d: (int(d["start_s"]), int(d["version"]))):
+            self.duties.setdefault(str(duty["volunteer"]), []).append(duty)
+        self.policies = [_policy(p) for p in json_rows(row["policies"], _COLUMNS["policies"])]
+        self.leave = json_rows(row["leave"], _COLUMNS["leave"])
+
+
+def _policy(row: Mapping[str, Any]) -> PolicyVersion:
+    return PolicyVersion(
+        version=int(row["version"]),
+        unit=str(row["unit"]),
+        amount=Decimal(str(row["amount"])),
+        paid=bool(row["paid"]),
+        rollover_months=int(row["rollover_months"]),
+        year_start_month=int(row["year_start_month"]),
+        starts_on=as_date(row["starts_on"]),
+        id=str(row["id"]),
+        agreement_id=str(row["agreement_id"]) if row["agreement_id"] else None,
+    )
+
+
+def _balances(
+    facts: _Facts, volunteers: Sequence[str], today: dt.date, first: Month, last: Month
+) -> dict[str, Balance]:
+    """As ``portal.hours.leave.balances`` (until, keep_from = first, stop_at = last)."""
+    current = policy_on(facts.policies, today)
+    if current is None:
+        return {}
+    usages: dict[str, list[Usage]] = {}
+    for leave in facts.leave:
+        if leave["unit"] == current.unit:
+            usages.setdefault(str(leave["volunteer"]), []).append(
+                Usage(
+                    Month.of(as_moment(leave["starts_at"])),
+                    to_units(current.unit, Decimal(str(leave["amount"]))),
+                    leave["status"] == LeaveStatus.APPROVED.value,
+                )
+            )
+    found: dict[str, Balance] = {}
+    for volunteer in volunteers:
+        balance = simulate(
+            facts.policies,
+            facts.jobs.get(volunteer, []),
+            usages.get(volunteer, []),
+            today,
+            last,
+            first,
+            last,
+        )
+        if balance is not None:
+            found[volunteer] = balance
+    return found
+
+
+def _spans(duties: Sequence[Mapping[str, Any]]) -> list[DutySpan]:
+    return [
+        DutySpan(float(d["start_s"]), float(d["end_s"]), bool(d["esp_leave"]), str(d["duty_type"]))
+        for d in duties
+        if not d["is_cancelled"]
+    ]
+
+
+def _detail(duties: Sequence[Mapping[str, Any]], spells: Spells, lo: int) -> list[dict[str, Any]]:
+    """``hours.detail``: duties starting in the period (the first :data:`DETAIL_LIMIT`), not
+    cancelled, started while employed there (London dates)."""
+    shown = [d for d in duties if int(d["start_s"]) >= lo][:DETAIL_LIMIT]
+    out = []
+    for duty in shown:
+        if duty["is_cancelled"]:
+            continue
+        starts_at = london_iso(dt.datetime.fromtimestamp(int(duty["start_s"]), UTC))
+        day = dt.datetime.fromisoformat(starts_at).date()
+        if not any(covers(s, e, day) for s, e in spells):
+            continue
+        out.append(
+            {
+                "starts_at": starts_at,
+                "ends_at": london_iso(dt.datetime.fromtimestamp(int(duty["end_s"]), UTC)),
+                "hours": float(hours(int(duty["minutes"]))),
+                "duty_type": str(duty["duty_type"]),
+                "esp_leave": bool(duty["esp_leave"]),
+            }
+        )
+    return out
 
 
 def year_to_date_fields(
     organisation_id: str, settings: Settings, today: dt.date | None = None
 ) -> FieldProvider:
-    """A field provider for this London year so far, for the recipient organisation."""
+    """A field provider for this London year so far, for the recipient organisation.
+
+    The same figures as the yearly employer report for that year (``portal.hours.reports``) and
+    the duty records for ``hours.detail``, from one read for the whole page of staff.
+    """
     day = today or local_date(utcnow())
     last = Month.of_date(day)
     first = Month(last.year, 1)
-    summaries = report_fields(
-        organisation_id, first, last, day, minutes_of(settings.monthly_minimum_hours)
-    )
+    minimum = minutes_of(settings.monthly_minimum_hours)
+    period = f"{first.year}"
+    lo = int(first.start().timestamp())
+    hi = int(last.end().timestamp())
+    window_lo = lo - int(MAX_DUTY.total_seconds())
 
     async def provide(
         subjects: Sequence[tuple[str, tuple[str, ...]]],
     ) -> Mapping[str, Mapping[str, Any]]:
         if not any(set(cats).intersection(HOURS_CATEGORIES) for _v, cats in subjects):
             return {}  # nothing asked for here needs hours: no queries
-        provided = {k: dict(v) for k, v in (await summaries(subjects)).items()}
-        for fields in provided.values():
-            if "hours_summary" in fields:
-                fields["hours_summary"] = {"period": f"{first.year}", **fields["hours_summary"]}
-        detailed = [volunteer for volunteer, cats in subjects if "hours.detail" in cats]
-        employment = await employment_of(detailed, organisation_id) if detailed else {}
-        for volunteer in detailed:
-            spells = employment.get(volunteer, [])
-            duties, _more = await list_duties(volunteer, first, last, limit=DETAIL_LIMIT)
-            provided.setdefault(volunteer, {})["hours_detail"] = {
-                "period": f"{first.year}",
-                "duties": [
-                    _compact(d)
-                    for d in duties
-                    if not d.is_cancelled and started_while_employed(d, spells)
-                ],
-            }
+        volunteers = [v for v, _cats in subjects]
+        (row,) = await _FACTS.rows(
+            organisation_id,
+            volunteers,
+            volunteers,
+            window_lo,
+            hi,
+            organisation_id,
+            organisation_id,
+            volunteers,
+        )
+        facts = _Facts(row, volunteers)
+        wanted = [v for v, cats in subjects if "hours.summary" in cats or "training" in cats]
+        found = _balances(facts, wanted, day, first, last) if wanted else {}
+        provided: dict[str, dict[str, Any]] = {}
+        for volunteer, categories in subjects:
+            fields: dict[str, Any] = {}
+            spells = facts.jobs.get(volunteer, [])
+            duties = facts.duties.get(volunteer, [])
+            if "hours.summary" in categories or "training" in categories:
+                person = _Person(volunteer, tuple(categories), employment=spells)
+                person.spans = clip_to_employment(_spans(duties), spells)
+                person.balance = found.get(volunteer)
+                person.totals = monthly_totals(person.spans, first, last)
+                if "hours.summary" in categories:
+                    fields["hours_summary"] = {
+                        "period": period,
+                        **_summary_fields(person, first, last, minimum),
+                    }
+                if "training" in categories:
+                    minutes = sum(t.training_minutes for t in person.totals)
+                    fields["training"] = {"training_hours": float(hours(minutes))}
+            if "hours.detail" in categories:
+                fields["hours_detail"] = {"period": period, "duties": _detail(duties, spells, lo)}
+            provided[volunteer] = fields
         return provided
 
     return provide
