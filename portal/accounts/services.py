@@ -45,15 +45,6 @@ class CreatedUser:
     invitation_expires_at: dt.datetime | None = None
 
 
-async def email_of(user_id: str) -> str | None:
-    """The account's email address; None if there is no such account.
-
-    ``/api/auth/me`` asks this on every call: fixed SQL rather than a select built per call.
-    """
-    rows = await UserAccount.raw("SELECT email FROM user_account WHERE id = {}", user_id)
-    return str(rows[0]["email"]) if rows else None
-
-
 class AccountService:
     def __init__(self, settings: Settings, hashing: PasswordHashing) -> None:
         self.settings = settings

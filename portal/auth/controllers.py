@@ -8,7 +8,7 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
 
-from portal.accounts.services import AccountService, email_of
+from portal.accounts.services import AccountService
 from portal.auth.guards import caller, requires_sign_in
 from portal.auth.identity import Identity
 from portal.auth.login import LoginService
@@ -95,9 +95,7 @@ class AuthController(Controller):
         identity = request.scope.get("user")
         if not isinstance(identity, Identity):
             raise Unauthenticated("Not signed in")
-        email: str | None = None
-        if identity.via == "session":
-            email = await email_of(identity.user_id)
+        email = identity.email if identity.via == "session" else None
         return Me(
             id=identity.user_id,
             email=email,

@@ -24,3 +24,6 @@ class Identity:
     session_id: str | None = None
     token_id: str | None = None
     csrf_token: str | None = None
+    #: The account's email, read with the session (``/api/auth/me`` shows it). Never in a
+    #: repr, so never in a log line that prints an identity.
+    email: str | None = field(default=None, repr=False)
