@@ -154,7 +154,14 @@ def json_parts_select(parts: Mapping[str, tuple[str, Sequence[str]]]) -> dict[st
     return out
 
 
+def json_lists(value: Any) -> list[list[Any]]:
+    """A part of :func:`json_parts_select`'s row as lists, in the part's column order."""
+    items: list[list[Any]] = (
+        json.loads(value) if isinstance(value, str | bytes | bytearray) else value or []
+    )
+    return items
+
+
 def json_rows(value: Any, columns: Sequence[str]) -> list[dict[str, Any]]:
     """A part of :func:`json_parts_select`'s row as dicts by column name."""
-    items = json.loads(value) if isinstance(value, str | bytes | bytearray) else value or []
-    return [dict(zip(columns, item, strict=True)) for item in items]
+    return [dict(zip(columns, item, strict=True)) for item in json_lists(value)]

@@ -17,6 +17,7 @@ Rules:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from bisect import bisect_right
 from collections.abc import Iterator
@@ -139,6 +140,34 @@ def _aware(instant: dt.datetime) -> dt.datetime:
 def london_iso(instant: dt.datetime) -> str:
     """An instant as London wall-clock time with its offset, e.g. ``2026-07-01T09:00:00+01:00``."""
     return _aware(instant).astimezone(LONDON).isoformat(timespec="seconds")
+
+
+_SECONDS = tuple(f"{n:02d}" for n in range(60))
+
+
+@functools.lru_cache(maxsize=65536)
+def _london_minute(utc_minute: int) -> tuple[str, str] | None:
+    """One UTC minute in London: its wall-clock text up to the minute, and its offset text
+    (None when the offset is not whole minutes: local mean time, before 1847)."""
+    local = dt.datetime.fromtimestamp(utc_minute * 60, UTC).astimezone(LONDON)
+    offset = local.utcoffset()
+    if offset is None or offset.total_seconds() % 60:
+        return None
+    text = local.isoformat(timespec="seconds")
+    return text[:-8], text[-6:]  # "2026-07-01T09:00:", "+01:00"
+
+
+def london_iso_s(seconds: int) -> str:
+    """:func:`london_iso` of a POSIX second, without a time-zone conversion per call.
+
+    A staff list formats thousands of duty times; converting each through ``zoneinfo`` was a
+    sixth of the list's time. London's offset is a whole number of minutes (since 1847), so a
+    minute's text is computed once and cached.
+    """
+    minute = _london_minute(seconds // 60)
+    if minute is None:
+        return london_iso(dt.datetime.fromtimestamp(seconds, UTC))
+    return minute[0] + _SECONDS[seconds % 60] + minute[1]
 
 
 def parse_instant(text: str) -> dt.datetime:

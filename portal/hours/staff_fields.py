@@ -10,19 +10,28 @@ code) as the yearly employer report for that year, plus the duty records for ``h
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
-from portal.clock import UTC, local_date, utcnow
-from portal.dbutil import FixedQuery, as_date, as_moment, json_parts_select, json_rows
+from portal.clock import local_date, utcnow
+from portal.dbutil import (
+    FixedQuery,
+    as_date,
+    as_moment,
+    json_lists,
+    json_parts_select,
+    json_rows,
+)
 from portal.disclosure.gate import Recipient
 from portal.disclosure.sources import CategorySources, FieldProvider
 from portal.hours.aggregate import DutySpan, hours, minutes_of, monthly_totals
 from portal.hours.allowance import Balance, PolicyVersion, Usage, policy_on, simulate, to_units
 from portal.hours.duties import clip_to_employment
 from portal.hours.gateway import HOURS_CATEGORIES
-from portal.hours.periods import MAX_DUTY, Month, london_iso
+from portal.hours.periods import MAX_DUTY, Month, london_iso_s
 from portal.hours.reports import _Person, _summary_fields
 from portal.hours.tables import DutyRecord, LeaveStatus
 from portal.organisations.rules import covers
@@ -90,6 +99,9 @@ _FACTS = FixedQuery(
 )
 
 Spells = list[tuple[dt.date, dt.date | None]]
+(_D_VOLUNTEER, _D_START, _D_END, _D_MINUTES, _D_TYPE, _D_ESP, _D_CANCELLED, _D_VERSION) = range(
+    len(_COLUMNS["duties"])
+)
 
 
 class _Facts:
@@ -102,10 +114,12 @@ class _Facts:
             self.jobs.setdefault(str(job["volunteer"]), []).append(
                 (as_date(job["starts_on"]), as_date(ends) if ends is not None else None)
             )
-        self.duties: dict[str, list[dict[str, Any]]] = {v: [] for v in volunteers}
-        duties = json_rows(row["duties"], _COLUMNS["duties"])
-        for duty in sorted(duties, key=lambda d: (int(d["start_s"]), int(d["version"]))):
-            self.duties.setdefault(str(duty["volunteer"]), []).append(duty)
+        # Duties stay positional lists (a page of staff has thousands): see _D_* for columns.
+        self.duties: dict[str, list[list[Any]]] = {v: [] for v in volunteers}
+        duties = json_lists(row["duties"])
+        duties.sort(key=itemgetter(_D_START, _D_VERSION))
+        for duty in duties:
+            self.duties.setdefault(str(duty[_D_VOLUNTEER]), []).append(duty)
         self.policies = [_policy(p) for p in json_rows(row["policies"], _COLUMNS["policies"])]
         self.leave = json_rows(row["leave"], _COLUMNS["leave"])
 
@@ -157,33 +171,38 @@ def _balances(
     return found
 
 
-def _spans(duties: Sequence[Mapping[str, Any]]) -> list[DutySpan]:
+def _spans(duties: Sequence[Sequence[Any]]) -> list[DutySpan]:
     return [
-        DutySpan(float(d["start_s"]), float(d["end_s"]), bool(d["esp_leave"]), str(d["duty_type"]))
+        DutySpan(float(d[_D_START]), float(d[_D_END]), bool(d[_D_ESP]), str(d[_D_TYPE]))
         for d in duties
-        if not d["is_cancelled"]
+        if not d[_D_CANCELLED]
     ]
 
 
-def _detail(duties: Sequence[Mapping[str, Any]], spells: Spells, lo: int) -> list[dict[str, Any]]:
+@functools.lru_cache(maxsize=4096)
+def _hours_value(minutes: int) -> float:
+    return float(hours(minutes))
+
+
+def _detail(duties: Sequence[Sequence[Any]], spells: Spells, lo: int) -> list[dict[str, Any]]:
     """``hours.detail``: duties starting in the period (the first :data:`DETAIL_LIMIT`), not
     cancelled, started while employed there (London dates)."""
-    shown = [d for d in duties if int(d["start_s"]) >= lo][:DETAIL_LIMIT]
+    shown = [d for d in duties if int(d[_D_START]) >= lo][:DETAIL_LIMIT]
     out = []
     for duty in shown:
-        if duty["is_cancelled"]:
+        if duty[_D_CANCELLED]:
             continue
-        starts_at = london_iso(dt.datetime.fromtimestamp(int(duty["start_s"]), UTC))
-        day = dt.datetime.fromisoformat(starts_at).date()
+        starts_at = london_iso_s(int(duty[_D_START]))
+        day = dt.date.fromisoformat(starts_at[:10])
         if not any(covers(s, e, day) for s, e in spells):
             continue
         out.append(
             {
                 "starts_at": starts_at,
-                "ends_at": london_iso(dt.datetime.fromtimestamp(int(duty["end_s"]), UTC)),
-                "hours": float(hours(int(duty["minutes"]))),
-                "duty_type": str(duty["duty_type"]),
-                "esp_leave": bool(duty["esp_leave"]),
+                "ends_at": london_iso_s(int(duty[_D_END])),
+                "hours": _hours_value(int(duty[_D_MINUTES])),
+                "duty_type": str(duty[_D_TYPE]),
+                "esp_leave": bool(duty[_D_ESP]),
             }
         )
     return out
