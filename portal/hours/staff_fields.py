@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from operator import itemgetter
@@ -31,10 +32,9 @@ from portal.hours.aggregate import DutySpan, hours, minutes_of, monthly_totals
 from portal.hours.allowance import Balance, PolicyVersion, Usage, policy_on, simulate, to_units
 from portal.hours.duties import clip_to_employment
 from portal.hours.gateway import HOURS_CATEGORIES
-from portal.hours.periods import MAX_DUTY, Month, london_iso_s
+from portal.hours.periods import MAX_DUTY, Month, local_midnight, london_iso_s
 from portal.hours.reports import _Person, _summary_fields
 from portal.hours.tables import DutyRecord, LeaveStatus
-from portal.organisations.rules import covers
 from portal.settings import Settings
 
 #: Duty records per person in ``hours.detail`` (a year of duties is a few hundred at most).
@@ -179,6 +179,17 @@ def _spans(duties: Sequence[Sequence[Any]]) -> list[DutySpan]:
     ]
 
 
+def _spell_seconds(spells: Spells) -> list[tuple[float, float]]:
+    """Each spell as [London midnight of its first day, London midnight after its last)."""
+    return [
+        (
+            local_midnight(s).timestamp(),
+            local_midnight(e + dt.timedelta(days=1)).timestamp() if e is not None else math.inf,
+        )
+        for s, e in spells
+    ]
+
+
 @functools.lru_cache(maxsize=4096)
 def _hours_value(minutes: int) -> float:
     return float(hours(minutes))
@@ -188,17 +199,17 @@ def _detail(duties: Sequence[Sequence[Any]], spells: Spells, lo: int) -> list[di
     """``hours.detail``: duties starting in the period (the first :data:`DETAIL_LIMIT`), not
     cancelled, started while employed there (London dates)."""
     shown = [d for d in duties if int(d[_D_START]) >= lo][:DETAIL_LIMIT]
+    # "Started while employed" as clip_to_employment decides it: the start instant falls in a
+    # spell's London days, here as POSIX seconds (no date per duty).
+    ranges = _spell_seconds(spells)
     out = []
     for duty in shown:
-        if duty[_D_CANCELLED]:
-            continue
-        starts_at = london_iso_s(int(duty[_D_START]))
-        day = dt.date.fromisoformat(starts_at[:10])
-        if not any(covers(s, e, day) for s, e in spells):
+        start = int(duty[_D_START])
+        if duty[_D_CANCELLED] or not any(a <= start < b for a, b in ranges):
             continue
         out.append(
             {
-                "starts_at": starts_at,
+                "starts_at": london_iso_s(start),
                 "ends_at": london_iso_s(int(duty[_D_END])),
                 "hours": _hours_value(int(duty[_D_MINUTES])),
                 "duty_type": str(duty[_D_TYPE]),
