@@ -1,8 +1,12 @@
-"""Route guards: declared next to each route, checked before the handler runs."""
+"""Route guards: declared next to each route, checked before the handler runs.
+
+Guards are coroutines: Litestar runs a plain function guard in a worker thread, a thread hop on
+every guarded request for a check that only reads ``scope["user"]``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -13,7 +17,7 @@ from portal.auth.identity import Identity
 from portal.auth.requests import AppRequest
 from portal.errors import Forbidden, Unauthenticated
 
-Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]
 
 
 def _identity(connection: ASGIConnection[Any, Any, Any, Any]) -> Identity:
@@ -23,7 +27,7 @@ def _identity(connection: ASGIConnection[Any, Any, Any, Any]) -> Identity:
     return user
 
 
-def requires_sign_in(
+async def requires_sign_in(
     connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler
 ) -> None:
     """Any signed-in user (not an integration token)."""
@@ -39,7 +43,9 @@ def requires_role(*roles: Role) -> Guard:
     """Only users holding one of ``roles``, through a session (tokens have no role)."""
     allowed = frozenset(roles)
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
+    async def guard(
+        connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler
+    ) -> None:
         identity = _identity(connection)
         if identity.via != "session" or identity.role not in allowed:
             raise Forbidden("Your role may not do this")
@@ -52,7 +58,9 @@ def requires_role(*roles: Role) -> Guard:
 def requires_scope(scope: str) -> Guard:
     """Only integration tokens holding ``scope``."""
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
+    async def guard(
+        connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler
+    ) -> None:
         identity = _identity(connection)
         if identity.via != "token" or scope not in identity.scopes:
             raise Forbidden(f"This needs an integration token with the {scope} scope")
