@@ -101,6 +101,13 @@ def read_staff(client: httpx.Client) -> int:
     return client.get(STAFF_PATH, params={"purpose": LV}).status_code
 
 
+def listed(client: httpx.Client) -> set[str]:
+    """Who the staff list shows (the list reads its hours for the whole page at once)."""
+    answer = client.get("/api/employer/staff", params={"purpose": LV, "limit": 200})
+    assert answer.status_code == 200, answer.text
+    return {item["volunteer_id"] for item in answer.json()["items"]}
+
+
 async def reads_during(base: str, cookies: httpx.Cookies, change: Any) -> None:
     """Read through ``base`` continuously while ``change()`` runs elsewhere: every read that
     started after the change returned must be refused; some reads before it were allowed."""
@@ -149,6 +156,7 @@ async def test_withdrawal_refuses_the_next_read_on_every_worker(
         hr_a = with_session_of(hr_b, a)
         volunteer = sign_in(a, VOLUNTEER.email, VOLUNTEER.password)
         assert read_staff(hr_b) == 200
+        assert VOLUNTEER_0 in listed(hr_a) and VOLUNTEER_0 in listed(hr_b)
 
         def withdraw() -> None:
             answer = volunteer.post(
@@ -158,6 +166,7 @@ async def test_withdrawal_refuses_the_next_read_on_every_worker(
 
         await reads_during(b, hr_b.cookies, withdraw)
         assert read_staff(hr_a) == 404
+        assert VOLUNTEER_0 not in listed(hr_a) and VOLUNTEER_0 not in listed(hr_b)
 
 
 async def test_ended_agreement_refuses_the_next_read_on_every_worker(
