@@ -104,8 +104,9 @@ class DurableSQLiteEngine(SQLiteEngine):
             return await super()._run_in_new_connection(query, args, query_type, table)
         connection = await self._take(kept)
         try:
-            async with connection.execute(query, args or []) as cursor:
-                return await cursor.fetchall()
+            # One hand-off to the connection's thread (execute and fetch together), not three
+            # (execute, fetch, close the cursor).
+            return list(await connection.execute_fetchall(query, args or []))
         finally:
             kept.put_nowait(connection)
 
