@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from typing import Annotated, Literal
 
 from litestar import Controller, Response, get
@@ -12,7 +13,6 @@ from litestar.exceptions import ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Stream
-from litestar.serialization import encode_json
 
 from ledger import Ledger
 from ledger.entries import KIND_MODELS
@@ -23,8 +23,10 @@ from portal.apisupport import MAX_INDEX, MAX_OFFSET
 from portal.auth.guards import caller, requires_role
 from portal.auth.requests import AppRequest
 from portal.disclosure.gate import DisclosureGate, Recipient
-from portal.disclosure.schemas import LedgerPage, RefusalPage, SubjectReport
-from portal.dpo.services import DpoService, LedgerFilter, report_csv
+from portal.disclosure.schemas import LedgerPage, RefusalPage
+from portal.dpo.report_csv import report_csv
+from portal.dpo.schemas import SubjectAccessReport
+from portal.dpo.services import DpoService, LedgerFilter
 from portal.moments import MOMENT_PATTERN, MomentError, parse_moment
 from portal.request_context import request_id
 
@@ -115,6 +117,18 @@ Kind = Annotated[
 ]
 
 
+def _chunks(lines: Iterator[str], size: int = 500) -> Iterator[str]:
+    """CSV lines sent a few hundred at a time (a large report is not one string in memory)."""
+    batch: list[str] = []
+    for line in lines:
+        batch.append(line)
+        if len(batch) >= size:
+            yield "".join(batch)
+            batch = []
+    if batch:
+        yield "".join(batch)
+
+
 class DpoController(Controller):
     path = "/api/dpo"
     tags = ["dpo"]
@@ -168,12 +182,14 @@ class DpoController(Controller):
         "/subjects/{volunteer_id:str}/report",
         guards=[DPO],
         summary=(
-            "UK GDPR Art. 15 report for one volunteer, by volunteer id or subject id (sub_…); "
-            "ledgered under dpo.audit"
+            "UK GDPR Art. 15 report for one person, by volunteer id or subject id (sub_…): every "
+            "category of data held with a copy, its purposes and lawful bases, retention and "
+            "source; every recipient and disclosure with a receipt; refusals. Ledgered under "
+            "dpo.audit before it is built"
         ),
         responses={
             200: ResponseSpec(
-                data_container=SubjectReport,
+                data_container=SubjectAccessReport,
                 description="The report",
                 media_type="application/json",
             )
@@ -189,12 +205,15 @@ class DpoController(Controller):
         report = await dpo.subject_report(
             Recipient.of(identity), volunteer_id, request_id=request_id(request)
         )
-        return Response(encode_json(report), media_type="application/json")
+        return Response(report.model_dump_json().encode(), media_type="application/json")
 
     @get(
         "/subjects/{volunteer_id:str}/report.csv",
         guards=[DPO],
-        summary="The Art. 15 report as CSV (ledgered under dpo.audit)",
+        summary=(
+            "The same Art. 15 report as CSV: one header, a 'section' column saying what each "
+            "row is (ledgered under dpo.audit)"
+        ),
         media_type="text/csv",
     )
     async def subject_report_csv(
@@ -202,13 +221,13 @@ class DpoController(Controller):
         request: AppRequest,
         volunteer_id: FromPath[str],
         dpo: NamedDependency[DpoService],
-    ) -> Response[str]:
+    ) -> Stream:
         identity = caller(request)
         report = await dpo.subject_report(
             Recipient.of(identity), volunteer_id, request_id=request_id(request)
         )
-        return Response(
-            report_csv(report),
+        return Stream(
+            _chunks(report_csv(report)),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="subject-report.csv"'},
         )

@@ -16,24 +16,16 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import structlog
-from litestar.serialization import decode_json
 
 from ledger.tables import LedgerEntry
-from portal.clock import utcnow
-from portal.consent.services import record_out
-from portal.consent.tables import ConsentEvent
 from portal.csvcells import ENTRY_CSV_COLUMNS, csv_line, entry_csv_values
-from portal.dbutil import json_value
-from portal.disclosure.gate import DPO_AUDIT, DisclosureGate, Recipient
-from portal.disclosure.schemas import (
-    LedgerEntryOut,
-    LedgerPage,
-    RefusalOut,
-    RefusalPage,
-)
+from portal.disclosure.gate import DisclosureGate, Recipient
+from portal.disclosure.schemas import LedgerEntryOut, LedgerPage, RefusalPage
 from portal.disclosure.services import ENTRY_COLUMNS, b64, body_of
 from portal.disclosure.tables import DisclosureRefusal
-from portal.organisations.subjects import volunteer_of
+from portal.dpo.refusals import refusal_out
+from portal.dpo.schemas import SubjectAccessReport
+from portal.dpo.subject_access import SubjectAccess
 
 log = structlog.get_logger(__name__)
 
@@ -92,23 +84,6 @@ def _csv_row(row: dict[str, Any]) -> str:
         entry_csv_values(body, b64(bytes(row["leaf_hash"])))
     )
     return buffer.getvalue()
-
-
-def refusal_out(row: dict[str, Any]) -> RefusalOut:
-    categories = json_value(row["categories"])
-    return RefusalOut(
-        id=str(row["id"]),
-        occurred_at=row["occurred_at"],
-        reason=row["reason"],
-        purpose=row["purpose"],
-        subject=row["subject"],
-        requested_id=row["requested_id"],
-        recipient_org=row["recipient_org"],
-        recipient_user=row["recipient_user"],
-        categories=[str(c) for c in categories or []],
-        channel=row["channel"],
-        request_id=row["request_id"],
-    )
 
 
 class DpoService:
@@ -206,144 +181,8 @@ class DpoService:
         )
 
     async def subject_report(
-        self, recipient: Recipient, volunteer_id: str, *, request_id: str
-    ) -> dict[str, Any]:
-        """UK GDPR Art. 15 report; the DPO's read is ledgered (``dpo.audit``) before it is built.
-
-        Returned as plain JSON values shaped as :class:`SubjectReport` (tens of thousands of
-        disclosures are encoded once, without a model per row).
-        """
-        released = await self.gate.disclose_to_force(
-            recipient,
-            await volunteer_of(volunteer_id),
-            request_id=request_id,
-            purpose_code=DPO_AUDIT,
-            categories=("identity", "status"),
-        )
-        disclosures = await (
-            LedgerEntry.select(
-                LedgerEntry.idx,
-                LedgerEntry.leaf_hash,
-                LedgerEntry.body,
-                LedgerEntry.purpose,
-                LedgerEntry.recipient_org,
-                LedgerEntry.recipient_user,
-                LedgerEntry.channel,
-            )
-            .where((LedgerEntry.subject == released.subject) & (LedgerEntry.kind == "disclosure"))
-            .order_by(LedgerEntry.idx, ascending=False)
-        )
-        consents = await (
-            ConsentEvent.select()
-            .where(ConsentEvent.volunteer == released.volunteer_id)
-            .order_by(ConsentEvent.ledger_index, ascending=False)
-        )
-        refusals = await (
-            DisclosureRefusal.select()
-            .where(DisclosureRefusal.subject == released.subject)
-            .order_by(DisclosureRefusal.occurred_at, ascending=False)
-        )
-        log.info(
-            "dpo.subject_report",
-            volunteer_id=released.volunteer_id,
-            disclosures=len(disclosures),
-            consent_events=len(consents),
-            refusals=len(refusals),
-        )
-        return {
-            "volunteer_id": released.volunteer_id,
-            "subject": released.subject,
-            "generated_at": utcnow(),
-            "identity": released.data,
-            "audit_receipt": released.receipt.to_json(),
-            "disclosures": [_report_disclosure(r) for r in disclosures],
-            "consent_events": [record_out(r).model_dump() for r in consents],
-            "refusals": [refusal_out(r).model_dump() for r in refusals],
-        }
-
-
-def _report_disclosure(row: dict[str, Any]) -> dict[str, Any]:
-    body = decode_json(bytes(row["body"]))
-    return {
-        "index": int(row["idx"]),
-        "logged_at": body.get("timestamp", ""),
-        "purpose": row["purpose"],
-        "lawful_basis": body.get("lawful_basis", ""),
-        "recipient_org": row["recipient_org"],
-        "recipient_user": row["recipient_user"],
-        "categories": body.get("categories", []),
-        "consent_ids": body.get("consent_ids", []),
-        "agreement_ids": body.get("agreement_ids", []),
-        "request_id": body.get("request_id", ""),
-        "channel": row["channel"],
-        "leaf_hash": b64(bytes(row["leaf_hash"])),
-    }
-
-
-REPORT_CSV_COLUMNS = (
-    "record",
-    "id_or_index",
-    "time",
-    "what",
-    "purpose",
-    "recipient_org",
-    "recipient_user",
-    "categories",
-    "relied_on",
-)
-
-
-def report_csv(report: dict[str, Any]) -> str:
-    lines = [csv_line(REPORT_CSV_COLUMNS)]
-    volunteer_id = report["volunteer_id"]
-    for name, value in sorted(report["identity"].items()):
-        lines.append(csv_line(["identity", volunteer_id, "", name, "", "", "", "", value]))
-    for d in report["disclosures"]:
-        lines.append(
-            csv_line(
-                [
-                    "disclosure",
-                    d["index"],
-                    d["logged_at"],
-                    d["lawful_basis"],
-                    d["purpose"],
-                    d["recipient_org"],
-                    d["recipient_user"],
-                    d["categories"],
-                    [*d["consent_ids"], *d["agreement_ids"]],
-                ]
-            )
-        )
-    for c in report["consent_events"]:
-        lines.append(
-            csv_line(
-                [
-                    "consent",
-                    c["id"],
-                    c["recorded_at"].isoformat(),
-                    c["state"],
-                    c["purpose"],
-                    c["employer_id"],
-                    "",
-                    [c["category"]],
-                    f"notice {c['notice_version']}; ledger {c['ledger_index']}",
-                ]
-            )
-        )
-    for r in report["refusals"]:
-        lines.append(
-            csv_line(
-                [
-                    "refusal",
-                    r["id"],
-                    r["occurred_at"].isoformat(),
-                    r["reason"],
-                    r["purpose"],
-                    r["recipient_org"],
-                    r["recipient_user"],
-                    r["categories"],
-                    "",
-                ]
-            )
-        )
-    return "".join(lines)
+        self, recipient: Recipient, identifier: str, *, request_id: str
+    ) -> SubjectAccessReport:
+        """UK GDPR Art. 15 report by volunteer id or subject id; the DPO's look is ledgered
+        (``dpo.audit``) before the report is built (``portal.dpo.subject_access``)."""
+        return await SubjectAccess(self.gate).report(recipient, identifier, request_id=request_id)

@@ -112,9 +112,11 @@ async def test_dpo_search_export_report_and_refusals(
     report = await client.get(f"/api/dpo/subjects/{alex.id}/report")
     assert report.status_code == 200, report.text
     body = report.json()
-    assert body["identity"] == {"display_name": alex.display_name, "status": "active"}
+    held = {c["code"]: c["items"] for c in body["categories"]}
+    assert held["identity"][0]["display_name"] == alex.display_name
+    assert held["status"] == [{"status": "active"}]
     assert len([d for d in body["disclosures"] if d["purpose"] == LV]) == 3
-    assert len(body["consent_events"]) == 2
+    assert len(held["consents"]) == 2
     assert [r["reason"] for r in body["refusals"]] == ["outside_organisation"]
     assert scene.check_receipt(body["audit_receipt"])
     audits = [e for e in await disclosure_entries(client) if e["purpose"] == "dpo.audit"]
@@ -125,9 +127,13 @@ async def test_dpo_search_export_report_and_refusals(
 
     as_csv = await client.get(f"/api/dpo/subjects/{alex.id}/report.csv")
     assert as_csv.status_code == 200
-    records = [r["record"] for r in csv.DictReader(io.StringIO(as_csv.text))]
-    assert records.count("disclosure") == 5 and records.count("consent") == 2  # 3 + 2 audits
-    assert records.count("refusal") == 1
+    rows = list(csv.DictReader(io.StringIO(as_csv.text)))
+    sections = [r["section"] for r in rows]
+    assert sections.count("disclosure") == 5  # 3 + 2 audits
+    assert {
+        r["record_id"] for r in rows if r["section"] == "held" and r["category"] == "consents"
+    } == {c["id"] for c in held["consents"]}
+    assert sections.count("refusal") == 1
     assert len([e for e in await disclosure_entries(client) if e["purpose"] == "dpo.audit"]) == 2
 
     missing = await client.get(f"/api/dpo/subjects/{uuid.uuid4()}/report")
@@ -136,7 +142,7 @@ async def test_dpo_search_export_report_and_refusals(
     # The subject id a refusal record shows finds the same person, on the API and the page.
     by_subject = await client.get(f"/api/dpo/subjects/{alex.subject}/report")
     assert by_subject.status_code == 200, by_subject.text
-    assert by_subject.json()["identity"] == body["identity"]
+    assert by_subject.json()["categories"][0] == body["categories"][0]
     page = await client.get("/dpo/subjects", params={"volunteer": alex.subject})
     assert page.status_code == 200 and alex.display_name in page.text
     unknown = await client.get(f"/api/dpo/subjects/sub_{uuid.uuid4().hex}/report")

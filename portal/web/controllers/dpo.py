@@ -31,6 +31,7 @@ from portal.clock import LONDON, utcnow
 from portal.disclosure.gate import Recipient
 from portal.disclosure.reasons import RefusalReason
 from portal.disclosure.services import organisation_names
+from portal.dpo.schemas import SubjectAccessReport
 from portal.dpo.services import DpoService, LedgerFilter
 from portal.ids import parse_id
 from portal.organisations.services import OrganisationService
@@ -87,6 +88,14 @@ REFUSAL_REASONS = {
     RefusalReason.NO_DATA.value: "Nothing on record to give",
     RefusalReason.OBJECTION_UPHELD.value: "Objection upheld by the DPO",
 }
+
+
+def report_name(report: SubjectAccessReport) -> str:
+    """The person's name as the report's identity copy holds it (their subject id if none)."""
+    for category in report.categories:
+        if category.code == "identity" and category.items:
+            return str(category.items[0].get("display_name") or report.subject)
+    return report.subject
 
 
 def _ago(seconds: float) -> str:
@@ -258,22 +267,14 @@ class DpoPages(Controller):
         report = await dpo.subject_report(
             Recipient.of(identity, channel="web"), volunteer_id, request_id=request_id(request)
         )
-        data = report if isinstance(report, dict) else report.model_dump(mode="json")
-        disclosures = list(data.get("disclosures", []))
-        consents = list(data.get("consent_events", []))
-        names = await organisation_names(
-            sorted(
-                {str(d.get("recipient_org", "")) for d in disclosures}
-                | {str(c.get("employer_id", "")) for c in consents}
-            )
-        )
+        refusal_names = await organisation_names([r.recipient_org for r in report.refusals])
         return await render(
             request,
             "dpo/subject_report.html",
-            report=data,
-            disclosures=disclosures[:REPORT_ROWS_SHOWN],
-            disclosures_total=len(disclosures),
-            names=names,
+            report=report,
+            name=report_name(report),
+            disclosures=report.disclosures[:REPORT_ROWS_SHOWN],
+            refusal_names=refusal_names,
             reasons=REFUSAL_REASONS,
         )
 
