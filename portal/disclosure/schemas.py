@@ -7,7 +7,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from portal.consent.schemas import ConsentRecordOut
 from portal.receipts import ReceiptOut
 
 
@@ -126,33 +125,3 @@ class RefusalPage(Output):
     total: int
     limit: int
     offset: int
-
-
-class ReportDisclosure(Output):
-    """One disclosure of the subject's data, as its ledger entry records it."""
-
-    index: int
-    logged_at: str
-    purpose: str
-    lawful_basis: str
-    recipient_org: str
-    recipient_user: str
-    categories: list[str]
-    consent_ids: list[str]
-    agreement_ids: list[str]
-    request_id: str
-    channel: str
-    leaf_hash: str
-
-
-class SubjectReport(Output):
-    """UK GDPR Art. 15: what the portal holds and did with one volunteer's data."""
-
-    volunteer_id: str
-    subject: str
-    generated_at: dt.datetime
-    identity: dict[str, Any]
-    audit_receipt: ReceiptOut = Field(description="the dpo.audit entry this report itself made")
-    disclosures: list[ReportDisclosure] = Field(description="newest first")
-    consent_events: list[ConsentRecordOut] = Field(description="newest first")
-    refusals: list[RefusalOut] = Field(description="newest first")
