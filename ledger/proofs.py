@@ -9,16 +9,26 @@ that a client learns which parameter is wrong, not that a node is missing.
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from . import merkle
 from .checkpoint import open_checkpoint
 from .errors import LedgerCorruptError, LedgerRangeError
-from .nodes import NodeID, ProofPlan, consistency_plan, inclusion_plan
+from .nodes import (
+    NodeID,
+    ProofPlan,
+    _decompose,
+    consistency_plan,
+    inclusion_plan,
+    root_from_subtrees,
+)
 from .note import NoteError, NoteVerifier
 from .store import LedgerStore
+from .tables import NODE_LEVEL_SHIFT
+
+T = TypeVar("T")
 
 __all__ = [
     "ConsistencyProof",
@@ -26,6 +36,7 @@ __all__ = [
     "Receipt",
     "b64",
     "build_consistency_proof",
+    "build_inclusion_paths",
     "build_inclusion_proof",
     "build_inclusion_proofs",
     "check_consistency_params",
@@ -184,6 +195,67 @@ async def build_inclusion_proofs(
         path = _assemble(plan.node_ids, fetched, plan)
         proofs.append(InclusionProof(index, tree_size, fetched[leaf], tuple(path)))
     return proofs
+
+
+def _same(value: bytes) -> bytes:
+    return value
+
+
+def _path_keys(index: int, size: int, edges: dict[int, tuple[int, ...]]) -> list[int]:
+    """The inclusion path of ``index`` as packed node keys, bottom-up (``inclusion_plan`` in
+    integers): a right-edge node beginning at ``b`` is ``-1 - b``, its stored pieces in
+    ``edges[b]``. Integers rather than ``NodeID`` tuples: a report plans ten thousand paths."""
+    keys: list[int] = []
+    inner = (index ^ (size - 1)).bit_length()
+    for level in range(inner):
+        sibling = (index >> level) ^ 1
+        begin = sibling << level
+        if begin + (1 << level) <= size:
+            keys.append((level << NODE_LEVEL_SHIFT) | sibling)
+        else:
+            if begin not in edges:
+                edges[begin] = tuple(
+                    (n.level << NODE_LEVEL_SHIFT) | n.index for n in _decompose(begin, size)
+                )
+            keys.append(-1 - begin)
+    for level in range(inner, size.bit_length()):
+        if (index >> level) & 1:
+            keys.append((level << NODE_LEVEL_SHIFT) | ((index >> level) ^ 1))
+    return keys
+
+
+async def build_inclusion_paths(
+    store: LedgerStore,
+    indexes: Sequence[int],
+    tree_size: int,
+    encode: Callable[[bytes], T] = _same,  # type: ignore[assignment]
+) -> list[list[T]]:
+    """The RFC 9162 inclusion paths of many leaves of one tree, in two queries whatever their
+    number (every distinct node is read once; right-edge nodes are folded once). Parameters must
+    already be checked. Equal to ``build_inclusion_proofs`` (tested), at a fraction of the cost
+    when there are thousands of leaves. ``encode`` (e.g. base64) is applied once per distinct
+    hash, not once per use: neighbouring paths share most of their nodes."""
+    edges: dict[int, tuple[int, ...]] = {}
+    paths = [_path_keys(index, tree_size, edges) for index in indexes]
+    wanted = {k for path in paths for k in path if k >= 0}
+    wanted.update(k for pieces in edges.values() for k in pieces)
+    hashes = await store.hashes_by_key(wanted)
+    missing = wanted - hashes.keys()
+    if missing:
+        first = _node(min(missing))
+        raise LedgerCorruptError(
+            f"stored node {first} needed for a proof is missing; run 'esp-portal ledger verify'"
+        )
+    for begin, pieces in edges.items():
+        hashes[-1 - begin] = root_from_subtrees([hashes[k] for k in pieces])
+    used = {k for path in paths for k in path}
+    encoded = {k: encode(hashes[k]) for k in used}
+    return [[encoded[k] for k in path] for path in paths]
+
+
+
+def _node(key: int) -> NodeID:
+    return NodeID(key >> NODE_LEVEL_SHIFT, key & ((1 << NODE_LEVEL_SHIFT) - 1))
 
 
 async def build_consistency_proof(store: LedgerStore, first: int, second: int) -> ConsistencyProof:

@@ -453,6 +453,32 @@ class LedgerStore:
                 found[_node_id(int(row["key"]))] = _bytes(row["hash"])
         return found
 
+    async def hashes_by_key(self, keys: Iterable[int]) -> dict[int, bytes]:
+        """Hashes of many nodes by packed key (``node_key``; level 0 keys are leaf indexes), in
+        two queries whatever their number: one array (PostgreSQL) or JSON list (SQLite) argument
+        each, so tens of thousands of keys cost no placeholder per key."""
+        wanted = sorted(set(keys))
+        leaves = [k for k in wanted if k >> NODE_LEVEL_SHIFT == 0]
+        interior = [k for k in wanted if k >> NODE_LEVEL_SHIFT]
+        found: dict[int, bytes] = {}
+        for column, value, table, keys_of in (
+            ("idx", "leaf_hash", ENTRY, leaves),
+            ("key", "hash", NODE, interior),
+        ):
+            if not keys_of:
+                continue
+            arg: object
+            if self.postgres:
+                where, arg = f"{column} = ANY({{}}::bigint[])", keys_of
+            else:
+                where, arg = f"{column} IN (SELECT value FROM json_each({{}}))", json.dumps(keys_of)
+            rows = await self._fetch(
+                f"SELECT {column} AS k, {value} AS h FROM {table} WHERE {where}",
+                arg,
+            )
+            found.update((int(row["k"]), _bytes(row["h"])) for row in rows)
+        return found
+
     def _key_filter(self, column: str, keys: list[int]) -> tuple[str, list[Any]]:
         if self.postgres:
             return f"{column} = ANY({{}}::bigint[])", [keys]

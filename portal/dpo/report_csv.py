@@ -121,22 +121,23 @@ def report_csv(report: SubjectAccessReport) -> Iterator[str]:
             categories=r.categories,
         )
     for d in report.disclosures:
+        receipt = d["receipt"]
         yield row(
             "disclosure",
-            record_id=d.request_id,
+            record_id=d["request_id"],
             field="relied_on",
-            value=[*d.consent_ids, *d.agreement_ids],
-            when=d.logged_at,
-            purpose=d.purpose,
-            lawful_basis=d.lawful_basis,
-            recipient_org=d.recipient_org,
-            recipient_name=d.recipient_name,
-            recipient_user=d.recipient_user,
-            categories=d.categories,
-            ledger_index=d.receipt.index,
-            leaf_hash=d.receipt.leaf_hash,
-            tree_size=d.receipt.tree_size,
-            inclusion_path=d.receipt.inclusion_path,
+            value=[*d["consent_ids"], *d["agreement_ids"]],
+            when=d["logged_at"],
+            purpose=d["purpose"],
+            lawful_basis=d["lawful_basis"],
+            recipient_org=d["recipient_org"],
+            recipient_name=d["recipient_name"],
+            recipient_user=d["recipient_user"],
+            categories=d["categories"],
+            ledger_index=receipt["index"],
+            leaf_hash=receipt["leaf_hash"],
+            tree_size=receipt["tree_size"],
+            inclusion_path=receipt["inclusion_path"],
         )
     for f in report.refusals:
         yield row(

@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import TypedDict
 
 from portal.disclosure.schemas import RefusalOut
 from portal.receipts import ReceiptOut
@@ -49,7 +50,7 @@ class HeldCategory(Output):
     )
 
 
-class DisclosureReceipt(Output):
+class DisclosureReceipt(TypedDict):
     """Proves the entry at ``index`` against the report's ``checkpoint`` (of ``tree_size``)."""
 
     index: int
@@ -58,8 +59,12 @@ class DisclosureReceipt(Output):
     inclusion_path: list[str]
 
 
-class ReportDisclosure(Output):
-    """One disclosure of the person's data, as its ledger entry records it, with its receipt."""
+class ReportDisclosure(TypedDict):
+    """One disclosure of the person's data, as its ledger entry records it, with its receipt.
+
+    A typed dictionary, not a model: a report holds tens of thousands, and a model object per
+    row cost more than the rest of the report together (bench/art15_bench.py).
+    """
 
     index: int
     logged_at: str

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from ledger import merkle
+from ledger.errors import LedgerRangeError
 from ledger.nodes import NodeID
 from ledger.proofs import build_consistency_proof, build_inclusion_proof
 from ledger.store import LedgerStore
@@ -84,6 +85,22 @@ async def test_batch_of_inclusion_proofs_equals_single_ones(ledger, draft):
     singles = [await ledger.inclusion_proof(i, size) for i in indexes]
     assert batch == singles
     assert await ledger.inclusion_proofs([], size) == []
+
+
+async def test_many_inclusion_paths_equal_the_rfc_paths(ledger, draft):
+    """The subject access report's batch: every path equals RFC 9162 PATH, for every leaf of
+    every tree size, right-edge nodes included; ``encode`` maps each hash."""
+    size = await grow(ledger, draft, [5, 9, 1, 6, 12])  # 33 entries
+    leaves = await leaf_hashes(ledger, size)
+    for tree_size in (1, 2, 3, 16, 17, 21, 32, 33):
+        indexes = list(range(tree_size))[::-1]
+        paths = await ledger.inclusion_paths(indexes, tree_size)
+        assert paths == [merkle.inclusion_proof(leaves[:tree_size], i) for i in indexes]
+    encoded = await ledger.inclusion_paths([7, 7, 30], size, encode=bytes.hex)
+    assert encoded[0] == encoded[1] == [h.hex() for h in merkle.inclusion_proof(leaves, 7)]
+    assert await ledger.inclusion_paths([], size) == []
+    with pytest.raises(LedgerRangeError):
+        await ledger.inclusion_paths([size], size)
 
 
 @pytest.mark.slow
