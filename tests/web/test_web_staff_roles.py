@@ -80,7 +80,7 @@ def test_dpo_pages(served: Served, page: Any) -> None:
     page.get_by_label("Whose report do you need?").fill(world.volunteer_id)
     page.get_by_role("button", name="Produce the report").click()
     main = page.inner_text("main")
-    assert "Sam Special" in main and "Consent events (" in main
+    assert "Sam Special" in main and "Consent history" in main
     axe_check(page, "subject report")
 
     page.get_by_role("link", name="Refusals").click()
