@@ -69,6 +69,7 @@ PAGES: dict[str, list[tuple[str, str]]] = {
         ("home", "/dpo"),
         ("ledger", "/dpo/ledger"),
         ("subjects", "/dpo/subjects"),
+        ("subject-report", "/dpo/subjects?volunteer={volunteer}"),
         ("refusals", "/dpo/refusals"),
         ("agreements", "/dpo/agreements"),
         ("integrity", "/dpo/integrity"),
@@ -128,9 +129,10 @@ class _Server:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(120)
 
 
-async def _enrich(ledger: Any, volunteer_user: str | None) -> str | None:
+async def _enrich(ledger: Any, volunteer_user: str | None) -> tuple[str | None, str | None]:
     """Agreements for demo employers without one; a consent for the demo volunteer. Returns an
-    employer id to show on the coordinator's employer page."""
+    employer id to show on the coordinator's employer page and the demo volunteer's id (whose
+    subject access report the DPO's pages show)."""
     from portal.accounts.tables import UserAccount
     from portal.agreements.schemas import AgreementCreate
     from portal.agreements.services import AgreementService
@@ -169,8 +171,10 @@ async def _enrich(ledger: Any, volunteer_user: str | None) -> str | None:
             request_id="screenshots",
             channel="web",
         )
+    volunteer_id = None
     if volunteer_user:
         row = await UserAccount.select().where(UserAccount.email == volunteer_user).first()
+        volunteer_id = str(row["volunteer"]) if row and row["volunteer"] else None
         if row and row["volunteer"]:
             from portal.accounts.tables import Role
             from portal.auth.identity import Identity
@@ -198,7 +202,7 @@ async def _enrich(ledger: Any, volunteer_user: str | None) -> str | None:
                         request_id="screenshots",
                         channel="web",
                     )
-    return employers.items[0].id if employers.items else None
+    return (employers.items[0].id if employers.items else None), volunteer_id
 
 
 def _sign_in(page: Any, base: str, login: Any) -> None:
@@ -275,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
         failures: list[str] = []
         with _Server(settings, sock) as served:
             volunteer = logins.get("volunteer")
-            employer_id = served.run(
+            employer_id, volunteer_id = served.run(
                 _enrich(served.app.state.ledger, volunteer.email if volunteer else None)
             )
             with sync_playwright() as playwright:
@@ -291,7 +295,10 @@ def main(argv: list[str] | None = None) -> int:
                     if login is not None:
                         _sign_in(page, base, login)
                     for name, path in pages:
-                        target = path.format(employer=f"/coordinator/employers/{employer_id}")
+                        target = path.format(
+                            employer=f"/coordinator/employers/{employer_id}",
+                            volunteer=volunteer_id,
+                        )
                         response = page.goto(base + target)
                         problem = _not_shown(response, page.url, base + target)
                         if problem:
