@@ -1,11 +1,11 @@
 """Building the subject access report (UK GDPR Art. 15) for the DPO.
 
 The DPO's look at the person passes the disclosure gate under ``dpo.audit`` first: the person's
-name, status, application stage and (when they have any) duty hours are released by the gate,
-and the ``dpo.audit`` entry naming those categories is durable before anything is read for the
-report. Then each domain that owns a record kind gives its copy (contact details and employers,
-leave, consents, objections, accounts, messages), the ledger gives every disclosure with a
-receipt against one signed checkpoint, and the refusal log gives every refused attempt.
+name, status, application stage and (when they have any) duty hours and awards are released by
+the gate, and the ``dpo.audit`` entry naming those categories is durable before anything else is
+read for the report. Then each domain that owns a record kind gives its copy (contact details and
+employers, leave, consents, objections, awards, accounts, messages), the ledger gives every
+disclosure with a receipt against one signed checkpoint, and the refusal log every refused attempt.
 ``portal/vocabulary/records.json`` says, per record kind, why it is held (purposes, hence lawful
 bases), from where and for how long.
 """
@@ -43,11 +43,13 @@ from portal.dpo.schemas import (
 from portal.hours.leave import volunteer_requests
 from portal.hours.schemas import DutyOut
 from portal.hours.subject_access import duties_held, duty_fields
+from portal.ids import parse_id
 from portal.messages.subject_access import messages_to
 from portal.organisations.schemas import VolunteerOut
 from portal.organisations.services import OrganisationService
 from portal.organisations.subjects import volunteer_of
 from portal.receipts import ReceiptOut
+from portal.recognition.services import RecognitionService, awards_by_volunteer
 from portal.vocabulary.records import RecordKind, records_held
 
 log = structlog.get_logger(__name__)
@@ -189,7 +191,11 @@ class SubjectAccess:
     ) -> tuple[Released, list[DutyOut]]:
         volunteer_id = await volunteer_of(identifier)
         duties = await duties_held(volunteer_id)
-        fields = duty_fields(duties)
+        fields: dict[str, Any] = duty_fields(duties)
+        if parse_id(volunteer_id) is not None:
+            awards = await awards_by_volunteer([volunteer_id])
+            if awards.get(volunteer_id):
+                fields["recognition"] = awards[volunteer_id]
 
         async def provide(
             subjects: Sequence[tuple[str, tuple[str, ...]]],
@@ -248,6 +254,10 @@ class SubjectAccess:
         items = {
             **self._record_items(released, person, employers),
             "duties": [_duty_item(d) for d in duties],
+            "recognition": [
+                a.model_dump(mode="json", exclude={"volunteer_id"})
+                for a in (await RecognitionService().awards_of(volunteer_id)).items
+            ],
             "leave": _leave_items(leave, employers),
             "consents": [
                 {
