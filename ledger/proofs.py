@@ -253,7 +253,6 @@ async def build_inclusion_paths(
     return [[encoded[k] for k in path] for path in paths]
 
 
-
 def _node(key: int) -> NodeID:
     return NodeID(key >> NODE_LEVEL_SHIFT, key & ((1 << NODE_LEVEL_SHIFT) - 1))
 
