@@ -22,7 +22,8 @@ import structlog
 from ledger import Ledger
 from ledger.tables import LedgerEntry
 from portal.accounts.subject_access import accounts_held
-from portal.clock import utcnow
+from portal.applications.services import history_of
+from portal.clock import local_date, utcnow
 from portal.consent.objections import objections_of
 from portal.consent.services import record_out
 from portal.consent.tables import ConsentEvent
@@ -43,13 +44,12 @@ from portal.dpo.schemas import (
 from portal.hours.leave import volunteer_requests
 from portal.hours.schemas import DutyOut
 from portal.hours.subject_access import duties_held, duty_fields
-from portal.ids import parse_id
 from portal.messages.subject_access import messages_to
 from portal.organisations.schemas import VolunteerOut
 from portal.organisations.services import OrganisationService
 from portal.organisations.subjects import volunteer_of
 from portal.receipts import ReceiptOut
-from portal.recognition.services import RecognitionService, awards_by_volunteer
+from portal.recognition.services import RecognitionService
 from portal.vocabulary.records import RecordKind, records_held
 
 log = structlog.get_logger(__name__)
@@ -191,16 +191,19 @@ class SubjectAccess:
     ) -> tuple[Released, list[DutyOut]]:
         volunteer_id = await volunteer_of(identifier)
         duties = await duties_held(volunteer_id)
-        fields: dict[str, Any] = duty_fields(duties)
-        if parse_id(volunteer_id) is not None:
-            awards = await awards_by_volunteer([volunteer_id])
-            if awards.get(volunteer_id):
-                fields["recognition"] = awards[volunteer_id]
+        fields = duty_fields(duties)
+        # Every source registered for the force (awards, milestones…), plus all duty records:
+        # the hours sources serve employers a year to date, the report holds every duty.
+        registered = self.gate.sources.provider_for(recipient, local_date(utcnow()))
 
         async def provide(
             subjects: Sequence[tuple[str, tuple[str, ...]]],
         ) -> Mapping[str, Mapping[str, Any]]:
-            return {volunteer: fields for volunteer, _categories in subjects}
+            merged: dict[str, dict[str, Any]] = {v: dict(fields) for v, _categories in subjects}
+            if registered is not None:
+                for volunteer, values in (await registered(subjects)).items():
+                    merged.setdefault(volunteer, {}).update(values)
+            return merged
 
         released = await self.gate.disclose_to_force(
             recipient, volunteer_id, request_id=request_id, purpose_code=DPO_AUDIT, provider=provide
@@ -254,6 +257,7 @@ class SubjectAccess:
         items = {
             **self._record_items(released, person, employers),
             "duties": [_duty_item(d) for d in duties],
+            "application": await _application_items(released),
             "recognition": [
                 a.model_dump(mode="json", exclude={"volunteer_id"})
                 for a in (await RecognitionService().awards_of(volunteer_id)).items
@@ -332,7 +336,6 @@ class SubjectAccess:
                 }
             ],
             "status": [{"status": data.get("status")}],
-            "application": [{"application_stage": data.get("application_stage")}],
             "employment": [
                 {
                     "id": e.id,
@@ -344,6 +347,21 @@ class SubjectAccess:
                 for e in person.employments
             ],
         }
+
+
+async def _application_items(released: Released) -> list[dict[str, Any]]:
+    """The stage derived from the status, and every milestone as held (outcomes included: the
+    force holds them; only a recipient sees vetting and medical as in progress or complete)."""
+    history = await history_of([released.volunteer_id])
+    return [
+        {
+            "application_stage": released.data.get("application_stage"),
+            "milestones": "; ".join(
+                f"{row['stage']} {row['outcome']} on {row['occurred_on']}" for row in history
+            )
+            or None,
+        }
+    ]
 
 
 def _count(rows: Sequence[Any], name: str, when: Any) -> dict[str, Any]:

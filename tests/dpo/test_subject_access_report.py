@@ -97,6 +97,12 @@ async def _live_a_little(client: AsyncTestClient[Any], scene: Scene) -> dict[str
         json={"kind": "long_service", "title": "Five years' service", "awarded_on": "2025-06-01"},
     )
     assert award.status_code == 201, award.text
+    for stage in ("vetting", "attested"):
+        milestone = await client.post(
+            f"/api/coordinator/volunteers/{alex.id}/application/milestones",
+            json={"stage": stage, "outcome": "passed", "occurred_on": "2025-01-10"},
+        )
+        assert milestone.status_code == 201, milestone.text
     prefs = await client.patch(
         f"/api/coordinator/volunteers/{alex.id}", json={"contact_by_sms": True}
     )
@@ -211,7 +217,10 @@ async def test_report_holds_every_category_with_purposes_retention_source_and_re
     (contact,) = items["contact"]
     assert contact["email"] == alex.email and contact["contact_by_sms"] is True
     assert items["status"] == [{"status": "active"}]
-    assert items["application"] == [{"application_stage": "complete"}]
+    (application,) = items["application"]
+    assert application["application_stage"] == "complete"
+    assert "vetting passed on 2025-01-10" in application["milestones"]
+    assert "attested passed on 2025-01-10" in application["milestones"]
     assert [e["employer"] for e in items["employment"]] == ["Acme Logistics"]
     assert len([d for d in items["duties"] if d["current"]]) == 3
     assert len(items["duties"]) == 4  # three duties, one corrected once
