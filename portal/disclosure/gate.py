@@ -139,6 +139,7 @@ _STAFF_SELECT = (
     f"ON v.id = e.volunteer WHERE e.employer = {{}} AND {employed_on_sql('e')}"
 )
 _VOLUNTEER = f"SELECT {volunteer_select('v')} FROM volunteer v WHERE v.id = {{}}"  # noqa: S608
+_VOLUNTEERS = f"SELECT {volunteer_select('v')} FROM volunteer v WHERE v.id IN ({{ids}})"  # noqa: S608
 _ONE_STAFF = _STAFF_SELECT + " AND e.volunteer = {} LIMIT 1"
 _STAFF_PAGE = _STAFF_SELECT + " ORDER BY v.id LIMIT {}"
 _STAFF_PAGE_AFTER = _STAFF_SELECT + " AND e.volunteer > {} ORDER BY v.id LIMIT {}"
@@ -770,6 +771,54 @@ class DisclosureGate:
             today,
             "No volunteer has this id",
         )
+
+    async def disclose_several_to_force(
+        self,
+        recipient: Recipient,
+        volunteer_ids: Sequence[str],
+        *,
+        request_id: str,
+        purpose_code: str = DPO_AUDIT,
+        categories: Iterable[str] | None = None,
+    ) -> list[Released]:
+        """The force's oversight read of several people at once (the DPO's search results).
+
+        One entry per person, appended in one batch before anything is returned, in the order
+        asked. Ids that name nobody (a person removed since they were found) are left out: a
+        search result is not an attempt on any one person.
+        """
+        if recipient.kind == "employer":
+            raise Forbidden("Employers read their staff through the staff routes")
+        requested = self._requested(categories)
+        purpose = await self._purpose(recipient, purpose_code, request_id)
+        keys = list(dict.fromkeys(k for k in map(parse_id, volunteer_ids) if k is not None))
+        if not keys:
+            return []
+        template = _VOLUNTEERS.format(ids=", ".join("{}" for _ in keys))
+        rows = {str(r["volunteer_id"]): r for r in await _fetch(template, *keys)}
+        now = self.clock()
+        today = local_date(now)
+        decision = decide(
+            purpose=purpose,
+            audience=recipient.audience,
+            employed=True,
+            agreement=None,
+            consents={},
+            requested=requested,
+            today=today,
+            now=now,
+        )
+        if not decision.allowed:
+            await self.refuse(
+                recipient,
+                decision.reason or RefusalReason.CATEGORY_NOT_IN_AGREEMENT,
+                purpose=purpose.code,
+                request_id=request_id,
+                categories=requested or (),
+            )
+            raise Forbidden("This purpose does not allow these categories")
+        candidates = [_Candidate(rows[k], decision) for k in keys if k in rows]
+        return await self._release(recipient, purpose, candidates, request_id, None, today)
 
 
 #: A stand-in consent used to ask "would anything pass if everyone consented?".

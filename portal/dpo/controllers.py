@@ -7,11 +7,11 @@ import re
 from collections.abc import Iterator
 from typing import Annotated, Literal
 
-from litestar import Controller, Response, get
+from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import ValidationException
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Stream
 
 from ledger import Ledger
@@ -24,10 +24,12 @@ from portal.auth.guards import caller, requires_role
 from portal.auth.requests import AppRequest
 from portal.disclosure.gate import DisclosureGate, Recipient
 from portal.disclosure.schemas import LedgerPage, RefusalPage
+from portal.dpo.people import PersonSearchService
 from portal.dpo.report_csv import report_csv
-from portal.dpo.schemas import SubjectAccessReport
+from portal.dpo.schemas import PersonSearch, PersonSearchResult, SubjectAccessReport
 from portal.dpo.services import DpoService, LedgerFilter
 from portal.moments import MOMENT_PATTERN, MomentError, parse_moment
+from portal.organisations.services import OrganisationService
 from portal.request_context import request_id
 
 DPO = requires_role(Role.DPO)
@@ -35,6 +37,10 @@ DPO = requires_role(Role.DPO)
 
 def provide_dpo(gate: NamedDependency[DisclosureGate]) -> DpoService:
     return DpoService(gate)
+
+
+def provide_people(gate: NamedDependency[DisclosureGate]) -> PersonSearchService:
+    return PersonSearchService(gate, OrganisationService())
 
 
 def _moment(name: str, value: str | None, *, end_of_day: bool) -> dt.datetime | None:
@@ -132,7 +138,37 @@ def _chunks(lines: Iterator[str], size: int = 500) -> Iterator[str]:
 class DpoController(Controller):
     path = "/api/dpo"
     tags = ["dpo"]
-    dependencies = {"dpo": Provide(provide_dpo, sync_to_thread=False)}
+    dependencies = {
+        "dpo": Provide(provide_dpo, sync_to_thread=False),
+        "people": Provide(provide_people, sync_to_thread=False),
+    }
+
+    @post(
+        "/volunteers/search",
+        guards=[DPO],
+        status_code=200,
+        summary=(
+            "Find a person by name (typos and accents forgiven), email address, volunteer id or "
+            "subject id; each person shown is ledgered under dpo.audit first"
+        ),
+        description=(
+            "The query is sent in the body, never in the URL (it is often a name). Results are "
+            "ranked best first; each carries the ledger index of the dpo.audit entry recording "
+            "that it was shown, and a link to the person's subject access report."
+        ),
+    )
+    async def find_person(
+        self,
+        request: AppRequest,
+        data: JSONBody[PersonSearch],
+        people: NamedDependency[PersonSearchService],
+    ) -> PersonSearchResult:
+        return await people.search(
+            Recipient.of(caller(request)),
+            data.q,
+            limit=data.limit,
+            request_id=request_id(request),
+        )
 
     @get("/ledger", guards=[DPO], summary="Search the ledger, newest first")
     async def search(

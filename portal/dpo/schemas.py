@@ -1,4 +1,5 @@
-"""The subject access report (UK GDPR Art. 15): one model, shown as a page, a CSV and JSON.
+"""The DPO's API bodies: the subject access report (UK GDPR Art. 15), one model shown as a page,
+a CSV and JSON; and the person search.
 
 The API returns it as JSON, the page renders it, and ``portal.dpo.report_csv`` writes it as CSV,
 so the three forms never disagree. Disclosure receipts carry their inclusion path only: every one
@@ -13,7 +14,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import TypedDict
 
+from portal.apibody import StrictBody
 from portal.disclosure.schemas import RefusalOut
+from portal.organisations.schemas import EmployerLink
+from portal.organisations.status import VolunteerStatus
 from portal.receipts import ReceiptOut
 
 
@@ -106,3 +110,39 @@ class SubjectAccessReport(Output):
     recipients: list[RecipientSummary] = Field(description="most recent first")
     disclosures: list[ReportDisclosure] = Field(description="newest first")
     refusals: list[RefusalOut] = Field(description="newest first")
+
+
+# The DPO's person search ------------------------------------------------------------------------
+# The query travels in a request body, not in the URL: it is often a name or an email address,
+# and URLs end up in proxy logs and browser history.
+
+MAX_RESULTS = 50
+
+
+class PersonSearch(StrictBody):
+    q: str = Field(
+        min_length=1,
+        max_length=200,
+        description="a name (typos and accents forgiven), an email address, a volunteer id, "
+        "or a ledger subject id (sub_…, or its first 8 or more hex digits)",
+    )
+    limit: int = Field(default=20, ge=1, le=MAX_RESULTS, description="most people to show")
+
+
+class PersonFound(BaseModel):
+    volunteer_id: str
+    subject: str = Field(description="the pseudonymous id the ledger records")
+    display_name: str
+    status: VolunteerStatus
+    employers: list[EmployerLink] = Field(description="current employers first")
+    matched_on: str = Field(description="name, email, volunteer_id or subject")
+    score: float = Field(description="1 for an exact match; lower for a less certain name match")
+    report_url: str = Field(description="the person's subject access report page")
+    audit_index: int = Field(description="the ledger entry recording that this person was shown")
+
+
+class PersonSearchResult(BaseModel):
+    matched_on: str = Field(
+        description="how the query was read: name, email, volunteer_id, subject"
+    )
+    items: list[PersonFound] = Field(description="best match first")

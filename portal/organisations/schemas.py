@@ -98,6 +98,16 @@ class EmployerOut(BaseModel):
     created_at: dt.datetime
 
 
+class EmployerLink(BaseModel):
+    """One employment spell of a volunteer, named, as the force's own records hold it."""
+
+    employer_id: str
+    name: str
+    current: bool = Field(description="employed there today (London date)")
+    starts_on: dt.date
+    ends_on: dt.date | None
+
+
 class EmployerPage(BaseModel):
     items: list[EmployerOut]
     total: int

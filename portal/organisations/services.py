@@ -15,12 +15,15 @@ import structlog
 from piccolo.columns.combination import WhereRaw
 from piccolo.engine.sqlite import SQLiteEngine
 
-from portal.dbutil import is_unique_violation, write_transaction
+from portal.dbutil import as_date, is_unique_violation, write_transaction
 from portal.errors import Conflict, InvalidInput, NotFound
 from portal.fielderrors import field_error
 from portal.ids import parse_id
+from portal.organisations.folding import fold
+from portal.organisations.rules import covers
 from portal.organisations.schemas import (
     EmployerCreate,
+    EmployerLink,
     EmployerOut,
     EmployerPage,
     EmploymentCreate,
@@ -149,6 +152,7 @@ class OrganisationService:
             raise conflict
         row = Volunteer(
             display_name=data.display_name,
+            search_key=fold(data.display_name),
             email=data.email,
             phone=data.phone or "",
             status=data.status.value,
@@ -243,6 +247,40 @@ class OrganisationService:
         await Volunteer.update(values).where(Volunteer.id == key)
         log.info("volunteer.updated", volunteer_id=str(key), fields=sent)
         return await self.get_volunteer(str(key))
+
+    async def employers_of(
+        self, volunteer_ids: list[str], today: dt.date
+    ) -> dict[str, list[EmployerLink]]:
+        """Each volunteer's employers (current first, then by name), from the force's records."""
+        if not volunteer_ids:
+            return {}
+        rows = await (
+            Employment.select(
+                Employment.volunteer,
+                Employment.employer,
+                Employment.employer.name.as_alias("employer_name"),
+                Employment.starts_on,
+                Employment.ends_on,
+            )
+            .where(Employment.volunteer.is_in(volunteer_ids))
+            .order_by(Employment.starts_on, ascending=False)
+        )
+        links: dict[str, list[EmployerLink]] = {}
+        for row in rows:
+            starts_on, ends_on = as_date(row["starts_on"]), row["ends_on"]
+            ends = as_date(ends_on) if ends_on is not None else None
+            links.setdefault(str(row["volunteer"]), []).append(
+                EmployerLink(
+                    employer_id=str(row["employer"]),
+                    name=row["employer_name"],
+                    current=covers(starts_on, ends, today),
+                    starts_on=starts_on,
+                    ends_on=ends,
+                )
+            )
+        for found in links.values():
+            found.sort(key=lambda link: (not link.current, link.name))
+        return links
 
     # Employment links ----------------------------------------------------------------------------
 

@@ -56,6 +56,11 @@ class Volunteer(Table, tablename="volunteer"):
     contact_by_phone = Boolean(default=False)
     status = Varchar(length=20, choices=VolunteerStatus, default=VolunteerStatus.APPLICANT.value)
     created_at = Timestamptz(default=TimestamptzNow())
+    #: The name folded for search (``portal.organisations.folding.fold``); NULL until computed.
+    #: Writers that know the name set it; a search folds any row still NULL before it looks
+    #: (``portal.organisations.search``), and a trigger sets it back to NULL when the name
+    #: changes without it, so it never holds a name the person no longer has.
+    search_key = Varchar(length=400, null=True, default=None)
 
 
 class Employment(Table, tablename="employment"):

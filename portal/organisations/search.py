@@ -1,0 +1,196 @@
+"""Finding a volunteer for the force: by name (typos and accents forgiven), email address,
+volunteer id or ledger subject id.
+
+This is the force reading its own records to find whom a request is about; it returns ids and
+scores only. Whoever shows the people found to someone (the DPO's search) passes them through
+the disclosure gate, which ledgers the access first.
+
+How a name is found, on either database:
+
+1. Rows whose ``search_key`` is not computed yet (written by code that did not fold the name, or
+   whose name changed) are folded first (:func:`fold_pending`), so every person is findable.
+2. Candidates: names sharing trigrams with the folded query, from the engine's trigram index
+   (PostgreSQL ``pg_trgm``'s ``%`` with a low similarity threshold, so two typos in a short name
+   still qualify; SQLite FTS5 with the trigram tokenizer, any of the query's trigrams, best
+   BM25 first), at most :data:`CANDIDATES` of them.
+3. Order: :func:`portal.organisations.ranking.name_score` in Python, the same on both engines;
+   names below :data:`~portal.organisations.ranking.MIN_SCORE` are left out.
+
+Emails, ids and subject ids are exact look-ups on their unique indexes (a subject id may be
+given by its first 8 or more hex digits, as read out over the phone).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import structlog
+from piccolo.querystring import QueryString
+
+from portal.accounts.emails import normalise_email
+from portal.fielderrors import field_error
+from portal.ids import parse_id
+from portal.organisations.folding import fold, trigrams
+from portal.organisations.ranking import MIN_SCORE, name_score
+from portal.organisations.tables import Volunteer
+
+log = structlog.get_logger(__name__)
+
+#: Most candidates a name query takes from the index before ranking them.
+CANDIDATES = 300
+#: pg_trgm similarity a PostgreSQL candidate needs ("jonh smtih" shares 4 of 18 trigrams with
+#: "john smith": 0.22); the ranking decides what is a match.
+PG_THRESHOLD = 0.1
+#: Rows folded per statement when catching up.
+FOLD_BATCH = 200
+MIN_NAME_LETTERS = 2
+MAX_QUERY = 200
+_SUBJECT_PREFIX = re.compile(r"^sub_[0-9a-f]{8,32}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+FTS_TABLE = "volunteer_name_trigrams"
+
+
+class MatchedOn(StrEnum):
+    NAME = "name"
+    EMAIL = "email"
+    VOLUNTEER_ID = "volunteer_id"
+    SUBJECT = "subject"
+
+
+@dataclass(frozen=True)
+class PersonQuery:
+    """What the searcher typed, read: how to look, and the value to look for (folded name,
+    normalised email, canonical id or subject id). Never logged: it may be a name."""
+
+    kind: MatchedOn
+    value: str
+
+
+@dataclass(frozen=True)
+class Found:
+    volunteer_id: str
+    score: float
+    matched_on: MatchedOn
+
+
+def read_query(text: str, field: str = "q") -> PersonQuery:
+    """Read a search box; an empty or unusable one is a 422 naming ``field``."""
+    typed = text.strip()
+    if not typed:
+        raise field_error(field, "enter a name, email address, volunteer id or subject id (sub_…)")
+    if len(typed) > MAX_QUERY:
+        raise field_error(field, f"must be {MAX_QUERY} characters or fewer")
+    if "\x00" in typed:
+        raise field_error(field, "must not contain a NUL character")
+    lowered = typed.lower()
+    if _SUBJECT_PREFIX.match(lowered):
+        return PersonQuery(MatchedOn.SUBJECT, lowered)
+    if lowered.startswith("sub_"):
+        raise field_error(field, "a subject id is sub_ followed by at least 8 of its 32 hex digits")
+    volunteer_id = parse_id(typed)
+    if volunteer_id is not None:
+        return PersonQuery(MatchedOn.VOLUNTEER_ID, volunteer_id)
+    if "@" in typed:
+        if not _EMAIL.match(typed):
+            raise field_error(field, "an email address looks like name@example.org")
+        return PersonQuery(MatchedOn.EMAIL, normalise_email(typed))
+    folded = fold(typed)
+    if sum(ch.isalnum() for ch in folded) < MIN_NAME_LETTERS:
+        raise field_error(field, f"enter at least {MIN_NAME_LETTERS} letters of the name")
+    return PersonQuery(MatchedOn.NAME, folded)
+
+
+def _engine() -> Any:
+    return Volunteer._meta.db
+
+
+async def _run(template: str, *args: Any) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = await _engine().run_querystring(QueryString(template, *args))
+    return rows
+
+
+async def fold_pending(batch: int = FOLD_BATCH) -> int:
+    """Compute ``search_key`` for every volunteer still without one; how many were folded.
+
+    Each row is written only if its name is still the one folded (a rename in between leaves
+    it NULL for the next search)."""
+    done = 0
+    while True:
+        rows = await (
+            Volunteer.select(Volunteer.id, Volunteer.display_name)
+            .where(Volunteer.search_key.is_null())
+            .limit(batch)
+        )
+        if not rows:
+            return done
+        cases, values, ids = [], [], []
+        for row in rows:
+            cases.append("WHEN id = {} AND display_name = {} THEN {}")
+            values += [str(row["id"]), row["display_name"], fold(row["display_name"])]
+            ids.append(str(row["id"]))
+        template = (
+            "UPDATE volunteer SET search_key = CASE "  # noqa: S608 (placeholders only)
+            + " ".join(cases)
+            + " ELSE search_key END WHERE search_key IS NULL AND id IN ("
+            + ", ".join("{}" for _ in ids)
+            + ")"
+        )
+        await _run(template, *values, *ids)
+        done += len(rows)
+        if len(rows) < batch:
+            log.info("volunteer.search_keys_folded", volunteers=done)
+            return done
+
+
+async def _name_candidates(folded: str) -> list[dict[str, Any]]:
+    """Volunteers whose folded name shares trigrams with ``folded``, best first."""
+    engine = _engine()
+    if engine.engine_type == "sqlite":
+        match = " OR ".join('"' + g.replace('"', '""') + '"' for g in sorted(trigrams(folded)))
+        return await _run(
+            "SELECT v.id AS id, v.search_key AS search_key "  # noqa: S608 (a constant name)
+            f"FROM {FTS_TABLE} t JOIN volunteer v ON v.id = t.volunteer_id "
+            f"WHERE {FTS_TABLE} MATCH {{}} ORDER BY bm25({FTS_TABLE}) LIMIT {{}}",
+            match,
+            CANDIDATES,
+        )
+    async with engine.transaction():
+        await _run(f"SET LOCAL pg_trgm.similarity_threshold = {PG_THRESHOLD}")
+        return await _run(
+            "SELECT id, search_key FROM volunteer WHERE search_key % {} "
+            "ORDER BY similarity(search_key, {}) DESC, id LIMIT {}",
+            folded,
+            folded,
+            CANDIDATES,
+        )
+
+
+async def _by_name(folded: str, limit: int) -> list[Found]:
+    await fold_pending()
+    scored = []
+    for row in await _name_candidates(folded):
+        key = str(row["search_key"] or "")
+        score = name_score(folded, key)
+        if score >= MIN_SCORE:
+            scored.append((-score, key, str(row["id"])))
+    scored.sort()
+    return [Found(vid, round(-neg, 3), MatchedOn.NAME) for neg, _, vid in scored[:limit]]
+
+
+async def find_volunteers(query: PersonQuery, limit: int) -> list[Found]:
+    """The volunteers ``query`` finds, best first, at most ``limit``."""
+    if query.kind is MatchedOn.NAME:
+        return await _by_name(query.value, limit)
+    if query.kind is MatchedOn.SUBJECT and len(query.value) < 36:
+        where: Any = Volunteer.subject.like(query.value + "%")
+    elif query.kind is MatchedOn.SUBJECT:
+        where = Volunteer.subject == query.value
+    elif query.kind is MatchedOn.EMAIL:
+        where = Volunteer.email == query.value
+    else:
+        where = Volunteer.id == query.value
+    rows = await Volunteer.select(Volunteer.id).where(where).order_by(Volunteer.id).limit(limit)
+    return [Found(str(r["id"]), 1.0, query.kind) for r in rows]
