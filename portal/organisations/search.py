@@ -30,7 +30,6 @@ from typing import Any
 import structlog
 from piccolo.querystring import QueryString
 
-from portal.accounts.emails import normalise_email
 from portal.fielderrors import field_error
 from portal.ids import parse_id
 from portal.organisations.folding import fold, trigrams
@@ -96,7 +95,7 @@ def read_query(text: str, field: str = "q") -> PersonQuery:
     if "@" in typed:
         if not _EMAIL.match(typed):
             raise field_error(field, "an email address looks like name@example.org")
-        return PersonQuery(MatchedOn.EMAIL, normalise_email(typed))
+        return PersonQuery(MatchedOn.EMAIL, lowered)  # stored lower case (schemas)
     folded = fold(typed)
     if sum(ch.isalnum() for ch in folded) < MIN_NAME_LETTERS:
         raise field_error(field, f"enter at least {MIN_NAME_LETTERS} letters of the name")

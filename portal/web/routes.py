@@ -23,6 +23,7 @@ from portal.web.controllers.awards import CoordinatorAwardPages, VolunteerAwardP
 from portal.web.controllers.coordinator import CoordinatorPages
 from portal.web.controllers.dpo import DpoPages
 from portal.web.controllers.dpo_consent import DpoConsentPages
+from portal.web.controllers.dpo_search import DpoSearchPages
 from portal.web.controllers.dpo_volume import DpoVolumePages
 from portal.web.controllers.employer import EmployerPages
 from portal.web.controllers.objections import DpoObjectionPages, VolunteerObjectionPages
@@ -46,6 +47,7 @@ PAGES = Router(
         VolunteerPages,
         EmployerPages,
         DpoPages,
+        DpoSearchPages,
         CoordinatorPages,
         PrivacyPages,
         CookiePages,

@@ -25,6 +25,7 @@ from portal.coordinator.services import TokenAdministration, UserAdministration
 from portal.disclosure.gate import DisclosureGate
 from portal.disclosure.notices import NoticeService
 from portal.disclosure.services import VolunteerLedgerService
+from portal.dpo.people import PersonSearchService
 from portal.dpo.services import DpoService
 from portal.organisations.services import OrganisationService
 from portal.settings import Settings
@@ -64,6 +65,12 @@ def provide_organisations() -> OrganisationService:
     return OrganisationService()
 
 
+def provide_people(
+    gate: NamedDependency[DisclosureGate], organisations: NamedDependency[OrganisationService]
+) -> PersonSearchService:
+    return PersonSearchService(gate, organisations)
+
+
 def provide_sessions(settings: NamedDependency[Settings]) -> SessionStore:
     return SessionStore(settings)
 
@@ -101,6 +108,7 @@ PAGE_DEPENDENCIES: dict[str, Provide] = {
     "dpo": _sync(provide_dpo),
     "volume": _sync(provide_volume),
     "organisations": _sync(provide_organisations),
+    "people": _sync(provide_people),
     "sessions": _sync(provide_sessions),
     "users": _sync(provide_users),
     "tokens": _sync(provide_tokens),

@@ -130,6 +130,18 @@ def _flows(base: str, logins: list[dict[str, str]]) -> None:
         report = client.get(f"/api/dpo/subjects/{subject}/report")
         assert report.status_code == 200, report.text
         assert client.get("/api/dpo/ledger", params={"kind": "disclosure"}).status_code == 200
+        # The DPO's person search: what is typed (a name, an email address, a typo of a name,
+        # nonsense) is never logged, on the API or the page.
+        person = data.volunteers()[1]
+        for typed in (person.display_name, person.email, person.display_name[::-1]):
+            found = client.post("/api/dpo/volunteers/search", json={"q": typed})
+            assert found.status_code == 200, found.text
+        assert client.post("/api/dpo/volunteers/search", json={"q": "x"}).status_code == 422
+        page = client.post(
+            "/dpo/search",
+            data={"q": person.display_name, "csrf_token": client.headers["X-CSRF-Token"]},
+        )
+        assert page.status_code == 200 and person.display_name in page.text, page.text[:300]
 
     with _client(base, by_role["coordinator"]) as client:
         bad = client.post("/api/coordinator/volunteers", json={**NEW_PERSON, "email": "nope"})

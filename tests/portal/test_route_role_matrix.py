@@ -136,6 +136,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/dpo/volume/{employer_id:str}/{purpose:str}"): NOBODY_BUT({DPO}),
     ("GET", "/api/dpo/alerts"): NOBODY_BUT({DPO}),
     ("POST", "/api/dpo/alerts/{alert_id:str}/acknowledge"): NOBODY_BUT({DPO}),
+    ("POST", "/api/dpo/volunteers/search"): NOBODY_BUT({DPO}),
     # the duty management system
     ("POST", "/api/integrations/duties"): NOBODY_BUT({TOKEN_WRITE}),
     # web pages open to all
@@ -182,6 +183,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/dpo/agreements"): NOBODY_BUT({DPO}),
     ("GET", "/dpo/integrity"): NOBODY_BUT({DPO}),
     ("POST", "/dpo/integrity/verify"): NOBODY_BUT({DPO}),
+    ("GET", "/dpo/search"): NOBODY_BUT({DPO}),
+    ("POST", "/dpo/search"): NOBODY_BUT({DPO}),
     # coordinator pages
     ("GET", "/coordinator"): COORDINATOR,
     ("GET", "/coordinator/employers"): COORDINATOR,
