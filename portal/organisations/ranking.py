@@ -8,14 +8,16 @@ them, so the order a DPO sees never depends on the engine. The score is between 
   optimal-string-alignment distance (an insertion, deletion, substitution or swap of two
   neighbours costs 1: "jonh" for "john" is one edit) over the longer word's length;
 - the mean over the query's words, weighted 85 %, plus 15 % of the trigram similarity of the
-  whole strings (as pg_trgm computes it), which prefers "John Smith" to "John Paul Smith" for
-  the query "john smith".
+  whole strings (shared trigrams over all trigrams, as pg_trgm's ``similarity``), which
+  prefers "John Smith" to "John Paul Smith" for the query "john smith".
 
 A name scoring below :data:`MIN_SCORE` is not a match: two typos in a four-letter word are
 another name.
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 from portal.organisations.folding import trigrams, words
 
@@ -46,6 +48,7 @@ def edit_distance(a: str, b: str) -> int:
     return previous[-1]
 
 
+@lru_cache(maxsize=1 << 16)
 def word_similarity(typed: str, held: str) -> float:
     """How well one typed word matches one word of a name, 0 to 1."""
     if typed == held:
@@ -56,17 +59,26 @@ def word_similarity(typed: str, held: str) -> float:
     return max(0.0, 1.0 - edit_distance(typed, held) / longer)
 
 
-def trigram_similarity(a: str, b: str) -> float:
-    """pg_trgm's ``similarity``: shared trigrams over all trigrams of the two strings."""
-    ta, tb = trigrams(a), trigrams(b)
-    union = len(ta | tb)
-    return len(ta & tb) / union if union else 0.0
+class NameScorer:
+    """Scores names against one folded query (its words and trigrams worked out once; word
+    pairs are cached across queries, as a force's names share few distinct words)."""
+
+    def __init__(self, query: str) -> None:
+        self.typed = words(query)
+        self.grams = trigrams(query)
+
+    def score(self, name: str) -> float:
+        """The score of a folded ``name``, 0 to 1 (1: the same as the query)."""
+        held = words(name)
+        if not self.typed or not held:
+            return 0.0
+        per_word = sum(max(word_similarity(t, h) for h in held) for t in self.typed)
+        grams = trigrams(name)
+        union = len(self.grams | grams)
+        shared = len(self.grams & grams) / union if union else 0.0
+        return WORD_WEIGHT * per_word / len(self.typed) + (1 - WORD_WEIGHT) * shared
 
 
 def name_score(query: str, name: str) -> float:
     """The score of a folded ``name`` for a folded ``query``, 0 to 1 (1: the same)."""
-    typed, held = words(query), words(name)
-    if not typed or not held:
-        return 0.0
-    per_word = sum(max(word_similarity(t, h) for h in held) for t in typed) / len(typed)
-    return WORD_WEIGHT * per_word + (1 - WORD_WEIGHT) * trigram_similarity(query, name)
+    return NameScorer(query).score(name)

@@ -12,7 +12,8 @@ do it in SQL alike. What each engine builds on it:
   as pg_trgm pads them (two spaces before, one after), so a query's trigrams are the same on both
   engines. Triggers keep it equal to ``search_key`` on every insert, update and delete, whoever
   writes. It is keyed by ``volunteer_id``, not by the volunteer's rowid, which VACUUM may
-  renumber.
+  renumber. Its ``fts5vocab`` table in ``instance`` mode lists each name's trigrams, so the
+  search counts the trigrams a name shares with the query (pg_trgm's measure) by index look-ups.
 
 Both engines: a partial index on the rows whose key is not computed yet (the search folds them
 before it looks), and a trigger that sets the key back to NULL when the name changes without it,
@@ -31,10 +32,12 @@ PENDING = "CREATE INDEX volunteer_search_pending ON volunteer (id) WHERE search_
 #: The key with each word padded as pg_trgm pads it: '  john  smith '.
 PADDED = "'  ' || replace({key}, ' ', '  ') || ' '"
 FTS = "volunteer_name_trigrams"
+TERMS = "volunteer_name_trigram_terms"
 
 SQLITE = [
     PENDING,
     f"CREATE VIRTUAL TABLE {FTS} USING fts5(volunteer_id UNINDEXED, name, tokenize = 'trigram')",
+    f"CREATE VIRTUAL TABLE {TERMS} USING fts5vocab({FTS}, instance)",
     "CREATE TRIGGER volunteer_search_insert AFTER INSERT ON volunteer "
     "WHEN NEW.search_key IS NOT NULL BEGIN "
     f"INSERT INTO {FTS} (volunteer_id, name) "
@@ -81,6 +84,7 @@ async def forwards() -> MigrationManager:
                 "DROP TRIGGER IF EXISTS volunteer_search_delete",
                 "DROP TRIGGER IF EXISTS volunteer_search_update",
                 "DROP TRIGGER IF EXISTS volunteer_search_insert",
+                f"DROP TABLE IF EXISTS {TERMS}",
                 f"DROP TABLE IF EXISTS {FTS}",
                 "DROP INDEX IF EXISTS volunteer_search_pending",
             ],
