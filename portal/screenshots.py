@@ -70,6 +70,7 @@ PAGES: dict[str, list[tuple[str, str]]] = {
         ("ledger", "/dpo/ledger"),
         ("subjects", "/dpo/subjects"),
         ("subject-report", "/dpo/subjects?volunteer={volunteer}"),
+        ("search", "/dpo/search"),
         ("refusals", "/dpo/refusals"),
         ("agreements", "/dpo/agreements"),
         ("integrity", "/dpo/integrity"),
@@ -90,6 +91,37 @@ PAGES: dict[str, list[tuple[str, str]]] = {
         ("statistics", "/coordinator/statistics"),
     ],
 }
+
+#: Pages reached by filling in a form (the DPO's search is posted, never in the URL): per role,
+#: (file name part, form page, the field's label, what to type, the button).
+FORM_PAGES: dict[str, list[tuple[str, str, str, str, str]]] = {
+    "dpo": [("search-results", "/dpo/search", "Find a person", "{first_name}", "Search")],
+}
+
+
+def _shoot_forms(page: Any, base: str, role: str, outdir: Path) -> tuple[list[Path], list[str]]:
+    """Fill in each form page of ``role`` and shoot what it answers, at each width."""
+    from portal.demo import data
+
+    first_name = data.volunteers()[0].display_name.split()[0]
+    written: list[Path] = []
+    failures: list[str] = []
+    for name, path, label, typed, button in FORM_PAGES.get(role, []):
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.goto(base + path)
+        page.get_by_label(label, exact=True).fill(typed.format(first_name=first_name))
+        with page.expect_navigation() as navigation:
+            page.get_by_role("button", name=button, exact=True).click()
+        problem = _not_shown(navigation.value, page.url, base + path)
+        if problem:
+            failures.append(f"{role} {path} (form): {problem}")
+            continue
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 900})
+            out = outdir / f"{role}-{name}-{width}.png"
+            page.screenshot(path=str(out), full_page=True)
+            written.append(out)
+    return written, failures
 
 
 class _Server:
@@ -309,6 +341,9 @@ def main(argv: list[str] | None = None) -> int:
                             out = args.outdir / f"{role}-{name}-{width}.png"
                             page.screenshot(path=str(out), full_page=True)
                             written.append(out)
+                    shot, failed = _shoot_forms(page, base, role, args.outdir)
+                    written += shot
+                    failures += failed
                     context.close()
                 browser.close()
     for shot in written:

@@ -44,13 +44,14 @@ CANDIDATES = 300
 #: pg_trgm similarity a PostgreSQL candidate needs ("jonh smtih" shares 4 of 18 trigrams with
 #: "john smith": 0.22); the ranking decides what is a match.
 PG_THRESHOLD = 0.1
-#: Rows folded per statement when catching up.
-FOLD_BATCH = 200
+#: Rows folded per batch when catching up.
+FOLD_BATCH = 500
 MIN_NAME_LETTERS = 2
 MAX_QUERY = 200
 _SUBJECT_PREFIX = re.compile(r"^sub_[0-9a-f]{8,32}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
-FTS_TABLE = "volunteer_name_trigrams"
+#: The padded key per volunteer (SQLite), which the FTS5 index is built over.
+FTS_DOCS = "volunteer_name_doc"
 #: Its fts5vocab "instance" table: one row per trigram of each name, looked up by term.
 FTS_TERMS = "volunteer_name_trigram_terms"
 
@@ -118,7 +119,8 @@ async def fold_pending(batch: int = FOLD_BATCH) -> int:
     """Compute ``search_key`` for every volunteer still without one; how many were folded.
 
     Each row is written only if its name is still the one folded (a rename in between leaves
-    it NULL for the next search)."""
+    it NULL for the next search). A batch is one statement joining the values to the table
+    (arrays on PostgreSQL, a VALUES list on SQLite), so the write lock is held briefly."""
     done = 0
     while True:
         rows = await (
@@ -128,23 +130,36 @@ async def fold_pending(batch: int = FOLD_BATCH) -> int:
         )
         if not rows:
             return done
-        cases, values, ids = [], [], []
-        for row in rows:
-            cases.append("WHEN id = {} AND display_name = {} THEN {}")
-            values += [str(row["id"]), row["display_name"], fold(row["display_name"])]
-            ids.append(str(row["id"]))
-        template = (
-            "UPDATE volunteer SET search_key = CASE "  # noqa: S608 (placeholders only)
-            + " ".join(cases)
-            + " ELSE search_key END WHERE search_key IS NULL AND id IN ("
-            + ", ".join("{}" for _ in ids)
-            + ")"
-        )
-        await _run(template, *values, *ids)
+        folded = [(str(r["id"]), str(r["display_name"]), fold(r["display_name"])) for r in rows]
+        await _write_keys(folded)
         done += len(rows)
         if len(rows) < batch:
             log.info("volunteer.search_keys_folded", volunteers=done)
             return done
+
+
+#: SQLite names the columns of a VALUES list column1, column2, column3.
+_SET_KEY = (
+    "UPDATE volunteer SET search_key = d.column3 FROM (VALUES {rows}) AS d "
+    "WHERE volunteer.id = d.column1 AND volunteer.display_name = d.column2 "
+    "AND volunteer.search_key IS NULL"
+)
+_SET_KEYS = (
+    "UPDATE volunteer AS v SET search_key = d.key "
+    "FROM unnest({}::uuid[], {}::text[], {}::text[]) AS d(id, name, key) "
+    "WHERE v.id = d.id AND v.display_name = d.name AND v.search_key IS NULL"
+)
+
+
+async def _write_keys(folded: list[tuple[str, str, str]]) -> None:
+    """Store each (id, name, key) whose name is unchanged and key still NULL."""
+    if _engine().engine_type != "sqlite":
+        ids, names, keys = (list(column) for column in zip(*folded, strict=True))
+        await _run(_SET_KEYS, ids, names, keys)
+        return
+    rows = ", ".join("({}, {}, {})" for _ in folded)
+    values = [value for row in folded for value in row]
+    await _run(_SET_KEY.format(rows=rows), *values)
 
 
 async def _name_candidates(folded: str) -> list[dict[str, Any]]:
@@ -157,8 +172,8 @@ async def _name_candidates(folded: str) -> list[dict[str, Any]]:
             f"SELECT doc, count(*) AS shared FROM {FTS_TERMS} "
             f"WHERE term IN ({', '.join('{}' for _ in grams)}) "
             "GROUP BY doc ORDER BY shared DESC LIMIT {}"
-            f") m JOIN {FTS_TABLE} t ON t.rowid = m.doc "
-            "JOIN volunteer v ON v.id = t.volunteer_id ORDER BY m.shared DESC",
+            f") m JOIN {FTS_DOCS} d ON d.id = m.doc "
+            "JOIN volunteer v ON v.id = d.volunteer_id ORDER BY m.shared DESC",
             *grams,
             CANDIDATES,
         )

@@ -8,12 +8,15 @@ do it in SQL alike. What each engine builds on it:
   ``%`` similarity operator uses it). A trusted extension needs only CREATE on the database, which
   the schema owner has. The undo drops the index and leaves the extension (another object may use
   it by then).
-- SQLite: an FTS5 table with the ``trigram`` tokenizer holding each volunteer's key, words padded
-  as pg_trgm pads them (two spaces before, one after), so a query's trigrams are the same on both
-  engines. Triggers keep it equal to ``search_key`` on every insert, update and delete, whoever
-  writes. It is keyed by ``volunteer_id``, not by the volunteer's rowid, which VACUUM may
-  renumber. Its ``fts5vocab`` table in ``instance`` mode lists each name's trigrams, so the
-  search counts the trigrams a name shares with the query (pg_trgm's measure) by index look-ups.
+- SQLite: a document table (one row per volunteer with a key: the key with its words padded as
+  pg_trgm pads them, two spaces before and one after, so a query's trigrams are the same on
+  both engines) and an external-content FTS5 index over it with the ``trigram`` tokenizer.
+  Triggers keep both equal to ``search_key`` on every insert, update and delete, whoever
+  writes. The document table has its own integer key and a unique ``volunteer_id``: a change
+  finds its row by index, and nothing depends on the volunteer's rowid, which VACUUM may
+  renumber. The index's ``fts5vocab`` table in ``instance`` mode lists each name's trigrams,
+  so the search counts the trigrams a name shares with the query (pg_trgm's measure) by index
+  look-ups.
 
 Both engines: a partial index on the rows whose key is not computed yet (the search folds them
 before it looks), and a trigger that sets the key back to NULL when the name changes without it,
@@ -30,26 +33,34 @@ DESCRIPTION = "person search indexes: pg_trgm on PostgreSQL, FTS5 trigram on SQL
 
 PENDING = "CREATE INDEX volunteer_search_pending ON volunteer (id) WHERE search_key IS NULL"
 #: The key with each word padded as pg_trgm pads it: '  john  smith '.
-PADDED = "'  ' || replace({key}, ' ', '  ') || ' '"
+PADDED = "'  ' || replace(NEW.search_key, ' ', '  ') || ' '"
+DOC = "volunteer_name_doc"
 FTS = "volunteer_name_trigrams"
 TERMS = "volunteer_name_trigram_terms"
 
 SQLITE = [
     PENDING,
-    f"CREATE VIRTUAL TABLE {FTS} USING fts5(volunteer_id UNINDEXED, name, tokenize = 'trigram')",
+    f"CREATE TABLE {DOC} (id INTEGER PRIMARY KEY, volunteer_id TEXT NOT NULL UNIQUE, "
+    "name TEXT NOT NULL)",
+    f"CREATE VIRTUAL TABLE {FTS} USING fts5(name, content = '{DOC}', content_rowid = 'id', "
+    "tokenize = 'trigram')",
     f"CREATE VIRTUAL TABLE {TERMS} USING fts5vocab({FTS}, instance)",
+    # The document table feeds the FTS index (SQLite's external-content recipe).
+    f"CREATE TRIGGER {DOC}_insert AFTER INSERT ON {DOC} BEGIN "
+    f"INSERT INTO {FTS} (rowid, name) VALUES (NEW.id, NEW.name); END",
+    f"CREATE TRIGGER {DOC}_delete AFTER DELETE ON {DOC} BEGIN "
+    f"INSERT INTO {FTS} ({FTS}, rowid, name) VALUES ('delete', OLD.id, OLD.name); END",
+    # The volunteer's key feeds the document table, by volunteer id (a unique index).
     "CREATE TRIGGER volunteer_search_insert AFTER INSERT ON volunteer "
     "WHEN NEW.search_key IS NOT NULL BEGIN "
-    f"INSERT INTO {FTS} (volunteer_id, name) "
-    f"VALUES (NEW.id, {PADDED.format(key='NEW.search_key')}); END",
+    f"INSERT INTO {DOC} (volunteer_id, name) VALUES (NEW.id, {PADDED}); END",
     "CREATE TRIGGER volunteer_search_update AFTER UPDATE OF search_key ON volunteer "
     "WHEN NEW.search_key IS NOT OLD.search_key BEGIN "
-    f"DELETE FROM {FTS} WHERE OLD.search_key IS NOT NULL AND volunteer_id = OLD.id; "
-    f"INSERT INTO {FTS} (volunteer_id, name) "
-    f"SELECT NEW.id, {PADDED.format(key='NEW.search_key')} WHERE NEW.search_key IS NOT NULL; "
-    "END",
-    "CREATE TRIGGER volunteer_search_delete AFTER DELETE ON volunteer "
-    f"WHEN OLD.search_key IS NOT NULL BEGIN DELETE FROM {FTS} WHERE volunteer_id = OLD.id; END",
+    f"DELETE FROM {DOC} WHERE volunteer_id = OLD.id; "
+    f"INSERT INTO {DOC} (volunteer_id, name) SELECT NEW.id, {PADDED} "
+    "WHERE NEW.search_key IS NOT NULL; END",
+    "CREATE TRIGGER volunteer_search_delete AFTER DELETE ON volunteer BEGIN "
+    f"DELETE FROM {DOC} WHERE volunteer_id = OLD.id; END",
     "CREATE TRIGGER volunteer_search_stale AFTER UPDATE OF display_name ON volunteer "
     "WHEN NEW.display_name IS NOT OLD.display_name AND NEW.search_key IS OLD.search_key "
     "AND NEW.search_key IS NOT NULL BEGIN "
@@ -84,8 +95,11 @@ async def forwards() -> MigrationManager:
                 "DROP TRIGGER IF EXISTS volunteer_search_delete",
                 "DROP TRIGGER IF EXISTS volunteer_search_update",
                 "DROP TRIGGER IF EXISTS volunteer_search_insert",
+                f"DROP TRIGGER IF EXISTS {DOC}_delete",
+                f"DROP TRIGGER IF EXISTS {DOC}_insert",
                 f"DROP TABLE IF EXISTS {TERMS}",
                 f"DROP TABLE IF EXISTS {FTS}",
+                f"DROP TABLE IF EXISTS {DOC}",
                 "DROP INDEX IF EXISTS volunteer_search_pending",
             ],
             "postgres": [

@@ -46,7 +46,7 @@ def main_pages() -> dict[str, set[str]]:
 @pytest.mark.slow
 def test_screenshots_command_writes_every_page_at_both_widths(tmp_path: Path) -> None:
     require_browser()
-    from portal.screenshots import PAGES
+    from portal.screenshots import FORM_PAGES, PAGES
 
     # Every role and every page of its menu is in the command's list.
     wanted = main_pages()
@@ -72,6 +72,11 @@ def test_screenshots_command_writes_every_page_at_both_widths(tmp_path: Path) ->
         f"{role}-{name}-{width}.png"
         for role, pages in PAGES.items()
         for name, _ in pages
+        for width in WIDTHS
+    } | {
+        f"{role}-{form[0]}-{width}.png"
+        for role, forms in FORM_PAGES.items()
+        for form in forms
         for width in WIDTHS
     }
     assert {p.name for p in out.iterdir()} == expected
