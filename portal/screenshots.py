@@ -341,8 +341,8 @@ def main(argv: list[str] | None = None) -> int:
                             out = args.outdir / f"{role}-{name}-{width}.png"
                             page.screenshot(path=str(out), full_page=True)
                             written.append(out)
-                    shot, failed = _shoot_forms(page, base, role, args.outdir)
-                    written += shot
+                    shots, failed = _shoot_forms(page, base, role, args.outdir)
+                    written += shots
                     failures += failed
                     context.close()
                 browser.close()
