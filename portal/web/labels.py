@@ -73,3 +73,97 @@ def field_label(name: str) -> str:
         "training": "Training",
         "recognition": "Recognition",
     }.get(name, name.replace("_", " ").capitalize())
+
+
+# ------------------------------------------------------------------------------------------
+# The employer's words. The vocabulary's category labels speak to the volunteer ("Your name");
+# an HR contact reads about someone else, so the employer pages use these.
+
+#: As they read in a sentence; :func:`employer_category` starts one with a capital.
+EMPLOYER_CATEGORY = {
+    "identity": "name",
+    "status": "Special Constable status",
+    "application": "application progress",
+    "hours.summary": "totals of duty hours",
+    "hours.detail": "individual duty records",
+    "training": "training hours",
+    "recognition": "awards and recognition",
+}
+
+APPLICATION_STAGE = {
+    "application_in_progress": "Application in progress",
+    "accepted_in_training": "Accepted, in training",
+    "complete": "Application complete",
+    "unknown": "Not known",
+}
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def employer_category(code: str) -> str:
+    """A data category as an employer reads it: ``hours.summary`` -> "Totals of duty hours"."""
+    return _capital(EMPLOYER_CATEGORY.get(code, category_label(code)))
+
+
+def employer_categories(codes: list[str] | tuple[str, ...], start: bool = True) -> str:
+    """Categories in words: "Name, Special Constable status and totals of duty hours";
+    ``start=False`` for the middle of a sentence ("name, Special Constable status and ...").
+    In the vocabulary's order (name first), whatever order the agreement lists them in."""
+    order = list(vocabulary().category_map)
+    ranked = sorted(codes, key=lambda c: order.index(c) if c in order else len(order))
+    words = [EMPLOYER_CATEGORY.get(c, category_label(c)) for c in ranked]
+    text = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+    return _capital(text) if start and words else text if words else ""
+
+
+def hours_text(value: float | int | None) -> str:
+    """``12.5`` -> "12.5 hours"; whole numbers without a decimal point."""
+    if value is None:
+        return "Not recorded"
+    number = float(value)
+    shown = f"{number:.0f}" if number == int(number) else f"{number:.1f}"
+    return f"{shown} hour" if shown == "1" else f"{shown} hours"
+
+
+def duty_hours_text(summary: dict[str, object]) -> str:
+    """ "38 hours: 26 on ESP leave, 12 in own time"."""
+    total = hours_text(_number(summary.get("total_hours")))
+    leave = _number(summary.get("esp_leave_hours"))
+    own = _number(summary.get("own_time_hours"))
+    if leave is None or own is None:
+        return total
+    return f"{total}: {hours_text(leave)} on ESP leave, {hours_text(own)} in own time"
+
+
+def minimum_text(summary: dict[str, object]) -> str:
+    """ "Met in 3 of 11 months" (the months of the period counted so far)."""
+    counted = int(_number(summary.get("months_counted")) or 0)
+    met = int(_number(summary.get("months_minimum_met")) or 0)
+    if not counted:
+        return "No month counted yet"
+    return f"Met in {met} of {counted} month{'' if counted == 1 else 's'}"
+
+
+def leave_text(summary: dict[str, object]) -> str | None:
+    """ "24 of 96 hours used, 72 hours left", or None without a leave policy."""
+    granted = _number(summary.get("leave_granted"))
+    used = _number(summary.get("leave_used"))
+    if granted is None or used is None:
+        return None
+    unit = "days" if summary.get("leave_unit") == "days" else "hours"
+    left = _number(summary.get("leave_available"))
+    text = f"{figure(used)} of {figure(granted)} {unit} used"
+    return text if left is None else f"{text}, {figure(left)} {unit} left"
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def figure(value: float) -> str:
+    """``5.0`` -> "5", ``2.25`` -> "2.3": a figure without a needless decimal point."""
+    return f"{value:.0f}" if value == int(value) else f"{value:.1f}"

@@ -49,6 +49,17 @@ def london_datetime(value: Any) -> str:
     return f"{moment.day} {moment:%B %Y}, {hour}:{moment:%M}{suffix}"
 
 
+def london_span(starts: Any, ends: Any) -> str:
+    """``3 March 2026, 9:00am to 2:00pm``; the end's date too when it is another day."""
+    first, last = _as_datetime(starts), _as_datetime(ends)
+    if first is None or last is None:
+        return f"{london_datetime(starts)} to {london_datetime(ends)}"
+    if first.date() != last.date():
+        return f"{london_datetime(first)} to {london_datetime(last)}"
+    hour = last.hour % 12 or 12
+    return f"{london_datetime(first)} to {hour}:{last:%M}{'am' if last.hour < 12 else 'pm'}"
+
+
 def long_date(value: Any) -> str:
     """``3 March 2026``."""
     if value is None or value == "":
@@ -131,10 +142,14 @@ def build_environment() -> Environment:
         basis=labels.basis,
         kind_label=labels.kind_label,
         field_label=labels.field_label,
+        employer_category=labels.employer_category,
+        employer_categories=labels.employer_categories,
+        figure=lambda value: "" if value is None else labels.figure(float(value)),
         status_label=lambda code: labels.VOLUNTEER_STATUS.get(str(code), str(code)),
         consent_state=lambda code: labels.CONSENT_STATE.get(str(code), str(code)),
     )
     env.globals["query"] = query
+    env.globals["london_span"] = london_span
     env.globals["date_input"] = date_input
     return env
 
