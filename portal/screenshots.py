@@ -61,6 +61,8 @@ PAGES: dict[str, list[tuple[str, str]]] = {
     "employer": [
         ("home", "/employer"),
         ("staff", "/employer/staff?purpose=esp.programme-management"),
+        ("staff-hours", "/employer/staff?purpose=esp.leave-verification"),
+        ("staff-member", "{staff_member}"),
         ("leave", "/employer/leave"),
         ("reports", "/employer/reports"),
         ("notices", "/employer/notices"),
@@ -253,6 +255,14 @@ def _sign_in(page: Any, base: str, login: Any) -> None:
         page.get_by_role("button", name="Sign in").click()
 
 
+def _first_staff_member(page: Any, base: str) -> str:
+    """The page of the first person on the employer's staff list for checking ESP leave (the
+    purpose that shows duty records), as a path."""
+    page.goto(base + "/employer/staff?purpose=esp.leave-verification")
+    link = page.locator("main table a").first
+    return str(link.get_attribute("href")) if link.count() else "/employer/staff"
+
+
 def _not_shown(response: Any, landed: str, wanted: str) -> str | None:
     """Why the page asked for was not the page shown (an error, or sent to sign in), or None."""
     if response is None:
@@ -330,6 +340,9 @@ def main(argv: list[str] | None = None) -> int:
                         target = path.format(
                             employer=f"/coordinator/employers/{employer_id}",
                             volunteer=volunteer_id,
+                            staff_member=_first_staff_member(page, base)
+                            if "{staff_member}" in path
+                            else "",
                         )
                         response = page.goto(base + target)
                         problem = _not_shown(response, page.url, base + target)

@@ -49,6 +49,7 @@ from portal.consent.objections import upheld_for
 from portal.consent.tables import ConsentState
 from portal.dbutil import FixedQuery, as_date, as_moment, json_parts_select, json_rows, json_value
 from portal.disclosure.decision import AgreementFacts, ConsentFacts, Decision, decide
+from portal.disclosure.notice_names import NAME_CATEGORY, NoticeSubject, name_was_received
 from portal.disclosure.recipient import (
     Recipient as Recipient,  # re-exported: callers import it here
 )
@@ -65,7 +66,7 @@ from portal.errors import Forbidden, InvalidInput, NotFound, ServiceUnavailable
 from portal.ids import parse_id
 from portal.organisations.rules import employed_on_sql
 from portal.organisations.tables import Employment, Volunteer
-from portal.vocabulary import Purpose, vocabulary
+from portal.vocabulary import LawfulBasis, Purpose, vocabulary
 
 log = structlog.get_logger(__name__)
 
@@ -819,6 +820,74 @@ class DisclosureGate:
             raise Forbidden("This purpose does not allow these categories")
         candidates = [_Candidate(rows[k], decision) for k in keys if k in rows]
         return await self._release(recipient, purpose, candidates, request_id, None, today)
+
+    # ----------------------------------------------------------------------------- notices
+
+    async def disclose_notice_names(
+        self, recipient: Recipient, notices: Sequence[NoticeSubject], *, request_id: str
+    ) -> dict[str, str]:
+        """The names of the people withdrawal notices are about, by notice id.
+
+        A notice must say whose data to stop using, but the consent it relied on has ended, so
+        rules 3 and 4 cannot apply. Instead a name is shown only to the organisation the
+        notice is addressed to (the caller's query ensures it) and only when that organisation
+        already received it under the withdrawn consents (:mod:`portal.disclosure.notice_names`).
+        Showing it is a disclosure: one ``disclosure`` entry per subject and purpose (category
+        ``identity``, lawful basis legal obligation, the force's duty to tell the recipient,
+        relying on the withdrawn consent records), appended before any name is returned.
+        """
+        if recipient.kind != "employer":
+            raise Forbidden("Only an employer receives withdrawal notices")
+        named = [n for n in notices if await name_was_received(recipient.organisation_id, n)]
+        if not named:
+            return {}
+        rows = await Volunteer.select(Volunteer.id, Volunteer.display_name).where(
+            Volunteer.id.is_in([n.volunteer_id for n in named])
+        )
+        names = {str(r["id"]): str(r["display_name"]) for r in rows if r["display_name"]}
+        shown = [n for n in named if n.volunteer_id in names]
+        once = {(n.subject, n.purpose): n for n in shown}
+        fields = tuple(vocabulary().fields_of((NAME_CATEGORY,)))
+        drafts = [
+            DisclosureDraft(
+                purpose=n.purpose,
+                lawful_basis=LawfulBasis.LEGAL_OBLIGATION.value,
+                subject=n.subject,
+                recipient_org=recipient.organisation_id,
+                recipient_user=recipient.user_id,
+                categories=(NAME_CATEGORY,),
+                consent_ids=n.consent_ids,
+                request_id=request_id,
+                channel=recipient.channel,
+                details=DisclosureDetails(fields=fields),
+            )
+            for n in once.values()
+        ]
+        if not drafts:
+            return {}
+        try:
+            receipts = await self.ledger.append(drafts)
+        except Exception as exc:
+            log.critical(
+                "disclosure.ledger_write_failed",
+                error=type(exc).__name__,
+                purpose="withdrawal-notice",
+                organisation_id=recipient.organisation_id,
+                user_id=recipient.user_id,
+                subjects=len(drafts),
+            )
+            raise ServiceUnavailable(
+                "The disclosure ledger cannot be written right now, so the notices cannot name "
+                "anyone. Try again later."
+            ) from None
+        log.info(
+            "disclosure.notice_names",
+            organisation_id=recipient.organisation_id,
+            user_id=recipient.user_id,
+            subjects=len(drafts),
+            first_index=receipts[0].index,
+        )
+        return {n.notice_id: names[n.volunteer_id] for n in shown}
 
 
 #: A stand-in consent used to ask "would anything pass if everyone consented?".

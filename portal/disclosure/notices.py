@@ -18,6 +18,7 @@ from portal.consent.schemas import Acknowledged, WithdrawalNoticeOut, Withdrawal
 from portal.consent.services import json_list
 from portal.consent.tables import WithdrawalAcknowledgement, WithdrawalNotice
 from portal.disclosure.gate import DisclosureGate
+from portal.disclosure.notice_names import NoticeSubject
 from portal.disclosure.recipient import Recipient
 from portal.disclosure.tables import RefusalReason
 from portal.errors import Conflict, NotFound
@@ -63,9 +64,9 @@ class NoticeService:
         )
         return {str(r["notice"]): r for r in rows}
 
-    async def list_for(
-        self, recipient: Recipient, *, pending_only: bool, limit: int, offset: int
-    ) -> WithdrawalNoticePage:
+    async def _rows(
+        self, recipient: Recipient, *, pending_only: bool
+    ) -> list[tuple[dict[str, Any], WithdrawalNoticeOut]]:
         condition = WithdrawalNotice.employer == recipient.organisation_id
         rows = await (
             WithdrawalNotice.select()
@@ -73,12 +74,49 @@ class NoticeService:
             .order_by(WithdrawalNotice.ledger_index, ascending=False)
         )
         acks = await self._acks([r["id"] for r in rows])
-        items = [_notice_out(r, acks.get(str(r["id"]))) for r in rows]
+        found = [(r, _notice_out(r, acks.get(str(r["id"])))) for r in rows]
         if pending_only:
-            items = [i for i in items if i.acknowledged_at is None]
+            found = [(r, out) for r, out in found if out.acknowledged_at is None]
+        return found
+
+    async def list_for(
+        self, recipient: Recipient, *, pending_only: bool, limit: int, offset: int
+    ) -> WithdrawalNoticePage:
+        items = [out for _row, out in await self._rows(recipient, pending_only=pending_only)]
         return WithdrawalNoticePage(
             items=items[offset : offset + limit], total=len(items), limit=limit, offset=offset
         )
+
+    async def list_named(
+        self, recipient: Recipient, *, limit: int, offset: int, request_id: str
+    ) -> tuple[WithdrawalNoticePage, dict[str, str]]:
+        """A page of notices, and the name of the person each notice still to be acknowledged
+        is about (by notice id), released through the gate and ledgered (see
+        :meth:`DisclosureGate.disclose_notice_names`). An acknowledged notice has done its job:
+        it is listed without the name, so reading old notices discloses nothing more."""
+        found = await self._rows(recipient, pending_only=False)
+        page = found[offset : offset + limit]
+        pending = [
+            NoticeSubject(
+                notice_id=out.id,
+                volunteer_id=out.volunteer_id,
+                subject=str(row["subject"]),
+                purpose=out.purpose,
+                consent_ids=tuple(json_list(row["consent_ids"])),
+                issued_index=out.ledger_index,
+            )
+            for row, out in page
+            if out.acknowledged_at is None
+        ]
+        names = (
+            await self.gate.disclose_notice_names(recipient, pending, request_id=request_id)
+            if pending
+            else {}
+        )
+        listed = WithdrawalNoticePage(
+            items=[out for _row, out in page], total=len(found), limit=limit, offset=offset
+        )
+        return listed, names
 
     async def acknowledge(
         self, recipient: Recipient, notice_id: str, *, request_id: str

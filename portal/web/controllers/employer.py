@@ -7,6 +7,8 @@ per person shown, and only then returns the data. Nothing here queries volunteer
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
@@ -14,6 +16,7 @@ from litestar.response import Redirect, Template
 from markupsafe import Markup
 
 from portal.accounts.roles import Role
+from portal.agreements.schemas import AgreementOut
 from portal.agreements.services import AgreementService
 from portal.auth.guards import caller, requires_role
 from portal.auth.requests import AppRequest
@@ -28,6 +31,7 @@ from portal.receipts import ReceiptOut
 from portal.request_context import request_id
 from portal.settings import Settings
 from portal.vocabulary import Purpose, vocabulary
+from portal.web import staffview
 from portal.web.charts import month_label, organisation_hours_chart
 from portal.web.forms import query_int, query_text
 from portal.web.pages import NavItem, register_navigation, render, see_other
@@ -43,6 +47,17 @@ register_navigation(
 LEAVE_STATUSES = ("pending", "approved", "declined", "withdrawn")
 
 STAFF_PAGE = 25
+
+
+@dataclass(frozen=True)
+class StaffRow:
+    """One line of the staff table: whose, the link's text, and each column in words."""
+
+    volunteer_id: str
+    name: str
+    cells: list[str]
+
+
 #: A leave decision's optional reason, shown to the volunteer.
 DECISION_FORM = FormFields((Field("reason", 200),))
 NOTICE_PAGE = 25
@@ -53,12 +68,20 @@ def _recipient(request: AppRequest) -> Recipient:
     return Recipient.of(identity, channel="web")
 
 
+async def _in_force(agreements: AgreementService, organisation_id: str) -> AgreementOut | None:
+    """The organisation's agreement in force, if it has one."""
+    page = await agreements.list_current(1, 0, employer_id=organisation_id)
+    return next((a for a in page.items if a.state == "in_force"), None)
+
+
 async def _purposes(
     agreements: AgreementService, organisation_id: str
 ) -> list[tuple[Purpose, list[str]]]:
     """The purposes (and their categories) of the organisation's agreement in force."""
-    page = await agreements.list_current(1, 0, employer_id=organisation_id)
-    agreement = next((a for a in page.items if a.state == "in_force"), None)
+    return _purposes_of(await _in_force(agreements, organisation_id))
+
+
+def _purposes_of(agreement: AgreementOut | None) -> list[tuple[Purpose, list[str]]]:
     if agreement is None:
         return []
     found = []
@@ -118,14 +141,21 @@ class EmployerPages(Controller):
             after=after,
             categories=[c for c in chosen.categories if c != "hours.detail"],
         )
-        fields = vocabulary().fields_of(chosen.categories)
-        shown = [f for f in fields if any(f in member.data for member in page.items)]
+        columns = staffview.table_columns(page.items)
+        rows = [
+            StaffRow(
+                volunteer_id=member.volunteer_id,
+                name=str(member.data.get("display_name") or f"Staff member {number}"),
+                cells=[staffview.cell(field, member.data) for field, _ in columns],
+            )
+            for number, member in enumerate(page.items, start=1)
+        ]
         return await render(
             request,
             "employer/staff.html",
             purpose=chosen,
-            staff=page.items,
-            fields=shown,
+            rows=rows,
+            columns=columns,
             next_cursor=page.next_cursor,
             first_page=after is None,
         )
@@ -137,6 +167,7 @@ class EmployerPages(Controller):
         volunteer_id: FromPath[str],
         agreements: NamedDependency[AgreementService],
         gate: NamedDependency[DisclosureGate],
+        settings: NamedDependency[Settings],
     ) -> Template:
         recipient = _recipient(request)
         code = query_text(request, "purpose", 80)
@@ -162,6 +193,7 @@ class EmployerPages(Controller):
             "employer/staff_member.html",
             purpose=chosen,
             member=released,
+            rows=staffview.member_rows(released.data, settings.monthly_minimum_hours),
             member_receipt=ReceiptOut.of(released.receipt),
         )
 
@@ -171,14 +203,18 @@ class EmployerPages(Controller):
     ) -> Template:
         recipient = _recipient(request)
         page = query_int(request, "page", 1, 1, 100_000) or 1
-        found = await notices.list_for(
-            recipient, pending_only=False, limit=NOTICE_PAGE, offset=(page - 1) * NOTICE_PAGE
+        found, names = await notices.list_named(
+            recipient,
+            limit=NOTICE_PAGE,
+            offset=(page - 1) * NOTICE_PAGE,
+            request_id=request_id(request),
         )
         pages = max(1, -(-found.total // NOTICE_PAGE))
         return await render(
             request,
             "employer/notices.html",
             notices=found.items,
+            names=names,
             page=page,
             pages=pages,
             acknowledged=query_int(request, "acknowledged", None, 0, 2**62),
@@ -254,11 +290,9 @@ class EmployerPages(Controller):
         settings: NamedDependency[Settings],
     ) -> Template:
         recipient = _recipient(request)
-        purposes = [
-            (p, c)
-            for p, c in await _purposes(agreements, recipient.organisation_id)
-            if "hours.summary" in c
-        ]
+        agreement = await _in_force(agreements, recipient.organisation_id)
+        agreed = _purposes_of(agreement)
+        purposes = [(p, c) for p, c in agreed if "hours.summary" in c]
         today = local_date(utcnow())
         code = query_text(request, "purpose", 80) or (purposes[0][0].code if purposes else "")
         period = query_text(request, "period", 7) or str(today.year)
@@ -282,6 +316,8 @@ class EmployerPages(Controller):
             request,
             "employer/reports.html",
             status=400 if period_error else 200,
+            agreement=agreement,
+            agreed=agreed,
             purposes=purposes,
             chosen=chosen,
             period=period,
