@@ -57,7 +57,7 @@ def test_give_consent_employer_sees_withdraw_employer_refused(served: Served, pa
     sign_in(page, served, world.emails["employer"])
     page.goto(served.url("/employer/staff?purpose=esp.leave-verification"))
     assert "Sam Special" in page.inner_text("main")
-    page.get_by_role("link", name="View Sam Special").click()
+    page.get_by_role("link", name="Sam Special", exact=True).click()
     assert page.get_by_role("heading", name="Sam Special").is_visible()
     member_url = page.url
     axe_check(page, "staff member")
@@ -162,7 +162,7 @@ def test_the_consent_journey_by_keyboard_alone(served: Served, page: Any) -> Non
     page.keyboard.press("Enter")
     page.wait_for_url("**/employer/staff?purpose=esp.leave-verification*")
     assert "Sam Special" in page.inner_text("main")
-    tab_to(page, page.get_by_role("link", name="View Sam Special"))
+    tab_to(page, page.get_by_role("link", name="Sam Special", exact=True))
     page.keyboard.press("Enter")
     page.wait_for_url("**/employer/staff/*")
     assert page.get_by_role("heading", name="Sam Special").is_visible()

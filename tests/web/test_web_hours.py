@@ -174,8 +174,17 @@ def test_employer_reports_with_charts_shown(served: Served, chromium: Any) -> No
                 assert chart.count() == 1 and chart.evaluate("(e) => e.tagName") == "svg"
                 # The data table alternative: one row per month, the last month's hours summed
                 # over every consenting person (each did two duties of 4 + n hours).
-                table = page.get_by_role("region", name="Organisation figures per month")
-                rows = [r.split("\t") for r in table.locator("tbody tr").all_inner_texts()]
+                # Each cell as a screen reader reads it (on a phone a stacked cell also shows
+                # its column's name, hidden from assistive technology).
+                table = page.get_by_role("table", name="Organisation figures per month")
+                rows = table.locator("tbody tr").evaluate_all(
+                    """(rows) => rows.map((row) => [...row.querySelectorAll('th, td')].map((c) => {
+                        const copy = c.cloneNode(true);
+                        copy.querySelectorAll('[aria-hidden=true]').forEach((x) => x.remove());
+                        return copy.textContent.trim();
+                    }))"""
+                )
+                assert rows, "no monthly table"
                 if months is not None:
                     assert len(rows) == months, rows
                 figures = {r[0].strip(): float(r[2]) for r in rows if "Not shown" not in r[1]}
