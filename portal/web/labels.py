@@ -90,6 +90,15 @@ EMPLOYER_CATEGORY = {
     "recognition": "awards and recognition",
 }
 
+#: Purposes as the employer reads them (the vocabulary's labels address the volunteer:
+#: "Sharing how your application is going").
+EMPLOYER_PURPOSE = {
+    "esp.leave-verification": "Checking ESP leave",
+    "esp.programme-management": "Running the ESP scheme",
+    "esp.application-progress": "Following their application",
+    "esp.recognition": "Recognising their service",
+}
+
 APPLICATION_STAGE = {
     "application_in_progress": "Application in progress",
     "accepted_in_training": "Accepted, in training",
@@ -100,6 +109,11 @@ APPLICATION_STAGE = {
 
 def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
+
+
+def employer_purpose(code: str) -> str:
+    """A purpose as an employer reads it."""
+    return EMPLOYER_PURPOSE.get(code) or purpose_label(code)
 
 
 def employer_category(code: str) -> str:
@@ -155,7 +169,7 @@ def leave_text(summary: dict[str, object]) -> str | None:
     unit = "days" if summary.get("leave_unit") == "days" else "hours"
     left = _number(summary.get("leave_available"))
     text = f"{figure(used)} of {figure(granted)} {unit} used"
-    return text if left is None else f"{text}, {figure(left)} {unit} left"
+    return text if left is None else f"{text}, {figure(left)} {unit} available now"
 
 
 def _number(value: object) -> float | None:

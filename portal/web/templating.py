@@ -143,6 +143,7 @@ def build_environment() -> Environment:
         kind_label=labels.kind_label,
         field_label=labels.field_label,
         employer_category=labels.employer_category,
+        employer_purpose=labels.employer_purpose,
         employer_categories=labels.employer_categories,
         figure=lambda value: "" if value is None else labels.figure(float(value)),
         status_label=lambda code: labels.VOLUNTEER_STATUS.get(str(code), str(code)),

@@ -95,7 +95,8 @@ def test_staff_pages_and_a_named_notice(served: Served, page: Any) -> None:
     assert values[0] == "Applicant"
     assert re.fullmatch(r"\d+ hours: \d+ hours on ESP leave, \d+ hours in own time", values[1])
     assert re.fullmatch(r"Met in \d+ of \d+ months?", values[2]), values[2]
-    assert re.fullmatch(r"\d+(\.\d)? of \d+(\.\d)? hours used, \d+(\.\d)? hours left", values[3])
+    leave = r"\d+(\.\d)? of \d+(\.\d)? hours used, \d+(\.\d)? hours available now"
+    assert re.fullmatch(leave, values[3]), values[3]
     duties = page.locator("main table tbody tr")
     assert duties.count() >= 1
     assert duties.first.locator("td").last.inner_text() in {"Yes", "No, own time"}
