@@ -12,7 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from portal.recognition.kinds import AWARD_KIND_LABELS
 from portal.web import labels
+from portal.web.templating import long_date
 
 #: The staff table's columns, in this order, for the fields that are there (the name is the
 #: link to the person's page, so it has no column of its own).
@@ -47,12 +49,22 @@ def _training(value: Any) -> str:
     return "Not recorded"
 
 
+def _award(award: Any) -> str:
+    """A released award in words: "Five years (Long-service award, 6 January 2025)"."""
+    if not isinstance(award, Mapping):
+        return str(award)
+    kind = AWARD_KIND_LABELS.get(str(award.get("kind")), "Recognition")
+    title = str(award.get("title") or kind)
+    day = long_date(award.get("awarded_on"))
+    return f"{title} ({kind}, {day})" if day else f"{title} ({kind})"
+
+
 def _recognition(value: Any) -> str:
     if value in (None, "", [], {}):
         return "None recorded"
     if isinstance(value, list | tuple):
-        return ", ".join(str(v) for v in value)
-    return str(value)
+        return "; ".join(_award(v) for v in value)
+    return _award(value)
 
 
 def _hour_rows(summary: Mapping[str, Any], minimum_hours: float) -> list[Row]:
