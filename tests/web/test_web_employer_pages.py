@@ -113,7 +113,10 @@ def test_staff_pages_and_a_named_notice(served: Served, page: Any) -> None:
     page.get_by_role("button", name="Sign out").click()
 
     sign_in(page, served, world.emails["employer"])
-    assert "1 withdrawal notice to acknowledge" in page.inner_text("main")
+    main = page.inner_text("main")
+    assert "1 withdrawal notice to acknowledge" in main
+    assert "Checking ESP leave: their name, Special Constable status, totals of duty hours" in main
+    _both_widths(page, "employer home")
     page.get_by_role("link", name="Read the notices").click()
     card = page.locator(".govuk-summary-card").first
     assert card.locator("h2").inner_text() == "Sam Special withdrew consent"
@@ -140,6 +143,7 @@ def test_staff_pages_and_a_named_notice(served: Served, page: Any) -> None:
 def test_reports_page_without_an_agreement(served: Served, page: Any) -> None:
     world = served.run(seed_world(served))
     sign_in(page, served, world.emails["other_employer"])
+    _both_widths(page, "employer home without an agreement")
     page.get_by_role("link", name="Reports").click()
     main = page.inner_text("main")
     assert "no data sharing agreement in force" in main
