@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from portal.applications.stages import OUTCOME_LABELS, STAGE_LABELS
 from portal.recognition.kinds import AWARD_KIND_LABELS
 from portal.web import labels
 from portal.web.templating import long_date
@@ -67,6 +68,22 @@ def _recognition(value: Any) -> str:
     return _award(value)
 
 
+def _steps(value: Any) -> str:
+    """Released milestones in words: "Application received (Passed, 3 March 2026); ..."."""
+    if not isinstance(value, list | tuple) or not value:
+        return "None recorded"
+    words = []
+    for step in value:
+        if not isinstance(step, Mapping):
+            continue
+        stage = STAGE_LABELS.get(str(step.get("stage")), "A step")
+        state = str(step.get("state"))
+        done = OUTCOME_LABELS.get(state, state.replace("_", " ").capitalize())
+        day = long_date(step.get("on"))
+        words.append(f"{stage} ({done}, {day})" if day else f"{stage} ({done})")
+    return "; ".join(words) or "None recorded"
+
+
 def _hour_rows(summary: Mapping[str, Any], minimum_hours: float) -> list[Row]:
     period = summary.get("period")
     within = f" in {period}" if period else ""
@@ -91,6 +108,10 @@ def member_rows(data: Mapping[str, Any], minimum_hours: float) -> list[Row]:
         rows.append(Row("Special Constable status", _status(data["status"])))
     if "application_stage" in data:
         rows.append(Row("Application progress", _stage(data["application_stage"])))
+    if "application_milestones" in data:
+        rows.append(Row("Application steps", _steps(data["application_milestones"])))
+    if "training_milestones" in data:
+        rows.append(Row("Training course", _steps(data["training_milestones"])))
     summary = data.get("hours_summary")
     if isinstance(summary, Mapping):
         rows.extend(_hour_rows(summary, minimum_hours))

@@ -26,6 +26,13 @@ def test_a_staff_member_in_words() -> None:
             "display_name": "Sam Special",
             "status": "in_training",
             "application_stage": "accepted_in_training",
+            "application_milestones": [
+                {"stage": "received", "state": "passed", "on": "2026-01-05"},
+                {"stage": "vetting", "state": "complete", "on": "2026-02-10"},
+            ],
+            "training_milestones": [
+                {"stage": "training_booked", "state": "in_progress", "on": "2026-03-01"}
+            ],
             "hours_summary": SUMMARY,
             "training": {"training_hours": 1.0},
             "recognition": [
@@ -37,6 +44,11 @@ def test_a_staff_member_in_words() -> None:
     assert [(r.key, r.value) for r in rows] == [
         ("Special Constable status", "In training"),
         ("Application progress", "Accepted, in training"),
+        (
+            "Application steps",
+            "Application received (Passed, 5 January 2026); Vetting (Complete, 10 February 2026)",
+        ),
+        ("Training course", "Training course booked (In progress, 1 March 2026)"),
         ("Duty hours in 2026", "38 hours: 26 hours on ESP leave, 12 hours in own time"),
         ("Months with at least 16 hours", "Met in 3 of 11 months"),
         ("ESP leave in 2026", "24 of 96 hours used, 40.5 hours available now"),
