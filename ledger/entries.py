@@ -12,6 +12,7 @@ size of the checkpoint its batch commits with, which only it can know.
 
 from __future__ import annotations
 
+import base64
 import bisect
 import json
 import re
@@ -37,12 +38,16 @@ from pydantic import (
 __all__ = [
     "KIND_MODELS",
     "KIND_PATTERN",
+    "NOT_CHAINED",
     "PLACE_FIELDS",
+    "PREV_SUBJECT_INDEX",
+    "SUBJECT_MAP",
     "Channel",
     "DetailValue",
     "Entry",
     "EntryDraft",
     "SafeInt",
+    "SubjectMapCommitment",
     "canonical_json",
     "draft_from_content",
     "format_timestamp",
@@ -136,14 +141,39 @@ def _sorted_unique(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted(set(values)))
 
 
+PREV_SUBJECT_INDEX = "prev_subject_index"
+"""Index of the previous entry about the same subject (``null`` for the first one)."""
+SUBJECT_MAP = "subject_map"
+"""``{"root": base64, "since": index}`` on the last entry of each batch: the subject map's root at
+that batch's end, and the index from which every entry about a subject is chained."""
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectMapCommitment:
+    """The subject map's root at a batch's end and where the chains start (the migration point)."""
+
+    root: bytes
+    since: int
+
+    def document(self) -> dict[str, Any]:
+        return {"root": base64.b64encode(self.root).decode("ascii"), "since": self.since}
+
+
 #: Every kind's model, by kind: filled in as each kind's class is defined (:mod:`ledger.kinds`).
 KIND_MODELS: dict[str, type[EntryDraft]] = {}
 
 #: Fields the sequencer adds: only it knows where and when the entry lands, and in which batch.
-PLACE_FIELDS = ("index", "timestamp", "checkpoint_size")
+#: The last two exist from the subject map's start on (docs/VERIFY.md §5): an entry about a
+#: subject names the previous entry about it, and the last entry of a batch the map's root.
+PLACE_FIELDS = ("index", "timestamp", "checkpoint_size", PREV_SUBJECT_INDEX, SUBJECT_MAP)
+
+#: ``previous`` argument meaning "this entry has no back-pointer field" (no subject, or no map).
+NOT_CHAINED = -1
 
 #: The place fields in JCS member order (they are ASCII, so code-unit order is byte order).
 _PLACE_ORDER = tuple(sorted(PLACE_FIELDS))
+_CHAIN_FIELDS = (PREV_SUBJECT_INDEX, SUBJECT_MAP)
+_FIXED_PLACE = ("index", "timestamp", "checkpoint_size")
 
 _TIMESTAMP = re.compile(TIMESTAMP_PATTERN)
 
@@ -251,23 +281,41 @@ class EntryDraft(BaseModel):
         """
         return self.bytes_at(index, format_timestamp(logged_at), checkpoint_size)
 
-    def bytes_at(self, index: int, timestamp: str, checkpoint_size: int) -> bytes:
+    def bytes_at(
+        self,
+        index: int,
+        timestamp: str,
+        checkpoint_size: int,
+        previous: int | None = NOT_CHAINED,
+        subject_map: SubjectMapCommitment | None = None,
+    ) -> bytes:
         """:meth:`entry_bytes` with the timestamp already formatted (once per batch, by the writer).
 
-        ``timestamp`` must come from :func:`format_timestamp`.
+        ``timestamp`` must come from :func:`format_timestamp`. ``previous`` is the index of the
+        previous entry about this draft's subject (None: this is the first), or
+        :data:`NOT_CHAINED` for no back-pointer; ``subject_map`` is given for a batch's last entry.
         """
         if not 0 <= index < checkpoint_size <= _MAX_SAFE_INT:
             raise ValueError("an entry's checkpoint must cover it: index < checkpoint_size")
         if not _TIMESTAMP.fullmatch(timestamp):
             raise ValueError(f"not a ledger timestamp: {timestamp!r}")
+        if previous is not None and not (previous == NOT_CHAINED or 0 <= previous < index):
+            raise ValueError("an entry's previous entry about its subject comes before it")
+        place: dict[str, Any] = {
+            "checkpoint_size": checkpoint_size,
+            "index": index,
+            "timestamp": timestamp,
+        }
+        if previous != NOT_CHAINED:
+            place[PREV_SUBJECT_INDEX] = previous
+        if subject_map is not None:
+            place[SUBJECT_MAP] = subject_map.document()
         encoded = self._encoded
         if encoded is None:
             content = self.content()
-            content["index"] = index
-            content["timestamp"] = timestamp
-            content["checkpoint_size"] = checkpoint_size
+            content.update(place)
             return canonical_json(content)
-        return encoded.with_place(index, timestamp, checkpoint_size)
+        return encoded.with_place(place)
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,17 +325,24 @@ class _EncodedDraft:
     #: Joined members before ``checkpoint_size``, before ``index``, before ``timestamp``, after.
     groups: tuple[bytes, ...]
 
-    def with_place(self, index: int, timestamp: str, checkpoint_size: int) -> bytes:
-        before_size, before_index, before_time, after = self.groups
-        parts = [
-            before_size,
-            b'"checkpoint_size":%d' % checkpoint_size,
-            before_index,
-            b'"index":%d' % index,
-            before_time,
-            b'"timestamp":"' + timestamp.encode("ascii") + b'"',
-            after,
-        ]
+    def with_place(self, place: dict[str, Any]) -> bytes:
+        """The entry's bytes: the draft's groups with the place members spliced in between.
+
+        Place values are ASCII (integers, a timestamp, base64), so their members' bytes are
+        exactly what JCS writes for them.
+        """
+        parts = [self.groups[0]]
+        for name, group in zip(_PLACE_ORDER, self.groups[1:], strict=True):
+            if name in place:
+                value = place[name]
+                if type(value) is int:
+                    member = b"%d" % value
+                elif type(value) is str:
+                    member = b'"' + value.encode("ascii") + b'"'
+                else:
+                    member = _dumps_plain(value)
+                parts.append(b'"' + name.encode("ascii") + b'":' + member)
+            parts.append(group)
         return b"{" + b",".join(part for part in parts if part) + b"}"
 
 
@@ -314,6 +369,9 @@ class Entry(BaseModel):
     index: int = Field(ge=0)
     timestamp: str = Field(pattern=TIMESTAMP_PATTERN)
     checkpoint_size: int = Field(ge=1)
+    #: The optional place members, verbatim (``prev_subject_index``, ``subject_map``), when the
+    #: entry carries them: absent and ``null`` differ, so they are kept as read.
+    chain: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _inside_its_checkpoint(self) -> Entry:
@@ -359,6 +417,7 @@ class Entry(BaseModel):
         content["index"] = self.index
         content["timestamp"] = self.timestamp
         content["checkpoint_size"] = self.checkpoint_size
+        content.update(self.chain)
         return content
 
     def canonical_bytes(self) -> bytes:
@@ -371,5 +430,6 @@ class Entry(BaseModel):
         value = json.loads(body)
         if not isinstance(value, dict):
             raise ValueError("an entry is a JSON object")
-        place = {name: value.pop(name, None) for name in PLACE_FIELDS}
-        return cls(draft=draft_from_content(value), **place)
+        chain = {name: value.pop(name) for name in _CHAIN_FIELDS if name in value}
+        place = {name: value.pop(name, None) for name in _FIXED_PLACE}
+        return cls(draft=draft_from_content(value), chain=chain, **place)

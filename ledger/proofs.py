@@ -9,13 +9,16 @@ that a client learns which parameter is wrong, not that a node is missing.
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from . import merkle
 from .checkpoint import open_checkpoint
-from .errors import LedgerCorruptError, LedgerRangeError
+from .completeness import CompletenessProof
+from .entries import SUBJECT_MAP
+from .errors import LedgerCorruptError, LedgerNotFoundError, LedgerRangeError
 from .nodes import (
     NodeID,
     ProofPlan,
@@ -26,6 +29,7 @@ from .nodes import (
 )
 from .note import NoteError, NoteVerifier
 from .store import LedgerStore
+from .subjectmap import SubjectMap, subject_key
 from .tables import NODE_LEVEL_SHIFT
 
 T = TypeVar("T")
@@ -35,6 +39,7 @@ __all__ = [
     "InclusionProof",
     "Receipt",
     "b64",
+    "build_completeness_proof",
     "build_consistency_proof",
     "build_inclusion_paths",
     "build_inclusion_proof",
@@ -263,3 +268,39 @@ async def build_consistency_proof(store: LedgerStore, first: int, second: int) -
     fetched = await store.node_hashes(plan.node_ids) if plan.node_ids else {}
     path = _assemble(plan.node_ids, fetched, plan)
     return ConsistencyProof(first, second, tuple(path))
+
+
+async def build_completeness_proof(
+    store: LedgerStore, subject: str, tree_size: int
+) -> CompletenessProof:
+    """The subject map path of ``subject`` in the tree of ``tree_size`` and its commitment.
+
+    The map is rebuilt from the entries below ``tree_size`` (one grouped scan) and must hash to
+    the root the tree's last entry committed to; a mismatch means the stored entries contradict
+    what was signed. Parameters must already be checked (``0 < tree_size <= size``).
+    """
+    last = await store.entry(tree_size - 1)
+    if last is None:
+        raise LedgerCorruptError(
+            f"entry {tree_size - 1} is missing; run 'esp-portal ledger verify'"
+        )
+    stated = json.loads(last.body).get(SUBJECT_MAP)
+    if not isinstance(stated, dict):
+        raise LedgerNotFoundError(
+            f"the tree of size {tree_size} was signed before subject maps were committed; "
+            "completeness can be proven against a later checkpoint"
+        )
+    pairs = await store.subject_heads(tree_size)
+    subject_map = SubjectMap.build((subject_key(name), index) for name, index in pairs)
+    if b64(subject_map.root()) != stated.get("root"):
+        raise LedgerCorruptError(
+            f"the subject map of the stored entries below {tree_size} does not hash to the root "
+            f"entry {tree_size - 1} committed to; run 'esp-portal ledger verify'"
+        )
+    inclusion = await build_inclusion_proof(store, tree_size - 1, tree_size)
+    return CompletenessProof(
+        tree_size=tree_size,
+        commitment_entry=last.body,
+        commitment_path=inclusion.inclusion_path,
+        map_proof=subject_map.prove(subject_key(subject)),
+    )

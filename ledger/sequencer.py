@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from .chains import SubjectChains, SubjectState, load_subject_state
 from .checkpoint import Checkpoint, sign_checkpoint
 from .compact import CompactRange
 from .entries import EntryDraft, format_timestamp
@@ -38,16 +39,28 @@ class SequencedBatch:
     receipts: list[list[Receipt]]
     compact: CompactRange
     root_hash: bytes
+    subjects: SubjectState | None = None
 
 
 class Sequencer:
     """Appends under the head lock; keeps the last known right edge to skip a read."""
 
-    def __init__(self, store: LedgerStore, signer: NoteSigner, origin: str) -> None:
+    def __init__(
+        self,
+        store: LedgerStore,
+        signer: NoteSigner,
+        origin: str,
+        *,
+        subject_map: bool = True,
+    ) -> None:
         self._store = store
         self._signer = signer
         self._origin = origin
         self._cached: tuple[int, bytes, CompactRange] | None = None
+        #: False only to measure what the subject map costs (bench/completeness_bench.py): a log
+        #: written without it has no completeness proofs from then on.
+        self._subject_map = subject_map
+        self._subjects: SubjectState | None = None
 
     def remember(self, batch: SequencedBatch) -> None:
         """Keep the right edge of a batch known to be committed.
@@ -56,6 +69,8 @@ class Sequencer:
         entry can never be mistaken for the current tree, even across processes.
         """
         self._cached = (batch.compact.size, batch.root_hash, batch.compact.copy())
+        if batch.subjects is not None:
+            self._subjects = batch.subjects
 
     async def _compact_range(self, head: Head) -> CompactRange:
         cached = self._cached
@@ -83,6 +98,11 @@ class Sequencer:
         head = await store.lock_head()
         compact = await self._compact_range(head)
         start = head.size
+        chains = (
+            SubjectChains(await load_subject_state(store, head, self._subjects))
+            if self._subject_map
+            else None
+        )
         known: dict[NodeID, bytes] = dict(zip(compact.ids(), compact.hashes, strict=True))
         now = datetime.now(UTC)
 
@@ -95,7 +115,14 @@ class Sequencer:
         for drafts in requests:
             for draft in drafts:
                 index = start + len(rows)
-                body = draft.bytes_at(index, stamp, batch_end)
+                if chains is None:
+                    body = draft.bytes_at(index, stamp, batch_end)
+                else:
+                    # The back-pointer first: the last entry's commitment includes itself.
+                    previous = chains.link(draft, index)
+                    last = index == batch_end - 1
+                    commitment = chains.commitment() if last else None
+                    body = draft.bytes_at(index, stamp, batch_end, previous, commitment)
                 leaf = leaf_hash(body)
                 rows.append(
                     StoredEntry(
@@ -144,4 +171,9 @@ class Sequencer:
                     for row in mine
                 ]
             )
-        return SequencedBatch(receipts=receipts, compact=compact, root_hash=root)
+        return SequencedBatch(
+            receipts=receipts,
+            compact=compact,
+            root_hash=root,
+            subjects=chains.state(size, root) if chains is not None else None,
+        )

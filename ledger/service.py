@@ -32,6 +32,7 @@ from piccolo.engine.sqlite import TransactionType
 
 from .batcher import GroupCommitter
 from .checkpoint import Checkpoint, sign_checkpoint
+from .completeness import CompletenessProof
 from .entries import EntryDraft
 from .errors import (
     LedgerClosedError,
@@ -48,6 +49,7 @@ from .proofs import (
     ConsistencyProof,
     InclusionProof,
     Receipt,
+    build_completeness_proof,
     build_consistency_proof,
     build_inclusion_paths,
     build_inclusion_proof,
@@ -95,6 +97,7 @@ class Ledger:
         *,
         batch_max: int = 256,
         lock_timeout: float = 5.0,
+        subject_map: bool = True,
     ) -> None:
         Checkpoint(origin, 0, EMPTY_ROOT)  # a bad origin fails here, not at the first append
         self._engine = engine
@@ -102,7 +105,7 @@ class Ledger:
         self._origin = origin
         self._store = LedgerStore(engine, lock_timeout)
         self._lock_timeout = lock_timeout
-        self._sequencer = Sequencer(self._store, signer, origin)
+        self._sequencer = Sequencer(self._store, signer, origin, subject_map=subject_map)
         self._batch_max = batch_max
         self._batcher = GroupCommitter(self._commit, max_entries=batch_max)
         self._closed = False
@@ -362,6 +365,27 @@ class Ledger:
         async with self._reading():
             check_consistency_params(first, second, await self.size())
             return await build_consistency_proof(self._store, first, second)
+
+    async def completeness_proof(self, subject: str, tree_size: int) -> CompletenessProof:
+        """Proof that the chain of ``subject``'s entries in the tree of ``tree_size`` is whole.
+
+        Cost: one grouped scan of the entries below ``tree_size`` and a map built from it (the
+        proof itself is about log2(subjects) hashes). Raises :class:`LedgerNotFoundError` for a
+        tree signed before subject maps existed.
+        """
+        if not subject:
+            raise LedgerRangeError("subject", "a completeness proof needs a subject")
+        async with self._reading():
+            size = await self.size()
+            if (
+                not isinstance(tree_size, int)
+                or isinstance(tree_size, bool)
+                or not 0 < tree_size <= size
+            ):
+                raise LedgerRangeError(
+                    "tree_size", f"tree_size must be between 1 and the log's size {size}"
+                )
+            return await build_completeness_proof(self._store, subject, tree_size)
 
     async def get_entry(self, index: int) -> StoredEntry:
         """The stored entry at ``index`` (its exact bytes and leaf hash)."""

@@ -539,6 +539,29 @@ class LedgerStore:
         rows = await self._fetch(f"SELECT {_SELECT_ENTRY} FROM {ENTRY} WHERE idx = {{}}", index)
         return _entry_from_row(rows[0]) if rows else None
 
+    async def subject_heads(self, size: int) -> list[tuple[str, int]]:
+        """Every subject named by an entry below ``size``, with its latest such index.
+
+        The subject map of the tree of ``size`` is a function of these pairs; a scan of the
+        entries, run when a process first appends and when a map proof is built.
+        """
+        rows = await self._fetch(
+            f"SELECT subject, MAX(idx) AS idx FROM {ENTRY} "
+            "WHERE idx < {} AND subject <> '' GROUP BY subject",
+            size,
+        )
+        return [(str(row["subject"]), int(row["idx"])) for row in rows]
+
+    async def subjects_between(self, start: int, stop: int) -> list[tuple[int, str]]:
+        """``(index, subject)`` of entries with a subject, ``start <= index < stop``, in order."""
+        rows = await self._fetch(
+            f"SELECT idx, subject FROM {ENTRY} "
+            "WHERE idx >= {} AND idx < {} AND subject <> '' ORDER BY idx",
+            start,
+            stop,
+        )
+        return [(int(row["idx"]), str(row["subject"])) for row in rows]
+
     async def entries_between(self, start: int, stop: int) -> list[StoredEntry]:
         """Entries with ``start <= index < stop``, in index order (gaps simply absent)."""
         rows = await self._fetch(

@@ -10,8 +10,13 @@ With ``--policy FILE`` (a C2SP ``tlog-policy`` file: ``log``, ``witness``, ``gro
 ``cosignature/v1`` lines from enough witnesses to meet its quorum: that is what rules out a
 checkpoint shown to this volunteer alone (a split view).
 
+The bundle's completeness proof (docs/VERIFY.md §5), when it carries one, must hold too: it shows
+that the entries are every entry about the subject in the tree. ``--require-complete`` also fails
+a bundle that carries none (one whose tree was signed before subject maps were committed).
+
 Exit status: 0 when every entry is proven and the checkpoint signature holds (and the policy's
-quorum, if given), 1 when anything fails (each problem is named), 2 when a file cannot be read.
+quorum, if given, and completeness), 1 when anything fails (each problem is named), 2 when a file
+cannot be read.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import click
 from ledger.checkpoint import CheckpointError, OriginMismatchError, open_checkpoint
 from ledger.note import NoteError, NoteVerifier
 from ledger.policy import Policy, PolicyError, check_checkpoint, parse_policy
-from portal.disclosure.bundle import check_bundle
+from portal.disclosure.bundle import BundleCheck, check_bundle
 
 
 @click.command("verify-bundle")
@@ -43,8 +48,17 @@ from portal.disclosure.bundle import check_bundle
     type=click.Path(dir_okay=False, path_type=Path),
     help="A C2SP tlog-policy file: the log key and the witnesses whose quorum must cosign.",
 )
+@click.option(
+    "--require-complete",
+    is_flag=True,
+    help="Fail unless the bundle proves it lists every entry about its subject.",
+)
 def verify_bundle(
-    file: Path, verifier_key: str | None, origin: str | None, policy_file: Path | None
+    file: Path,
+    verifier_key: str | None,
+    origin: str | None,
+    policy_file: Path | None,
+    require_complete: bool,
 ) -> None:
     """Check an evidence bundle (from GET /api/volunteer/disclosures/bundle) offline."""
     policy = _load_policy(policy_file) if policy_file is not None else None
@@ -69,6 +83,8 @@ def verify_bundle(
             problems.append(f"checkpoint: {exc}")
         except (NoteError, CheckpointError) as exc:
             problems.append(f"checkpoint signature: {exc}")
+    if require_complete and not result.has_completeness:
+        problems.append("completeness: the bundle carries no completeness proof")
     if problems:
         for problem in problems:
             click.echo(f"FAIL {problem}", err=True)
@@ -78,11 +94,34 @@ def verify_bundle(
         f"OK: {result.entries} entries proven in the tree of size {result.tree_size} "
         f"of {result.origin}; checkpoint signature {signature}."
     )
+    _report_completeness(result)
     if verifier_key is None and policy is None:
         click.echo(
             "Note: the signature was checked with the key inside the bundle. Compare it with "
             "the force's published key (GET /ledger/key) or pass --key.",
             err=True,
+        )
+
+
+def _report_completeness(result: BundleCheck) -> None:
+    """Say how far the bundle proves it lists every entry about its subject."""
+    proven = result.completeness
+    if proven is None:
+        click.echo(
+            "Note: this bundle carries no completeness proof (its tree predates subject maps): "
+            "entries left out of it would not be detected.",
+            err=True,
+        )
+    elif proven.complete:
+        click.echo(
+            f"Complete: these are all the entries about the subject in the tree of size "
+            f"{proven.tree_size} ({proven.chained} chained)."
+        )
+    else:
+        click.echo(
+            f"Complete from index {proven.since}: {proven.chained} chained entries are all those "
+            f"about the subject from there on; entry {proven.legacy_index} and older ones were "
+            "written before back-pointers and cannot be proven complete."
         )
 
 

@@ -13,6 +13,9 @@ Bundle format ``esp-portal-evidence-bundle/1`` (JSON)::
      "entries": [{"index", "entry_b64", "entry", "leaf_hash", "inclusion_path": [...]}]}
 
 Hashes are standard base64; ``entry_b64`` holds the exact RFC 8785 bytes that were hashed.
+Entries run newest first. ``completeness`` (``esp-portal-subject-map/1``, or null for a tree
+signed before subject maps) proves the entries are every entry about ``subject`` in the tree:
+:func:`ledger.completeness.check_completeness`, itself pure, checks it.
 """
 
 from __future__ import annotations
@@ -24,6 +27,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ledger import merkle
+from ledger.completeness import (
+    CompletenessError,
+    CompletenessProof,
+    CompletenessResult,
+    check_completeness,
+)
 
 FORMAT = "esp-portal-evidence-bundle/1"
 
@@ -34,7 +43,10 @@ HOW_TO_VERIFY = (
     "leaf = merkle.leaf_hash(base64decode(entry_b64)) must equal base64decode(leaf_hash), and "
     "merkle.verify_inclusion(leaf, index, tree_size, [base64decode(h) for h in inclusion_path], "
     "root) must be true, where root is base64decode(third line of checkpoint) and tree_size its "
-    "second line. Check the checkpoint's Ed25519 signature with verifier_key (C2SP signed-note)."
+    "second line. Check the checkpoint's Ed25519 signature with verifier_key (C2SP signed-note). "
+    "'completeness' proves the list whole: the subject map path of SHA-256(subject) under the "
+    "root that entry tree_size-1 commits to gives the latest entry, and prev_subject_index links "
+    "each entry to the one before (docs/VERIFY.md section 5)."
 )
 
 
@@ -48,6 +60,10 @@ class BundleCheck:
     note_body: str = ""
     entries: int = 0
     problems: list[str] = field(default_factory=list)
+    #: What the completeness proof established; None when the bundle carries none (or it fails).
+    completeness: CompletenessResult | None = None
+    #: The bundle carries a completeness proof (checked whether or not it holds).
+    has_completeness: bool = False
 
     @property
     def ok(self) -> bool:
@@ -89,7 +105,33 @@ def check_bundle(bundle: Any) -> BundleCheck:
     for position, item in enumerate(entries):
         result.entries += 1
         result.problems.extend(_entry_problems(position, item, result.tree_size, result.root))
+    proof = bundle.get("completeness")
+    if proof is not None:
+        result.has_completeness = True
+        _check_completeness(bundle.get("subject"), proof, entries, result)
     return result
+
+
+def _check_completeness(subject: Any, proof: Any, entries: list[Any], result: BundleCheck) -> None:
+    """Check the bundle's entries are every entry about its subject (docs/VERIFY.md §5)."""
+    if not isinstance(subject, str) or not subject:
+        result.problems.append("completeness: the bundle names no subject")
+        return
+    listed: list[tuple[int, bytes]] = []
+    for item in entries:
+        body = _b64(item.get("entry_b64")) if isinstance(item, dict) else None
+        index = item.get("index") if isinstance(item, dict) else None
+        if body is None or not isinstance(index, int):
+            result.problems.append("completeness: not checked, an entry is malformed")
+            return
+        listed.append((index, body))
+    try:
+        parsed = CompletenessProof.from_json(proof, subject)
+        result.completeness = check_completeness(
+            subject, result.tree_size, result.root, listed, parsed
+        )
+    except CompletenessError as exc:
+        result.problems.append(f"completeness ({exc.reason}): {exc}")
 
 
 def _read_checkpoint(note: Any, result: BundleCheck) -> bool:

@@ -82,6 +82,14 @@ class EvidenceBundle(Output):
     generated_at: dt.datetime
     how_to_verify: str
     entries: list[BundleEntry]
+    completeness: dict[str, Any] | None = Field(
+        default=None,
+        description=(
+            "proof that the entries are every entry about the subject up to tree_size "
+            "(esp-portal-subject-map/1, docs/VERIFY.md §5); null for a tree signed before "
+            "subject maps were committed"
+        ),
+    )
 
 
 # DPO -------------------------------------------------------------------------------------------

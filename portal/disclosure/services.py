@@ -15,7 +15,7 @@ from typing import Any
 
 import structlog
 
-from ledger import Ledger
+from ledger import Ledger, LedgerNotFoundError
 from ledger.checkpoint import Checkpoint
 from ledger.tables import LedgerEntry
 from ledger.witnessing import CosignatureStore, with_cosignatures
@@ -195,7 +195,13 @@ class VolunteerLedgerService:
                     inclusion_path=[b64(h) for h in proof.inclusion_path],
                 )
             )
-        log.info("volunteer.bundle_built", entries=len(entries), tree_size=head.size)
+        completeness = await self._completeness(subject, head.size)
+        log.info(
+            "volunteer.bundle_built",
+            entries=len(entries),
+            tree_size=head.size,
+            completeness=completeness is not None,
+        )
         return EvidenceBundle(
             format=FORMAT,
             origin=self.ledger.origin,
@@ -206,7 +212,18 @@ class VolunteerLedgerService:
             generated_at=utcnow(),
             how_to_verify=HOW_TO_VERIFY,
             entries=entries,
+            completeness=completeness,
         )
+
+    async def _completeness(self, subject: str, tree_size: int) -> dict[str, Any] | None:
+        """The subject map proof at ``tree_size``; None for a tree from before subject maps."""
+        if tree_size == 0:
+            return None
+        try:
+            proof = await self.ledger.completeness_proof(subject, tree_size)
+        except LedgerNotFoundError:
+            return None
+        return proof.to_json()
 
     async def _witnessed_head(self, head: SignedHead, needed: int) -> SignedHead:
         store = CosignatureStore(self.ledger.engine)

@@ -1,0 +1,100 @@
+"""Subject chains: the state the sequencer extends so each batch commits to a subject map.
+
+From the map's start (``since``) on, every entry about a subject names the previous entry about
+it, and the last entry of every batch carries the root of the map ``SHA-256(subject) -> latest
+index`` at the batch's end (see :mod:`ledger.subjectmap` and docs/VERIFY.md §5). The map is a
+function of the stored entries, so it is never stored itself: a process builds it once from the
+entries' subject column and then keeps it in memory, catching up from the entries another process
+appended meanwhile, exactly as the sequencer keeps the tree's right edge.
+
+A log written before the map existed (entries without back-pointers) starts its chains at the
+first batch written by this code: that batch's last entry says ``since`` = its first index, and
+every later commitment repeats it. Entries before ``since`` keep verifying as they always did.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from .entries import NOT_CHAINED, SUBJECT_MAP, EntryDraft, SubjectMapCommitment
+from .errors import LedgerCorruptError
+from .store import Head, LedgerStore
+from .subjectmap import SubjectMap, subject_key
+
+__all__ = ["SubjectChains", "SubjectState", "load_subject_state"]
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectState:
+    """The subject map of the tree of ``size`` entries whose root hash is ``log_root``."""
+
+    size: int
+    log_root: bytes
+    since: int
+    map: SubjectMap
+
+
+class SubjectChains:
+    """One batch's walk through the map: back-pointers in order, then the commitment."""
+
+    __slots__ = ("_map", "_since")
+
+    def __init__(self, state: SubjectState) -> None:
+        self._map = state.map
+        self._since = state.since
+
+    def link(self, draft: EntryDraft, index: int) -> int | None:
+        """The back-pointer of entry ``index`` (None: the subject's first), and record it."""
+        if not draft.subject:
+            return NOT_CHAINED
+        key = subject_key(draft.subject)
+        previous = self._map.get(key)
+        self._map = self._map.set(key, index)
+        return previous
+
+    def commitment(self) -> SubjectMapCommitment:
+        return SubjectMapCommitment(self._map.root(), self._since)
+
+    def state(self, size: int, log_root: bytes) -> SubjectState:
+        return SubjectState(size, log_root, self._since, self._map)
+
+
+async def _since(store: LedgerStore, size: int) -> int:
+    """Where chains start: stated by the last entry of the tree, or here if it states none."""
+    if size == 0:
+        return 0
+    last = await store.entry(size - 1)
+    if last is None:
+        raise LedgerCorruptError(f"entry {size - 1} is missing; run 'esp-portal ledger verify'")
+    commitment = json.loads(last.body).get(SUBJECT_MAP)
+    if commitment is None:
+        return size  # a log from before the map: chains start with the next entry
+    since = commitment.get("since") if isinstance(commitment, dict) else None
+    if not isinstance(since, int) or not 0 <= since < size:
+        raise LedgerCorruptError(
+            f"entry {size - 1} carries a malformed subject map commitment {commitment!r}"
+        )
+    return since
+
+
+async def load_subject_state(
+    store: LedgerStore, head: Head, cached: SubjectState | None
+) -> SubjectState:
+    """The map at the head: the cached one caught up, or rebuilt from the entries.
+
+    The cache is extended only when it describes a prefix of this very log (its size's stored
+    checkpoint has its root); otherwise, e.g. after a restore, the map is rebuilt.
+    """
+    if cached is not None and cached.size == head.size and cached.log_root == head.root_hash:
+        return cached
+    if cached is not None and 0 < cached.size < head.size:
+        stored = await store.checkpoint(cached.size)
+        if stored is not None and stored.root_hash == cached.log_root:
+            subject_map = cached.map
+            for index, subject in await store.subjects_between(cached.size, head.size):
+                subject_map = subject_map.set(subject_key(subject), index)
+            return SubjectState(head.size, head.root_hash, cached.since, subject_map)
+    pairs = await store.subject_heads(head.size)
+    subject_map = SubjectMap.build((subject_key(subject), index) for subject, index in pairs)
+    return SubjectState(head.size, head.root_hash, await _since(store, head.size), subject_map)
