@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import json
 from typing import Any
 
@@ -120,7 +121,7 @@ def spec_check(bundle: dict[str, Any]) -> tuple[bool, int]:
         raise SpecIncomplete("map path does not lead to the committed root")
 
     indexes = [index for index, _ in entries]
-    if any(b >= a for a, b in zip(indexes, indexes[1:], strict=False)):
+    if any(b >= a for a, b in itertools.pairwise(indexes)):
         raise SpecIncomplete("entries are not newest first, each once")
     documents = {index: json.loads(body) for index, body in entries}
     if any(doc.get("subject") != subject for doc in documents.values()):
