@@ -17,6 +17,10 @@ It checks the log up to the head size read when it starts; appends committed mea
 the next run, so it can run against a live log. The head, the highest entry and the largest
 checkpoint are read in one snapshot: a head behind what is stored is reported, not trusted.
 
+Subject chains are replayed too (:mod:`ledger.chain_audit`): each ``prev_subject_index`` must
+name the previous entry about the same subject and each batch's ``subject_map`` the root of the
+map the log makes, which is what makes a completeness proof worth trusting.
+
 The columns stored beside each entry for searching (kind, purpose, subject, recipients, channel,
 time) are compared with the entry's hashed bytes as well: a changed column would hide an entry
 from a search or a subject access report while the tree itself stays intact.
@@ -36,6 +40,7 @@ from typing import Any
 from piccolo.engine.base import Engine
 
 from . import merkle
+from .chain_audit import ChainAudit, ChainProblem
 from .checkpoint import CheckpointError, OriginMismatchError, open_checkpoint
 from .compact import CompactRange
 from .entries import format_timestamp
@@ -172,6 +177,7 @@ class _Auditor:
         self.reached: list[tuple[int, bytes, int, bytes]] = []
         #: The tree size the current batch ends at (its entries say so); 0 before the first.
         self.batch_end = 0
+        self.chains = ChainAudit()
 
     def check_place(self, index: int, body: bytes) -> dict[str, Any]:
         """The entry's own index and batch end agree with where it is stored (its document)."""
@@ -215,6 +221,14 @@ class _Auditor:
                     str(declared),
                 )
             )
+        try:
+            self.chains.check(index, document, self.batch_end)
+        except ChainProblem as problem:
+            raise _Found(
+                VerifyProblem(
+                    problem.index, problem.kind, problem.message, problem.expected, problem.found
+                )
+            ) from None
         return document
 
     def check_batch_end(self, checked_here: bool) -> None:
