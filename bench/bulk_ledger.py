@@ -24,7 +24,7 @@ import asyncpg
 from ledger import merkle
 from ledger.checkpoint import Checkpoint, sign_checkpoint
 from ledger.compact import CompactRange
-from ledger.entries import canonical_json, format_timestamp
+from ledger.entries import SubjectMapCommitment, canonical_json, format_timestamp
 from ledger.kinds import DisclosureDraft
 from ledger.note import NoteSigner
 from ledger.tables import node_key
@@ -57,10 +57,16 @@ def disclosure_body(
     categories: tuple[str, ...] = ("hours.summary", "identity", "status"),
     agreement: str = "dsa-2026-1",
     channel: str = "api",
+    chain: dict[str, Any] | None = None,
 ) -> bytes:
-    """Entry ``n`` (~450 bytes) of a batch that ends at ``checkpoint_size``."""
+    """Entry ``n`` (~450 bytes) of a batch that ends at ``checkpoint_size``.
+
+    ``chain`` holds the subject chain members the sequencer adds (``prev_subject_index``, and
+    ``subject_map`` on a batch's last entry); without it the entry is one from before them.
+    """
     return canonical_json(
-        {
+        (chain or {})
+        | {
             "agreement_ids": [agreement],
             "categories": sorted(set(categories)),
             "channel": channel,
@@ -78,6 +84,33 @@ def disclosure_body(
             "timestamp": format_timestamp(logged_at),
         }
     )
+
+
+def check_chained_against_model(logged_at: datetime) -> None:
+    """Fail the run if chained bulk bytes drift from what the sequencer writes."""
+    draft = DisclosureDraft(
+        purpose="esp.programme-management",
+        lawful_basis="consent",
+        subject="sub_check",
+        recipient_org="3f2b8a52-9d7e-4a37-8c61-2f0b5c7e9a10",
+        recipient_user="7c1d2e3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f",
+        categories=("hours.summary", "identity", "status"),
+        consent_ids=("consent-7",),
+        agreement_ids=("dsa-2026-1",),
+        request_id=f"req-{7:012d}",
+        channel="api",
+        details={"fields": list(FIELDS)},
+    )
+    commitment = SubjectMapCommitment(bytes(range(32)), 0)
+    expected = draft.bytes_at(8, format_timestamp(logged_at), 9, 3, commitment)
+    chain = {"prev_subject_index": 3, "subject_map": commitment.document()}
+    made = disclosure_body(
+        7, subject="sub_check", checkpoint_size=9, logged_at=logged_at, chain=chain
+    ).replace(b'"index":7', b'"index":8')
+    if made != expected:
+        raise SystemExit(
+            f"chained bulk entry bytes drifted from the model:\n{made!r}\n{expected!r}"
+        )
 
 
 def check_against_model(logged_at: datetime, **values: str) -> None:

@@ -91,7 +91,7 @@ class ChainAudit:
                     f"{self._since}",
                 )
             self._last_unchained = index
-        self._map = self._map.set(key, index)
+        self._map.put(key, index)
 
     def _commitment(self, index: int, stated: Any) -> None:
         since = stated.get("since") if isinstance(stated, dict) else None

@@ -5,7 +5,9 @@ it, and the last entry of every batch carries the root of the map ``SHA-256(subj
 index`` at the batch's end (see :mod:`ledger.subjectmap` and docs/VERIFY.md §5). The map is a
 function of the stored entries, so it is never stored itself: a process builds it once from the
 entries' subject column and then keeps it in memory, catching up from the entries another process
-appended meanwhile, exactly as the sequencer keeps the tree's right edge.
+appended meanwhile, as the sequencer keeps the tree's right edge. The state is keyed by the tree
+size and root it describes, and checked against the head (and, to catch up, against the stored
+checkpoint of its size) before use: a state left by a batch that never committed is rebuilt.
 
 A log written before the map existed (entries without back-pointers) starts its chains at the
 first batch written by this code: that batch's last entry says ``since`` = its first index, and
@@ -36,7 +38,13 @@ class SubjectState:
 
 
 class SubjectChains:
-    """One batch's walk through the map: back-pointers in order, then the commitment."""
+    """One batch's walk through the map: back-pointers in order, then the commitment.
+
+    It updates the state's map in place: the caller must treat the state it came from as
+    describing the batch's end from then on, whether or not the batch commits (see
+    :meth:`Sequencer.sequence`, which keys the state by tree size and root so that a batch
+    that did not commit makes the next one rebuild the map).
+    """
 
     __slots__ = ("_map", "_since")
 
@@ -48,10 +56,7 @@ class SubjectChains:
         """The back-pointer of entry ``index`` (None: the subject's first), and record it."""
         if not draft.subject:
             return NOT_CHAINED
-        key = subject_key(draft.subject)
-        previous = self._map.get(key)
-        self._map = self._map.set(key, index)
-        return previous
+        return self._map.put(subject_key(draft.subject), index)
 
     def commitment(self) -> SubjectMapCommitment:
         return SubjectMapCommitment(self._map.root(), self._since)
@@ -93,7 +98,7 @@ async def load_subject_state(
         if stored is not None and stored.root_hash == cached.log_root:
             subject_map = cached.map
             for index, subject in await store.subjects_between(cached.size, head.size):
-                subject_map = subject_map.set(subject_key(subject), index)
+                subject_map.put(subject_key(subject), index)
             return SubjectState(head.size, head.root_hash, cached.since, subject_map)
     pairs = await store.subject_heads(head.size)
     subject_map = SubjectMap.build((subject_key(subject), index) for subject, index in pairs)

@@ -301,48 +301,65 @@ class EntryDraft(BaseModel):
             raise ValueError(f"not a ledger timestamp: {timestamp!r}")
         if previous is not None and not (previous == NOT_CHAINED or 0 <= previous < index):
             raise ValueError("an entry's previous entry about its subject comes before it")
-        place: dict[str, Any] = {
-            "checkpoint_size": checkpoint_size,
-            "index": index,
-            "timestamp": timestamp,
-        }
-        if previous != NOT_CHAINED:
-            place[PREV_SUBJECT_INDEX] = previous
-        if subject_map is not None:
-            place[SUBJECT_MAP] = subject_map.document()
         encoded = self._encoded
         if encoded is None:
             content = self.content()
-            content.update(place)
+            content.update(index=index, timestamp=timestamp, checkpoint_size=checkpoint_size)
+            if previous != NOT_CHAINED:
+                content[PREV_SUBJECT_INDEX] = previous
+            if subject_map is not None:
+                content[SUBJECT_MAP] = subject_map.document()
             return canonical_json(content)
-        return encoded.with_place(place)
+        link = None
+        if previous != NOT_CHAINED:
+            link = _NULL_LINK if previous is None else b'"prev_subject_index":%d' % previous
+        commitment = None
+        if subject_map is not None:
+            commitment = b'"subject_map":{"root":"%s","since":%d}' % (
+                base64.b64encode(subject_map.root),
+                subject_map.since,
+            )
+        return encoded.with_place(index, timestamp, checkpoint_size, link, commitment)
+
+
+_NULL_LINK = b'"prev_subject_index":null'
 
 
 @dataclass(frozen=True, slots=True)
 class _EncodedDraft:
     """A draft's canonical members, grouped by where the place fields fall among them."""
 
-    #: Joined members before ``checkpoint_size``, before ``index``, before ``timestamp``, after.
+    #: Joined members before ``checkpoint_size``, ``index``, ``prev_subject_index``,
+    #: ``subject_map``, ``timestamp``, and after (JCS order: the keys are ASCII).
     groups: tuple[bytes, ...]
 
-    def with_place(self, place: dict[str, Any]) -> bytes:
+    def with_place(
+        self,
+        index: int,
+        timestamp: str,
+        checkpoint_size: int,
+        link: bytes | None,
+        commitment: bytes | None,
+    ) -> bytes:
         """The entry's bytes: the draft's groups with the place members spliced in between.
 
-        Place values are ASCII (integers, a timestamp, base64), so their members' bytes are
+        Place values are ASCII (integers, a timestamp, base64), so these members' bytes are
         exactly what JCS writes for them.
         """
-        parts = [self.groups[0]]
-        for name, group in zip(_PLACE_ORDER, self.groups[1:], strict=True):
-            if name in place:
-                value = place[name]
-                if type(value) is int:
-                    member = b"%d" % value
-                elif type(value) is str:
-                    member = b'"' + value.encode("ascii") + b'"'
-                else:
-                    member = _dumps_plain(value)
-                parts.append(b'"' + name.encode("ascii") + b'":' + member)
-            parts.append(group)
+        before_size, before_index, before_link, before_map, before_time, after = self.groups
+        parts = [
+            before_size,
+            b'"checkpoint_size":%d' % checkpoint_size,
+            before_index,
+            b'"index":%d' % index,
+            before_link,
+            link,
+            before_map,
+            commitment,
+            before_time,
+            b'"timestamp":"' + timestamp.encode("ascii") + b'"',
+            after,
+        ]
         return b"{" + b",".join(part for part in parts if part) + b"}"
 
 

@@ -98,11 +98,12 @@ class Sequencer:
         head = await store.lock_head()
         compact = await self._compact_range(head)
         start = head.size
-        chains = (
-            SubjectChains(await load_subject_state(store, head, self._subjects))
-            if self._subject_map
-            else None
-        )
+        chains = None
+        if self._subject_map:
+            chains = SubjectChains(await load_subject_state(store, head, self._subjects))
+            # The map is updated in place from here on: until this batch's state is recorded
+            # below, nothing is cached, so a failure leaves no half-updated map behind.
+            self._subjects = None
         known: dict[NodeID, bytes] = dict(zip(compact.ids(), compact.hashes, strict=True))
         now = datetime.now(UTC)
 
@@ -171,9 +172,9 @@ class Sequencer:
                     for row in mine
                 ]
             )
-        return SequencedBatch(
-            receipts=receipts,
-            compact=compact,
-            root_hash=root,
-            subjects=chains.state(size, root) if chains is not None else None,
-        )
+        subjects = None
+        if chains is not None:
+            # Keyed by this batch's size and root: if it never commits (the caller rolls back),
+            # the next batch finds another head and rebuilds the map from the entries.
+            subjects = self._subjects = chains.state(size, root)
+        return SequencedBatch(receipts=receipts, compact=compact, root_hash=root, subjects=subjects)

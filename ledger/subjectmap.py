@@ -17,9 +17,8 @@ The format is specified in ``docs/VERIFY.md`` (§5, ``esp-portal-subject-map/1``
   (the key is absent).
 
 Prefixes 0x02 and 0x03 differ from RFC 9162's 0x00 and 0x01, so no map node can pass for a log
-node. The map is immutable: :meth:`SubjectMap.set` copies the path it changes and shares the
-rest, so the sequencer can build a batch's map without touching the committed one, and hashes are
-computed once per node, when the root is first asked for.
+node. Updates are in place (:meth:`SubjectMap.put`) and hashes are recomputed lazily, only
+along the paths changed since the root was last asked for.
 """
 
 from __future__ import annotations
@@ -97,14 +96,28 @@ _Node = _Leaf | _Branch | None
 
 
 def _node_hash(node: _Node) -> bytes:
+    """The node's hash, computing (and caching) only what changed since it was last asked.
+
+    Written out by hand (children's cached hashes read without a call, SHA-256 bound once)
+    because the sequencer runs it for every batch: about log2(subjects) hashes per new entry.
+    """
     if node is None:
         return EMPTY_HASH
-    if node.hash is None:
-        if isinstance(node, _Leaf):
-            node.hash = map_leaf_hash(node.key, node.value)
-        else:
-            node.hash = branch_hash(_node_hash(node.left), _node_hash(node.right))
-    return node.hash
+    cached = node.hash
+    if cached is not None:
+        return cached
+    if isinstance(node, _Leaf):
+        digest = _sha256(_LEAF + node.key + node.value.to_bytes(8, "big")).digest()
+    else:
+        left, right = node.left, node.right
+        left_hash = EMPTY_HASH if left is None else (left.hash or _node_hash(left))
+        right_hash = EMPTY_HASH if right is None else (right.hash or _node_hash(right))
+        digest = _sha256(_BRANCH + left_hash + right_hash).digest()
+    node.hash = digest
+    return digest
+
+
+_sha256 = hashlib.sha256
 
 
 def _split(old: _Leaf, new: _Leaf, depth: int) -> _Branch:
@@ -118,18 +131,6 @@ def _split(old: _Leaf, new: _Leaf, depth: int) -> _Branch:
     for bit in reversed(chain):
         node = _Branch(None, node) if bit else _Branch(node, None)
     return node
-
-
-def _set(node: _Node, key: bytes, value: int, depth: int) -> _Leaf | _Branch:
-    if node is None:
-        return _Leaf(key, value)
-    if isinstance(node, _Leaf):
-        if node.key == key:
-            return _Leaf(key, value)
-        return _split(node, _Leaf(key, value), depth)
-    if key_bit(key, depth):
-        return _Branch(node.left, _set(node.right, key, value, depth + 1))
-    return _Branch(_set(node.left, key, value, depth + 1), node.right)
 
 
 def _build(items: list[tuple[bytes, int]], lo: int, hi: int, depth: int) -> _Node:
@@ -198,7 +199,11 @@ def verify_map_proof(proof: MapProof, root: bytes) -> int | None:
 
 
 class SubjectMap:
-    """An immutable compressed sparse Merkle tree of ``key -> latest index``."""
+    """A compressed sparse Merkle tree of ``key -> latest index``, updated in place.
+
+    Not shared between tasks: the sequencer owns its map and drops it when a batch fails (see
+    :mod:`ledger.chains`); a proof builds its own.
+    """
 
     __slots__ = ("_root",)
 
@@ -222,11 +227,42 @@ class SubjectMap:
             return node.value
         return None
 
-    def set(self, key: bytes, value: int) -> SubjectMap:
-        """A new map with ``key -> value``; this one is unchanged (the path is copied)."""
+    def put(self, key: bytes, value: int) -> int | None:
+        """Set ``key -> value`` in place and return the key's previous value (None: new key).
+
+        One descent: the branches passed lose their cached hash, so the next :meth:`root`
+        rehashes only the paths changed since the last one.
+        """
         if len(key) != KEY_SIZE or not 0 <= value <= _MAX_VALUE:
             raise ValueError("a map key is 32 bytes and a value a uint64")
-        return SubjectMap(_set(self._root, key, value, 0))
+        bits = f"{int.from_bytes(key, 'big'):0256b}"  # one character per level, read by index
+        parent: _Branch | None = None
+        right = False
+        node = self._root
+        depth = 0
+        while isinstance(node, _Branch):
+            node.hash = None
+            parent = node
+            right = bits[depth] == "1"
+            node = node.right if right else node.left
+            depth += 1
+        previous = None
+        if node is None:
+            replacement: _Leaf | _Branch = _Leaf(key, value)
+        elif node.key == key:
+            previous = node.value
+            node.value = value
+            node.hash = None
+            return previous
+        else:
+            replacement = _split(node, _Leaf(key, value), depth)
+        if parent is None:
+            self._root = replacement
+        elif right:
+            parent.right = replacement
+        else:
+            parent.left = replacement
+        return previous
 
     def root(self) -> bytes:
         return _node_hash(self._root)

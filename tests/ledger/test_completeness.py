@@ -257,3 +257,18 @@ async def test_mutations_fail_on_a_larger_ledger_by_property(ledger: Ledger) -> 
         assert not spec_accepts(changed)
 
     check()
+
+
+async def test_a_rolled_back_append_leaves_no_trace_in_the_chains(ledger: Ledger) -> None:
+    """The sequencer updates its map in place; an append whose transaction the caller rolls
+    back must not leave its back-pointer behind for the next one."""
+    await ledger.append([make_draft(0, subject="sub_alice")])
+    with pytest.raises(RuntimeError):
+        async with ledger.appending() as transaction:
+            await transaction.append([make_draft(1, subject="sub_alice")])
+            raise RuntimeError("the caller's own write failed")
+    await ledger.append([make_draft(2, subject="sub_alice")])
+    assert json.loads((await ledger.get_entry(1)).body)["prev_subject_index"] == 0
+    assert (await ledger.verify()).ok
+    pool = await all_entries(ledger, 2)
+    assert spec_accepts(await make_bundle(ledger, "sub_alice", 2, pool))
