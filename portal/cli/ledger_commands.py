@@ -1,4 +1,4 @@
-"""``esp-portal ledger``: audit the log, print its checkpoint, export its entries.
+"""``esp-portal ledger``: audit the log, print its checkpoint, export its entries, build a bundle.
 
 ``verify`` is what an operator or auditor runs to check that nobody rewrote the log behind the
 database's back; its exit status is the answer (0 intact, 1 not, 2 could not run), and on failure
@@ -20,6 +20,7 @@ from typing import Any, NoReturn, TextIO, TypeVar
 import asyncpg
 import click
 
+from ledger import Ledger
 from ledger.checkpoint import Checkpoint, sign_checkpoint
 from ledger.merkle import EMPTY_ROOT
 from ledger.note import NoteError, NoteSigner, NoteVerifier, load_signing_key
@@ -29,6 +30,7 @@ from ledger.tables import LedgerHead
 from ledger.verify import VerifyResult, verify
 from portal.cli.common import cli_settings, fail, run, with_app_engine
 from portal.csvcells import ENTRY_CSV_COLUMNS, entry_csv_values
+from portal.disclosure.services import build_bundle
 from portal.moments import MomentError, parse_moment
 from portal.settings import Settings
 
@@ -193,6 +195,38 @@ def _jsonl_writer(out: TextIO) -> Callable[[StoredEntry], None]:
         out.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n")
 
     return write
+
+
+@ledger.command("bundle")
+@click.argument("subject")
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 1_000_000),
+    default=100_000,
+    show_default=True,
+    help="Newest entries to include (a bundle cut short does not prove complete).",
+)
+def bundle_command(subject: str, limit: int) -> None:
+    """Print the evidence bundle of a subject pseudonym (sub_…) as JSON, for the DPO to hand over.
+
+    The same bundle a volunteer downloads (entries, inclusion proofs, the witnessed checkpoint,
+    the completeness proof), built from the pseudonym alone: it works after erasure has cut
+    the pseudonym from the person. Check it with 'esp-portal ledger verify-bundle'.
+    """
+    if not _SUBJECT.fullmatch(subject):
+        _usage_error(f"{subject!r} is not a subject pseudonym (sub_ followed by letters/digits)")
+    settings = cli_settings()
+    signer = _signer(settings)
+
+    async def work() -> str:
+        ledger = Ledger(_engine(), signer, settings.ledger_origin)
+        bundle = await build_bundle(ledger, subject, limit=limit)
+        return bundle.model_dump_json(indent=2)
+
+    click.echo(_run_on_ledger(settings, work))
+
+
+_SUBJECT = re.compile(r"^sub_[A-Za-z0-9_-]{1,60}$")
 
 
 @ledger.command("export")

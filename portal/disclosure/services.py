@@ -166,69 +166,78 @@ class VolunteerLedgerService:
         )
 
     async def bundle(self, identity: Identity, *, limit: int) -> EvidenceBundle:
-        """The caller's ledger entries (newest ``limit``) with proofs against one checkpoint.
+        """The caller's ledger entries (newest ``limit``) with proofs; see :func:`build_bundle`."""
+        return await build_bundle(self.ledger, await self._subject(identity), limit=limit)
 
-        The checkpoint carries the witnesses' cosignatures: the newest cosigned one when it
-        already covers every entry of the bundle (the latest tree is often not cosigned yet),
-        otherwise the latest with whatever cosignatures it has.
-        """
-        subject = await self._subject(identity)
-        head = await signed_head(self.ledger)
-        rows = await (
-            LedgerEntry.select(*ENTRY_COLUMNS)
-            .where((LedgerEntry.subject == subject) & (LedgerEntry.idx < head.size))
-            .order_by(LedgerEntry.idx, ascending=False)
-            .limit(limit)
-        )
-        head = await self._witnessed_head(head, 1 + max((int(r["idx"]) for r in rows), default=0))
-        entries = []
-        for row in rows:
-            index = int(row["idx"])
-            proof = await self.ledger.inclusion_proof(index, head.size)
-            body = bytes(row["body"])
-            entries.append(
-                BundleEntry(
-                    index=index,
-                    entry_b64=b64(body),
-                    entry=json.loads(body),
-                    leaf_hash=b64(bytes(row["leaf_hash"])),
-                    inclusion_path=[b64(h) for h in proof.inclusion_path],
-                )
+
+async def build_bundle(ledger: Ledger, subject: str, *, limit: int) -> EvidenceBundle:
+    """The entries about ``subject`` (newest ``limit``) with proofs against one checkpoint.
+
+    The checkpoint carries the witnesses' cosignatures: the newest cosigned one when it
+    already covers every entry of the bundle (the latest tree is often not cosigned yet),
+    otherwise the latest with whatever cosignatures it has. Its completeness proof (docs/VERIFY.md
+    §5) shows the entries are all those about ``subject`` in that tree, so a bundle cut short by
+    ``limit`` does not prove complete. Only the pseudonym is needed: after erasure has cut it
+    from the person, the DPO can still build the bundle (``esp-portal ledger bundle``).
+    """
+    head = await signed_head(ledger)
+    rows = await (
+        LedgerEntry.select(*ENTRY_COLUMNS)
+        .where((LedgerEntry.subject == subject) & (LedgerEntry.idx < head.size))
+        .order_by(LedgerEntry.idx, ascending=False)
+        .limit(limit)
+    )
+    head = await _witnessed_head(ledger, head, 1 + max((int(r["idx"]) for r in rows), default=0))
+    entries = []
+    for row in rows:
+        index = int(row["idx"])
+        proof = await ledger.inclusion_proof(index, head.size)
+        body = bytes(row["body"])
+        entries.append(
+            BundleEntry(
+                index=index,
+                entry_b64=b64(body),
+                entry=json.loads(body),
+                leaf_hash=b64(bytes(row["leaf_hash"])),
+                inclusion_path=[b64(h) for h in proof.inclusion_path],
             )
-        completeness = await self._completeness(subject, head.size)
-        log.info(
-            "volunteer.bundle_built",
-            entries=len(entries),
-            tree_size=head.size,
-            completeness=completeness is not None,
         )
-        return EvidenceBundle(
-            format=FORMAT,
-            origin=self.ledger.origin,
-            verifier_key=self.ledger.verifier_key(),
-            checkpoint=head.note,
-            tree_size=head.size,
-            subject=subject,
-            generated_at=utcnow(),
-            how_to_verify=HOW_TO_VERIFY,
-            entries=entries,
-            completeness=completeness,
-        )
+    completeness = await _completeness(ledger, subject, head.size)
+    log.info(
+        "volunteer.bundle_built",
+        entries=len(entries),
+        tree_size=head.size,
+        completeness=completeness is not None,
+    )
+    return EvidenceBundle(
+        format=FORMAT,
+        origin=ledger.origin,
+        verifier_key=ledger.verifier_key(),
+        checkpoint=head.note,
+        tree_size=head.size,
+        subject=subject,
+        generated_at=utcnow(),
+        how_to_verify=HOW_TO_VERIFY,
+        entries=entries,
+        completeness=completeness,
+    )
 
-    async def _completeness(self, subject: str, tree_size: int) -> dict[str, Any] | None:
-        """The subject map proof at ``tree_size``; None for a tree from before subject maps."""
-        if tree_size == 0:
-            return None
-        try:
-            proof = await self.ledger.completeness_proof(subject, tree_size)
-        except LedgerNotFoundError:
-            return None
-        return proof.to_json()
 
-    async def _witnessed_head(self, head: SignedHead, needed: int) -> SignedHead:
-        store = CosignatureStore(self.ledger.engine)
-        size = await store.latest_cosigned_size(at_least=needed, at_most=head.size)
-        if size is not None and size != head.size:
-            note = await self.ledger.checkpoint_at(size)
-            return SignedHead(with_cosignatures(note, await store.lines_for(size)), size)
-        return SignedHead(with_cosignatures(head.note, await store.lines_for(head.size)), head.size)
+async def _witnessed_head(ledger: Ledger, head: SignedHead, needed: int) -> SignedHead:
+    store = CosignatureStore(ledger.engine)
+    size = await store.latest_cosigned_size(at_least=needed, at_most=head.size)
+    if size is not None and size != head.size:
+        note = await ledger.checkpoint_at(size)
+        return SignedHead(with_cosignatures(note, await store.lines_for(size)), size)
+    return SignedHead(with_cosignatures(head.note, await store.lines_for(head.size)), head.size)
+
+
+async def _completeness(ledger: Ledger, subject: str, tree_size: int) -> dict[str, Any] | None:
+    """The subject map proof at ``tree_size``; None for a tree from before subject maps."""
+    if tree_size == 0:
+        return None
+    try:
+        proof = await ledger.completeness_proof(subject, tree_size)
+    except LedgerNotFoundError:
+        return None
+    return proof.to_json()

@@ -102,3 +102,32 @@ async def test_bundle_is_proven_complete_and_each_change_is_named(
     assert plain.exit_code == 0 and "no completeness proof" in plain.output
     required = CliRunner().invoke(verify_bundle, [str(path), "--key", key, "--require-complete"])
     assert required.exit_code == 1 and "no completeness proof" in required.output
+
+
+async def test_the_dpo_builds_the_same_bundle_from_the_pseudonym_alone(
+    client: AsyncTestClient[Any], scene: Scene, tmp_path: Path
+) -> None:
+    """``esp-portal ledger bundle SUBJECT`` needs no person (it still works once erasure has cut
+    the pseudonym from the volunteer) and gives the bundle the volunteer would download."""
+    downloaded = await _bundle(client, scene)
+    env = {
+        "ESP_DATABASE_URL": scene.settings.database_url,
+        "ESP_DATA_DIR": str(scene.settings.data_dir),
+    }
+    built = run_cli("ledger", "bundle", downloaded["subject"], env=env)
+    assert built.returncode == 0, built.stderr
+    bundle = json.loads(built.stdout)
+    assert [e["index"] for e in bundle["entries"]] == [e["index"] for e in downloaded["entries"]]
+    assert bundle["completeness"] == downloaded["completeness"]
+    assert spec_check(bundle) == (True, 0)
+    path = tmp_path / "dpo-bundle.json"
+    path.write_text(built.stdout)
+    key = scene.verifier().verifier_key()
+    checked = run_cli("ledger", "verify-bundle", str(path), "--key", key, "--require-complete")
+    assert checked.returncode == 0, checked.stderr
+    # A pseudonym nobody has: an empty list, proven complete (no entry about it exists).
+    nobody = run_cli("ledger", "bundle", "sub_nobody", env=env)
+    assert nobody.returncode == 0, nobody.stderr
+    assert spec_check(json.loads(nobody.stdout)) == (True, 0)
+    refused = run_cli("ledger", "bundle", "Alex Smith", env=env)
+    assert refused.returncode == 2 and "not a subject pseudonym" in refused.stderr
