@@ -1,4 +1,5 @@
-"""Full audit of a stored log, streaming: memory stays constant however long the log is.
+"""Full audit of a stored log, streaming: memory does not grow with the log's length (only the
+subject map replayed for the chains grows, by one leaf per subject).
 
 The verifier trusts nothing stored except the entries' bytes: it re-hashes each body, rebuilds the
 tree in a compact range (at most one hash per bit of the size), and compares, in leaf order, every
