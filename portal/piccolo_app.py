@@ -5,6 +5,7 @@ from pathlib import Path
 from piccolo.conf.apps import AppConfig
 
 from portal.accounts.tables import (
+    AccountAction,
     IntegrationToken,
     Invitation,
     LoginAttempt,
@@ -16,7 +17,12 @@ from portal.alerts.tables import VolumeAlert, VolumeAlertAcknowledgement
 from portal.consent.objection_tables import Objection, ObjectionDecision
 from portal.consent.tables import ConsentEvent, WithdrawalAcknowledgement, WithdrawalNotice
 from portal.disclosure.tables import DisclosureRefusal
-from portal.organisations.tables import Employment, Organisation, Volunteer
+from portal.organisations.tables import (
+    Employment,
+    Organisation,
+    Volunteer,
+    VolunteerStatusChange,
+)
 from portal.statistics.tables import PageViewCount
 
 APP_CONFIG = AppConfig(
@@ -41,6 +47,8 @@ APP_CONFIG = AppConfig(
         PageViewCount,
         VolumeAlert,
         VolumeAlertAcknowledgement,
+        VolunteerStatusChange,
+        AccountAction,
     ],
     migration_dependencies=["ledger.piccolo_app"],
     commands=[],

@@ -93,3 +93,21 @@ class IntegrationToken(Table, tablename="integration_token"):
     expires_at = Timestamptz()
     revoked_at = Timestamptz(null=True, default=None)
     last_used_at = Timestamptz(null=True, default=None)
+
+
+class AccountAction(Table, tablename="account_action"):
+    """What an administrator did to an account: who, to whom, when, what. Append-only.
+
+    Disabling, enabling and resetting a password or authenticator are security events about
+    staff and volunteer accounts, not disclosures of volunteer data, so they are not ledger
+    entries (SPEC: the ledger's kinds are disclosures, consents and agreements); this table is
+    their record, kept by the database as the consent history is (triggers, no UPDATE/DELETE).
+    """
+
+    id = UUID(primary_key=True)
+    user = ForeignKey(references=UserAccount, on_delete=OnDelete.restrict, index=True)
+    action = Varchar(length=20)
+    #: The acting account's id, or ``cli`` for an operator on the server.
+    acted_by = Varchar(length=64)
+    channel = Varchar(length=10)
+    acted_at = Timestamptz(default=TimestamptzNow(), index=True)

@@ -16,6 +16,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from portal.accounts.roles import Role
 from portal.accounts.services import AccountService
+from portal.apisupport import API_CHANNEL
 from portal.auth.guards import caller, requires_role
 from portal.auth.requests import AppRequest
 from portal.coordinator.schemas import (
@@ -36,12 +37,13 @@ from portal.organisations.schemas import (
     EmploymentCreate,
     EmploymentEnd,
     EmploymentOut,
+    StatusChangeIn,
     VolunteerCreate,
     VolunteerOut,
     VolunteerPage,
     VolunteerUpdate,
 )
-from portal.organisations.services import OrganisationService
+from portal.organisations.services import MAX_SEARCH, OrganisationService
 from portal.organisations.status import VolunteerStatus
 from portal.settings import Settings
 
@@ -137,8 +139,15 @@ class VolunteerController(_Base):
         status: Annotated[
             VolunteerStatus | None, QueryParameter(description="Only this status")
         ] = None,
+        name: Annotated[
+            str | None,
+            QueryParameter(
+                max_length=MAX_SEARCH,
+                description="Only names containing every word given (case and accents ignored)",
+            ),
+        ] = None,
     ) -> VolunteerPage:
-        return await organisations.list_volunteers(page.limit, page.offset, status)
+        return await organisations.list_volunteers(page.limit, page.offset, status, name)
 
     @get("/{volunteer_id:str}", guards=[COORDINATOR], summary="One volunteer and their links")
     async def get_volunteer(
@@ -153,11 +162,41 @@ class VolunteerController(_Base):
     )
     async def update_volunteer(
         self,
+        request: AppRequest,
         volunteer_id: FromPath[str],
         data: JSONBody[VolunteerUpdate],
         organisations: NamedDependency[OrganisationService],
     ) -> VolunteerOut:
-        return await organisations.update_volunteer(volunteer_id, data)
+        return await organisations.update_volunteer(
+            volunteer_id, data, by=_caller(request), channel=API_CHANNEL
+        )
+
+    @post(
+        "/{volunteer_id:str}/status",
+        guards=[COORDINATOR],
+        status_code=HTTP_201_CREATED,
+        summary="Record a change of status with the day it took effect",
+        description=(
+            "Allowed moves: applicant to in_training or leaver; in_training to active or leaver; "
+            "active to leaver; leaver to applicant. The day is not in the future and not before "
+            "the previous change. Answers the volunteer with the history, oldest first."
+        ),
+    )
+    async def change_status(
+        self,
+        request: AppRequest,
+        volunteer_id: FromPath[str],
+        data: JSONBody[StatusChangeIn],
+        organisations: NamedDependency[OrganisationService],
+    ) -> VolunteerOut:
+        await organisations.statuses.change(
+            volunteer_id,
+            data.status,
+            data.effective_on,
+            recorded_by=_caller(request),
+            channel=API_CHANNEL,
+        )
+        return await organisations.get_volunteer(volunteer_id)
 
 
 class EmploymentController(_Base):

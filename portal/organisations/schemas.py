@@ -137,6 +137,26 @@ class VolunteerUpdate(Input):
     contact_by_phone: bool | None = None
 
 
+class StatusChangeIn(Input):
+    """A move to ``status`` on ``effective_on`` (allowed moves: ``portal.organisations.status``)."""
+
+    status: VolunteerStatus
+    effective_on: dt.date = Field(
+        description="The day the change took effect: not in the future, and not before the "
+        "previous change"
+    )
+
+
+class StatusChangeOut(BaseModel):
+    id: str
+    from_status: VolunteerStatus
+    to_status: VolunteerStatus
+    effective_on: dt.date
+    recorded_by: str
+    channel: str
+    recorded_at: dt.datetime
+
+
 class VolunteerSummary(BaseModel):
     id: str
     subject: str = Field(description="The pseudonymous id the ledger records")
@@ -161,6 +181,12 @@ class VolunteerOut(VolunteerSummary):
     contact_by_phone: bool
     created_at: dt.datetime
     employments: list[EmploymentOut] = []
+    next_statuses: list[VolunteerStatus] = Field(
+        default=[], description="The statuses this volunteer may move to now"
+    )
+    status_history: list[StatusChangeOut] = Field(
+        default=[], description="Every recorded change of status, oldest first"
+    )
 
 
 class VolunteerPage(BaseModel):

@@ -15,11 +15,13 @@ import structlog
 from piccolo.columns.combination import WhereRaw
 from piccolo.engine.sqlite import SQLiteEngine
 
+from portal.clock import local_date
 from portal.dbutil import as_date, is_unique_violation, write_transaction
 from portal.errors import Conflict, InvalidInput, NotFound
 from portal.fielderrors import field_error
 from portal.ids import parse_id
 from portal.organisations.folding import fold
+from portal.organisations.names import name_key
 from portal.organisations.rules import covers
 from portal.organisations.schemas import (
     EmployerCreate,
@@ -34,6 +36,8 @@ from portal.organisations.schemas import (
     VolunteerSummary,
     VolunteerUpdate,
 )
+from portal.organisations.status import next_statuses
+from portal.organisations.status_changes import StatusChanges
 from portal.organisations.tables import (
     Employment,
     Organisation,
@@ -92,8 +96,27 @@ def _name_taken() -> Conflict:
 _EMPLOYER = Organisation.kind == OrganisationKind.EMPLOYER.value
 
 
+#: Most characters of a name search that are used (a name is at most 200).
+MAX_SEARCH = 100
+
+
+def name_search(text: str) -> Any:
+    """The condition "the folded name contains every word of ``text``" (case and accents
+    ignored, ``portal.organisations.names``), or None when nothing is left to search for."""
+    words = name_key(text[:MAX_SEARCH]).split()
+    condition: Any = None
+    for word in words[:8]:
+        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        part = WhereRaw("name_key LIKE {} ESCAPE '\\'", f"%{escaped}%")
+        condition = part if condition is None else condition & part
+    return condition
+
+
 class OrganisationService:
     """Employers, volunteers and the links between them."""
+
+    def __init__(self, statuses: StatusChanges | None = None) -> None:
+        self.statuses = statuses or StatusChanges()
 
     # Employers -----------------------------------------------------------------------------------
 
@@ -153,6 +176,7 @@ class OrganisationService:
         row = Volunteer(
             display_name=data.display_name,
             search_key=fold(data.display_name),
+            name_key=name_key(data.display_name),
             email=data.email,
             phone=data.phone or "",
             status=data.status.value,
@@ -170,9 +194,19 @@ class OrganisationService:
         return await self.get_volunteer(str(row.id))
 
     async def list_volunteers(
-        self, limit: int, offset: int, status: VolunteerStatus | None = None
+        self,
+        limit: int,
+        offset: int,
+        status: VolunteerStatus | None = None,
+        name: str | None = None,
     ) -> VolunteerPage:
+        """A page of volunteers in name order (then id: a stable order for paging), optionally
+        only one status and only names containing every word of ``name``."""
         where = Volunteer.status == status.value if status else None
+        if name:
+            found = name_search(name)
+            if found is not None:
+                where = found if where is None else where & found
         count = Volunteer.count()
         query = Volunteer.select(
             Volunteer.id, Volunteer.subject, Volunteer.display_name, Volunteer.status
@@ -220,9 +254,16 @@ class OrganisationService:
             contact_by_phone=row["contact_by_phone"],
             created_at=row["created_at"],
             employments=[employment_out(link) for link in links],
+            next_statuses=list(next_statuses(VolunteerStatus(row["status"]))),
+            status_history=await self.statuses.history(str(key)),
         )
 
-    async def update_volunteer(self, volunteer_id: str, data: VolunteerUpdate) -> VolunteerOut:
+    async def update_volunteer(
+        self, volunteer_id: str, data: VolunteerUpdate, *, by: str = "", channel: str = "api"
+    ) -> VolunteerOut:
+        """Change what was sent. A new ``status`` is a change of status effective today, kept
+        in the history and allowed only along the moves of ``portal.organisations.status``
+        (the same status again changes nothing)."""
         key = parse_id(volunteer_id)
         if key is None or not await Volunteer.exists().where(Volunteer.id == key):
             raise NotFound("No volunteer has this id")
@@ -238,13 +279,16 @@ class OrganisationService:
                 "Invalid value for: " + ", ".join(nulls),
                 errors=[{"field": name, "message": "must not be null"} for name in nulls],
             )
-        values: dict[Any, Any] = {}
-        for name in sent:
-            value = getattr(data, name)
-            values[getattr(Volunteer, name)] = (
-                value.value if isinstance(value, VolunteerStatus) else value
-            )
-        await Volunteer.update(values).where(Volunteer.id == key)
+        if data.status is not None:
+            current = await Volunteer.select(Volunteer.status).where(Volunteer.id == key).first()
+            if current is not None and current["status"] != data.status.value:
+                today = local_date(self.statuses.clock())
+                await self.statuses.change(
+                    str(key), data.status, today, recorded_by=by, channel=channel
+                )
+        values = {getattr(Volunteer, n): getattr(data, n) for n in sent if n != "status"}
+        if values:
+            await Volunteer.update(values).where(Volunteer.id == key)
         log.info("volunteer.updated", volunteer_id=str(key), fields=sent)
         return await self.get_volunteer(str(key))
 

@@ -61,6 +61,24 @@ class Volunteer(Table, tablename="volunteer"):
     #: (``portal.organisations.search``), and a trigger sets it back to NULL when the name
     #: changes without it, so it never holds a name the person no longer has.
     search_key = Varchar(length=400, null=True, default=None)
+    #: ``display_name`` folded for search (no accents, case-folded: ``portal.organisations.names``),
+    #: written with the name by every path that writes one.
+    name_key = Varchar(length=200, default="", index=True)
+
+
+class VolunteerStatusChange(Table, tablename="volunteer_status_change"):
+    """One change of a volunteer's status, effective on a date. Append-only: the history of a
+    person's service is never edited; ``Volunteer.status`` is the latest change's ``to_status``."""
+
+    id = UUID(primary_key=True)
+    volunteer = ForeignKey(references=Volunteer, on_delete=OnDelete.restrict, index=True)
+    from_status = Varchar(length=20, choices=VolunteerStatus)
+    to_status = Varchar(length=20, choices=VolunteerStatus)
+    effective_on = Date()
+    #: The account that recorded it (``cli`` for the command line, ``import`` ids for a file).
+    recorded_by = Varchar(length=64)
+    channel = Varchar(length=10)
+    recorded_at = Timestamptz(default=TimestamptzNow())
 
 
 class Employment(Table, tablename="employment"):

@@ -18,6 +18,7 @@ from litestar.template.config import TemplateConfig
 from portal.clock import LONDON
 from portal.web import labels
 from portal.web.dates import date_input
+from portal.web.paging import pagination
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -151,6 +152,7 @@ def build_environment() -> Environment:
     )
     env.globals["query"] = query
     env.globals["london_span"] = london_span
+    env.globals["pagination"] = pagination
     env.globals["date_input"] = date_input
     return env
 

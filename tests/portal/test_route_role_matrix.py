@@ -77,6 +77,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/coordinator/volunteers"): COORDINATOR,
     ("GET", "/api/coordinator/volunteers/{volunteer_id:str}"): COORDINATOR,
     ("PATCH", "/api/coordinator/volunteers/{volunteer_id:str}"): COORDINATOR,
+    ("POST", "/api/coordinator/volunteers/{volunteer_id:str}/status"): COORDINATOR,
     ("POST", "/api/coordinator/employments"): COORDINATOR,
     ("POST", "/api/coordinator/employments/{employment_id:str}/end"): COORDINATOR,
     ("GET", "/api/coordinator/users"): COORDINATOR,
@@ -195,6 +196,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/coordinator/volunteers"): COORDINATOR,
     ("GET", "/coordinator/volunteers/{volunteer_id:str}"): COORDINATOR,
     ("POST", "/coordinator/volunteers/{volunteer_id:str}/employments"): COORDINATOR,
+    ("POST", "/coordinator/volunteers/{volunteer_id:str}/status"): COORDINATOR,
     (
         "POST",
         "/coordinator/volunteers/{volunteer_id:str}/employments/{employment_id:str}/end",

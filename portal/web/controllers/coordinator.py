@@ -37,9 +37,10 @@ from portal.organisations.schemas import (
     EmployerCreate,
     EmploymentCreate,
     SizeBand,
+    StatusChangeIn,
     VolunteerCreate,
 )
-from portal.organisations.services import OrganisationService
+from portal.organisations.services import MAX_SEARCH, OrganisationService
 from portal.organisations.status import VolunteerStatus
 from portal.request_context import request_id
 from portal.settings import Settings
@@ -160,6 +161,19 @@ VOLUNTEER_FORM = WebForm(
     invalid_at="display_name",
     service_errors_at="email",
     blank_as_none=True,
+)
+STATUS_FORM = WebForm(
+    fields=(
+        Field("status", 20, required="Select the volunteer's new status"),
+        Field(
+            "effective_on",
+            kind="date",
+            label="The date of the change",
+            required="Enter the date of the change",
+        ),
+    ),
+    schema=StatusChangeIn,
+    invalid_at="status",
 )
 EMPLOYMENT_FORM = WebForm(
     fields=(
@@ -390,7 +404,10 @@ class CoordinatorPages(Controller):
         page_number = query_int(request, "page", 1, 1, 100_000) or 1
         wanted = query_text(request, "status", 20)
         chosen = VolunteerStatus(wanted) if wanted in {s.value for s in VolunteerStatus} else None
-        found = await organisations.list_volunteers(PAGE, (page_number - 1) * PAGE, chosen)
+        name = query_text(request, "name", MAX_SEARCH)
+        found = await organisations.list_volunteers(
+            PAGE, (page_number - 1) * PAGE, chosen, name or None
+        )
         return await render(
             request,
             "coordinator/volunteers.html",
@@ -401,6 +418,7 @@ class CoordinatorPages(Controller):
             page_number=page_number,
             pages=max(1, -(-found.total // PAGE)),
             wanted=chosen.value if chosen else "",
+            name=name,
             statuses=[s.value for s in VolunteerStatus],
         )
 
@@ -450,6 +468,35 @@ class CoordinatorPages(Controller):
             names={e.id: e.name for e in employers},
             created=query_text(request, "created", 4) == "1",
             linked=query_text(request, "linked", 4) == "1",
+            status_changed=query_text(request, "status", 4) == "1",
+        )
+
+    @post("/volunteers/{volunteer_id:str}/status", name="web.coordinator.change_status")
+    async def change_status(
+        self,
+        request: AppRequest,
+        volunteer_id: FromPath[str],
+        organisations: NamedDependency[OrganisationService],
+    ) -> Response[Any]:
+        async def change(data: StatusChangeIn) -> Any:
+            return await organisations.statuses.change(
+                volunteer_id,
+                data.status,
+                data.effective_on,
+                recorded_by=_user_id(request),
+                channel="web",
+            )
+
+        async def again(answers: Answers) -> Template:
+            return await self._volunteer_page(request, volunteer_id, organisations, answers, 400)
+
+        await organisations.get_volunteer(volunteer_id)  # an unknown volunteer: 404, not a form
+        return await handle_form(
+            request,
+            STATUS_FORM,
+            act=change,
+            done=lambda _: see_other(f"/coordinator/volunteers/{volunteer_id}?status=1#status"),
+            again=again,
         )
 
     @post("/volunteers/{volunteer_id:str}/employments", name="web.coordinator.link")
