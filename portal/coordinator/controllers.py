@@ -6,7 +6,7 @@ every route. Ids in paths are UUID strings; a malformed one is answered like an 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Annotated
 
 from litestar import Controller, get, patch, post
@@ -14,12 +14,15 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
+from portal.accounts.admin import AccountAdministration
 from portal.accounts.roles import Role
 from portal.accounts.services import AccountService
 from portal.apisupport import API_CHANNEL
 from portal.auth.guards import caller, requires_role
 from portal.auth.requests import AppRequest
 from portal.coordinator.schemas import (
+    AccountActionOut,
+    AccountActionPage,
     InvitationOut,
     InvitedUser,
     IssuedTokenOut,
@@ -270,6 +273,38 @@ class UserController(_Base):
         return await users.list_users(page.limit, page.offset, role)
 
 
+def provide_account_admin(
+    account_service: NamedDependency[AccountService],
+) -> AccountAdministration:
+    return AccountAdministration(account_service)
+
+
+class AccountActionController(_Base):
+    path = "/api/coordinator/account-actions"
+    dependencies = {
+        **_PAGE,
+        "account_admin": Provide(provide_account_admin, sync_to_thread=False),
+    }
+
+    @get(
+        "/",
+        guards=[COORDINATOR],
+        summary="Recorded account administration actions (disable, enable, resets), newest first",
+    )
+    async def list_account_actions(
+        self,
+        page: NamedDependency[PageRequest],
+        account_admin: NamedDependency[AccountAdministration],
+    ) -> AccountActionPage:
+        rows, total = await account_admin.actions(page.limit, page.offset)
+        return AccountActionPage(
+            items=[AccountActionOut.model_validate(asdict(r)) for r in rows],
+            total=total,
+            limit=page.limit,
+            offset=page.offset,
+        )
+
+
 class TokenController(_Base):
     path = "/api/coordinator/tokens"
     dependencies = {**_PAGE, "tokens": Provide(provide_tokens, sync_to_thread=False)}
@@ -314,5 +349,6 @@ CONTROLLERS: list[type[Controller]] = [
     VolunteerController,
     EmploymentController,
     UserController,
+    AccountActionController,
     TokenController,
 ]

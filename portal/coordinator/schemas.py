@@ -94,3 +94,23 @@ class TokenPage(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+class AccountActionOut(BaseModel):
+    """One recorded account administration action (append-only history)."""
+
+    id: str
+    user_id: str
+    user_email: str
+    action: Literal["disable", "enable", "reset_password", "reset_totp"]
+    acted_by: str = Field(description="The acting account's id, or 'cli' for an operator")
+    acted_by_email: str | None
+    channel: str = Field(description="web, api or cli")
+    acted_at: dt.datetime
+
+
+class AccountActionPage(BaseModel):
+    items: list[AccountActionOut]
+    total: int
+    limit: int
+    offset: int

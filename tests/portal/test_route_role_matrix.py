@@ -78,6 +78,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/coordinator/volunteers/{volunteer_id:str}"): COORDINATOR,
     ("PATCH", "/api/coordinator/volunteers/{volunteer_id:str}"): COORDINATOR,
     ("POST", "/api/coordinator/volunteers/{volunteer_id:str}/status"): COORDINATOR,
+    ("GET", "/api/coordinator/account-actions"): COORDINATOR,
     ("POST", "/api/coordinator/employments"): COORDINATOR,
     ("POST", "/api/coordinator/employments/{employment_id:str}/end"): COORDINATOR,
     ("GET", "/api/coordinator/users"): COORDINATOR,

@@ -72,13 +72,13 @@ def test_coordinator_administers_accounts(served: Served, page: Any, chromium: A
     sign_in(page, served, world.emails["coordinator"], code=totp_code(secret))
     page.get_by_role("link", name="Users", exact=True).click()
     axe_check(page, "users with account actions")
-    assert "Your account" in page.locator("tr", has_text=world.emails["coordinator"]).inner_text()
+    assert "Your account" in page.locator("#accounts tr", has_text=world.emails["coordinator"]).inner_text()
 
     # Disable an employer contact: it cannot sign in; enable it again.
     hr = world.emails["employer"]
     _act(page, "Disable", hr)
     assert "Account disabled" in page.inner_text("main")
-    assert "Disabled" in page.locator("tr", has_text=hr).inner_text()
+    assert "Disabled" in page.locator("#accounts tr", has_text=hr).inner_text()
     axe_check(page, "account disabled")
     _cannot_sign_in(chromium, served, hr, PASSWORD)
     _act(page, "Enable", hr)
@@ -104,3 +104,17 @@ def test_coordinator_administers_accounts(served: Served, page: Any, chromium: A
     new = re.search(r"secret=([A-Z2-7]+)", shown)
     assert new is not None and new.group(1) != old
     assert served.run(totp_secret(world.dpo_id)) == new.group(1)
+
+    # Each action is on record, newest first, with who did it.
+    page.goto(served.url("/coordinator/users"))
+    rows = page.locator("#account-actions tbody tr")
+    recorded = [rows.nth(i).inner_text() for i in range(rows.count())]
+    assert [r.split("\t")[1] for r in recorded] == [
+        "Authenticator reset",
+        "Password reset",
+        "Enabled",
+        "Disabled",
+    ]
+    assert world.emails["dpo"] in recorded[0] and hr in recorded[3]
+    assert all(world.emails["coordinator"] in r for r in recorded)
+    axe_check(page, "users with recent account changes")

@@ -18,6 +18,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from portal.accounts.admin import ACTIONS as ACTION_LABELS
 from portal.accounts.admin import AccountAdministration
 from portal.accounts.roles import Role
 from portal.agreements.schemas import AgreementCreate
@@ -61,6 +62,8 @@ register_navigation(
 )
 
 PAGE = 25
+#: Account administration actions listed on the users page, newest first.
+RECENT_ACTIONS = 20
 #: What the users page can do to another account (the path's last part).
 ACCOUNT_ACTIONS = frozenset({"disable", "enable", "reset-password", "reset-totp"})
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
@@ -592,19 +595,22 @@ class CoordinatorPages(Controller):
         request: AppRequest,
         users: NamedDependency[UserAdministration],
         organisations: NamedDependency[OrganisationService],
+        account_admin: NamedDependency[AccountAdministration],
     ) -> Template:
-        return await self._users_page(request, users, organisations, Answers())
+        return await self._users_page(request, users, organisations, account_admin, Answers())
 
     async def _users_page(
         self,
         request: AppRequest,
         admin: UserAdministration,
         organisations: OrganisationService,
+        account_admin: AccountAdministration,
         answers: Answers,
         status: int = 200,
     ) -> Template:
         page_number = query_int(request, "page", 1, 1, 100_000) or 1
         found = await admin.list_users(PAGE, (page_number - 1) * PAGE)
+        actions, _total = await account_admin.actions(RECENT_ACTIONS, 0)
         employers = await _all_employers(organisations)
         return await render(
             request,
@@ -620,6 +626,8 @@ class CoordinatorPages(Controller):
             invited=None,
             me=_user_id(request),
             changed=query_text(request, "changed", 10),
+            actions=actions,
+            action_labels=ACTION_LABELS,
         )
 
     @post("/users", name="web.coordinator.create_user")
@@ -628,6 +636,7 @@ class CoordinatorPages(Controller):
         request: AppRequest,
         users: NamedDependency[UserAdministration],
         organisations: NamedDependency[OrganisationService],
+        account_admin: NamedDependency[AccountAdministration],
     ) -> Response[Any]:
         async def invite(data: UserCreate) -> Any:
             return await users.create(data, invited_by=_user_id(request))
@@ -642,7 +651,9 @@ class CoordinatorPages(Controller):
             )
 
         async def again(answers: Answers) -> Template:
-            return await self._users_page(request, users, organisations, answers, 400)
+            return await self._users_page(
+                request, users, organisations, account_admin, answers, 400
+            )
 
         return await handle_form(
             request,
@@ -692,12 +703,13 @@ class CoordinatorPages(Controller):
         if account.id == me:
             raise Forbidden("You cannot change your own account here; ask an operator")
         if action in ("disable", "enable"):
-            await account_admin.set_active(account.id, action == "enable", by=me)
+            await account_admin.set_active(account.id, action == "enable", by=me, channel="web")
             return see_other(f"/coordinator/users?changed={action}d")
         reset = (
             account_admin.reset_password if action == "reset-password" else account_admin.reset_totp
         )
-        link = await reset(account.id, by=me)  # a disabled account: 409, said on the error page
+        # A disabled account: 409, said on the error page.
+        link = await reset(account.id, by=me, channel="web")
         return await render(
             request,
             "coordinator/invitation.html",
