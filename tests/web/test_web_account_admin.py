@@ -72,7 +72,8 @@ def test_coordinator_administers_accounts(served: Served, page: Any, chromium: A
     sign_in(page, served, world.emails["coordinator"], code=totp_code(secret))
     page.get_by_role("link", name="Users", exact=True).click()
     axe_check(page, "users with account actions")
-    assert "Your account" in page.locator("#accounts tr", has_text=world.emails["coordinator"]).inner_text()
+    mine = page.locator("#accounts tr", has_text=world.emails["coordinator"])
+    assert "Your account" in mine.inner_text()
 
     # Disable an employer contact: it cannot sign in; enable it again.
     hr = world.emails["employer"]
