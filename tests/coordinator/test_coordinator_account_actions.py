@@ -54,8 +54,7 @@ async def test_account_actions_are_recorded_and_listed(
         page = response.json()
         assert page["total"] == 4
         got = [
-            (a["action"], a["user_email"], a["acted_by_email"], a["channel"])
-            for a in page["items"]
+            (a["action"], a["user_email"], a["acted_by_email"], a["channel"]) for a in page["items"]
         ]
         assert got == [
             ("reset_totp", "dpo@example.org", None, "cli"),
