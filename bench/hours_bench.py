@@ -184,7 +184,8 @@ def write_csv(path: Path, rows: int, ids: list[str], seed: int = 7) -> None:
 
 def parsed_rows(path: Path, postgres: bool) -> list[tuple[Any, ...]]:
     """The file's duties as ``duty_record`` rows, parsed before the timer starts."""
-    from portal.hours.csvformat import ParseOutcome, parse_duty_file
+    from portal.csvimport import ParseOutcome
+    from portal.hours.csvformat import parse_duty_file
     from portal.hours.ids import uuid7_text
 
     now = dt.datetime.now(dt.UTC)

@@ -42,7 +42,8 @@ def import_command(csv_file: Path, progress: bool | None) -> None:
     optionally external_ref and correction_reason. Times are ISO 8601, e.g. 2026-03-14T09:00
     (UK time) or 2026-03-14T09:00+01:00. Importing the same file again adds nothing.
     """
-    from portal.hours.imports import ImportRejected, import_csv
+    from portal.csvimport import ImportRejected
+    from portal.hours.imports import import_csv
 
     settings = cli_settings()
     show = sys.stderr.isatty() if progress is None else progress

@@ -19,10 +19,11 @@ from typing import Any
 import structlog
 
 from portal.clock import local_date, utcnow
+from portal.csvimport import ImportRejected, LineError
 from portal.demo import data
 from portal.demo.context import DemoContext
-from portal.hours.csvformat import DutyLine, LineError
-from portal.hours.imports import ImportRejected, run_import
+from portal.hours.csvformat import DutyLine
+from portal.hours.imports import run_import
 from portal.hours.periods import Month, london_wall_clock
 from portal.hours.rawdb import LEAVE_WRITE_LOCK, duty_write_transaction
 from portal.hours.tables import (

@@ -22,15 +22,21 @@ and column; quoted values may contain commas but not line breaks.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from portal.clock import LONDON
+from portal.csvimport import (
+    Columns,
+    FileKind,
+    Header,
+    LineError,
+    ParseOutcome,
+    parse_csv,
+    width_error,
+)
 from portal.hours.periods import MAX_DUTY, TimeParseError, parse_instant
 from portal.hours.tables import DutyType
 from portal.ids import parse_id
@@ -55,7 +61,6 @@ _MAX_DUTY_S = int(MAX_DUTY.total_seconds())
 #: POSIX seconds of London's midnight per date, for dates without a clock change (else None).
 _DAY_BASES: dict[str, int | None] = {}
 _DAY_BASES_SIZE = 8192
-_OTHER_DELIMITERS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
 MAX_REF = 100
 MAX_REASON = 500
 #: The years a duty may fall in (UTC); a year outside them is taken to be a typing error
@@ -65,18 +70,6 @@ LATEST_DAY = dt.date(2099, 12, 31)
 _EARLIEST_S = int(dt.datetime(2000, 1, 1, tzinfo=dt.UTC).timestamp())
 _LATEST_S = int(dt.datetime(2100, 1, 1, tzinfo=dt.UTC).timestamp())
 _RANGE = f"duties must lie between {EARLIEST_DAY.isoformat()} and {LATEST_DAY.isoformat()}"
-
-
-@dataclass(frozen=True)
-class LineError:
-    """One problem with one line (``line`` 0 means the file as a whole)."""
-
-    line: int
-    field: str
-    message: str
-
-    def as_dict(self) -> dict[str, object]:
-        return {"line": self.line, "field": self.field, "message": self.message}
 
 
 class DutyLine(NamedTuple):
@@ -138,50 +131,6 @@ def volunteer_text(value: str) -> str | None:
     if _CANONICAL_UUID.fullmatch(value):
         return value  # the common case, without building a UUID
     return parse_id(value)
-
-
-class Header:
-    """Where each column is, from the header line."""
-
-    def __init__(self, positions: dict[str, int], width: int) -> None:
-        self.positions = positions
-        self.width = width
-
-
-def read_header(cells: list[str], line: int = 1) -> Header | list[LineError]:
-    names = [c.strip().lower().lstrip("\ufeff") for c in cells]
-    if len(names) == 1:
-        for delimiter, label in _OTHER_DELIMITERS.items():
-            if delimiter in cells[0]:
-                return [
-                    LineError(
-                        line,
-                        "header",
-                        f"the columns are separated by {label}, not commas: save the file "
-                        "as comma-separated CSV",
-                    )
-                ]
-    errors: list[LineError] = []
-    positions: dict[str, int] = {}
-    for index, name in enumerate(names):
-        if name in positions:
-            errors.append(LineError(line, name, f"the column '{name}' appears twice"))
-        elif name not in ALL_COLUMNS:
-            errors.append(
-                LineError(
-                    line,
-                    name or f"column {index + 1}",
-                    f"unknown column '{name}'; the columns are {', '.join(ALL_COLUMNS)}",
-                )
-            )
-        else:
-            positions[name] = index
-    for name in REQUIRED_COLUMNS:
-        if name not in positions:
-            errors.append(LineError(line, name, f"the required column '{name}' is missing"))
-    if errors:
-        return errors
-    return Header(positions, len(names))
 
 
 def check_values(
@@ -341,14 +290,7 @@ def make_checker(header: Header) -> Callable[[int, list[str]], DutyLine | list[L
 
     def check(line: int, cells: list[str]) -> DutyLine | list[LineError]:
         if len(cells) != width:
-            return [
-                LineError(
-                    line,
-                    "line",
-                    f"has {len(cells)} value{'s' if len(cells) != 1 else ''} but the header "
-                    f"names {width} columns",
-                )
-            ]
+            return [width_error(line, cells, header)]  # type: ignore[list-item]
         volunteer = cells[at_volunteer].strip()
         volunteer_id = volunteer if canonical(volunteer) else volunteer_text(volunteer)
         raw_type, raw_leave = cells[at_type], cells[at_leave]
@@ -383,126 +325,17 @@ def make_checker(header: Header) -> Callable[[int, list[str]], DutyLine | list[L
     return check
 
 
-class _Lines:
-    """Decoded lines of a byte stream, a block at a time; a line that is not UTF-8 becomes an
-    empty line and an error, so line numbers stay right."""
-
-    BLOCK = 2000
-
-    def __init__(self, chunks: Iterable[bytes]) -> None:
-        self.chunks = chunks
-        self.errors: list[LineError] = []
-        self.bad: list[int] = []
-        self.number = 0
-
-    def blocks(self) -> Iterator[list[str]]:
-        source = iter(self.chunks)
-        while True:
-            block = list(itertools.islice(source, self.BLOCK))
-            if not block:
-                return
-            if self.number == 0 and block[0].startswith(b"\xef\xbb\xbf"):
-                block[0] = block[0][3:]
-            first = self.number + 1
-            self.number += len(block)
-            try:  # the common case: the whole block is UTF-8
-                text = b"".join(block).decode("utf-8")
-            except UnicodeDecodeError:
-                text = None
-            if text is not None:
-                # One element per line read (each ends with its only "\n"); str.splitlines
-                # would also split at characters such as U+2028 inside a value.
-                parts = text.split("\n")
-                if text.endswith("\n"):
-                    parts.pop()
-                yield parts
-                continue
-            decoded = []
-            for offset, raw in enumerate(block):
-                try:
-                    decoded.append(raw.decode("utf-8"))
-                except UnicodeDecodeError as exc:
-                    number = first + offset
-                    self.bad.append(number)
-                    self.errors.append(
-                        LineError(
-                            number,
-                            "line",
-                            f"is not UTF-8 text (byte 0x{raw[exc.start]:02X} at character "
-                            f"{exc.start + 1}); save the file as UTF-8 CSV",
-                        )
-                    )
-                    decoded.append("\n")
-            yield decoded
-
-    def __iter__(self) -> Iterator[str]:
-        return itertools.chain.from_iterable(self.blocks())
-
-
-@dataclass
-class ParseOutcome:
-    lines: int = 0
-    duty_lines: int = 0
+DUTY_FILE = FileKind(
+    columns=Columns(REQUIRED_COLUMNS, OPTIONAL_COLUMNS),
+    make_checker=make_checker,
+    row_type=DutyLine,
+    rows_word="duties",
+)
 
 
 def parse_duty_file(
     chunks: Iterable[bytes], outcome: ParseOutcome, errors: list[LineError]
 ) -> Iterator[DutyLine]:
-    """Checked duty lines from a byte stream split into lines, problems appended to ``errors``.
-
-    Streams: only a block of lines is held at a time. ``outcome`` is filled in as it goes.
-    """
-    lines = _Lines(chunks)
-    reader = csv.reader(lines, strict=True)
-    check: Callable[[int, list[str]], DutyLine | list[LineError]] | None = None
-    seen_any = False
-    read_to = 0
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            errors.append(LineError(reader.line_num, "line", f"is not valid CSV ({exc})"))
-            read_to = reader.line_num
-            if check is None:
-                break
-            continue
-        number, first = reader.line_num, read_to + 1
-        read_to = number
-        if number > first:  # a quoted value ran on over the end of its line
-            errors.append(
-                LineError(
-                    first,
-                    "line",
-                    f"a quoted value runs on to line {number}; values may not contain line "
-                    "breaks (or a closing quote is missing)",
-                )
-            )
-            if check is None:
-                break
-            continue
-        if not any(cells) or (len(cells) == 1 and not cells[0].strip()):
-            continue
-        if check is not None:
-            outcome.duty_lines += 1
-            result = check(number, cells)
-            if type(result) is DutyLine:
-                yield result
-            else:
-                errors.extend(result)  # type: ignore[arg-type]
-            continue
-        seen_any = True
-        if any(bad < number for bad in lines.bad):  # the header line itself is unreadable
-            break
-        header = read_header(cells, number)
-        if isinstance(header, list):
-            errors.extend(header)
-            break
-        check = make_checker(header)
-    errors.extend(lines.errors)
-    outcome.lines = lines.number
-    if not seen_any and not errors:
-        errors.append(LineError(0, "file", "the file is empty"))
-    elif check is not None and outcome.duty_lines == 0:
-        errors.append(LineError(0, "file", "the file has a header line but no duties"))
+    """Checked duty lines from a byte stream split into lines, problems appended to ``errors``
+    (``portal.csvimport.parse_csv`` with the duty file's columns and checker)."""
+    return parse_csv(chunks, DUTY_FILE, outcome, errors)

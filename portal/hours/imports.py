@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import hashlib
 import itertools
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -35,9 +34,9 @@ from typing import IO, Any
 import structlog
 
 from portal.clock import UTC, utcnow
+from portal.csvimport import ImportRejected, LineError, ParseOutcome, file_digest
 from portal.dbutil import as_moment
-from portal.errors import InvalidInput
-from portal.hours.csvformat import DutyLine, LineError, ParseOutcome, parse_duty_file
+from portal.hours.csvformat import DutyLine, parse_duty_file
 from portal.hours.ids import uuid7_many
 from portal.hours.periods import MAX_DUTY, london_iso
 from portal.hours.rawdb import RawConnection, duty_write_transaction
@@ -46,8 +45,6 @@ from portal.hours.tables import DutyBatch, DutyRecord, DutySource
 log = structlog.get_logger(__name__)
 
 CHUNK_ROWS = 5000
-#: At most this many problems are named one by one (a file this wrong is the wrong file).
-MAX_REPORTED_ERRORS = 10_000
 _STAGE = "hours_stage"
 
 _STAGE_COLUMNS = (
@@ -125,43 +122,6 @@ class ImportResult:
             "corrected": self.corrected,
             "imported_at": self.imported_at.isoformat() if self.imported_at else None,
         }
-
-
-class ImportRejected(InvalidInput):
-    """The file (or batch) was rejected whole; ``errors`` names every bad line."""
-
-    def __init__(self, errors: list[LineError], lines: int, what: str = "file") -> None:
-        shown = sorted(errors, key=lambda e: (e.line, e.field))[:MAX_REPORTED_ERRORS]
-        bad_lines = len({e.line for e in errors})
-        unit = "line" if what == "file" else "item"
-        detail = (
-            f"The {what} was rejected and nothing was imported: "
-            f"{bad_lines} {unit}{'s' if bad_lines != 1 else ''} with problems"
-        )
-        if len(errors) > len(shown):
-            detail += f" (the first {len(shown)} of {len(errors)} problems are listed)"
-        items: list[dict[str, Any]] = [e.as_dict() for e in shown]
-        if what != "file":
-            items = [
-                {"item": e["line"], **{k: v for k, v in e.items() if k != "line"}} for e in items
-            ]
-        super().__init__(detail, errors=items)
-        self.line_errors = shown  # the coordinator import page lists them
-        self.total_errors = len(errors)
-        self.lines = lines
-
-
-def file_digest(stream: IO[bytes], block: int = 1 << 20) -> str:
-    """SHA-256 of the rest of ``stream`` (streamed), then rewinds it."""
-    start = stream.tell()
-    digest = hashlib.sha256()
-    while True:
-        data = stream.read(block)
-        if not data:
-            break
-        digest.update(data)
-    stream.seek(start)
-    return digest.hexdigest()
 
 
 def _stage_chunks(lines: Iterable[DutyLine], size: int) -> Iterator[list[tuple[Any, ...]]]:
@@ -552,7 +512,7 @@ async def import_csv(
         content_hash=content_hash,
         created_by=created_by,
         filename=filename,
-        total_lines=lambda: outcome.duty_lines,
+        total_lines=lambda: outcome.rows,
     )
 
 

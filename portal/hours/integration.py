@@ -21,9 +21,10 @@ from typing import Any
 
 import structlog
 
+from portal.csvimport import LineError
 from portal.dbutil import is_unique_violation, json_value
 from portal.errors import Conflict, InvalidInput
-from portal.hours.csvformat import DutyLine, LineError, check_values
+from portal.hours.csvformat import DutyLine, check_values
 from portal.hours.imports import ImportResult, run_import
 from portal.hours.schemas import IntegrationBatchIn
 from portal.hours.tables import DutyBatch, DutySource

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from portal.hours.imports import ImportRejected, import_csv
+from portal.csvimport import ImportRejected
+from portal.hours.imports import import_csv
 from portal.hours.tables import DutyBatch, DutyRecord
 from portal.settings import Settings
 from tests.conftest import TestDatabase, run_cli

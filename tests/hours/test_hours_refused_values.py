@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from portal.hours.imports import ImportRejected, import_csv
+from portal.csvimport import ImportRejected
+from portal.hours.imports import import_csv
 from portal.hours.tables import DutyBatch, DutyRecord
 from portal.settings import Settings
 from tests.hours import hours_world as w

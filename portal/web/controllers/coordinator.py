@@ -32,8 +32,9 @@ from portal.coordinator.services import (
     UserAdministration,
     activation_path,
 )
+from portal.csvimport import ImportRejected
 from portal.errors import Conflict, Forbidden, InvalidInput, NotFound
-from portal.hours.imports import ImportRejected, import_csv
+from portal.hours.imports import import_csv
 from portal.organisations.schemas import (
     EmployerCreate,
     EmploymentCreate,
