@@ -22,6 +22,17 @@ from portal.errors import InvalidInput
 
 #: At most this many problems are named one by one (a file this wrong is the wrong file).
 MAX_REPORTED_ERRORS = 10_000
+#: How a file may write yes and no (any case).
+FLAGS = {
+    "yes": True,
+    "y": True,
+    "true": True,
+    "1": True,
+    "no": False,
+    "n": False,
+    "false": False,
+    "0": False,
+}
 _OTHER_DELIMITERS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
 
 Row = TypeVar("Row")

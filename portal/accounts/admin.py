@@ -30,6 +30,7 @@ import structlog
 from portal.accounts import totp
 from portal.accounts.emails import normalise_email
 from portal.accounts.revocation import revoke_all_sessions
+from portal.accounts.schemas import AccountActionOut
 from portal.accounts.services import AccountService
 from portal.accounts.tables import (
     ROLES_NEEDING_TOTP,
@@ -62,21 +63,6 @@ class AccountRow:
     role: str
     is_active: bool
     activated: bool
-
-
-@dataclass(frozen=True)
-class ActionRow:
-    """One recorded administration action, with both accounts' emails for the page."""
-
-    id: str
-    user_id: str
-    user_email: str
-    action: str
-    acted_by: str
-    #: The acting account's email, or None for an operator on the server.
-    acted_by_email: str | None
-    channel: str
-    acted_at: dt.datetime
 
 
 @dataclass(frozen=True)
@@ -202,7 +188,7 @@ class AccountAdministration:
         log.info("account.totp_reset", user_id=account.id, by=by)
         return link
 
-    async def actions(self, limit: int, offset: int) -> tuple[Sequence[ActionRow], int]:
+    async def actions(self, limit: int, offset: int) -> tuple[Sequence[AccountActionOut], int]:
         """The recorded administration actions, newest first, and how many there are."""
         total = await AccountAction.count()
         rows = (
@@ -226,7 +212,7 @@ class AccountAdministration:
             )
         }
         return [
-            ActionRow(
+            AccountActionOut(
                 id=str(r["id"]),
                 user_id=str(r["user"]),
                 user_email=emails.get(str(r["user"]), ""),

@@ -51,3 +51,12 @@ def fail(message: str, code: int = 1) -> Any:
     """Print ``message`` to stderr and exit non-zero."""
     click.echo(f"Error: {message}", err=True)
     raise SystemExit(code)
+
+
+def report_rejection(detail: str, errors: list[dict[str, Any]]) -> Any:
+    """An import rejected whole: the reason and every bad line on stderr, then exit 1."""
+    click.echo(f"Error: {detail}", err=True)
+    for error in errors:
+        where = f"line {error['line']}" if error.get("line") else "file"
+        click.echo(f"  {where}, {error['field']}: {error['message']}", err=True)
+    raise SystemExit(1)

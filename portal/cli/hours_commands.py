@@ -8,20 +8,12 @@ from typing import Any
 
 import click
 
-from portal.cli.common import cli_settings, fail, run, with_app_engine
+from portal.cli.common import cli_settings, fail, report_rejection, run, with_app_engine
 
 
 @click.group("hours")
 def hours() -> None:
     """Service hours: duty imports."""
-
-
-def _problem_lines(errors: list[dict[str, Any]]) -> list[str]:
-    out = []
-    for error in errors:
-        where = f"line {error['line']}" if error.get("line") else "file"
-        out.append(f"  {where}, {error['field']}: {error['message']}")
-    return out
 
 
 @hours.command("import")
@@ -70,10 +62,7 @@ def import_command(csv_file: Path, progress: bool | None) -> None:
     try:
         result = run(with_app_engine(settings, work))
     except ImportRejected as exc:
-        click.echo(f"Error: {exc.detail}", err=True)
-        for line in _problem_lines(exc.extra["errors"]):
-            click.echo(line, err=True)
-        raise SystemExit(1) from None
+        report_rejection(exc.detail, exc.extra["errors"])
     except OSError as exc:
         fail(f"cannot read {csv_file.name}: {exc.strerror or type(exc).__name__}")
     if result.status == "already_imported":

@@ -13,6 +13,7 @@ from portal.cli.ledger_commands import ledger
 from portal.cli.messages_commands import messages
 from portal.cli.serve import serve
 from portal.cli.users import user
+from portal.cli.volunteers_commands import volunteers
 from portal.cli.witness_commands import witness
 from portal.migrate import MigrationFailed, migrate
 
@@ -35,7 +36,7 @@ def migrate_command() -> None:
 
 
 # Plain registrations: a renamed or mistyped command module fails at start-up, loudly.
-for _command in (serve, user, demo, ledger, hours, witness, messages, backup, restore):
+for _command in (serve, user, demo, ledger, hours, volunteers, witness, messages, backup, restore):
     cli.add_command(_command)
 ledger.add_command(verify_bundle)
 

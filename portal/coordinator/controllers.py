@@ -9,19 +9,21 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Annotated
 
-from litestar import Controller, get, patch, post
+from litestar import Controller, Response, get, patch, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.enums import RequestEncodingType
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import Body, FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from portal.accounts.admin import AccountAdministration
 from portal.accounts.roles import Role
 from portal.accounts.services import AccountService
-from portal.apisupport import API_CHANNEL
+from portal.apisupport import API_CHANNEL, MAX_UPLOAD_BYTES, CsvFileUpload
 from portal.auth.guards import caller, requires_role
 from portal.auth.requests import AppRequest
+from portal.coordinator.imports import import_volunteers
 from portal.coordinator.schemas import (
-    AccountActionOut,
     AccountActionPage,
     InvitationOut,
     InvitedUser,
@@ -31,6 +33,7 @@ from portal.coordinator.schemas import (
     TokenPage,
     UserCreate,
     UserPage,
+    VolunteerImportOut,
 )
 from portal.coordinator.services import TokenAdministration, UserAdministration
 from portal.organisations.schemas import (
@@ -151,6 +154,33 @@ class VolunteerController(_Base):
         ] = None,
     ) -> VolunteerPage:
         return await organisations.list_volunteers(page.limit, page.offset, status, name)
+
+    @post(
+        "/import",
+        guards=[COORDINATOR],
+        status_code=HTTP_201_CREATED,
+        request_max_body_size=MAX_UPLOAD_BYTES,
+        summary="Import volunteers and employment links from a CSV file, all or nothing",
+        description=(
+            "multipart/form-data with the file in field 'file'. Columns: email, display_name "
+            "(and optionally phone, status, contact_by_email, contact_by_sms, contact_by_phone, "
+            "employer (id or name), starts_on, ends_on). Every line is checked; if any is bad, "
+            "nothing is imported and the 422 problem lists every bad line (line, field, "
+            "message). The email is the key: a recorded volunteer is left as recorded, a "
+            "recorded job (volunteer, employer, first day) too, so the same file again adds "
+            "nothing (200)."
+        ),
+        responses={200: ResponseSpec(VolunteerImportOut, description="Nothing new: nothing added")},
+    )
+    async def import_volunteers(
+        self,
+        request: AppRequest,
+        data: Annotated[CsvFileUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
+    ) -> Response[VolunteerImportOut]:
+        result = await import_volunteers(data.file.file, imported_by=_caller(request))
+        body = VolunteerImportOut.model_validate(asdict(result))
+        status = HTTP_201_CREATED if result.added_anything else HTTP_200_OK
+        return Response(body, status_code=status)
 
     @get("/{volunteer_id:str}", guards=[COORDINATOR], summary="One volunteer and their links")
     async def get_volunteer(
@@ -298,7 +328,7 @@ class AccountActionController(_Base):
     ) -> AccountActionPage:
         rows, total = await account_admin.actions(page.limit, page.offset)
         return AccountActionPage(
-            items=[AccountActionOut.model_validate(asdict(r)) for r in rows],
+            items=list(rows),
             total=total,
             limit=page.limit,
             offset=page.offset,

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StringConstraints, field_validator
 from pydantic_core import PydanticCustomError
 
+from portal.accounts.schemas import AccountActionOut
 from portal.auth.tokens import KNOWN_SCOPES
 from portal.organisations.schemas import Email, Input, Text
 
@@ -96,21 +97,20 @@ class TokenPage(BaseModel):
     offset: int
 
 
-class AccountActionOut(BaseModel):
-    """One recorded account administration action (append-only history)."""
-
-    id: str
-    user_id: str
-    user_email: str
-    action: Literal["disable", "enable", "reset_password", "reset_totp"]
-    acted_by: str = Field(description="The acting account's id, or 'cli' for an operator")
-    acted_by_email: str | None
-    channel: str = Field(description="web, api or cli")
-    acted_at: dt.datetime
-
-
 class AccountActionPage(BaseModel):
     items: list[AccountActionOut]
     total: int
     limit: int
     offset: int
+
+
+class VolunteerImportOut(BaseModel):
+    """What a volunteer file added; the same file again adds nothing (200)."""
+
+    lines: int = Field(description="Volunteer lines read (header and blank lines not counted)")
+    volunteers_added: int
+    volunteers_existing: int = Field(
+        description="Emails already recorded: those volunteers are left as they are"
+    )
+    links_added: int
+    links_existing: int = Field(description="Jobs already recorded (same employer, first day)")

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Controller, Response, get, post
-from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.openapi.datastructures import ResponseSpec
@@ -23,6 +21,7 @@ from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from portal.accounts.roles import Role
+from portal.apisupport import MAX_UPLOAD_BYTES, CsvFileUpload
 from portal.auth.guards import caller, requires_role, requires_scope
 from portal.auth.identity import Identity
 from portal.auth.requests import AppRequest
@@ -64,18 +63,8 @@ VOLUNTEER = requires_role(Role.VOLUNTEER)
 EMPLOYER = requires_role(Role.EMPLOYER)
 DUTIES_WRITE = requires_scope("duties:write")
 
-#: Largest duty file accepted by upload (about 400 000 lines); the CLI has no limit.
-MAX_UPLOAD_BYTES = 64 * 1024 * 1024
 #: Far beyond any list held, well inside a database integer (a larger one overflowed: a 500).
 MAX_OFFSET = 1_000_000_000
-
-
-@dataclass
-class DutyFileUpload:
-    """The import form: exactly one file, in the field ``file`` (two parts named ``file``
-    arrive as a list and are refused by validation, naming the field)."""
-
-    file: UploadFile
 
 
 #: Query parameter types; handlers give the defaults (``period: Period = None``, i.e. this year).
@@ -149,7 +138,7 @@ class CoordinatorDutiesController(Controller):
     async def import_duties(
         self,
         request: AppRequest,
-        data: Annotated[DutyFileUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
+        data: Annotated[CsvFileUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> Response[ImportOut]:
         upload = data.file
         result = await import_csv(

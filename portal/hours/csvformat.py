@@ -29,6 +29,7 @@ from typing import NamedTuple
 
 from portal.clock import LONDON
 from portal.csvimport import (
+    FLAGS,
     Columns,
     FileKind,
     Header,
@@ -43,18 +44,7 @@ from portal.ids import parse_id
 
 REQUIRED_COLUMNS = ("volunteer_id", "start", "end", "duty_type", "esp_leave")
 OPTIONAL_COLUMNS = ("external_ref", "correction_reason")
-ALL_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 DUTY_TYPES = tuple(t.value for t in DutyType)
-_FLAGS = {
-    "yes": True,
-    "y": True,
-    "true": True,
-    "1": True,
-    "no": False,
-    "n": False,
-    "false": False,
-    "0": False,
-}
 _TYPES = {t: t for t in DUTY_TYPES}
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _MAX_DUTY_S = int(MAX_DUTY.total_seconds())
@@ -146,7 +136,7 @@ def check_values(
     """Every check of one duty that needs nothing but its own values."""
     volunteer_id = volunteer_text(volunteer)
     kind = _TYPES.get(duty_type) or _TYPES.get(duty_type.strip().lower())
-    leave = esp_leave if isinstance(esp_leave, bool) else _FLAGS.get(esp_leave.strip().lower())
+    leave = esp_leave if isinstance(esp_leave, bool) else FLAGS.get(esp_leave.strip().lower())
     try:
         start_s = instant_seconds(start)
         end_s = instant_seconds(end)
@@ -239,7 +229,7 @@ def _type_problems(line: int, duty_type: str, esp_leave: str | bool) -> list[Lin
         )
     if not isinstance(esp_leave, bool):
         flag = esp_leave.strip().lower()
-        if flag not in _FLAGS:
+        if flag not in FLAGS:
             errors.append(
                 LineError(
                     line,
@@ -286,7 +276,7 @@ def make_checker(header: Header) -> Callable[[int, list[str]], DutyLine | list[L
     at_type, at_leave = positions["duty_type"], positions["esp_leave"]
     at_ref, at_reason = positions.get("external_ref"), positions.get("correction_reason")
     canonical = _CANONICAL_UUID.fullmatch
-    types, flags = _TYPES, _FLAGS
+    types, flags = _TYPES, FLAGS
 
     def check(line: int, cells: list[str]) -> DutyLine | list[LineError]:
         if len(cells) != width:

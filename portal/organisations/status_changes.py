@@ -77,7 +77,7 @@ class StatusChanges:
             raise NotFound("No volunteer has this id")
         today = local_date(self.clock())
         if effective_on > today:
-            raise field_error("effective_on", "must be today or a day in the past")
+            raise field_error("effective_on", "the date of the change must be today or in the past")
         async with write_transaction(Volunteer):
             query = Volunteer.select(Volunteer.status).where(Volunteer.id == key)
             if not isinstance(Volunteer._meta.db, SQLiteEngine):
@@ -97,7 +97,7 @@ class StatusChanges:
             if last is not None and effective_on < as_date(last["effective_on"]):
                 raise field_error(
                     "effective_on",
-                    "must not be before the previous change of status "
+                    "the date of the change must not be before the previous change of status "
                     f"({as_date(last['effective_on']).isoformat()})",
                 )
             row = VolunteerStatusChange(

@@ -78,6 +78,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/coordinator/volunteers/{volunteer_id:str}"): COORDINATOR,
     ("PATCH", "/api/coordinator/volunteers/{volunteer_id:str}"): COORDINATOR,
     ("POST", "/api/coordinator/volunteers/{volunteer_id:str}/status"): COORDINATOR,
+    ("POST", "/api/coordinator/volunteers/import"): COORDINATOR,
     ("GET", "/api/coordinator/account-actions"): COORDINATOR,
     ("POST", "/api/coordinator/employments"): COORDINATOR,
     ("POST", "/api/coordinator/employments/{employment_id:str}/end"): COORDINATOR,
@@ -198,6 +199,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/coordinator/volunteers/{volunteer_id:str}"): COORDINATOR,
     ("POST", "/coordinator/volunteers/{volunteer_id:str}/employments"): COORDINATOR,
     ("POST", "/coordinator/volunteers/{volunteer_id:str}/status"): COORDINATOR,
+    ("GET", "/coordinator/volunteers/import"): COORDINATOR,
+    ("POST", "/coordinator/volunteers/import"): COORDINATOR,
     (
         "POST",
         "/coordinator/volunteers/{volunteer_id:str}/employments/{employment_id:str}/end",

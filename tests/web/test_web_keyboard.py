@@ -13,9 +13,11 @@ from typing import Any
 from tests.web.webharness import (
     Served,
     World,
+    choose_file_by_keyboard,
     choose_option,
     focus_is_visible,
     follow_link_by_keyboard,
+    open_file_chooser_by_keyboard,
     press_and_wait,
     seed_duties_and_policy,
     seed_world,
@@ -108,36 +110,6 @@ def _duty_lines(volunteer_id: str, bad_line_at: int | None = None) -> str:
     return "volunteer_id,start,end,duty_type,esp_leave\n" + "\n".join(lines) + "\n"
 
 
-def _open_file_chooser_by_keyboard(page: Any, path: Path) -> None:
-    """With the file input focused, open the operating system's file chooser from the keyboard
-    and answer it with ``path``.
-
-    Space is what a keyboard user presses on a file input; headless Chromium under load
-    sometimes drops that one activation (no chooser event at all), so Enter, the other key that
-    activates it, is tried once after a pause. Either way only a key press opens the chooser.
-    """
-    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
-
-    assert page.evaluate("document.activeElement.type") == "file"
-    for key in ("Space", "Enter"):
-        try:
-            with page.expect_file_chooser(timeout=7_000) as chooser:
-                page.keyboard.press(key)
-        except PlaywrightTimeoutError:
-            continue
-        chooser.value.set_files(str(path))
-        break
-    else:
-        raise AssertionError("neither Space nor Enter opened the file chooser")
-    assert page.locator("input[type=file]").evaluate("(i) => i.files[0].name") == path.name
-
-
-def _choose_file_by_keyboard(page: Any, path: Path) -> None:
-    """Tab to the file input and open the file chooser, as a keyboard user does."""
-    tab_to(page, "input[type=file]")
-    _open_file_chooser_by_keyboard(page, path)
-
-
 def test_duty_import_by_keyboard(served: Served, page: Any, tmp_path: Path) -> None:
     world = served.run(seed_world(served))
     sign_in_by_keyboard(
@@ -147,7 +119,7 @@ def test_duty_import_by_keyboard(served: Served, page: Any, tmp_path: Path) -> N
 
     bad = tmp_path / "duties-bad.csv"
     bad.write_text(_duty_lines(world.volunteer_id, bad_line_at=5), encoding="utf-8")
-    _choose_file_by_keyboard(page, bad)
+    choose_file_by_keyboard(page, bad)
     tab_to(page, page.get_by_role("button", name="Upload and check"))
     press_and_wait(page)
     summary = page.locator(".govuk-error-summary")
@@ -170,7 +142,7 @@ def test_duty_import_by_keyboard(served: Served, page: Any, tmp_path: Path) -> N
     page.keyboard.press("Enter")
     page.wait_for_function("document.activeElement.id === 'file'")
     assert focus_is_visible(page), "focus not visible on the file input"
-    _open_file_chooser_by_keyboard(page, good)
+    open_file_chooser_by_keyboard(page, good)
     tab_to(page, page.get_by_role("button", name="Upload and check"))
     press_and_wait(page)
     main = page.inner_text("main")

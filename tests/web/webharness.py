@@ -455,3 +455,33 @@ def follow_link_by_keyboard(page: Any, name: str, *, limit: int = 60) -> None:
     """Tab to the first link called ``name`` (a menu item, a back link) and press Enter."""
     tab_to(page, page.get_by_role("link", name=name, exact=True).first, limit=limit)
     press_and_wait(page)
+
+
+def open_file_chooser_by_keyboard(page: Any, path: Path) -> None:
+    """With the file input focused, open the operating system's file chooser from the keyboard
+    and answer it with ``path``.
+
+    Space is what a keyboard user presses on a file input; headless Chromium under load
+    sometimes drops that one activation (no chooser event at all), so Enter, the other key that
+    activates it, is tried once after a pause. Either way only a key press opens the chooser.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    assert page.evaluate("document.activeElement.type") == "file"
+    for key in ("Space", "Enter"):
+        try:
+            with page.expect_file_chooser(timeout=7_000) as chooser:
+                page.keyboard.press(key)
+        except PlaywrightTimeoutError:
+            continue
+        chooser.value.set_files(str(path))
+        break
+    else:
+        raise AssertionError("neither Space nor Enter opened the file chooser")
+    assert page.locator("input[type=file]").evaluate("(i) => i.files[0].name") == path.name
+
+
+def choose_file_by_keyboard(page: Any, path: Path) -> None:
+    """Tab to the file input and open the file chooser, as a keyboard user does."""
+    tab_to(page, "input[type=file]")
+    open_file_chooser_by_keyboard(page, path)

@@ -9,6 +9,7 @@ made them, and never stored or logged.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
@@ -23,9 +24,11 @@ from portal.accounts.admin import AccountAdministration
 from portal.accounts.roles import Role
 from portal.agreements.schemas import AgreementCreate
 from portal.agreements.services import AgreementService
+from portal.apisupport import MAX_UPLOAD_BYTES
 from portal.auth.guards import caller, requires_role
 from portal.auth.requests import AppRequest
 from portal.auth.tokens import KNOWN_SCOPES
+from portal.coordinator.imports import import_volunteers
 from portal.coordinator.schemas import TokenCreate, UserCreate
 from portal.coordinator.services import (
     TokenAdministration,
@@ -67,7 +70,6 @@ PAGE = 25
 RECENT_ACTIONS = 20
 #: What the users page can do to another account (the path's last part).
 ACCOUNT_ACTIONS = frozenset({"disable", "enable", "reset-password", "reset-totp"})
-MAX_UPLOAD_BYTES = 64 * 1024 * 1024
 EMPLOYER_PURPOSES = [p for p in vocabulary().purposes if p.audience == "employer"]
 
 
@@ -557,36 +559,33 @@ class CoordinatorPages(Controller):
         request_max_body_size=MAX_UPLOAD_BYTES,
     )
     async def import_duties(self, request: AppRequest) -> Template:
-        form = await request.form()
-        upload = form.get("file")
-        errors = FormErrors()
-        if not isinstance(upload, UploadFile) or not upload.filename:
-            errors.add("file", "Select a CSV file of duty records")
-            return await render(
-                request,
-                "coordinator/import.html",
-                status=400,
-                errors=errors,
-                result=None,
-                rejected=None,
-            )
-        try:
-            result = await import_csv(
+        async def work(upload: UploadFile) -> Any:
+            return await import_csv(
                 upload.file, created_by=_user_id(request), filename=upload.filename or ""
             )
-        except ImportRejected as exc:
-            # The detail already says the file was rejected and nothing was imported.
-            errors.add("file", exc.detail)
-            log.info("web.import_rejected", problems=exc.total_errors)
-            return await render(
-                request,
-                "coordinator/import.html",
-                status=422,
-                errors=errors,
-                result=None,
-                rejected=exc,
-            )
-        return await render(request, "coordinator/import.html", result=result, rejected=None)
+
+        return await _import_page(
+            request, "coordinator/import.html", "Select a CSV file of duty records", work
+        )
+
+    @get("/volunteers/import", name="web.coordinator.volunteer_import")
+    async def volunteer_import_page(self, request: AppRequest) -> Template:
+        return await render(
+            request, "coordinator/volunteer_import.html", result=None, rejected=None
+        )
+
+    @post(
+        "/volunteers/import",
+        name="web.coordinator.volunteer_import_post",
+        request_max_body_size=MAX_UPLOAD_BYTES,
+    )
+    async def import_volunteers(self, request: AppRequest) -> Template:
+        async def work(upload: UploadFile) -> Any:
+            return await import_volunteers(upload.file, imported_by=_user_id(request))
+
+        return await _import_page(
+            request, "coordinator/volunteer_import.html", "Select a CSV file of volunteers", work
+        )
 
     # ----------------------------------------------------------------------------- users
 
@@ -771,6 +770,31 @@ class CoordinatorPages(Controller):
     ) -> Redirect:
         await tokens.revoke(token_id, revoked_by=_user_id(request))
         return see_other("/coordinator/tokens?revoked=1")
+
+
+async def _import_page(
+    request: AppRequest,
+    template: str,
+    missing: str,
+    work: Callable[[UploadFile], Awaitable[Any]],
+) -> Template:
+    """An import form's answer: the result, or the page again with every bad line listed."""
+    form = await request.form()
+    upload = form.get("file")
+    errors = FormErrors()
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        errors.add("file", missing)
+        return await render(
+            request, template, status=400, errors=errors, result=None, rejected=None
+        )
+    try:
+        result = await work(upload)
+    except ImportRejected as exc:
+        # The detail already says the file was rejected and nothing was imported.
+        errors.add("file", exc.detail)
+        log.info("web.import_rejected", problems=exc.total_errors)
+        return await render(request, template, status=422, errors=errors, result=None, rejected=exc)
+    return await render(request, template, result=result, rejected=None)
 
 
 def _as_input(exc: InvalidInput | Conflict) -> InvalidInput:
