@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,6 +86,68 @@ class _Me:
     volunteer_id: str
     subject: str
     user_id: str
+
+
+@dataclass(frozen=True)
+class _Gift:
+    """A consent that passed every check: its ledger draft, and its rows once it has an index."""
+
+    me: _Me
+    employer_id: str
+    purpose: Purpose
+    categories: list[str]
+    ids: list[uuid.UUID]
+    notice_version: str
+    now: dt.datetime
+    expires_at: dt.datetime
+    channel: Channel
+    draft: ConsentGivenDraft
+
+    @property
+    def volunteer_id(self) -> str:
+        return self.me.volunteer_id
+
+    def rows(self, ledger_index: int) -> list[ConsentEvent]:
+        return [
+            ConsentEvent(
+                id=key,
+                volunteer=self.me.volunteer_id,
+                subject=self.me.subject,
+                employer=self.employer_id,
+                purpose=self.purpose.code,
+                category=category,
+                state=ConsentState.GIVEN.value,
+                lawful_basis=self.purpose.lawful_basis.value,
+                notice_version=self.notice_version,
+                recorded_at=self.now,
+                expires_at=self.expires_at,
+                method=self.channel,
+                actor_user=self.me.user_id,
+                ledger_index=ledger_index,
+            )
+            for key, category in zip(self.ids, self.categories, strict=True)
+        ]
+
+    def logged(self, ledger_index: int) -> None:
+        log.info(
+            "consent.given",
+            volunteer_id=self.me.volunteer_id,
+            organisation_id=self.employer_id,
+            purpose=self.purpose.code,
+            categories=len(self.categories),
+            ledger_index=ledger_index,
+        )
+
+    def answer(self, receipt: Any) -> ConsentGiven:
+        return ConsentGiven(
+            consent_ids=[str(i) for i in self.ids],
+            employer_id=self.employer_id,
+            purpose=self.purpose.code,
+            categories=self.categories,
+            notice_version=self.notice_version,
+            expires_at=self.expires_at,
+            receipt=ReceiptOut.of(receipt),
+        )
 
 
 class ConsentService:
@@ -205,6 +267,51 @@ class ConsentService:
     async def give(
         self, identity: Identity, data: ConsentGive, *, request_id: str, channel: Channel
     ) -> ConsentGiven:
+        prepared = await self._prepare_give(identity, data, request_id=request_id, channel=channel)
+        async with recording(
+            self.ledger, "consent.give_failed", volunteer_id=prepared.volunteer_id
+        ) as tx:
+            (receipt,) = await tx.append([prepared.draft])
+            await ConsentEvent.insert(*prepared.rows(receipt.index))
+        prepared.logged(receipt.index)
+        return prepared.answer(receipt)
+
+    async def give_many(
+        self, gifts: Sequence[tuple[Identity, ConsentGive, str]], *, channel: Channel
+    ) -> int:
+        """Many consents at once (a loader's bulk path: the scaled demo), each checked exactly
+        as :meth:`give` checks it, all appended to the ledger in one transaction with their
+        rows, so the ledger and the consent history agree as if each had been given alone.
+        ``gifts`` are (identity, consent, request id). Returns the consent records written."""
+        terms: dict[str, dict[str, list[str]] | None] = {}
+        prepared = [
+            await self._prepare_give(identity, data, request_id=rid, channel=channel, terms=terms)
+            for identity, data, rid in gifts
+        ]
+        if not prepared:
+            return 0
+        written = 0
+        async with recording(self.ledger, "consent.give_many_failed") as tx:
+            receipts = await tx.append([p.draft for p in prepared])
+            rows = [row for p, r in zip(prepared, receipts, strict=True) for row in p.rows(r.index)]
+            for start in range(0, len(rows), 500):
+                await ConsentEvent.insert(*rows[start : start + 500])
+            written = len(rows)
+        log.info("consent.given_many", consents=len(prepared), records=written)
+        return written
+
+    async def _prepare_give(
+        self,
+        identity: Identity,
+        data: ConsentGive,
+        *,
+        request_id: str,
+        channel: Channel,
+        terms: dict[str, dict[str, list[str]] | None] | None = None,
+    ) -> _Gift:
+        """Every check of a consent, and what recording it writes (not yet written).
+
+        ``terms`` caches each employer's agreed terms across the consents of one bulk call."""
         me = await self._me(identity)
         purpose = self._consent_purpose(data.purpose)
         categories = self._check_categories(purpose, data.categories)
@@ -232,7 +339,13 @@ class ConsentService:
         )
         if not linked:
             raise field_error("employer_id", "you have no current or future job with this employer")
-        check_terms(await agreed_terms(self.ledger, employer_id), purpose, categories)
+        if terms is None or employer_id not in terms:
+            agreed = await agreed_terms(self.ledger, employer_id)
+            if terms is not None:
+                terms[employer_id] = agreed
+        else:
+            agreed = terms[employer_id]
+        check_terms(agreed, purpose, categories)
         ids = [uuid.uuid4() for _ in categories]
         draft = ConsentGivenDraft(
             purpose=purpose.code,
@@ -248,47 +361,17 @@ class ConsentService:
                 expires_at=expires_at.astimezone(dt.UTC).isoformat(),
             ),
         )
-        async with recording(
-            self.ledger, "consent.give_failed", volunteer_id=me.volunteer_id
-        ) as tx:
-            (receipt,) = await tx.append([draft])
-            await ConsentEvent.insert(
-                *[
-                    ConsentEvent(
-                        id=key,
-                        volunteer=me.volunteer_id,
-                        subject=me.subject,
-                        employer=employer_id,
-                        purpose=purpose.code,
-                        category=category,
-                        state=ConsentState.GIVEN.value,
-                        lawful_basis=purpose.lawful_basis.value,
-                        notice_version=current.version,
-                        recorded_at=now,
-                        expires_at=expires_at,
-                        method=channel,
-                        actor_user=me.user_id,
-                        ledger_index=receipt.index,
-                    )
-                    for key, category in zip(ids, categories, strict=True)
-                ]
-            )
-        log.info(
-            "consent.given",
-            volunteer_id=me.volunteer_id,
-            organisation_id=employer_id,
-            purpose=purpose.code,
-            categories=len(categories),
-            ledger_index=receipt.index,
-        )
-        return ConsentGiven(
-            consent_ids=[str(i) for i in ids],
+        return _Gift(
+            me=me,
             employer_id=employer_id,
-            purpose=purpose.code,
+            purpose=purpose,
             categories=categories,
+            ids=ids,
             notice_version=current.version,
+            now=now,
             expires_at=expires_at,
-            receipt=ReceiptOut.of(receipt),
+            channel=channel,
+            draft=draft,
         )
 
     # ----------------------------------------------------------------------------- withdraw

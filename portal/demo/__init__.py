@@ -17,6 +17,7 @@ from portal.demo.awards import load_awards
 from portal.demo.context import DemoContext, DemoLogin, Step
 from portal.demo.hours import load_hours
 from portal.demo.people import load_employments, load_organisations, load_users, load_volunteers
+from portal.demo.scale import load_scale
 from portal.demo.sharing import (
     load_agreements,
     load_consents,
@@ -42,18 +43,26 @@ STEPS: list[Step] = [
     # a read relied on notifies the employer
     Step("disclosures", load_disclosures),
     Step("withdrawals", load_withdrawals),
+    # a force's scale on top (``--size``), after the default demo's own rows
+    Step("scale", load_scale),
     Step("ledger", report_ledger),
 ]
 
 __all__ = ["STEPS", "DemoContext", "DemoLogin", "Step", "load_demo"]
 
 
-async def load_demo(settings: Settings, steps: list[Step] | None = None) -> DemoContext:
-    """Run every step against the application database; returns the report to print."""
+async def load_demo(
+    settings: Settings, steps: list[Step] | None = None, *, size: int = 0
+) -> DemoContext:
+    """Run every step against the application database; returns the report to print.
+
+    ``size``: bring the demo to this many volunteers (and a tenth as many employers)."""
     engine = build_engine(settings.database_url)
     bind_engine(engine)
     await open_engine(engine)
-    ctx = DemoContext(settings=settings, engine=engine, hashing=PasswordHashing(settings))
+    ctx = DemoContext(
+        settings=settings, engine=engine, hashing=PasswordHashing(settings), size=size
+    )
     try:
         for step in STEPS if steps is None else steps:
             await step.run(ctx)

@@ -36,6 +36,8 @@ class DemoContext:
     notes: list[str] = field(default_factory=list)
     #: The ledger's size when a step first asked for it, so the report can say what was added.
     ledger_size_at_start: int = 0
+    #: ``--size``: volunteers wanted in all (0: the default demo only).
+    size: int = 0
 
     _ledger: Any = field(default=None, repr=False)
 
