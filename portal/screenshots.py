@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from portal.clock import utcnow
+from portal.demo.data import demo_id
 
 T = TypeVar("T")
 
@@ -87,6 +88,9 @@ PAGES: dict[str, list[tuple[str, str]]] = {
         ("employers", "/coordinator/employers"),
         ("employer", "{employer}"),
         ("volunteers", "/coordinator/volunteers"),
+        ("volunteers-search", "/coordinator/volunteers?name=patel"),
+        ("volunteer", "/coordinator/volunteers/" + str(demo_id("volunteer", 3))),
+        ("volunteer-import", "/coordinator/volunteers/import"),
         ("duty-import", "/coordinator/duties/import"),
         ("users", "/coordinator/users"),
         ("tokens", "/coordinator/tokens"),
@@ -173,11 +177,23 @@ async def _enrich(ledger: Any, volunteer_user: str | None) -> tuple[str | None, 
     from portal.consent.schemas import ConsentGive
     from portal.consent.services import ConsentService
     from portal.organisations.services import OrganisationService
+    from portal.organisations.status import VolunteerStatus
+    from portal.organisations.status_changes import StatusChanges
     from portal.vocabulary import notices
 
     agreements = AgreementService(ledger)
     employers = await OrganisationService().list_employers(100, 0)
     today = utcnow().date()
+    # A trainee attested ten days ago: the coordinator's volunteer page shows the history.
+    trainee = str(demo_id("volunteer", 3))
+    if (await OrganisationService().get_volunteer(trainee)).status is VolunteerStatus.IN_TRAINING:
+        await StatusChanges().change(
+            trainee,
+            VolunteerStatus.ACTIVE,
+            today - dt.timedelta(days=10),
+            recorded_by="screenshots",
+            channel="web",
+        )
     for employer in employers.items:
         current = await agreements.list_current(1, 0, employer_id=employer.id)
         if current.items:

@@ -88,6 +88,45 @@ class _Me:
     user_id: str
 
 
+@dataclass
+class _Known:
+    """What :meth:`ConsentService.give` looks up per consent, fetched once for a bulk call:
+    each volunteer's subject, their current or future jobs (as ``not_ended_by`` today), and
+    each employer's agreed terms (looked up on first use)."""
+
+    subjects: dict[str, str]
+    links: set[tuple[str, str]]
+    agreed: dict[str, dict[str, list[str]] | None]
+
+    @classmethod
+    async def fetch(cls, volunteer_ids: list[str], today: dt.date) -> _Known:
+        wanted = sorted({v for v in volunteer_ids if v})
+        subjects: dict[str, str] = {}
+        links: set[tuple[str, str]] = set()
+        for start in range(0, len(wanted), 500):
+            part = wanted[start : start + 500]
+            for row in await Volunteer.select(Volunteer.id, Volunteer.subject).where(
+                Volunteer.id.is_in(part)
+            ):
+                subjects[str(row["id"])] = str(row["subject"])
+            for row in await Employment.select(Employment.volunteer, Employment.employer).where(
+                Employment.volunteer.is_in(part) & not_ended_by(today)
+            ):
+                links.add((str(row["volunteer"]), str(row["employer"])))
+        return cls(subjects, links, {})
+
+    def me(self, identity: Identity) -> _Me:
+        subject = self.subjects.get(identity.volunteer_id or "")
+        if subject is None:
+            raise Forbidden("This account is not linked to a volunteer record")
+        return _Me(str(identity.volunteer_id), subject, identity.user_id)
+
+    async def terms(self, ledger: Ledger, employer_id: str) -> dict[str, list[str]] | None:
+        if employer_id not in self.agreed:
+            self.agreed[employer_id] = await agreed_terms(ledger, employer_id)
+        return self.agreed[employer_id]
+
+
 @dataclass(frozen=True)
 class _Gift:
     """A consent that passed every check: its ledger draft, and its rows once it has an index."""
@@ -283,9 +322,11 @@ class ConsentService:
         as :meth:`give` checks it, all appended to the ledger in one transaction with their
         rows, so the ledger and the consent history agree as if each had been given alone.
         ``gifts`` are (identity, consent, request id). Returns the consent records written."""
-        terms: dict[str, dict[str, list[str]] | None] = {}
+        known = await _Known.fetch(
+            [identity.volunteer_id or "" for identity, _, _ in gifts], local_date(self.clock())
+        )
         prepared = [
-            await self._prepare_give(identity, data, request_id=rid, channel=channel, terms=terms)
+            await self._prepare_give(identity, data, request_id=rid, channel=channel, known=known)
             for identity, data, rid in gifts
         ]
         if not prepared:
@@ -307,22 +348,22 @@ class ConsentService:
         *,
         request_id: str,
         channel: Channel,
-        terms: dict[str, dict[str, list[str]] | None] | None = None,
+        known: _Known | None = None,
     ) -> _Gift:
         """Every check of a consent, and what recording it writes (not yet written).
 
-        ``terms`` caches each employer's agreed terms across the consents of one bulk call."""
-        me = await self._me(identity)
+        ``known``: the same facts fetched at once for the consents of one bulk call."""
+        me = known.me(identity) if known else await self._me(identity)
         purpose = self._consent_purpose(data.purpose)
         categories = self._check_categories(purpose, data.categories)
         now = self.clock()
         current = notices().current(local_date(now))
         if data.notice_version != current.version:
-            known = notices().get(data.notice_version)
+            published = notices().get(data.notice_version)
             message = (
                 f"notice {data.notice_version} has been replaced by {current.version}: "
                 "read the current privacy notice and consent against it"
-                if known
+                if published
                 else f"unknown notice version; the current one is {current.version}"
             )
             raise field_error("notice_version", message)
@@ -332,19 +373,22 @@ class ConsentService:
         if expires_at > now + CONSENT_MAX_AGE + dt.timedelta(minutes=5):
             raise field_error("expires_at", "must be at most 12 months ahead")
         employer_id = str(data.employer_id)
-        linked = await Employment.exists().where(
-            (Employment.volunteer == me.volunteer_id)
-            & (Employment.employer == employer_id)
-            & not_ended_by(local_date(now))
+        linked = (
+            (me.volunteer_id, employer_id) in known.links
+            if known
+            else await Employment.exists().where(
+                (Employment.volunteer == me.volunteer_id)
+                & (Employment.employer == employer_id)
+                & not_ended_by(local_date(now))
+            )
         )
         if not linked:
             raise field_error("employer_id", "you have no current or future job with this employer")
-        if terms is None or employer_id not in terms:
-            agreed = await agreed_terms(self.ledger, employer_id)
-            if terms is not None:
-                terms[employer_id] = agreed
-        else:
-            agreed = terms[employer_id]
+        agreed = (
+            await known.terms(self.ledger, employer_id)
+            if known
+            else await agreed_terms(self.ledger, employer_id)
+        )
         check_terms(agreed, purpose, categories)
         ids = [uuid.uuid4() for _ in categories]
         draft = ConsentGivenDraft(
