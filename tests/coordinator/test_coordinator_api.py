@@ -581,7 +581,7 @@ async def test_only_a_signed_in_coordinator_gets_in(settings: Settings, engine: 
     coordinator = await create_user(settings, "coord@example.org", Role.COORDINATOR)
     async with serve(settings) as client:
         routes = _coordinator_routes(client)
-        assert len(routes) == 19, routes
+        assert len(routes) == 17, routes
         for method, path in routes:
             response = await client.request(method, path, json={})
             assert response.status_code == 401, (method, path, response.text)
