@@ -95,7 +95,7 @@ def create_app(settings: Settings, *, configure_logs: bool = True) -> Litestar:
         witnessing.start()
         log.info("app.started", engine=settings.engine_kind, witnesses=len(settings.witnesses))
         try:
-            async with in_process_worker(settings, periodic_jobs(settings)):
+            async with in_process_worker(settings, periodic_jobs(settings), gate):
                 yield
         finally:
             await witnessing.close()

@@ -101,7 +101,7 @@ class Settings(BaseSettings):
     monthly_minimum_hours: float = Field(default=16.0, ge=0, le=744)
 
     # Messages (docs/MESSAGES.md): which transport delivers the outbox, and how it retries.
-    messages_transport: Literal["file", "smtp"] = "file"
+    messages_transport: Literal["file", "smtp", "notify"] = "file"
     messages_sender: str = "ESP Portal <no-reply@esp-portal.local>"
     messages_in_process: bool = False
     messages_max_attempts: int = Field(default=8, ge=1, le=100)
@@ -125,6 +125,17 @@ class Settings(BaseSettings):
     volume_alert_multiplier: float = Field(default=3.0, ge=1, le=1000)
     volume_alert_floor: int = Field(default=20, ge=1, le=1_000_000)
     volume_alert_window_days: int = Field(default=28, ge=7, le=366)
+    #: Days a sent or failed message's wording is kept for the contact log (0: emptied as soon
+    #: as the worker next purges). Secret links are emptied as soon as they are sent.
+    messages_body_retention_days: int = Field(default=30, ge=0, le=3650)
+    # GOV.UK Notify (messages_transport=notify): an API key and one template per channel, each
+    # with ((subject)) / ((body)) placeholders the portal's own wording fills.
+    notify_api_key: str = ""
+    notify_base_url: str = "https://api.notifications.service.gov.uk"
+    notify_email_template_id: str = ""
+    notify_sms_template_id: str = ""
+    notify_email_reply_to_id: str = ""
+    notify_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
 
     log_format: Literal["auto", "console", "json"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
@@ -168,6 +179,14 @@ class Settings(BaseSettings):
             object.__setattr__(self, "migration_database_url", self.database_url)
         if not self.ledger_key_name:
             object.__setattr__(self, "ledger_key_name", self.ledger_origin)
+        if self.messages_transport == "notify":
+            missing = [
+                f"ESP_{name.upper()}"
+                for name in ("notify_api_key", "notify_email_template_id", "notify_sms_template_id")
+                if not getattr(self, name)
+            ]
+            if missing:
+                raise ValueError(f"ESP_MESSAGES_TRANSPORT=notify needs {', '.join(missing)}")
         return self
 
     @property

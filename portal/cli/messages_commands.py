@@ -5,9 +5,14 @@ from __future__ import annotations
 import asyncio
 import signal
 
+from typing import TYPE_CHECKING
+
 import click
 
 from portal.cli.common import cli_settings, run, with_app_engine
+
+if TYPE_CHECKING:
+    from portal.messages.transports import Transport
 
 
 @click.group("messages")
@@ -26,16 +31,27 @@ def worker_command(once: bool) -> None:
     Several workers may run at once, on one machine or many: each message is claimed by one.
     """
     from portal.clock import utcnow
+    from portal.gates import build_gate
     from portal.jobs import periodic_jobs
+    from portal.ledgering import build_ledger
+    from portal.messages.disclosing import gated_transport
     from portal.messages.periodic import run_due_jobs
-    from portal.messages.transports import transport_for
     from portal.messages.worker import run_forever, run_once
 
     settings = cli_settings()
-    transport = transport_for(settings)
     jobs = periodic_jobs(settings)
 
     async def work() -> int:
+        from portal.messages.tables import OutboxMessage
+
+        ledger = build_ledger(settings, OutboxMessage._meta.db)
+        await ledger.start()
+        try:
+            return await deliver(gated_transport(settings, build_gate(ledger, settings)))
+        finally:
+            await ledger.close()
+
+    async def deliver(transport: Transport) -> int:
         if once:
             await run_due_jobs(settings, jobs, utcnow())
             total = 0

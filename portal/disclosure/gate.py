@@ -27,13 +27,18 @@ source registered on the gate's :class:`CategorySources` when the app is built (
 (``portal.gates.build_gate``) and handed to every caller by dependency injection. A category
 nothing fills is not released and not ledgered, so an entry never names data that did not leave;
 a subject left with no category is refused as ``no_data``. Dates ("today") are London dates.
+
+Messages (``disclose_contact``): a volunteer's email address or phone number given to the
+messaging provider that carries a message to them, for ``communication.notification``; the
+volunteer must have chosen the channel in their contact preferences, except for account-security
+email (an invitation, a password reset). See ``docs/MESSAGES.md``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -48,6 +53,13 @@ from portal.clock import Clock, local_date, utcnow
 from portal.consent.objections import upheld_for
 from portal.consent.tables import ConsentState
 from portal.dbutil import FixedQuery, as_date, as_moment, json_parts_select, json_rows, json_value
+from portal.disclosure.contact import (
+    CHANNEL_CATEGORY,
+    NOTIFICATION_PURPOSE,
+    ContactRefused,
+    ContactReleased,
+    ensure_provider,
+)
 from portal.disclosure.decision import AgreementFacts, ConsentFacts, Decision, decide
 from portal.disclosure.notice_names import NAME_CATEGORY, NoticeSubject, name_was_received
 from portal.disclosure.recipient import (
@@ -888,6 +900,134 @@ class DisclosureGate:
             first_index=receipts[0].index,
         )
         return {n.notice_id: names[n.volunteer_id] for n in shown}
+
+    # ----------------------------------------------------------------------------- messages
+
+    async def _refuse_contact(
+        self,
+        recipient: Recipient,
+        reason: RefusalReason,
+        *,
+        request_id: str,
+        volunteer_id: str,
+        subject: str,
+        category: str,
+    ) -> ContactRefused:
+        await self.refuse(
+            recipient,
+            reason,
+            purpose=NOTIFICATION_PURPOSE,
+            request_id=request_id,
+            requested_id=volunteer_id,
+            subject=subject,
+            categories=(category,),
+        )
+        return ContactRefused(reason)
+
+    async def disclose_contact(
+        self,
+        provider_name: str,
+        volunteer_id: str,
+        channel: str,
+        *,
+        request_id: str,
+        security: bool = False,
+        address: str = "",
+        record: Callable[[int], Awaitable[None]] | None = None,
+    ) -> ContactReleased:
+        """A volunteer's email address (``email``) or phone number (``sms``) for the provider.
+
+        Refused (recorded, :class:`ContactRefused` raised) when the volunteer did not choose the
+        channel (``security`` messages excepted), objected to the purpose, or has no number.
+        ``address``: the address to use instead of the volunteer record's (an account's sign-in
+        address for account-security email). ``record`` runs inside the ledger's transaction
+        with the entry's index, so the caller's own row commits with the entry or not at all.
+        Raises :class:`ServiceUnavailable` when the ledger cannot be written: nothing leaves.
+        """
+        category, field = CHANNEL_CATEGORY[channel]
+        provider = await ensure_provider(provider_name)
+        recipient = Recipient("provider", provider, "", "system")
+        purpose = vocabulary().purpose(NOTIFICATION_PURPOSE)
+        assert purpose is not None, "communication.notification is in the vocabulary"
+        key = parse_id(volunteer_id)
+        row = (
+            await Volunteer.select(
+                Volunteer.subject,
+                Volunteer.email,
+                Volunteer.phone,
+                Volunteer.contact_by_email,
+                Volunteer.contact_by_sms,
+            )
+            .where(Volunteer.id == key)
+            .first()
+            if key is not None
+            else None
+        )
+        refusal = dict(request_id=request_id, volunteer_id=volunteer_id, category=category)
+        if row is None:
+            raise await self._refuse_contact(
+                recipient, RefusalReason.OUTSIDE_ORGANISATION, subject="", **refusal
+            )
+        subject = str(row["subject"])
+        chosen = bool(row["contact_by_email" if channel == "email" else "contact_by_sms"])
+        if not (chosen or security):
+            raise await self._refuse_contact(
+                recipient, RefusalReason.CHANNEL_NOT_CHOSEN, subject=subject, **refusal
+            )
+        now = self.clock()
+        decision = decide(
+            purpose=purpose,
+            audience=recipient.audience,
+            employed=True,
+            agreement=None,
+            consents={},
+            requested=frozenset({category}),
+            today=local_date(now),
+            now=now,
+            objected=not security and bool(await _objected(purpose, [str(key)])),
+        )
+        value = address or str(row["email" if channel == "email" else "phone"] or "")
+        reason = decision.reason if not decision.allowed else None
+        if reason is None and not value:
+            reason = RefusalReason.NO_DATA
+        if reason is not None:
+            raise await self._refuse_contact(recipient, reason, subject=subject, **refusal)
+        draft = DisclosureDraft(
+            purpose=purpose.code,
+            lawful_basis=purpose.lawful_basis.value,
+            subject=subject,
+            recipient_org=provider,
+            categories=(category,),
+            request_id=request_id,
+            channel="system",
+            details=DisclosureDetails(fields=(field,)),
+        )
+        try:
+            async with self.ledger.appending() as tx:
+                receipts = await tx.append([draft])
+                if record is not None:
+                    await record(receipts[0].index)
+        except Exception as exc:
+            log.critical(
+                "disclosure.ledger_write_failed",
+                error=type(exc).__name__,
+                purpose=purpose.code,
+                organisation_id=provider,
+                subjects=1,
+            )
+            raise ServiceUnavailable(
+                "The disclosure ledger cannot be written right now, so no data was released."
+            ) from None
+        log.info(
+            "disclosure.released",
+            purpose=purpose.code,
+            organisation_id=provider,
+            subjects=1,
+            first_index=receipts[0].index,
+        )
+        return ContactReleased(
+            value=value, category=category, ledger_index=receipts[0].index, provider_id=provider
+        )
 
 
 #: A stand-in consent used to ask "would anything pass if everyone consented?".

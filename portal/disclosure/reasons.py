@@ -21,3 +21,5 @@ class RefusalReason(StrEnum):
     NO_DATA = "no_data"
     #: The DPO upheld the volunteer's objection to this (public-task) purpose.
     OBJECTION_UPHELD = "objection_upheld"
+    #: A message by a channel (email, text) the volunteer did not choose in their preferences.
+    CHANNEL_NOT_CHOSEN = "channel_not_chosen"

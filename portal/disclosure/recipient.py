@@ -14,7 +14,7 @@ from portal.errors import Forbidden
 #: ``recipient_org`` recorded when the recipient is the force itself (the DPO).
 FORCE_RECIPIENT = "force"
 
-RecipientKind = Literal["employer", "force", "integration"]
+RecipientKind = Literal["employer", "force", "integration", "provider"]
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,9 @@ class Recipient:
 
     @property
     def audience(self) -> str:
-        return "employer" if self.kind == "employer" else "force"
+        if self.kind in ("employer", "provider"):
+            return self.kind
+        return "force"
 
     @classmethod
     def of(cls, identity: Identity, channel: Channel | None = None) -> Recipient:

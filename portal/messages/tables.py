@@ -3,11 +3,17 @@
 A row holds the rendered message (so a template change never alters what an event already said)
 and its delivery state. ``idempotency_key`` is unique: enqueuing the same event twice writes one
 message, and the transport is handed the key so the provider can refuse a second copy.
+
+A message to a volunteer names them (``volunteer``) instead of holding their address: the address
+or number is read through the disclosure gate when the message is sent, ledgered as a disclosure
+to the provider (``provider``, ``ledger_index``), and never stored here. ``status`` is one of
+``pending``, ``sending``, ``sent``, ``failed``, ``refused`` (the gate refused: not sent),
+``to_call`` / ``called`` (a phone call the coordinator makes, never sent by a machine).
 """
 
 from __future__ import annotations
 
-from piccolo.columns import UUID, BigInt, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import UUID, BigInt, Boolean, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -29,6 +35,15 @@ class OutboxMessage(Table, tablename="outbox"):
     sent_at = Timestamptz(null=True, default=None)
     provider_ref = Varchar(length=200, default="")
     last_error = Varchar(length=200, default="")
+    #: The volunteer the message is to (their contact data passes the gate at send time).
+    volunteer = Varchar(length=64, default="", index=True)
+    #: Account security (invitation, password reset): sent whatever the contact preferences.
+    security = Boolean(default=False)
+    #: The provider organisation the contact data was disclosed to, and the ledger entry.
+    provider = Varchar(length=64, default="")
+    ledger_index = Integer(null=True, default=None)
+    #: When the bodies were emptied (after sending, for a secret link; or by retention).
+    purged_at = Timestamptz(null=True, default=None)
 
 
 class JobRun(Table, tablename="job_run"):

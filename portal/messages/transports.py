@@ -7,6 +7,10 @@
 - ``smtp``: an SMTP server through ``aiosmtplib`` (STARTTLS verified against the system's CAs or
   ``ESP_SMTP_CA_FILE``, optional authentication). The
   idempotency key becomes the ``Message-ID``, which receiving systems use to drop duplicates.
+- ``notify``: GOV.UK Notify (``notifications-python-client``), email and text. Notify sends from
+  templates held in the Notify service: one per channel, whose ``((subject))`` and ``((body))``
+  placeholders the portal's own rendered wording fills; the digest of the idempotency key is the
+  ``reference``.
 
 A transport raises :class:`TransportError`; ``permanent`` says whether trying again can help.
 """
@@ -40,6 +44,10 @@ class Outgoing:
     subject: str
     text: str
     html: str
+    #: The outbox row; the volunteer whose address the gate releases (empty: ``recipient``).
+    message_id: str = ""
+    volunteer_id: str = ""
+    security: bool = False
 
     @property
     def key_digest(self) -> str:
@@ -55,6 +63,9 @@ class TransportError(Exception):
 
 
 class Transport(Protocol):
+    #: The channels it can deliver (``email``, ``sms``).
+    channels: frozenset[str]
+
     async def send(self, message: Outgoing) -> str:
         """Deliver ``message``; return the provider's reference for it."""
         ...
@@ -77,6 +88,8 @@ def email_message(message: Outgoing, sender: str) -> EmailMessage:
 
 class FileTransport:
     """Writes each message to a folder; the idempotency key makes a second write a no-op."""
+
+    channels = frozenset({"email", "sms"})
 
     def __init__(self, folder: Path, sender: str) -> None:
         self.folder = folder
@@ -110,6 +123,8 @@ class FileTransport:
 
 class SmtpTransport:
     """Sends email through an SMTP server (STARTTLS and authentication when configured)."""
+
+    channels = frozenset({"email"})
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -147,4 +162,17 @@ def transport_for(settings: Settings) -> Transport:
     """The transport the settings name."""
     if settings.messages_transport == "smtp":
         return SmtpTransport(settings)
+    if settings.messages_transport == "notify":
+        from portal.messages.notify import NotifyTransport
+
+        return NotifyTransport(settings)
     return FileTransport(settings.outbox_files_dir, settings.messages_sender)
+
+
+def provider_name(settings: Settings) -> str:
+    """The configured transport as the recipient organisation a volunteer's address goes to."""
+    if settings.messages_transport == "smtp":
+        return f"Email relay {settings.smtp_host}"
+    if settings.messages_transport == "notify":
+        return "GOV.UK Notify"
+    return "ESP Portal message folder (demo file transport)"

@@ -8,7 +8,10 @@ leaves a row whose lease runs out and another worker takes it again, handing the
 idempotency key, so the provider sees one message.
 
 A failed send is retried with exponential backoff until ``ESP_MESSAGES_MAX_ATTEMPTS``; a permanent
-refusal (an address the server rejects) is not retried. Logs carry the message id, template,
+refusal (an address the server rejects) is not retried. A message to a volunteer goes only
+through a :class:`~portal.messages.disclosing.GatedTransport` (their address is a disclosure);
+the gate's refusal makes it ``refused``. A message holding a secret link has its bodies emptied
+once it is finished (``SECRET_TEMPLATES``). Logs carry the message id, template,
 channel, status and attempt count: never an address, a number or a body.
 """
 
@@ -27,6 +30,8 @@ from piccolo.engine.sqlite import TransactionType
 
 from portal.clock import Clock, utcnow
 from portal.messages.periodic import Job, run_due_jobs
+from portal.messages.disclosing import Refused
+from portal.messages.outbox import SECRET_TEMPLATES
 from portal.messages.tables import OutboxMessage
 from portal.messages.transports import Outgoing, Transport, TransportError
 from portal.settings import Settings
@@ -44,6 +49,8 @@ CLAIMED = (
     OutboxMessage.body_text,
     OutboxMessage.body_html,
     OutboxMessage.attempts,
+    OutboxMessage.volunteer,
+    OutboxMessage.security,
 )
 
 
@@ -112,6 +119,11 @@ async def _record(row: dict[str, Any], outcome: Outcome, settings: Settings) -> 
         values[OutboxMessage.provider_ref] = outcome.provider_ref[:200]
     elif outcome.status == "pending":
         values[OutboxMessage.next_attempt_at] = _now() + backoff(settings, row["attempts"])
+    if outcome.status != "pending" and row["template"] in SECRET_TEMPLATES:
+        # the one-time link must not outlive its delivery in plain text
+        values[OutboxMessage.body_text] = ""
+        values[OutboxMessage.body_html] = ""
+        values[OutboxMessage.purged_at] = _now()
     await OutboxMessage.update(values).where(OutboxMessage.id == row["id"])
     log.info(
         "message.delivery",
@@ -133,10 +145,17 @@ async def deliver(row: dict[str, Any], transport: Transport, settings: Settings)
         subject=row["subject"],
         text=row["body_text"],
         html=row["body_html"],
+        message_id=str(row["id"]),
+        volunteer_id=str(row.get("volunteer") or ""),
+        security=bool(row.get("security")),
     )
     try:
+        if message.volunteer_id and not getattr(transport, "gated", False):
+            raise TransportError("a message to a volunteer is sent only through the gate")
         ref = await transport.send(message)
         outcome = Outcome(status="sent", provider_ref=ref)
+    except Refused as exc:
+        outcome = Outcome(status="refused", error=str(exc))
     except TransportError as exc:
         final = exc.permanent or row["attempts"] >= settings.messages_max_attempts
         outcome = Outcome(status="failed" if final else "pending", error=str(exc))

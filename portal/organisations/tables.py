@@ -28,6 +28,9 @@ from portal.organisations.status import VolunteerStatus as VolunteerStatus  # re
 class OrganisationKind(StrEnum):
     FORCE = "force"
     EMPLOYER = "employer"
+    #: A messaging provider (SMTP relay, GOV.UK Notify, the demo's file folder): the recipient
+    #: of a volunteer's email address or phone number when the force sends them a message.
+    PROVIDER = "provider"
 
 
 def new_subject() -> str:
@@ -54,6 +57,8 @@ class Volunteer(Table, tablename="volunteer"):
     contact_by_email = Boolean(default=True)
     contact_by_sms = Boolean(default=False)
     contact_by_phone = Boolean(default=False)
+    #: Opt-in: one message a day listing how often the volunteer's data was disclosed.
+    disclosure_digest = Boolean(default=False)
     status = Varchar(length=20, choices=VolunteerStatus, default=VolunteerStatus.APPLICANT.value)
     created_at = Timestamptz(default=TimestamptzNow())
     #: The name folded for search (``portal.organisations.folding.fold``); NULL until computed.

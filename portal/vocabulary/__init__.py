@@ -38,6 +38,8 @@ CATEGORY_CODES: tuple[str, ...] = (
     "hours.detail",
     "training",
     "recognition",
+    "contact.email",
+    "contact.phone",
 )
 
 #: Words that mark special category or criminal-offence data (UK GDPR Art. 9, 10). A category,
@@ -131,8 +133,9 @@ class Purpose(BaseModel):
     categories: tuple[str, ...] = Field(min_length=1)
     consent_required: bool
     #: ``employer``: an employer organisation may use it (in agreements and consents);
-    #: ``force``: only the force itself (e.g. the DPO's oversight).
-    audience: Literal["employer", "force"]
+    #: ``force``: only the force itself (e.g. the DPO's oversight); ``provider``: a messaging
+    #: provider carrying the force's messages to the volunteer (``communication.notification``).
+    audience: Literal["employer", "force", "provider"]
 
     @field_validator("code")
     @classmethod

@@ -25,6 +25,7 @@ REQUIRED = {
     "esp.application-progress",
     "esp.recognition",
     "dpo.audit",
+    "communication.notification",
 }
 
 
@@ -42,6 +43,8 @@ def test_the_repository_vocabulary_has_the_spec_purposes_and_categories() -> Non
             "hours.detail",
             "training",
             "recognition",
+            "contact.email",
+            "contact.phone",
         }
     )
     for purpose in v.purposes:
@@ -51,6 +54,11 @@ def test_the_repository_vocabulary_has_the_spec_purposes_and_categories() -> Non
         assert purpose.article.startswith("UK GDPR Art. 6(1)(")
         assert purpose.dpv_purpose is None or purpose.dpv_purpose.startswith("dpv:")
     assert v.purpose("dpo.audit").audience == "force"  # type: ignore[union-attr]
+    notification = v.purpose("communication.notification")
+    assert notification is not None and notification.audience == "provider"
+    assert notification.lawful_basis is LawfulBasis.PUBLIC_TASK
+    assert notification.dpv_purpose == "dpv:CommunicationManagement"
+    assert notification.categories == ("contact.email", "contact.phone")
     assert v.fields_of(["status", "identity"]) == ["display_name", "status"]
 
 
