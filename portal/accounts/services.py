@@ -8,8 +8,10 @@ command (run by an operator on the server) may set a password directly, read fro
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 from typing import Literal
+from urllib.parse import urlencode
 
 import structlog
 
@@ -27,6 +29,7 @@ from portal.accounts.tables import (
 from portal.clock import utcnow
 from portal.errors import Conflict, NotFound
 from portal.fielderrors import field_error
+from portal.messages.outbox import enqueue
 from portal.organisations.tables import Organisation, OrganisationKind, Volunteer
 from portal.settings import Settings
 
@@ -112,7 +115,7 @@ class AccountService:
         uri = totp.provisioning_uri(secret, email) if secret else None
         if password_hash is not None:
             return CreatedUser(id=user_id, email=email, role=role, otpauth_uri=uri)
-        token, expires = await self.invite(user_id, invited_by)
+        token, expires = await self.invite(user_id, invited_by, send=True)
         return CreatedUser(
             id=user_id,
             email=email,
@@ -121,18 +124,50 @@ class AccountService:
             invitation_expires_at=expires,
         )
 
-    async def invite(self, user_id: str, invited_by: str | None) -> tuple[str, dt.datetime]:
+    async def invite(
+        self, user_id: str, invited_by: str | None, *, send: bool = False
+    ) -> tuple[str, dt.datetime]:
+        """A one-time link; with ``send``, also emailed to the account in the same transaction
+        (account security: sent whatever the preferences; a volunteer's address passes the
+        gate when the email is sent)."""
         token = new_token()
         expires = utcnow() + dt.timedelta(hours=self.settings.invitation_hours)
-        await Invitation.insert(
-            Invitation(
-                user=user_id,
-                token_hash=digest(token),
-                created_by=invited_by,
-                expires_at=expires,
+        invitation_id = uuid.uuid4()
+        async with Invitation._meta.db.transaction():
+            await Invitation.insert(
+                Invitation(
+                    id=invitation_id,
+                    user=user_id,
+                    token_hash=digest(token),
+                    created_by=invited_by,
+                    expires_at=expires,
+                )
             )
-        )
+            if send:
+                await self._send_invitation(user_id, token, str(invitation_id))
         return token, expires
+
+    async def _send_invitation(self, user_id: str, token: str, invitation_id: str) -> None:
+        user = (
+            await UserAccount.select(UserAccount.email, UserAccount.volunteer)
+            .where(UserAccount.id == user_id)
+            .first()
+        )
+        if user is None:
+            return
+        await enqueue(
+            self.settings,
+            kind="invitation",
+            channel="email",
+            recipient=str(user["email"]),
+            idempotency_key=f"invitation:{invitation_id}",
+            context={
+                "link": f"{self.settings.base_url}/activate?{urlencode({'token': token})}",
+                "hours": self.settings.invitation_hours,
+            },
+            volunteer_id=str(user["volunteer"]) if user["volunteer"] else None,
+            security=True,
+        )
 
     async def link_state(self, token: str) -> LinkState:
         """Whether a one-time link can still be used, so its page can say so before anyone

@@ -1,8 +1,9 @@
-"""``esp-portal messages``: run the outbox delivery worker."""
+"""``esp-portal messages``: run the outbox delivery worker, write daily digests, purge bodies."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import signal
 
 from typing import TYPE_CHECKING
@@ -68,3 +69,37 @@ def worker_command(once: bool) -> None:
     tried = run(with_app_engine(settings, work))
     if once:
         click.echo(f"Tried {tried} message(s).")
+
+
+@messages.command("digest")
+@click.option(
+    "--day",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The London day to summarise (YYYY-MM-DD); yesterday when not given.",
+)
+def digest_command(day: dt.datetime | None) -> None:
+    """Write the daily disclosure digest for each volunteer who asked for one.
+
+    Safe to run more than once for a day: each volunteer gets one message per day and channel.
+    """
+    from portal.clock import local_date, utcnow
+    from portal.contact.digest import enqueue_digests
+
+    settings = cli_settings()
+    wanted = day.date() if day else local_date(utcnow()) - dt.timedelta(days=1)
+    written = run(with_app_engine(settings, lambda: enqueue_digests(settings, wanted)))
+    click.echo(f"Wrote {written} digest message(s) for {wanted.isoformat()}.")
+
+
+@messages.command("purge")
+def purge_command() -> None:
+    """Empty the wording of finished messages older than ESP_MESSAGES_BODY_RETENTION_DAYS."""
+    from portal.clock import utcnow
+    from portal.messages.retention import purge_bodies
+
+    settings = cli_settings()
+    purged = run(with_app_engine(settings, lambda: purge_bodies(settings, utcnow())))
+    click.echo(
+        f"Emptied {purged} message(s) older than {settings.messages_body_retention_days} day(s)."
+    )

@@ -22,13 +22,16 @@ from portal.consent.schemas import (
     ConsentWithdrawn,
 )
 from portal.consent.services import ConsentService
+from portal.settings import Settings
 from portal.request_context import request_id
 
 VOLUNTEER = requires_role(Role.VOLUNTEER)
 
 
-def provide_consents(ledger: NamedDependency[Ledger]) -> ConsentService:
-    return ConsentService(ledger)
+def provide_consents(
+    ledger: NamedDependency[Ledger], settings: NamedDependency[Settings]
+) -> ConsentService:
+    return ConsentService(ledger, settings=settings)
 
 
 class VolunteerConsentController(Controller):

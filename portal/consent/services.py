@@ -1,7 +1,8 @@
 """Consent (the volunteer's own) and the withdrawal notices a withdrawal issues to employers.
 
 Every consent event is a set of append-only history rows committed in the same transaction as
-its ledger entry; so is every withdrawal notice and acknowledgement. Reading one's own consents
+its ledger entry; so is every withdrawal notice and acknowledgement, and the email telling the
+employer's contacts that a notice waits (outbox, same transaction). Reading one's own consents
 and giving or withdrawing them is not a disclosure: the volunteer is the subject.
 """
 
@@ -27,6 +28,7 @@ from ledger.kinds import (
     NoticeWithdrawalDraft,
 )
 from ledger.tables import LedgerEntry
+from portal.accounts.contacts import contact_key, employer_contacts
 from portal.auth.identity import Identity
 from portal.clock import local_date, utcnow
 from portal.consent.schemas import (
@@ -50,9 +52,11 @@ from portal.dbutil import json_value
 from portal.errors import Conflict, Forbidden
 from portal.fielderrors import field_error
 from portal.ledgering import recording
+from portal.messages.outbox import enqueue
 from portal.organisations.rules import not_ended_by
 from portal.organisations.tables import Employment, Organisation, Volunteer
 from portal.receipts import ReceiptOut
+from portal.settings import Settings, get_settings
 from portal.vocabulary import Purpose, notices, vocabulary
 
 log = structlog.get_logger(__name__)
@@ -190,9 +194,16 @@ class _Gift:
 
 
 class ConsentService:
-    def __init__(self, ledger: Ledger, clock: Callable[[], dt.datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        clock: Callable[[], dt.datetime] = utcnow,
+        settings: Settings | None = None,
+    ) -> None:
         self.ledger = ledger
         self.clock = clock
+        #: For the messages a withdrawal notice sends (sender, links); the process's by default.
+        self.settings = settings or get_settings()
 
     # ----------------------------------------------------------------------------- helpers
 
@@ -449,6 +460,19 @@ class ConsentService:
                 return False
             before = int(rows[-1]["idx"])
 
+    async def _tell_employer(self, employer_id: str, notice_id: uuid.UUID) -> None:
+        """Email the employer's contacts that a withdrawal notice waits (in its transaction)."""
+        base = self.settings.base_url
+        for address in await employer_contacts(employer_id):
+            await enqueue(
+                self.settings,
+                kind="withdrawal_notice",
+                channel="email",
+                recipient=address,
+                idempotency_key=f"withdrawal_notice:{notice_id}:{contact_key(address)}",
+                context={"link": f"{base}/employer/notices"},
+            )
+
     async def withdraw(
         self, identity: Identity, data: ConsentWithdraw, *, request_id: str, channel: Channel
     ) -> ConsentWithdrawn:
@@ -546,6 +570,7 @@ class ConsentService:
                         ledger_index=receipts[1].index,
                     )
                 )
+                await self._tell_employer(employer_id, notice_id)
         log.info(
             "consent.withdrawn",
             volunteer_id=me.volunteer_id,

@@ -121,7 +121,7 @@ class UserAdministration:
             & Invitation.used_at.is_null()
             & (Invitation.expires_at > now)
         )
-        token, expires = await self.accounts.invite(user.id, invited_by)
+        token, expires = await self.accounts.invite(user.id, invited_by, send=True)
         log.info("account.reinvited", user_id=user.id, by=invited_by)
         path = activation_path(token)
         return InvitationOut(

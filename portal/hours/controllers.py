@@ -307,7 +307,11 @@ class VolunteerHoursController(Controller):
         self, request: AppRequest, data: JSONBody[LeaveRequestIn]
     ) -> LeaveRequestOut:
         return await leave.create_request(
-            _volunteer(request), data, _user(request).user_id, _london_today()
+            _volunteer(request),
+            data,
+            _user(request).user_id,
+            _london_today(),
+            request.app.state.settings,
         )
 
     @post(
@@ -387,6 +391,7 @@ class EmployerLeaveController(Controller):
             leave_request_id,
             data.reason if data else "",
             request_id(request),
+            request.app.state.settings,
         )
         return ReleasedLeaveRequest(
             request=item,
@@ -414,6 +419,7 @@ class EmployerLeaveController(Controller):
             leave_request_id,
             data.reason if data else "",
             request_id(request),
+            request.app.state.settings,
         )
 
 

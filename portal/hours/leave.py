@@ -12,6 +12,11 @@ agreement and consent allowing it the approval is refused, and the refused attem
 both by the gate (for the DPO) and in the request's own history. Every state change is a
 ``leave_request_event`` row (append-only); a decided request cannot change (a database trigger
 refuses it). The balance is the simulation of ``portal.hours.allowance`` over approved requests.
+
+Messages, written to the outbox in the transaction of their event: a new request tells the
+employer's contacts (email, naming no volunteer); a decision tells the volunteer by each channel
+they chose (email, text, or a call on the coordinator's list), their address passing the gate
+when the message is sent.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from typing import Any
 
 import structlog
 
+from portal.accounts.contacts import contact_key, employer_contacts
 from portal.clock import UTC, local_date, utcnow
 from portal.dbutil import as_moment
 from portal.disclosure.gate import DisclosureGate, Recipient
@@ -61,8 +67,10 @@ from portal.hours.tables import (
     LeaveStatus,
 )
 from portal.ids import parse_id
+from portal.messages.outbox import enqueue
 from portal.organisations.rules import employed_on
-from portal.organisations.tables import Employment, Organisation, OrganisationKind
+from portal.organisations.tables import Employment, Organisation, OrganisationKind, Volunteer
+from portal.settings import Settings, get_settings
 
 log = structlog.get_logger(__name__)
 
@@ -457,8 +465,53 @@ def _amount(unit: str, days: float | None, starts_at: dt.datetime, ends_at: dt.d
     return amount
 
 
+async def _tell_employer(settings: Settings, employer: str, request_id: str) -> None:
+    """Email the employer's contacts that a request waits (inside the request's transaction)."""
+    for address in await employer_contacts(employer):
+        await enqueue(
+            settings,
+            kind="leave_requested",
+            channel="email",
+            recipient=address,
+            idempotency_key=f"leave_requested:{request_id}:{contact_key(address)}",
+            context={"link": f"{settings.base_url}/employer/leave"},
+        )
+
+
+async def _tell_volunteer(settings: Settings, volunteer_id: str, request_id: str, word: str) -> None:
+    """Tell the volunteer of a decision by each channel they chose (inside its transaction)."""
+    row = (
+        await Volunteer.select(
+            Volunteer.contact_by_email, Volunteer.contact_by_sms, Volunteer.contact_by_phone
+        )
+        .where(Volunteer.id == volunteer_id)
+        .first()
+    )
+    if row is None:
+        return
+    chosen = [channel for channel in ("email", "sms", "phone") if row[f"contact_by_{channel}"]]
+    context = {
+        "decision": word,
+        "link": f"{settings.base_url}/volunteer/leave",
+        "preferences_url": f"{settings.base_url}/volunteer/contact",
+    }
+    for channel in chosen:
+        await enqueue(
+            settings,
+            kind="leave_decided",
+            channel=channel,  # type: ignore[arg-type]
+            volunteer_id=volunteer_id,
+            idempotency_key=f"leave_decided:{request_id}:{channel}",
+            context=context,
+        )
+
+
 async def create_request(
-    volunteer_id: str, data: LeaveRequestIn, actor_user: str, today: dt.date
+    volunteer_id: str,
+    data: LeaveRequestIn,
+    actor_user: str,
+    today: dt.date,
+    settings: Settings | None = None,
 ) -> LeaveRequestOut:
     employer = parse_id(data.employer_id)
     if employer is None or employer not in await current_employers(volunteer_id, today):
@@ -500,6 +553,7 @@ async def create_request(
         await LeaveRequestEvent.insert(
             _event(request_id, LeaveEvent.REQUESTED, "", "pending", actor_user, "volunteer")
         )
+        await _tell_employer(settings or get_settings(), employer, request_id)
     log.info("hours.leave.requested", request_id=request_id, employer_id=employer)
     return await _one(request_id)
 
@@ -536,7 +590,9 @@ async def _decide(
     reason: str = "",
     ledger_index: int | None = None,
     http_request_id: str = "",
+    settings: Settings | None = None,
 ) -> None:
+    """Record the decision; an employer's approval or decline also tells the volunteer."""
     request_id = str(row["id"])
     async with duty_write_transaction(LeaveRequest, lock=LEAVE_WRITE_LOCK):
         changed = (
@@ -565,6 +621,10 @@ async def _decide(
                 http_request_id,
             )
         )
+        if to_status in (LeaveStatus.APPROVED, LeaveStatus.DECLINED):
+            await _tell_volunteer(
+                settings or get_settings(), str(row["volunteer"]), request_id, to_status.value
+            )
     log.info("hours.leave.decided", request_id=request_id, status=to_status.value)
 
 
@@ -605,7 +665,12 @@ async def _employer_row(
 
 
 async def decline_request(
-    gate: DisclosureGate, recipient: Recipient, request_id: str, reason: str, http_request_id: str
+    gate: DisclosureGate,
+    recipient: Recipient,
+    request_id: str,
+    reason: str,
+    http_request_id: str,
+    settings: Settings | None = None,
 ) -> LeaveDecisionOut:
     """Decline a request the employer may see, or :class:`NotFound` changing nothing.
 
@@ -643,12 +708,18 @@ async def decline_request(
         "employer",
         reason.strip(),
         http_request_id=http_request_id,
+        settings=settings,
     )
     return LeaveDecisionOut(id=str(row["id"]), status=LeaveStatus.DECLINED.value)
 
 
 async def approve_request(
-    gate: DisclosureGate, recipient: Recipient, request_id: str, reason: str, http_request_id: str
+    gate: DisclosureGate,
+    recipient: Recipient,
+    request_id: str,
+    reason: str,
+    http_request_id: str,
+    settings: Settings | None = None,
 ) -> tuple[LeaveRequestOut, Any]:
     """Approve after reading the request through the gate; refused attempts are recorded."""
     row = await _employer_row(gate, recipient, request_id, http_request_id)
@@ -697,6 +768,7 @@ async def approve_request(
         reason.strip(),
         ledger_index=released.receipt.index,
         http_request_id=http_request_id,
+        settings=settings,
     )
     # What the employer gets is what the gate released, with the decision it just made.
     shown = LeaveRequestOut.model_validate(released.data["hours_detail"]["leave_request"])

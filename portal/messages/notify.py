@@ -20,7 +20,7 @@ from typing import Any
 from notifications_python_client.errors import HTTPError
 from notifications_python_client.notifications import NotificationsAPIClient
 
-from portal.messages.transports import Outgoing, TransportError
+from portal.messages.outgoing import Outgoing, TransportError
 from portal.settings import Settings
 
 
@@ -67,6 +67,6 @@ class NotifyTransport:
         except HTTPError as exc:
             status = int(exc.status_code or 0)
             raise TransportError(f"Notify {status}", permanent=status == 400) from None
-        except Exception as exc:  # noqa: BLE001 - network trouble: try again later
+        except Exception as exc:
             raise TransportError(f"Notify {type(exc).__name__}") from None
         return str(response.get("id", ""))

@@ -15,7 +15,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, Literal
 
-from portal.messages.render import render_email, render_sms
+from portal.messages.render import render_call, render_email, render_sms
 from portal.messages.tables import OutboxMessage
 from portal.settings import Settings
 
@@ -68,8 +68,10 @@ async def enqueue(
     if channel == "email":
         email = render_email(kind, full)
         subject, text, html = email.subject, email.text, email.html
-    else:  # a text, or what the coordinator says on the phone
+    elif channel == "sms":
         subject, text, html = "", render_sms(kind, full), ""
+    else:  # what the coordinator says on the phone
+        subject, text, html = "", render_call(kind, full), ""
     message_id = uuid.uuid4()
     await OutboxMessage.insert(
         OutboxMessage(

@@ -1,7 +1,7 @@
 """Message wording from the templates in ``portal/messages/templates``.
 
 Each message kind has a subject, a plain-text body and an HTML body for email, and optionally a
-text-message body of at most 160 characters. Undefined values are errors, so a template never
+text-message body of at most 160 characters, and for a phone call what the coordinator says. Undefined values are errors, so a template never
 goes out with a blank where a link should be.
 """
 
@@ -41,6 +41,13 @@ def render_email(kind: str, context: dict[str, Any]) -> Rendered:
     text = _env.get_template(f"{kind}.txt").render(context).strip() + "\n"
     html = _env.get_template(f"{kind}.html").render(context)
     return Rendered(subject=" ".join(subject.split()), text=text, html=html)
+
+
+def render_call(kind: str, context: dict[str, Any]) -> str:
+    """What the coordinator tells the person on the phone (``<kind>.call.txt``; else the SMS)."""
+    if not (TEMPLATES / f"{kind}.call.txt").exists():
+        return render_sms(kind, context)
+    return " ".join(_env.get_template(f"{kind}.call.txt").render(context).split())
 
 
 def render_sms(kind: str, context: dict[str, Any]) -> str:

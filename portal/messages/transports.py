@@ -19,11 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import os
 import ssl
 import tempfile
-from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
@@ -31,35 +29,10 @@ from typing import Protocol
 
 import aiosmtplib
 
+from portal.messages.notify import NotifyTransport
+from portal.messages.outgoing import Outgoing as Outgoing  # re-exported
+from portal.messages.outgoing import TransportError as TransportError  # re-exported
 from portal.settings import Settings
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    """One message as the transport sees it."""
-
-    idempotency_key: str
-    channel: str
-    recipient: str
-    subject: str
-    text: str
-    html: str
-    #: The outbox row; the volunteer whose address the gate releases (empty: ``recipient``).
-    message_id: str = ""
-    volunteer_id: str = ""
-    security: bool = False
-
-    @property
-    def key_digest(self) -> str:
-        return hashlib.sha256(self.idempotency_key.encode()).hexdigest()[:40]
-
-
-class TransportError(Exception):
-    """Delivery failed; ``permanent`` when retrying cannot succeed (e.g. address refused)."""
-
-    def __init__(self, reason: str, *, permanent: bool = False) -> None:
-        super().__init__(reason)
-        self.permanent = permanent
 
 
 class Transport(Protocol):
@@ -163,8 +136,6 @@ def transport_for(settings: Settings) -> Transport:
     if settings.messages_transport == "smtp":
         return SmtpTransport(settings)
     if settings.messages_transport == "notify":
-        from portal.messages.notify import NotifyTransport
-
         return NotifyTransport(settings)
     return FileTransport(settings.outbox_files_dir, settings.messages_sender)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -32,6 +33,7 @@ from portal.clock import Clock, utcnow
 from portal.messages.periodic import Job, run_due_jobs
 from portal.messages.disclosing import Refused
 from portal.messages.outbox import SECRET_TEMPLATES
+from portal.messages.retention import purge_bodies
 from portal.messages.tables import OutboxMessage
 from portal.messages.transports import Outgoing, Transport, TransportError
 from portal.settings import Settings
@@ -183,6 +185,22 @@ async def run_once(settings: Settings, transport: Transport, limit: int = 50) ->
     return len(rows)
 
 
+#: How often a running worker empties message bodies past their retention.
+PURGE_EVERY_SECONDS = 3600.0
+
+
+async def _purge_if_due(settings: Settings, due: float) -> float:
+    """Purge bodies past retention when ``due`` (a monotonic time) has come; the next due time."""
+    now = time.monotonic()
+    if now < due:
+        return due
+    try:
+        await purge_bodies(settings, _now())
+    except Exception:  # the database went away for a moment: try again next time
+        log.exception("message.purge_error")
+    return now + PURGE_EVERY_SECONDS
+
+
 async def run_forever(
     settings: Settings,
     transport: Transport,
@@ -193,9 +211,12 @@ async def run_forever(
     """Deliver until ``stop`` is set, sleeping ``ESP_MESSAGES_POLL_SECONDS`` when nothing is due.
 
     Between batches it runs the periodic ``jobs`` whose period has not run yet
-    (:mod:`portal.messages.periodic`): at most one claim per job per poll.
+    (:mod:`portal.messages.periodic`): at most one claim per job per poll; and hourly it empties
+    message bodies past ``ESP_MESSAGES_BODY_RETENTION_DAYS``.
     """
+    purge_due = 0.0
     while not stop.is_set():
+        purge_due = await _purge_if_due(settings, purge_due)
         try:
             if jobs:
                 await run_due_jobs(settings, jobs, clock())

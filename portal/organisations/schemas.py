@@ -135,6 +135,8 @@ class VolunteerUpdate(Input):
     contact_by_email: bool | None = None
     contact_by_sms: bool | None = None
     contact_by_phone: bool | None = None
+    #: A daily message counting yesterday's disclosures of the volunteer's data (opt-in).
+    disclosure_digest: bool | None = None
 
 
 class StatusChangeIn(Input):
@@ -179,6 +181,7 @@ class VolunteerOut(VolunteerSummary):
     contact_by_email: bool
     contact_by_sms: bool
     contact_by_phone: bool
+    disclosure_digest: bool = False
     created_at: dt.datetime
     employments: list[EmploymentOut] = []
     next_statuses: list[VolunteerStatus] = Field(

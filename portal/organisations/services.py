@@ -252,6 +252,7 @@ class OrganisationService:
             contact_by_email=row["contact_by_email"],
             contact_by_sms=row["contact_by_sms"],
             contact_by_phone=row["contact_by_phone"],
+            disclosure_digest=bool(row["disclosure_digest"]),
             created_at=row["created_at"],
             employments=[employment_out(link) for link in links],
             next_statuses=list(next_statuses(VolunteerStatus(row["status"]))),
@@ -271,7 +272,8 @@ class OrganisationService:
         if not sent:
             raise field_error(
                 "body",
-                "send at least one of status, contact_by_email, contact_by_sms, contact_by_phone",
+                "send at least one of status, contact_by_email, contact_by_sms, contact_by_phone, "
+                "disclosure_digest",
             )
         nulls = [name for name in sent if getattr(data, name) is None]
         if nulls:

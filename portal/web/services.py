@@ -37,8 +37,10 @@ def provide_agreements(ledger: NamedDependency[Ledger]) -> AgreementService:
     return AgreementService(ledger)
 
 
-def provide_consents(ledger: NamedDependency[Ledger]) -> ConsentService:
-    return ConsentService(ledger)
+def provide_consents(
+    ledger: NamedDependency[Ledger], settings: NamedDependency[Settings]
+) -> ConsentService:
+    return ConsentService(ledger, settings=settings)
 
 
 def provide_notices(

@@ -28,6 +28,7 @@ from portal.apisupport import MAX_UPLOAD_BYTES
 from portal.auth.guards import caller, requires_role
 from portal.auth.requests import AppRequest
 from portal.auth.tokens import KNOWN_SCOPES
+from portal.contact.log import calls_to_make, mark_called
 from portal.coordinator.imports import import_volunteers
 from portal.coordinator.schemas import TokenCreate, UserCreate
 from portal.coordinator.services import (
@@ -63,6 +64,7 @@ register_navigation(
     NavItem("/coordinator/duties/import", "Duty import"),
     NavItem("/coordinator/users", "Users"),
     NavItem("/coordinator/tokens", "Integration tokens"),
+    NavItem("/coordinator/calls", "People to call"),
 )
 
 PAGE = 25
@@ -442,6 +444,23 @@ class CoordinatorPages(Controller):
             done=lambda created: see_other(f"/coordinator/volunteers/{created.id}?created=1"),
             again=again,
         )
+
+    @get("/calls", name="web.coordinator.calls")
+    async def calls(self, request: AppRequest) -> Template:
+        return await render(
+            request,
+            "coordinator/calls.html",
+            calls=await calls_to_make(),
+            done=query_text(request, "done", 4) == "1",
+        )
+
+    @post("/calls/{message_id:str}/done", name="web.coordinator.call_done")
+    async def call_done(self, request: AppRequest, message_id: FromPath[str]) -> Redirect:
+        try:
+            await mark_called(message_id, caller(request).user_id)
+        except Conflict:
+            return see_other("/coordinator/calls")
+        return see_other("/coordinator/calls?done=1")
 
     @get("/volunteers/{volunteer_id:str}", name="web.coordinator.volunteer")
     async def volunteer(

@@ -28,6 +28,7 @@ from portal.alerts.services import VolumeService
 from portal.auth.guards import caller, requires_role
 from portal.auth.requests import AppRequest
 from portal.clock import LONDON, utcnow
+from portal.contact.log import CHANNEL_LABELS, KIND_LABELS, STATUS_LABELS, dpo_summary
 from portal.disclosure.gate import Recipient
 from portal.disclosure.reasons import RefusalReason
 from portal.disclosure.services import organisation_names
@@ -54,6 +55,7 @@ register_navigation(
     NavItem("/dpo/refusals", "Refusals"),
     NavItem("/dpo/agreements", "Agreements ending"),
     NavItem("/dpo/integrity", "Integrity"),
+    NavItem("/dpo/messages", "Messages"),
 )
 
 LEDGER_PAGE = 50
@@ -87,6 +89,7 @@ REFUSAL_REASONS = {
     RefusalReason.CONSENT_WITHDRAWN.value: "Consent withdrawn",
     RefusalReason.NO_DATA.value: "Nothing on record to give",
     RefusalReason.OBJECTION_UPHELD.value: "Objection upheld by the DPO",
+    RefusalReason.CHANNEL_NOT_CHOSEN.value: "Message by a channel the volunteer did not choose",
 }
 
 
@@ -304,6 +307,21 @@ class DpoPages(Controller):
             reason=reason,
             reasons=REFUSAL_REASONS,
             names=names,
+        )
+
+    # ----------------------------------------------------------------------------- messages
+
+    @get("/messages", name="web.dpo.messages")
+    async def messages(self, request: AppRequest) -> Template:
+        days = query_int(request, "days", 30, 1, 3650) or 30
+        return await render(
+            request,
+            "dpo/messages.html",
+            summary=await dpo_summary(days),
+            days=days,
+            kinds=KIND_LABELS,
+            channels=CHANNEL_LABELS,
+            statuses=STATUS_LABELS,
         )
 
     # ----------------------------------------------------------------------------- agreements

@@ -273,7 +273,14 @@ class EmployerPages(Controller):
         reason = (await DECISION_FORM.read(request)).values["reason"]
         act = leave.approve_request if decision == "approve" else leave.decline_request
         try:
-            await act(gate, recipient, leave_request_id, reason, request_id(request))
+            await act(
+                gate,
+                recipient,
+                leave_request_id,
+                reason,
+                request_id(request),
+                request.app.state.settings,
+            )
         except Conflict:
             return see_other("/employer/leave")
         done = "approved" if decision == "approve" else "declined"

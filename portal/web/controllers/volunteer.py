@@ -29,6 +29,8 @@ from portal.consent.reconfirm import Reconfirm, needs_confirming
 from portal.consent.schemas import ConsentCurrent, ConsentGive, ConsentWithdraw
 from portal.consent.services import ConsentService
 from portal.consent.volunteer_view import SentNotice, leave_visible, sent_notices
+from portal.contact.log import messages_recorded_at, volunteer_log
+from portal.disclosure.contact import NOTIFICATION_PURPOSE
 from portal.disclosure.services import VolunteerLedgerService
 from portal.errors import Conflict, Forbidden, InvalidInput, NotFound
 from portal.hours import duties, leave
@@ -59,6 +61,7 @@ register_navigation(
     NavItem("/volunteer/sharing", "Who can see my data"),
     NavItem("/volunteer/disclosures", "Disclosures of my data"),
     NavItem("/volunteer/contact", "Contact preferences"),
+    NavItem("/volunteer/messages", "Messages sent to you"),
 )
 
 HISTORY_PAGE = 25
@@ -83,6 +86,7 @@ CONTACT_FORM = FormFields(
             max_items=3,
             required="Select at least one way the force may contact you",
         ),
+        Field("digest", 10, kind="choices", max_items=1),
     )
 )
 
@@ -333,7 +337,9 @@ class VolunteerPages(Controller):
 
         async def ask(data: LeaveRequestIn) -> Any:
             try:
-                return await leave.create_request(volunteer_id, data, identity.user_id, _today())
+                return await leave.create_request(
+                    volunteer_id, data, identity.user_id, _today(), request.app.state.settings
+                )
             except NotFound as exc:
                 message = "Select one of your duties from the list"
                 raise InvalidInput(
@@ -451,7 +457,7 @@ class VolunteerPages(Controller):
                     "categories": [category] if category else None,
                 }
             )
-            withdrawn = await ConsentService(ledger).withdraw(
+            withdrawn = await ConsentService(ledger, settings=request.app.state.settings).withdraw(
                 identity, data, request_id=request_id(request), channel="web"
             )
         except (InvalidInput, Conflict) as exc:
@@ -523,16 +529,30 @@ class VolunteerPages(Controller):
         else:
             next_cursor = cursor
         employers, _ = await _sharing(identity, ledger)
+        messages = await messages_recorded_at(
+            [i.index for i in items if i.purpose == NOTIFICATION_PURPOSE]
+        )
         return await render(
             request,
             "volunteer/disclosures.html",
             items=items,
+            messages=messages,
             employer=employer,
             purpose=purpose,
             employers=employers,
-            purposes=[p for p in vocabulary().purposes if p.audience == "employer"],
+            purposes=[p for p in vocabulary().purposes if p.audience != "force"],
             next_cursor=next_cursor,
             first_page=before is None,
+        )
+
+    # ----------------------------------------------------------------------------- messages
+
+    @get("/messages", name="web.volunteer.messages")
+    async def messages(self, request: AppRequest) -> Template:
+        identity = _me(request)
+        assert identity.volunteer_id
+        return await render(
+            request, "volunteer/messages.html", items=await volunteer_log(identity.volunteer_id)
         )
 
     # ----------------------------------------------------------------------------- contact
@@ -576,6 +596,7 @@ class VolunteerPages(Controller):
                     contact_by_email="email" in chosen,
                     contact_by_sms="sms" in chosen,
                     contact_by_phone="phone" in chosen,
+                    disclosure_digest="daily" in answers.values["digest"],
                 ),
             )
         except NotFound as exc:
