@@ -22,8 +22,8 @@ from portal.consent.schemas import (
     ConsentWithdrawn,
 )
 from portal.consent.services import ConsentService
-from portal.settings import Settings
 from portal.request_context import request_id
+from portal.settings import Settings
 
 VOLUNTEER = requires_role(Role.VOLUNTEER)
 

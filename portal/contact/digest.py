@@ -77,7 +77,7 @@ async def enqueue_digests(settings: Settings, day: dt.date) -> int:
                 await enqueue(
                     settings,
                     kind="disclosure_digest",
-                    channel=channel,  # type: ignore[arg-type]
+                    channel=channel,
                     volunteer_id=str(volunteer["id"]),
                     idempotency_key=f"digest:{volunteer['id']}:{day.isoformat()}:{channel}",
                     context=context,

@@ -157,8 +157,7 @@ async def dpo_summary(days: int = 30, now: dt.datetime | None = None) -> DpoSumm
             OutboxMessage.created_at,
         )
         .where(
-            (OutboxMessage.created_at >= since)
-            & OutboxMessage.status.is_in(["failed", "refused"])
+            (OutboxMessage.created_at >= since) & OutboxMessage.status.is_in(["failed", "refused"])
         )
         .order_by(OutboxMessage.created_at, ascending=False)
         .limit(200)
@@ -208,9 +207,9 @@ async def calls_to_make() -> list[Call]:
     keys = [k for k in (parse_id(str(r["volunteer"])) for r in rows) if k]
     people: dict[str, Any] = {}
     if keys:
-        found = await Volunteer.select(
-            Volunteer.id, Volunteer.display_name, Volunteer.phone
-        ).where(Volunteer.id.is_in(keys))
+        found = await Volunteer.select(Volunteer.id, Volunteer.display_name, Volunteer.phone).where(
+            Volunteer.id.is_in(keys)
+        )
         people = {str(p["id"]): p for p in found}
     calls = []
     for r in rows:
@@ -255,14 +254,20 @@ async def mark_called(message_id: str, by: str) -> None:
     log.info("messages.called", message_id=str(key), by=by)
 
 
+#: What a message was for, as the end of "… was given to <provider> to send you …".
+SENT_YOU = {
+    "leave_decided": "the decision on your ESP leave request",
+    "password_reset": "a password reset link",
+    "invitation": "your account invitation",
+    "disclosure_digest": "your daily summary of disclosures",
+}
+
+
 async def messages_recorded_at(indexes: list[int]) -> dict[int, str]:
-    """What each message was about (its label), by the ledger index recording its address."""
+    """What each message was for, by the ledger index recording its address."""
     if not indexes:
         return {}
     rows = await OutboxMessage.select(OutboxMessage.ledger_index, OutboxMessage.template).where(
         OutboxMessage.ledger_index.is_in(indexes)
     )
-    return {
-        int(r["ledger_index"]): KIND_LABELS.get(r["template"], r["template"]).lower()
-        for r in rows
-    }
+    return {int(r["ledger_index"]): SENT_YOU.get(r["template"], "a message") for r in rows}

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Literal
 
 from piccolo.query.mixins import OnConflictAction
 
@@ -20,7 +19,6 @@ from portal.messages.contact import ContactRefused as MessageRefused
 from portal.organisations.tables import Organisation, OrganisationKind
 
 NOTIFICATION_PURPOSE = "communication.notification"
-ContactChannel = Literal["email", "sms"]
 #: Each channel's category and the one field it releases.
 CHANNEL_CATEGORY: dict[str, tuple[str, str]] = {
     "email": ("contact.email", "email_address"),

@@ -478,7 +478,9 @@ async def _tell_employer(settings: Settings, employer: str, request_id: str) -> 
         )
 
 
-async def _tell_volunteer(settings: Settings, volunteer_id: str, request_id: str, word: str) -> None:
+async def _tell_volunteer(
+    settings: Settings, volunteer_id: str, request_id: str, word: str
+) -> None:
     """Tell the volunteer of a decision by each channel they chose (inside its transaction)."""
     row = (
         await Volunteer.select(

@@ -33,7 +33,7 @@ class NotifyTransport:
         self.settings = settings
 
     def _client(self) -> NotificationsAPIClient:
-        return NotificationsAPIClient(
+        return NotificationsAPIClient(  # type: ignore[no-untyped-call]
             self.settings.notify_api_key,
             base_url=self.settings.notify_base_url,
             timeout=self.settings.notify_timeout_seconds,
@@ -43,7 +43,7 @@ class NotifyTransport:
         s = self.settings
         client = self._client()
         if message.channel == "email":
-            response = client.send_email_notification(
+            response = client.send_email_notification(  # type: ignore[no-untyped-call]
                 email_address=message.recipient,
                 template_id=s.notify_email_template_id,
                 personalisation={"subject": message.subject, "body": message.text},
@@ -51,7 +51,7 @@ class NotifyTransport:
                 email_reply_to_id=s.notify_email_reply_to_id or None,
             )
         else:
-            response = client.send_sms_notification(
+            response = client.send_sms_notification(  # type: ignore[no-untyped-call]
                 phone_number=message.recipient,
                 template_id=s.notify_sms_template_id,
                 personalisation={"body": message.text},

@@ -1,8 +1,8 @@
 """Message wording from the templates in ``portal/messages/templates``.
 
-Each message kind has a subject, a plain-text body and an HTML body for email, and optionally a
-text-message body of at most 160 characters, and for a phone call what the coordinator says. Undefined values are errors, so a template never
-goes out with a blank where a link should be.
+Each message kind has a subject, a plain-text body and an HTML body for email, optionally a
+text-message body of at most 160 characters, and for a phone call what the coordinator says.
+Undefined values are errors, so a template never goes out with a blank where a link should be.
 """
 
 from __future__ import annotations

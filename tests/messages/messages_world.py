@@ -16,7 +16,7 @@ from portal.accounts.roles import Role
 from portal.disclosure.recipient import Recipient
 from portal.gates import build_gate
 from portal.hours import leave
-from portal.hours.schemas import LeaveRequestIn, LeavePolicyIn
+from portal.hours.schemas import LeavePolicyIn, LeaveRequestIn
 from portal.organisations.tables import Organisation, OrganisationKind, Volunteer
 from portal.settings import Settings
 from tests.hours import hours_world as w
@@ -47,7 +47,13 @@ class World:
 
 
 async def build(
-    settings: Settings, ledger: Ledger, *, email: bool = True, sms: bool = True, phone: bool = True
+    settings: Settings,
+    ledger: Ledger,
+    *,
+    email: bool = True,
+    sms: bool = True,
+    phone: bool = True,
+    consent: bool = True,
 ) -> World:
     org = Organisation(
         name=f"Harbour Foods {uuid.uuid4().hex[:6]}",
@@ -70,7 +76,8 @@ async def build(
     await row.save()
     person = w.Person(str(row.id), str(row.subject), NAME)
     await w.employ([person], employer)
-    await w.consent([person], employer, LEAVE_CATEGORIES)
+    if consent:
+        await w.consent([person], employer, LEAVE_CATEGORIES)
     hr = await w.employer_user(settings, employer)
     me = await w.volunteer_user(settings, person)
     month_start = dt.date.today().replace(day=1) - dt.timedelta(days=62)

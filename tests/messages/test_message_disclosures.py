@@ -95,7 +95,10 @@ async def test_leave_messages_reach_a_real_smtp_server_and_the_address_is_ledger
         ("leave_decided", "phone"): "to_call",
     }
 
-    received = {tuple(env[1]): mail for env, mail in zip(smtp.mailbox.envelopes, smtp.mailbox.messages)}
+    received = {
+        tuple(env[1]): mail
+        for env, mail in zip(smtp.mailbox.envelopes, smtp.mailbox.messages, strict=True)
+    }
     assert set(received) == {(mw.DESK,), (world.hr.email,), (world.email,)}
     for address in (mw.DESK, world.hr.email):
         mail = received[(address,)]
@@ -125,9 +128,11 @@ async def test_leave_messages_reach_a_real_smtp_server_and_the_address_is_ledger
     )
     assert org == {"name": relay, "kind": "provider"}
     sent = decided["email"]["id"]
-    row = await OutboxMessage.select(
-        OutboxMessage.ledger_index, OutboxMessage.provider
-    ).where(OutboxMessage.id == sent).first()
+    row = (
+        await OutboxMessage.select(OutboxMessage.ledger_index, OutboxMessage.provider)
+        .where(OutboxMessage.id == sent)
+        .first()
+    )
     assert row == {"ledger_index": entry["idx"], "provider": provider_id(relay)}
 
 
@@ -140,9 +145,7 @@ async def test_a_channel_the_volunteer_did_not_choose_is_refused_recorded_and_no
         world.gate, world.hr_recipient(), request_id, "busy week", "req-decline", settings
     )
     # The volunteer changes their mind before the worker runs: no more texts.
-    await Volunteer.update({Volunteer.contact_by_sms: False}).where(
-        Volunteer.id == world.person.id
-    )
+    await Volunteer.update({Volunteer.contact_by_sms: False}).where(Volunteer.id == world.person.id)
     transport = gated_transport(settings, world.gate)
     await run_once(settings, transport)
     rows = {
