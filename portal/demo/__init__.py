@@ -16,6 +16,7 @@ from portal.demo.applications import load_applications
 from portal.demo.awards import load_awards
 from portal.demo.context import DemoContext, DemoLogin, Step
 from portal.demo.hours import load_hours
+from portal.demo.messages import load_messages
 from portal.demo.people import load_employments, load_organisations, load_users, load_volunteers
 from portal.demo.scale import load_scale
 from portal.demo.sharing import (
@@ -43,6 +44,8 @@ STEPS: list[Step] = [
     # a read relied on notifies the employer
     Step("disclosures", load_disclosures),
     Step("withdrawals", load_withdrawals),
+    # last but the ledger's count: its deliveries ledger each volunteer's address
+    Step("messages", load_messages),
     # a force's scale on top (``--size``), after the default demo's own rows
     Step("scale", load_scale),
     Step("ledger", report_ledger),

@@ -155,7 +155,7 @@ async def load_consents(ctx: DemoContext) -> None:
     ``ConsentService.give``, against the current privacy notice, as the volunteer would.
     Counted in consent records (one per category), as the consent history holds them.
     """
-    service = ConsentService(await ctx.ledger())
+    service = ConsentService(await ctx.ledger(), settings=ctx.settings)
     today = _today()
     in_force = await _agreements_in_force(ctx)
     people = {str(p.id): p for p in data.volunteers()}
@@ -266,7 +266,7 @@ async def load_withdrawals(ctx: DemoContext) -> None:
     volunteer x employer x purpose that already has a withdrawal, or no consent to withdraw,
     is skipped.
     """
-    service = ConsentService(await ctx.ledger())
+    service = ConsentService(await ctx.ledger(), settings=ctx.settings)
     wanted = [str(data.demo_id("volunteer", w.volunteer)) for w in data.WITHDRAWALS]
     existing = await _consent_keys(wanted)
     accounts = await _volunteer_accounts()

@@ -465,7 +465,7 @@ def _amount(unit: str, days: float | None, starts_at: dt.datetime, ends_at: dt.d
     return amount
 
 
-async def _tell_employer(settings: Settings, employer: str, request_id: str) -> None:
+async def notify_employer_contacts(settings: Settings, employer: str, request_id: str) -> None:
     """Email the employer's contacts that a request waits (inside the request's transaction)."""
     for address in await employer_contacts(employer):
         await enqueue(
@@ -478,7 +478,7 @@ async def _tell_employer(settings: Settings, employer: str, request_id: str) -> 
         )
 
 
-async def _tell_volunteer(
+async def notify_volunteer_of_decision(
     settings: Settings, volunteer_id: str, request_id: str, word: str
 ) -> None:
     """Tell the volunteer of a decision by each channel they chose (inside its transaction)."""
@@ -555,7 +555,7 @@ async def create_request(
         await LeaveRequestEvent.insert(
             _event(request_id, LeaveEvent.REQUESTED, "", "pending", actor_user, "volunteer")
         )
-        await _tell_employer(settings or get_settings(), employer, request_id)
+        await notify_employer_contacts(settings or get_settings(), employer, request_id)
     log.info("hours.leave.requested", request_id=request_id, employer_id=employer)
     return await _one(request_id)
 
@@ -624,7 +624,7 @@ async def _decide(
             )
         )
         if to_status in (LeaveStatus.APPROVED, LeaveStatus.DECLINED):
-            await _tell_volunteer(
+            await notify_volunteer_of_decision(
                 settings or get_settings(), str(row["volunteer"]), request_id, to_status.value
             )
     log.info("hours.leave.decided", request_id=request_id, status=to_status.value)

@@ -8,16 +8,24 @@ both processes wrote to their log stream is then searched for every demo volunte
 email address and phone number, every demo account's email, and the person the coordinator
 added. The demo's own report on stdout (which prints sign-in details on purpose) is not a log
 and is not searched.
+
+Messages too: the demo delivers its messages (file transport), the served app runs its delivery
+worker in process while a volunteer asks for a password reset, and the ``messages`` commands
+(worker, digest, purge) run after it. No address, number or message wording may be logged: every
+line of every delivered message's body is searched for as well.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -143,6 +151,15 @@ def _flows(base: str, logins: list[dict[str, str]]) -> None:
         )
         assert page.status_code == 200 and person.display_name in page.text, page.text[:300]
 
+    with httpx.Client(base_url=base, timeout=20) as anonymous:
+        form = anonymous.get("/forgot-password")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+        assert token, form.text
+        asked = anonymous.post(
+            "/forgot-password", data={"email": volunteer["email"], "csrf_token": token.group(1)}
+        )
+        assert asked.status_code == 200, asked.text
+
     with _client(base, by_role["coordinator"]) as client:
         bad = client.post("/api/coordinator/volunteers", json={**NEW_PERSON, "email": "nope"})
         assert bad.status_code == 400, bad.text
@@ -150,6 +167,20 @@ def _flows(base: str, logins: list[dict[str, str]]) -> None:
         assert created.status_code == 201, created.text
         listed = client.get("/api/coordinator/volunteers")
         assert listed.status_code == 200
+
+
+def _message_lines(folder: Path) -> set[str]:
+    """Every line of wording of every delivered message (headers and markup left out)."""
+    lines: set[str] = set()
+    for path in folder.iterdir():
+        text = path.read_text(encoding="utf-8", errors="replace")
+        body = text.split("\n\n", 1)[-1]
+        lines |= {
+            line.strip()
+            for line in body.splitlines()
+            if len(line.strip()) >= 25 and not line.lstrip().startswith(("<", "--", "Content-"))
+        }
+    return lines
 
 
 def _personal_values() -> set[str]:
@@ -163,20 +194,44 @@ def _personal_values() -> set[str]:
 
 @pytest.mark.slow
 def test_demo_and_served_flows_log_no_personal_data(database: TestDatabase, tmp_path: Path) -> None:
-    env = cli_env(database, tmp_path / "data", ESP_LOG_LEVEL="info")
+    env = cli_env(
+        database,
+        tmp_path / "data",
+        ESP_LOG_LEVEL="info",
+        ESP_MESSAGES_IN_PROCESS="true",
+        ESP_MESSAGES_POLL_SECONDS="0.2",
+    )
     demo = run_cli("demo", env=env)
     assert demo.returncode == 0, demo.stderr
     logins = _logins(demo.stdout)
     assert {login["role"] for login in logins} == {"volunteer", "employer", "dpo", "coordinator"}
 
     serve_log = tmp_path / "serve.log"
+    outbox = tmp_path / "data" / "outbox-files"
     with _served(env, serve_log) as base:
+        before = len(list(outbox.iterdir()))
         _flows(base, logins)
+        deadline = time.monotonic() + 30
+        while len(list(outbox.iterdir())) == before:  # the reset email, sent in process
+            assert time.monotonic() < deadline, "the in-process worker sent nothing"
+            time.sleep(0.2)
+    today = dt.date.today().isoformat()
+    commands = [
+        run_cli("messages", *args, env=env)
+        for args in (["digest", "--day", today], ["worker", "--once"], ["purge"])
+    ]
+    assert all(c.returncode == 0 for c in commands), [c.stderr for c in commands]
     logged = demo.stderr + serve_log.read_text(encoding="utf-8")
+    logged += "".join(c.stderr + c.stdout for c in commands)
 
     events = [json.loads(line) for line in logged.splitlines() if line.startswith("{")]
     requests = [e for e in events if e.get("event") == "http.request"]
     assert len(requests) >= 15, "the flows above must have been logged to be checked"
     assert any(e.get("event") == "auth.login_failed" or e.get("status") == 401 for e in events)
+    assert sum(e.get("event") == "message.delivery" for e in events) >= 10
     leaked = sorted(value for value in _personal_values() if value in logged)
     assert leaked == [], f"personal data in the logs: {leaked}"
+    wording = _message_lines(outbox)
+    assert len(wording) >= 10, "the messages must have been delivered to be checked"
+    said = sorted(line for line in wording if line in logged)
+    assert said == [], f"message wording in the logs: {said}"

@@ -56,9 +56,9 @@ async def _consent_and_decide(served: Served, world: World) -> None:
     from portal.hours.schemas import LeaveRequestIn
     from portal.organisations.tables import Volunteer
 
-    person = await Volunteer.select(Volunteer.subject).where(
-        Volunteer.id == world.volunteer_id
-    ).first()
+    person = (
+        await Volunteer.select(Volunteer.subject).where(Volunteer.id == world.volunteer_id).first()
+    )
     assert person is not None
     now = dt.datetime.now(dt.UTC)
     await ConsentEvent.insert(
