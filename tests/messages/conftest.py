@@ -1,5 +1,5 @@
-"""Fixtures of the message tests: the shared started ledger."""
+"""Fixtures of the message tests: the shared started ledger and owner SQL."""
 
-from tests.support.portal_ledger import ledger
+from tests.support.portal_ledger import ledger, owner_sql
 
-__all__ = ["ledger"]
+__all__ = ["ledger", "owner_sql"]

@@ -221,3 +221,37 @@ async def test_a_message_to_a_volunteer_is_never_sent_without_the_gate(
     }
     assert await _notifications() == []
     assert not list(settings.outbox_files_dir.glob("*"))
+
+
+async def test_nothing_is_sent_when_the_disclosure_cannot_be_ledgered(
+    engine: Any, settings: Settings, ledger: Ledger, database: TestDatabase, owner_sql: Any
+) -> None:
+    world = await mw.build(settings, ledger, email=True, sms=False, phone=False)
+    request_id = await mw.ask_for_leave(world)
+    await leave.decline_request(world.gate, world.hr_recipient(), request_id, "", "r", settings)
+    if database.kind == "sqlite":
+        await owner_sql(
+            "CREATE TRIGGER broken BEFORE INSERT ON ledger_entry "
+            "BEGIN SELECT RAISE(ABORT, 'x'); END"
+        )
+    else:
+        await owner_sql("REVOKE INSERT ON ledger_entry FROM esp_portal_app")
+    await run_once(settings, gated_transport(settings, world.gate))
+    [row] = await OutboxMessage.select().where(OutboxMessage.template == "leave_decided")
+    assert (row["status"], row["ledger_index"], row["provider"]) == ("pending", None, "")
+    assert row["last_error"].startswith("disclosure not recorded")
+    volunteer_files = [
+        f for f in settings.outbox_files_dir.glob("*.eml") if world.email in f.read_text()
+    ]
+    assert volunteer_files == []  # the employer's emails went; the volunteer's address did not
+
+    if database.kind == "sqlite":
+        await owner_sql("DROP TRIGGER broken")
+    else:
+        await owner_sql("GRANT INSERT ON ledger_entry TO esp_portal_app")
+    await OutboxMessage.update({OutboxMessage.next_attempt_at: OutboxMessage.created_at}).where(
+        OutboxMessage.id == row["id"]
+    )
+    await run_once(settings, gated_transport(settings, world.gate))
+    [row] = await OutboxMessage.select().where(OutboxMessage.template == "leave_decided")
+    assert row["status"] == "sent" and row["ledger_index"] is not None
