@@ -29,7 +29,6 @@ from typing import Protocol
 
 import aiosmtplib
 
-from portal.messages.notify import NotifyTransport
 from portal.messages.outgoing import Outgoing as Outgoing  # re-exported
 from portal.messages.outgoing import TransportError as TransportError  # re-exported
 from portal.settings import Settings
@@ -136,6 +135,10 @@ def transport_for(settings: Settings) -> Transport:
     if settings.messages_transport == "smtp":
         return SmtpTransport(settings)
     if settings.messages_transport == "notify":
+        # imported when chosen: the Notify client brings requests and PyJWT, which a portal
+        # on SMTP or the file transport need not load at start-up
+        from portal.messages.notify import NotifyTransport
+
         return NotifyTransport(settings)
     return FileTransport(settings.outbox_files_dir, settings.messages_sender)
 
