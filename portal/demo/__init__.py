@@ -44,7 +44,7 @@ STEPS: list[Step] = [
     # a read relied on notifies the employer
     Step("disclosures", load_disclosures),
     Step("withdrawals", load_withdrawals),
-    # last but the ledger's count: its deliveries ledger each volunteer's address
+    # after the default demo's events: its deliveries ledger each volunteer's address
     Step("messages", load_messages),
     # a force's scale on top (``--size``), after the default demo's own rows
     Step("scale", load_scale),

@@ -169,6 +169,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/volunteer/leave/{leave_request_id:str}/withdraw"): NOBODY_BUT({VOL}),
     ("GET", "/volunteer/contact"): NOBODY_BUT({VOL}),
     ("POST", "/volunteer/contact"): NOBODY_BUT({VOL}),
+    ("GET", "/volunteer/messages"): NOBODY_BUT({VOL}),
     # employer pages
     ("GET", "/employer"): NOBODY_BUT({EMP}),
     ("GET", "/employer/staff"): NOBODY_BUT({EMP}),
@@ -188,6 +189,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/dpo/integrity/verify"): NOBODY_BUT({DPO}),
     ("GET", "/dpo/search"): NOBODY_BUT({DPO}),
     ("POST", "/dpo/search"): NOBODY_BUT({DPO}),
+    ("GET", "/dpo/messages"): NOBODY_BUT({DPO}),
     # coordinator pages
     ("GET", "/coordinator"): COORDINATOR,
     ("GET", "/coordinator/employers"): COORDINATOR,
@@ -214,6 +216,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/coordinator/tokens"): COORDINATOR,
     ("POST", "/coordinator/tokens"): COORDINATOR,
     ("POST", "/coordinator/tokens/{token_id:str}/revoke"): COORDINATOR,
+    ("GET", "/coordinator/calls"): COORDINATOR,
+    ("POST", "/coordinator/calls/{message_id:str}/done"): COORDINATOR,
     # public statements
     ("GET", "/privacy"): EVERYONE,
     ("GET", "/privacy/{version:str}"): EVERYONE,
