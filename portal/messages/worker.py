@@ -30,9 +30,9 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import TransactionType
 
 from portal.clock import Clock, utcnow
-from portal.messages.periodic import Job, run_due_jobs
 from portal.messages.disclosing import Refused
 from portal.messages.outbox import SECRET_TEMPLATES
+from portal.messages.periodic import Job, run_due_jobs
 from portal.messages.retention import purge_bodies
 from portal.messages.tables import OutboxMessage
 from portal.messages.transports import Outgoing, Transport, TransportError
