@@ -12,6 +12,8 @@ import datetime as dt
 
 from portal.agreements.ending_notices import tell_agreements_ending
 from portal.alerts.services import VolumeService
+from portal.clock import local_date
+from portal.contact.digest import enqueue_digests
 from portal.disclosure.reminders import remind_unacknowledged
 from portal.messages.periodic import Job
 from portal.settings import Settings
@@ -29,7 +31,13 @@ def periodic_jobs(settings: Settings) -> list[Job]:
     async def agreements_ending(now: dt.datetime) -> int:
         return await tell_agreements_ending(settings, now)
 
+    async def disclosure_digests(now: dt.datetime) -> int:
+        # yesterday's (London) digests; each is keyed by volunteer, day and channel, so the
+        # periods after the first of a day write nothing
+        return await enqueue_digests(settings, local_date(now) - dt.timedelta(days=1))
+
     return [
+        Job("disclosure-digests", disclosure_digests),
         Job("volume-alerts", volume_alerts),
         Job("withdrawal-reminders", withdrawal_reminders),
         Job("agreements-ending", agreements_ending),
