@@ -21,7 +21,15 @@ LONGEST = {
     "count": 99999,
     "organisations": 999,
 }
-EMAILS = sorted({p.name.split(".")[0] for p in TEMPLATES.glob("*.subject.txt")})
+#: The messages of events and account security (staff messages have their own tests and values).
+EMAILS = (
+    "disclosure_digest",
+    "invitation",
+    "leave_decided",
+    "leave_requested",
+    "password_reset",
+    "withdrawal_notice",
+)
 TEXTS = sorted({p.name.split(".")[0] for p in TEMPLATES.glob("*.sms.txt")})
 #: Messages to an employer's contacts: they name no volunteer and hold no volunteer data.
 TO_EMPLOYERS = ("leave_requested", "withdrawal_notice")
