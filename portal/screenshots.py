@@ -58,6 +58,7 @@ PAGES: dict[str, list[tuple[str, str]]] = {
         ("disclosures", "/volunteer/disclosures"),
         ("contact", "/volunteer/contact"),
         ("objections", "/volunteer/objections"),
+        ("messages", "/volunteer/messages"),
     ],
     "employer": [
         ("home", "/employer"),
@@ -77,6 +78,7 @@ PAGES: dict[str, list[tuple[str, str]]] = {
         ("refusals", "/dpo/refusals"),
         ("agreements", "/dpo/agreements"),
         ("integrity", "/dpo/integrity"),
+        ("messages", "/dpo/messages"),
         ("notices", "/dpo/notices"),
         ("objections", "/dpo/objections"),
         ("statistics", "/dpo/statistics"),
@@ -93,6 +95,7 @@ PAGES: dict[str, list[tuple[str, str]]] = {
         ("volunteer-import", "/coordinator/volunteers/import"),
         ("duty-import", "/coordinator/duties/import"),
         ("users", "/coordinator/users"),
+        ("calls", "/coordinator/calls"),
         ("tokens", "/coordinator/tokens"),
         ("statistics", "/coordinator/statistics"),
     ],
