@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,18 +42,23 @@ STAFF_PATH = f"/api/employer/staff/{VOLUNTEER_0}"
 
 @contextmanager
 def two_servers(env: dict[str, str]) -> Iterator[tuple[str, str]]:
+    """Two portal processes on one database. Each writes its logs to a file: a pipe nobody reads
+    fills up (64 KiB) and then blocks the server mid-request, which stalled reads for 30 s."""
     processes: list[subprocess.Popen[str]] = []
+    logs: list[Any] = []
     bases: list[str] = []
     try:
         for _ in range(2):
             port = free_port()
+            log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed in finally)
+            logs.append(log)
             processes.append(
                 subprocess.Popen(
                     [sys.executable, "-m", "portal.cli.main", "serve", "--port", str(port)],
                     cwd=ROOT,
                     env={**os.environ, **env},
                     stdout=subprocess.DEVNULL,
-                    stderr=subprocess.PIPE,
+                    stderr=log,
                     text=True,
                 )
             )
@@ -65,11 +71,15 @@ def two_servers(env: dict[str, str]) -> Iterator[tuple[str, str]]:
             process.send_signal(signal.SIGINT)
         for process in processes:
             try:
-                _, stderr = process.communicate(timeout=30)
+                process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
-                _, stderr = process.communicate()
-            assert "Traceback" not in (stderr or ""), stderr
+                process.wait()
+        for log in logs:
+            log.seek(0)
+            stderr = log.read()
+            log.close()
+            assert "Traceback" not in stderr, stderr
 
 
 @pytest.fixture
