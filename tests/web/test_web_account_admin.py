@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from playwright.sync_api import expect
+
 from tests.web.webharness import (
     PASSWORD,
     Served,
@@ -43,7 +45,7 @@ def _cannot_sign_in(chromium: Any, served: Served, email: str, password: str) ->
         other.get_by_label("Password", exact=True).fill(password)
         other.get_by_role("button", name="Continue").click()
         assert other.url.startswith(served.url("/sign-in")), other.url
-        assert other.locator(".govuk-error-summary").is_visible()
+        expect(other.locator(".govuk-error-summary")).to_be_visible()
     finally:
         context.close()
 

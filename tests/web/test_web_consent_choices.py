@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from playwright.sync_api import expect
+
 from tests.web.webharness import Served, axe_check, seed_world, sign_in
 
 
@@ -25,7 +27,7 @@ def test_give_with_nothing_ticked_then_withdraw_one_category(served: Served, pag
     # Pressing the button without a tick gives nothing: the page says what to do.
     _acme(page).get_by_role("button", name="Give consent").click()
     assert "Select what the force may share" in page.inner_text("main")
-    assert page.get_by_role("link", name="Select what the force may share").is_visible()
+    expect(page.get_by_role("link", name="Select what the force may share")).to_be_visible()
     axe_check(page, "give refused without a tick")
     assert "Given" not in _acme(page).inner_text()
 
@@ -36,7 +38,7 @@ def test_give_with_nothing_ticked_then_withdraw_one_category(served: Served, pag
     assert "Consent given for Checking ESP leave." in page.inner_text("main")
     for label in ("Your name", "Totals of your duty hours"):
         own = f"Withdraw {label} only, for Checking ESP leave"
-        assert _acme(page).get_by_role("button", name=own).is_visible()
+        expect(_acme(page).get_by_role("button", name=own)).to_be_visible()
     assert _acme(page).get_by_role("button", name="Withdraw", exact=False).count() == 3
     axe_check(page, "two categories given")
     # The two not given can still be ticked; nothing else is pre-ticked.
@@ -54,11 +56,9 @@ def test_give_with_nothing_ticked_then_withdraw_one_category(served: Served, pag
     section = _acme(page).inner_text()
     assert "Totals of your duty hours: withdrawn" in section
     # The name is still shared: its own withdraw button is still there.
-    assert (
-        _acme(page)
-        .get_by_role("button", name="Withdraw Your name only, for Checking ESP leave")
-        .is_visible()
-    )
+    expect(
+        _acme(page).get_by_role("button", name="Withdraw Your name only, for Checking ESP leave")
+    ).to_be_visible()
     page.goto(served.url("/volunteer/sharing/history"))
     history = page.inner_text("main")
     assert history.count("Withdrawn") == 1 and history.count("Given") >= 2

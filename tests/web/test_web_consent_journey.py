@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from playwright.sync_api import expect
+
 from tests.web.webharness import (
     Served,
     axe_check,
@@ -58,7 +60,7 @@ def test_give_consent_employer_sees_withdraw_employer_refused(served: Served, pa
     page.goto(served.url("/employer/staff?purpose=esp.leave-verification"))
     assert "Sam Special" in page.inner_text("main")
     page.get_by_role("link", name="Sam Special", exact=True).click()
-    assert page.get_by_role("heading", name="Sam Special").is_visible()
+    expect(page.get_by_role("heading", name="Sam Special")).to_be_visible()
     member_url = page.url
     axe_check(page, "staff member")
     _sign_out(page)
@@ -165,7 +167,7 @@ def test_the_consent_journey_by_keyboard_alone(served: Served, page: Any) -> Non
     tab_to(page, page.get_by_role("link", name="Sam Special", exact=True))
     page.keyboard.press("Enter")
     page.wait_for_url("**/employer/staff/*")
-    assert page.get_by_role("heading", name="Sam Special").is_visible()
+    expect(page.get_by_role("heading", name="Sam Special")).to_be_visible()
     tab_to(page, "button.app-header__button")
     page.keyboard.press("Enter")
     page.wait_for_url("**/sign-in?signed_out=1")

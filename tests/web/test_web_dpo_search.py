@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from playwright.sync_api import expect
+
 from tests.web.webharness import (
     Served,
     axe_check,
@@ -93,7 +95,7 @@ def test_the_dpo_finds_a_person_and_opens_their_report_by_keyboard(
         _search_by_keyboard(page, typed)
         summary = page.locator(".govuk-error-summary")
         assert message in summary.inner_text(), summary.inner_text()
-        assert summary.locator("a[href='#q']").is_visible()
+        expect(summary.locator("a[href='#q']")).to_be_visible()
         assert message in page.locator("#q-error").inner_text()
         axe_check(page, f"search error for {typed!r}")
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from litestar import Router, get
+from playwright.sync_api import expect
 
 from portal.web.errors import PAGE_EXCEPTION_HANDLERS
 from tests.conftest import TestDatabase, make_settings
@@ -106,7 +107,7 @@ def test_500_page_passes_axe_signed_out_and_in(served: Served, chromium: Any) ->
             no_horizontal_scroll(page)
             sign_in(page, served, world.emails["volunteer"])
             _check_500(page, served, f"500 page, signed in, {width} px")
-            assert page.get_by_role("button", name="Sign out").is_visible()
+            expect(page.get_by_role("button", name="Sign out")).to_be_visible()
             no_horizontal_scroll(page)
             assert not errors, errors
         finally:

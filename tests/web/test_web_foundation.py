@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from tests.web.webharness import (
     PASSWORD,
@@ -46,7 +47,7 @@ def test_sign_in_errors_the_gov_uk_way(served: Served, page: Any) -> None:
     page.get_by_role("button", name="Continue").click()
     assert page.title().startswith("Error: Sign in")
     summary = page.locator(".govuk-error-summary")
-    assert summary.is_visible()
+    expect(summary).to_be_visible()
     links = summary.locator("a")
     assert [links.nth(i).get_attribute("href") for i in range(links.count())] == [
         "#email",

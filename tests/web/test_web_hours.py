@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from playwright.sync_api import expect
+
 from tests.web.webharness import (
     Served,
     World,
@@ -40,7 +42,7 @@ def test_hours_leave_and_reports(served: Served, page: Any) -> None:
     page.get_by_role("link", name="ESP leave").click()
     axe_check(page, "volunteer leave")
     page.get_by_role("button", name="Send the request").click()
-    assert page.locator(".govuk-error-summary a[href='#duty_id']").is_visible()
+    expect(page.locator(".govuk-error-summary a[href='#duty_id']")).to_be_visible()
     page.get_by_label("Which duty is the leave for?").select_option(index=1)
     page.get_by_role("button", name="Send the request").click()
     assert "Leave request sent" in page.inner_text("main")

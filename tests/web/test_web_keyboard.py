@@ -10,6 +10,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from playwright.sync_api import expect
+
 from tests.web.webharness import (
     Served,
     World,
@@ -254,7 +256,7 @@ def test_coordinator_onboarding_by_keyboard(served: Served, page: Any) -> None:
     tab_to(page, page.get_by_role("button", name="Add employer"))
     press_and_wait(page)
     assert "Employer added" in page.inner_text("main")
-    assert page.get_by_role("heading", name="Northern Rail").is_visible()
+    expect(page.get_by_role("heading", name="Northern Rail")).to_be_visible()
 
     for category in ("identity", "status"):
         tab_to(page, f"input[name='purpose:esp.programme-management'][value='{category}']")

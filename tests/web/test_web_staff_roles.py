@@ -10,6 +10,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from playwright.sync_api import expect
+
 from tests.web.webharness import (
     PASSWORD,
     Served,
@@ -69,7 +71,7 @@ def test_dpo_pages(served: Served, page: Any) -> None:
     page.get_by_role("button", name="Search").click()
     summary = page.locator(".govuk-error-summary")
     assert "The start date must be a real date" in summary.inner_text()
-    assert summary.locator("a[href='#since-day']").is_visible()
+    expect(summary.locator("a[href='#since-day']")).to_be_visible()
     assert page.input_value("#since-day") == "30" and page.input_value("#since-year") == "2020"
     axe_check(page, "ledger search with an error")
     page.goto(served.url("/dpo/ledger?since=not-a-date"))
@@ -108,7 +110,7 @@ def test_coordinator_journeys(served: Served, page: Any, chromium: Any, tmp_path
     page.get_by_role("link", name="Employers", exact=True).click()
     axe_check(page, "employers")
     page.get_by_role("button", name="Add employer").click()
-    assert page.locator(".govuk-error-summary a[href='#name']").is_visible()
+    expect(page.locator(".govuk-error-summary a[href='#name']")).to_be_visible()
     axe_check(page, "employers with an error")
     page.get_by_label("Name", exact=True).fill("Northern Rail")
     page.get_by_label("Sector (optional)").fill("Transport")
@@ -116,7 +118,7 @@ def test_coordinator_journeys(served: Served, page: Any, chromium: Any, tmp_path
     assert "Employer added" in page.inner_text("main")
     axe_check(page, "employer")
     page.get_by_role("button", name="Record version 1").click()
-    assert page.locator(".govuk-error-summary a[href='#starts_on-day']").is_visible()
+    expect(page.locator(".govuk-error-summary a[href='#starts_on-day']")).to_be_visible()
     page.locator("input[name='purpose:esp.programme-management'][value='identity']").check()
     page.locator("input[name='purpose:esp.programme-management'][value='status']").check()
     today = dt.date.today()
@@ -127,7 +129,7 @@ def test_coordinator_journeys(served: Served, page: Any, chromium: Any, tmp_path
     page.get_by_role("button", name="Record version 1").click()
     summary = page.locator(".govuk-error-summary")
     assert "The date the agreement ends must include a month" in summary.inner_text()
-    assert summary.locator("a[href='#ends_on-month']").is_visible()
+    expect(summary.locator("a[href='#ends_on-month']")).to_be_visible()
     assert page.input_value("#ends_on-day") == "1" and page.input_value("#starts_on-day") == str(
         today.day
     )
@@ -144,7 +146,7 @@ def test_coordinator_journeys(served: Served, page: Any, chromium: Any, tmp_path
     page.get_by_label("Full name").fill("Robin Reserve")
     page.get_by_label("Email address").fill("not-an-email")
     page.get_by_role("button", name="Add volunteer").click()
-    assert page.locator(".govuk-error-summary a[href='#email']").is_visible()
+    expect(page.locator(".govuk-error-summary a[href='#email']")).to_be_visible()
     assert page.get_by_label("Full name").input_value() == "Robin Reserve"
     page.get_by_label("Email address").fill("robin.reserve@example.org")
     page.get_by_role("button", name="Add volunteer").click()
@@ -167,7 +169,7 @@ def test_coordinator_journeys(served: Served, page: Any, chromium: Any, tmp_path
     card.get_by_role("button", name="End the link with Northern Rail").click()
     summary = page.locator(".govuk-error-summary")
     assert "The last day of the job must include a year" in summary.inner_text()
-    assert summary.locator(f"a[href='#{prefix}-year']").is_visible()
+    expect(summary.locator(f"a[href='#{prefix}-year']")).to_be_visible()
     assert page.input_value(f"#{prefix}-day") == str(last_day.day)
     axe_check(page, "volunteer with a date error")
     fill_date(page, prefix, last_day)

@@ -9,6 +9,8 @@ import io
 from pathlib import Path
 from typing import Any
 
+from playwright.sync_api import expect
+
 from portal.dpo.report_csv import REPORT_CSV_COLUMNS
 from portal.vocabulary.records import records_held
 from tests.web.webharness import (
@@ -80,7 +82,7 @@ def test_subject_access_report_page(served: Served, page: Any, chromium: Any) ->
     main = page.inner_text("main")
     assert "Subject access report: Sam Special" in main
     for record in records_held().records:
-        assert page.locator(f"#category-{record.code}").is_visible(), record.code
+        expect(page.locator(f"#category-{record.code}"), record.code).to_be_visible()
         assert record.label in main
     for words in ("sam.special@example.org", "Acme Logistics", "Legal obligation", "patrol"):
         assert words in main, words
@@ -95,10 +97,10 @@ def test_subject_access_report_page(served: Served, page: Any, chromium: Any) ->
     assert {r[0] for r in rows} >= {"report", "category", "held", "disclosure", "refusal"}
 
     page.emulate_media(media="print")
-    assert not page.locator(".govuk-template__header").is_visible()
-    assert not page.locator(".govuk-template__footer").is_visible()
-    assert not page.get_by_role("link", name="Another report").is_visible()
-    assert page.locator("#category-duties").is_visible()
+    expect(page.locator(".govuk-template__header")).not_to_be_visible()
+    expect(page.locator(".govuk-template__footer")).not_to_be_visible()
+    expect(page.get_by_role("link", name="Another report")).not_to_be_visible()
+    expect(page.locator("#category-duties")).to_be_visible()
     page.emulate_media(media="screen")
     report_url = page.url
     page.get_by_role("button", name="Sign out").click()
