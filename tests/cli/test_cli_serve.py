@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import httpx
@@ -34,12 +35,15 @@ def test_serve_runs_several_workers(database: TestDatabase, tmp_path: Path) -> N
     assert added.returncode == 0, added.stderr
     secret = pyotp.parse_uri(added.stdout.splitlines()[1]).secret
     port = free_port()
+    # The server's logs go to a file: a pipe nobody reads until the end fills (64 KiB) and then
+    # blocks the server mid-request (the freshness test hung on exactly that).
+    log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed below)
     process = subprocess.Popen(
         [sys.executable, "-m", "portal.cli.main", "serve", "--port", str(port), "--workers", "2"],
         cwd=ROOT,
         env={**os.environ, **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
         text=True,
     )
     base = f"http://127.0.0.1:{port}"
@@ -67,10 +71,13 @@ def test_serve_runs_several_workers(database: TestDatabase, tmp_path: Path) -> N
     finally:
         process.send_signal(signal.SIGINT)
         try:
-            _, stderr = process.communicate(timeout=30)
+            process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
-            _, stderr = process.communicate()
+            process.wait()
+        log.seek(0)
+        stderr = log.read()
+        log.close()
     assert "Traceback" not in stderr, stderr
     warned = "workers on SQLite" in stderr
     assert warned == (database.kind == "sqlite"), stderr
