@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from .entries import NOT_CHAINED, SUBJECT_MAP, EntryDraft, SubjectMapCommitment
 from .errors import LedgerCorruptError
+from .heap import FREEZE_FROM_SUBJECTS, settle_long_lived
 from .store import Head, LedgerStore
 from .subjectmap import SubjectMap, subject_key
 
@@ -84,12 +85,18 @@ async def _since(store: LedgerStore, size: int) -> int:
 
 
 async def load_subject_state(
-    store: LedgerStore, head: Head, cached: SubjectState | None
+    store: LedgerStore,
+    head: Head,
+    cached: SubjectState | None,
+    *,
+    freeze_from: int = FREEZE_FROM_SUBJECTS,
 ) -> SubjectState:
     """The map at the head: the cached one caught up, or rebuilt from the entries.
 
     The cache is extended only when it describes a prefix of this very log (its size's stored
-    checkpoint has its root); otherwise, e.g. after a restore, the map is rebuilt.
+    checkpoint has its root); otherwise, e.g. after a restore, the map is rebuilt. A rebuilt map
+    of ``freeze_from`` subjects or more is moved out of the garbage collector's scans
+    (:mod:`ledger.heap`).
     """
     if cached is not None and cached.size == head.size and cached.log_root == head.root_hash:
         return cached
@@ -102,4 +109,8 @@ async def load_subject_state(
             return SubjectState(head.size, head.root_hash, cached.since, subject_map)
     pairs = await store.subject_heads(head.size)
     subject_map = SubjectMap.build((subject_key(subject), index) for subject, index in pairs)
-    return SubjectState(head.size, head.root_hash, await _since(store, head.size), subject_map)
+    state = SubjectState(head.size, head.root_hash, await _since(store, head.size), subject_map)
+    subjects = len(pairs)
+    del pairs  # not frozen with the map: the rows are garbage from here on
+    settle_long_lived(subjects, freeze_from=freeze_from)
+    return state
