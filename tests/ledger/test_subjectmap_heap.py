@@ -55,8 +55,9 @@ async def _state(ledger: Ledger, engine: Any, freeze_from: int) -> SubjectMap:
     return (await load_subject_state(store, await store.head(), None, freeze_from=freeze_from)).map
 
 
+@pytest.mark.usefixtures("thawed")
 async def test_a_big_rebuilt_map_is_not_scanned_by_the_collector(
-    ledger: Ledger, engine: Any, thawed: None
+    ledger: Ledger, engine: Any
 ) -> None:
     await ledger.append([make_draft(i) for i in range(SUBJECTS)])
     frozen_before = gc.get_freeze_count()
@@ -65,9 +66,8 @@ async def test_a_big_rebuilt_map_is_not_scanned_by_the_collector(
     assert _tracked_map_nodes(subject_map) == 0
 
 
-async def test_a_small_map_is_left_to_the_collector(
-    ledger: Ledger, engine: Any, thawed: None
-) -> None:
+@pytest.mark.usefixtures("thawed")
+async def test_a_small_map_is_left_to_the_collector(ledger: Ledger, engine: Any) -> None:
     await ledger.append([make_draft(i) for i in range(SUBJECTS)])
     frozen_before = gc.get_freeze_count()
     subject_map = await _state(ledger, engine, freeze_from=SUBJECTS + 1)
@@ -75,7 +75,8 @@ async def test_a_small_map_is_left_to_the_collector(
     assert _tracked_map_nodes(subject_map) >= SUBJECTS  # every leaf, at least
 
 
-def test_the_threshold_is_inclusive_and_nothing_unreachable_is_frozen(thawed: None) -> None:
+@pytest.mark.usefixtures("thawed")
+def test_the_threshold_is_inclusive_and_nothing_unreachable_is_frozen() -> None:
     assert not settle_long_lived(9, freeze_from=10)
 
     class Cycle:
