@@ -127,12 +127,13 @@ async def test_a_file_with_bad_lines_writes_nothing_and_names_each(
         f"{alex.email},received,passed",  # 12
         f"{alex.email},received,,2026-01-01",  # 13
         f"{sam.id},received,passed,",  # 14
+        f"{sam.id},received\x00,passed,2026-01-01",  # 15
     )
     response = await _upload(client, bad)
     assert response.status_code == 422, response.text
     problem = response.json()
     assert problem["detail"] == (
-        "The file was rejected and nothing was imported: 12 lines with problems"
+        "The file was rejected and nothing was imported: 13 lines with problems"
     )
     messages = {(e["line"], e["field"]): e["message"] for e in problem["errors"]}
     assert set(messages) == {
@@ -148,6 +149,7 @@ async def test_a_file_with_bad_lines_writes_nothing_and_names_each(
         (12, "line"),
         (13, "outcome"),
         (14, "occurred_on"),
+        (15, "stage"),
     }
     assert messages[(3, "volunteer")] == "no volunteer has the email address nobody@example.org"
     assert messages[(4, "volunteer")] == "no volunteer has this id"
@@ -165,6 +167,7 @@ async def test_a_file_with_bad_lines_writes_nothing_and_names_each(
     assert messages[(12, "line")] == "has 3 values but the header names 4 columns"
     assert messages[(13, "outcome")].startswith("is empty")
     assert messages[(14, "occurred_on")].startswith("is empty")
+    assert messages[(15, "stage")] == "contains a NUL character (\\0); remove it"
     assert await _count(client) == 0
 
     empty = await _upload(client, b"")
