@@ -12,6 +12,7 @@ its own checker of one line; this module streams (only a block of lines is held 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import itertools
 from collections.abc import Callable, Iterable, Iterator
@@ -64,6 +65,8 @@ class Columns:
 
     required: tuple[str, ...]
     optional: tuple[str, ...] = ()
+    #: Said after an unknown column's message: why a kind of file holds only these columns.
+    unknown_note: str = ""
 
     @property
     def all(self) -> tuple[str, ...]:
@@ -94,7 +97,8 @@ def read_header(cells: list[str], columns: Columns, line: int = 1) -> Header | l
                 LineError(
                     line,
                     name or f"column {index + 1}",
-                    f"unknown column '{name}'; the columns are {', '.join(known)}",
+                    f"unknown column '{name}'; the columns are {', '.join(known)}"
+                    + columns.unknown_note,
                 )
             )
         else:
@@ -117,6 +121,22 @@ def width_error(line: int, cells: list[str], header: Header) -> LineError | None
         f"has {len(cells)} value{'s' if len(cells) != 1 else ''} but the header names "
         f"{header.width} columns",
     )
+
+
+def date_cell(line: int, field: str, text: str, errors: list[LineError]) -> dt.date | None:
+    """A day written year-month-day (``2026-03-14``), or None (a problem in ``errors`` unless
+    the cell is blank: whether a blank day is allowed is the caller's rule)."""
+    if not text:
+        return None
+    try:
+        if len(text) == 10 and text[4] == text[7] == "-":  # only year-month-day
+            return dt.date.fromisoformat(text)
+    except ValueError:
+        pass
+    errors.append(
+        LineError(line, field, f"'{text[:20]}' is not a date like 2026-03-14 (year-month-day)")
+    )
+    return None
 
 
 class DecodedLines:

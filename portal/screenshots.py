@@ -94,6 +94,7 @@ PAGES: dict[str, list[tuple[str, str]]] = {
         ("volunteer", "/coordinator/volunteers/" + str(demo_id("volunteer", 3))),
         ("volunteer-import", "/coordinator/volunteers/import"),
         ("duty-import", "/coordinator/duties/import"),
+        ("milestone-import", "/coordinator/applications/import"),
         ("users", "/coordinator/users"),
         ("calls", "/coordinator/calls"),
         ("tokens", "/coordinator/tokens"),

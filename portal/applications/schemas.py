@@ -46,3 +46,16 @@ class ApplicationOut(BaseModel):
     volunteer_id: str
     current: list[MilestoneOut]
     history: list[MilestoneOut]
+
+
+class MilestoneImportOut(BaseModel):
+    """What a milestone file added; the same file again adds nothing (200)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lines: int = Field(description="Milestone lines read (header and blank lines not counted)")
+    added: int = Field(description="Milestones recorded from this file")
+    existing: int = Field(
+        description="Lines the force had recorded already (same volunteer, step, outcome and "
+        "day): left as they are"
+    )

@@ -13,9 +13,8 @@ from portal.applications.schemas import ApplicationOut, MilestoneCreate, Milesto
 from portal.applications.stages import Outcome, Stage
 from portal.applications.tables import Milestone
 from portal.clock import Clock, local_date, utcnow
-from portal.errors import InvalidInput, NotFound
-from portal.ids import parse_id
-from portal.organisations.tables import Volunteer
+from portal.errors import InvalidInput
+from portal.organisations.lookup import existing_volunteer
 
 _STAGE_ORDER = {stage.value: position for position, stage in enumerate(Stage)}
 
@@ -28,13 +27,6 @@ def _out(row: Mapping[str, Any]) -> MilestoneOut:
         occurred_on=row["occurred_on"],
         recorded_at=row["recorded_at"],
     )
-
-
-async def _existing_volunteer(volunteer_id: str) -> str:
-    key = parse_id(volunteer_id)
-    if key is None or not await Volunteer.exists().where(Volunteer.id == key):
-        raise NotFound("No volunteer has this id")
-    return key
 
 
 async def history_of(volunteer_ids: Sequence[str]) -> list[dict[str, Any]]:
@@ -68,7 +60,7 @@ class ApplicationService:
         self, volunteer_id: str, data: MilestoneCreate, recorded_by: str
     ) -> MilestoneOut:
         """Append a milestone; a date after today (London) is refused, naming ``occurred_on``."""
-        key = await _existing_volunteer(volunteer_id)
+        key = await existing_volunteer(volunteer_id)
         if data.occurred_on > local_date(self._clock()):
             raise InvalidInput(
                 "A milestone cannot be dated in the future",
@@ -88,7 +80,7 @@ class ApplicationService:
         return _out(row)
 
     async def application_of(self, volunteer_id: str) -> ApplicationOut:
-        key = await _existing_volunteer(volunteer_id)
+        key = await existing_volunteer(volunteer_id)
         history = await history_of([key])
         return ApplicationOut(
             volunteer_id=key,

@@ -44,14 +44,16 @@ OUTCOME_LABELS: dict[str, str] = {
     Outcome.WITHDRAWN: "Withdrawn",
 }
 #: Steps whose outcome is never given to anyone outside the force: the employer learns only that
-#: the step is in progress or complete (a pass or a fail would hint at a finding).
+#: the step is in progress or complete (a pass, a fail or a withdrawal during the step would hint
+#: at a finding).
 CONFIDENTIAL_STAGES = frozenset({Stage.VETTING, Stage.MEDICAL})
 #: The training steps, which the ``training`` category releases too.
 TRAINING_STAGES = frozenset({Stage.TRAINING_BOOKED, Stage.TRAINING_COMPLETED})
 
 
 def released_state(stage: str, outcome: str) -> str:
-    """What a recipient outside the force learns of one step's outcome."""
-    if stage in CONFIDENTIAL_STAGES and outcome in (Outcome.PASSED, Outcome.NOT_PASSED):
+    """What a recipient outside the force learns of one step's outcome: for vetting and medical
+    only ``in_progress`` or ``complete`` (every outcome that ends the step, a withdrawal too)."""
+    if stage in CONFIDENTIAL_STAGES and outcome != Outcome.IN_PROGRESS:
         return "complete"
     return outcome

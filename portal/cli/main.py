@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from portal.cli.applications_commands import applications
 from portal.cli.backup_commands import backup, restore
 from portal.cli.bundle_commands import verify_bundle
 from portal.cli.common import cli_settings, fail, run
@@ -36,7 +37,19 @@ def migrate_command() -> None:
 
 
 # Plain registrations: a renamed or mistyped command module fails at start-up, loudly.
-for _command in (serve, user, demo, ledger, hours, volunteers, witness, messages, backup, restore):
+for _command in (
+    serve,
+    user,
+    demo,
+    ledger,
+    hours,
+    volunteers,
+    applications,
+    witness,
+    messages,
+    backup,
+    restore,
+):
     cli.add_command(_command)
 ledger.add_command(verify_bundle)
 

@@ -30,7 +30,7 @@ from portal.csvimport import ImportRejected, LineError, ParseOutcome
 from portal.dbutil import as_date, is_unique_violation, write_transaction
 from portal.errors import Conflict
 from portal.ids import parse_id
-from portal.organisations.names import name_key
+from portal.organisations.folding import fold
 from portal.organisations.tables import Employment, Organisation, OrganisationKind, Volunteer
 
 log = structlog.get_logger(__name__)
@@ -163,7 +163,7 @@ async def _plan(lines: list[VolunteerLine], errors: list[LineError]) -> _Plan:
             plan.volunteers[email] = Volunteer(
                 id=uuid.uuid4(),
                 display_name=person.display_name,
-                name_key=name_key(person.display_name),
+                search_key=fold(person.display_name),
                 email=email,
                 phone=person.phone or "",
                 status=person.status.value,

@@ -38,6 +38,7 @@ from portal.csvimport import (
     Header,
     LineError,
     ParseOutcome,
+    date_cell,
     parse_csv,
     width_error,
 )
@@ -104,27 +105,13 @@ def _volunteer(
         return None
 
 
-def _date(line: int, field: str, text: str, errors: list[LineError]) -> dt.date | None:
-    if not text:
-        return None
-    try:
-        if len(text) == 10 and text[4] == text[7] == "-":  # only year-month-day
-            return dt.date.fromisoformat(text)
-    except ValueError:
-        pass
-    errors.append(
-        LineError(line, field, f"'{text[:20]}' is not a date like 2026-03-14 (year-month-day)")
-    )
-    return None
-
-
 def _link(
     line: int, values: dict[str, str], errors: list[LineError]
 ) -> tuple[str, dt.date | None, dt.date | None]:
     employer = values.get("employer", "")
     raw_start, raw_end = values.get("starts_on", ""), values.get("ends_on", "")
-    starts_on = _date(line, "starts_on", raw_start, errors)
-    ends_on = _date(line, "ends_on", raw_end, errors)
+    starts_on = date_cell(line, "starts_on", raw_start, errors)
+    ends_on = date_cell(line, "ends_on", raw_end, errors)
     if len(employer) > MAX_EMPLOYER:
         errors.append(LineError(line, "employer", f"is longer than {MAX_EMPLOYER} characters"))
     if employer and not raw_start:

@@ -31,7 +31,7 @@ from portal.demo import data
 from portal.demo.context import DemoContext
 from portal.demo.people import _existing
 from portal.demo.sharing import DEMO_ACTOR, _consent_keys, _today, _volunteer_identity
-from portal.organisations.names import name_key
+from portal.organisations.folding import fold
 from portal.organisations.status import VolunteerStatus
 from portal.organisations.tables import Employment, Organisation, Volunteer
 from portal.vocabulary import notices, vocabulary
@@ -174,7 +174,7 @@ async def _insert_rows(
                         id=p.id,
                         subject=p.subject,
                         display_name=p.display_name,
-                        name_key=name_key(p.display_name),
+                        search_key=fold(p.display_name),
                         email=p.email,
                         phone=p.phone,
                         status=p.status.value,

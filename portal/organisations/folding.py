@@ -4,7 +4,11 @@ A person is found whatever the accents, case and punctuation of the name as type
 "Zoe", "SIOBHÁN" and "Siobhan", "O'Brien" and "OBrien", "Smith-Jones" and "Smith Jones" are the
 same. Neither SQLite nor PostgreSQL (without ``unaccent``, whose rules differ) folds accents the
 same way, so the application folds, stores the result in ``volunteer.search_key`` and folds the
-query with the same function; the databases only index and compare the folded text.
+query with the same function; the databases only index and compare the folded text. Both name
+searches read that one column: the DPO's person search (trigrams, typos forgiven) and the
+coordinator's volunteer list (``portal.organisations.services.name_search``: every word typed
+contained in the folded name). They once kept two folds in two columns, which disagreed
+("Søren" was "soren" for one and "søren" for the other).
 
 Folding: Unicode compatibility decomposition (NFKD), combining marks dropped, case folded, the
 few Latin letters that do not decompose (ø, ł, đ, æ, œ, ß, þ…) spelt in plain letters,

@@ -21,7 +21,6 @@ from portal.errors import Conflict, InvalidInput, NotFound
 from portal.fielderrors import field_error
 from portal.ids import parse_id
 from portal.organisations.folding import fold
-from portal.organisations.names import name_key
 from portal.organisations.rules import covers
 from portal.organisations.schemas import (
     EmployerCreate,
@@ -36,6 +35,7 @@ from portal.organisations.schemas import (
     VolunteerSummary,
     VolunteerUpdate,
 )
+from portal.organisations.search import fold_pending
 from portal.organisations.status import next_statuses
 from portal.organisations.status_changes import StatusChanges
 from portal.organisations.tables import (
@@ -101,13 +101,14 @@ MAX_SEARCH = 100
 
 
 def name_search(text: str) -> Any:
-    """The condition "the folded name contains every word of ``text``" (case and accents
-    ignored, ``portal.organisations.names``), or None when nothing is left to search for."""
-    words = name_key(text[:MAX_SEARCH]).split()
+    """The condition "the folded name contains every word of ``text``" (case, accents and
+    punctuation ignored: ``portal.organisations.folding``, the DPO search's fold), or None when
+    nothing is left to search for. It reads ``search_key``: callers fold any row still without
+    one first (:func:`portal.organisations.search.fold_pending`). A folded word holds only
+    letters and digits, so it needs no escaping inside ``LIKE``."""
     condition: Any = None
-    for word in words[:8]:
-        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        part = WhereRaw("name_key LIKE {} ESCAPE '\\'", f"%{escaped}%")
+    for word in fold(text[:MAX_SEARCH]).split()[:8]:
+        part = WhereRaw("search_key LIKE {}", f"%{word}%")
         condition = part if condition is None else condition & part
     return condition
 
@@ -176,7 +177,6 @@ class OrganisationService:
         row = Volunteer(
             display_name=data.display_name,
             search_key=fold(data.display_name),
-            name_key=name_key(data.display_name),
             email=data.email,
             phone=data.phone or "",
             status=data.status.value,
@@ -206,6 +206,7 @@ class OrganisationService:
         if name:
             found = name_search(name)
             if found is not None:
+                await fold_pending()  # rows written without the key (or renamed) are found too
                 where = found if where is None else where & found
         count = Volunteer.count()
         query = Volunteer.select(

@@ -62,13 +62,12 @@ class Volunteer(Table, tablename="volunteer"):
     status = Varchar(length=20, choices=VolunteerStatus, default=VolunteerStatus.APPLICANT.value)
     created_at = Timestamptz(default=TimestamptzNow())
     #: The name folded for search (``portal.organisations.folding.fold``); NULL until computed.
-    #: Writers that know the name set it; a search folds any row still NULL before it looks
-    #: (``portal.organisations.search``), and a trigger sets it back to NULL when the name
-    #: changes without it, so it never holds a name the person no longer has.
+    #: The one folded name: the DPO's person search (trigram index, typos forgiven) and the
+    #: coordinator's list filter (every word contained) both read it. Writers that know the name
+    #: set it; a search folds any row still NULL before it looks (``fold_pending``), and a
+    #: trigger sets it back to NULL when the name changes without it, so it never holds a name
+    #: the person no longer has.
     search_key = Varchar(length=400, null=True, default=None)
-    #: ``display_name`` folded for search (no accents, case-folded: ``portal.organisations.names``),
-    #: written with the name by every path that writes one.
-    name_key = Varchar(length=200, default="", index=True)
 
 
 class VolunteerStatusChange(Table, tablename="volunteer_status_change"):

@@ -12,9 +12,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from portal.clock import Clock, local_date, utcnow
-from portal.errors import InvalidInput, NotFound
-from portal.ids import parse_id
-from portal.organisations.tables import Volunteer
+from portal.errors import InvalidInput
+from portal.organisations.lookup import existing_volunteer
 from portal.recognition.kinds import AwardKind
 from portal.recognition.schemas import AwardCreate, AwardList, AwardOut
 from portal.recognition.tables import Award
@@ -31,13 +30,6 @@ def _out(row: Mapping[str, Any]) -> AwardOut:
     )
 
 
-async def _existing_volunteer(volunteer_id: str) -> str:
-    key = parse_id(volunteer_id)
-    if key is None or not await Volunteer.exists().where(Volunteer.id == key):
-        raise NotFound("No volunteer has this id")
-    return key
-
-
 class RecognitionService:
     """Awards of one force, recorded by its coordinator."""
 
@@ -46,7 +38,7 @@ class RecognitionService:
 
     async def record(self, volunteer_id: str, data: AwardCreate, recorded_by: str) -> AwardOut:
         """Record an award; a date after today (London) is refused, naming ``awarded_on``."""
-        key = await _existing_volunteer(volunteer_id)
+        key = await existing_volunteer(volunteer_id)
         today = local_date(self._clock())
         if data.awarded_on > today:
             raise InvalidInput(
@@ -68,7 +60,7 @@ class RecognitionService:
 
     async def awards_of(self, volunteer_id: str) -> AwardList:
         """A volunteer's awards, newest first (404 for an unknown volunteer)."""
-        key = await _existing_volunteer(volunteer_id)
+        key = await existing_volunteer(volunteer_id)
         return AwardList(items=[_out(row) for row in await _rows([key])])
 
 

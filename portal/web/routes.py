@@ -17,6 +17,7 @@ from portal.auth.requests import AppRequest
 from portal.web.controllers.account import AccountPages
 from portal.web.controllers.applications import (
     CoordinatorApplicationPages,
+    MilestoneImportPages,
     VolunteerApplicationPages,
 )
 from portal.web.controllers.awards import CoordinatorAwardPages, VolunteerAwardPages
@@ -60,6 +61,7 @@ PAGES = Router(
         CoordinatorAwardPages,
         VolunteerAwardPages,
         CoordinatorApplicationPages,
+        MilestoneImportPages,
         VolunteerApplicationPages,
     ],
     dependencies=PAGE_DEPENDENCIES,

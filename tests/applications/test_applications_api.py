@@ -10,10 +10,8 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
-from portal.settings import Settings
-from tests.support import disclosure_world as world
 from tests.support.auth import fields_named
-from tests.support.disclosure_scene import Scene, build_scene, consent, disclosure_entries
+from tests.support.disclosure_scene import Scene, consent, disclosure_entries
 
 PROGRESS = "esp.application-progress"
 STAFF = "/api/employer/staff"
@@ -25,18 +23,6 @@ def milestones_path(volunteer_id: str) -> str:
 
 def application_path(volunteer_id: str) -> str:
     return f"/api/coordinator/volunteers/{volunteer_id}/application"
-
-
-@pytest.fixture
-async def scene(settings: Settings, engine: Any, ledger: Any) -> Scene:
-    built = await build_scene(settings, ledger, staff=2)
-    await world.agreement(
-        ledger,
-        built.employer_a,
-        {PROGRESS: ["identity", "application", "training"]},
-        version=2,
-    )
-    return built
 
 
 async def _record(
@@ -156,3 +142,93 @@ async def test_a_future_milestone_or_one_for_nobody_is_refused(
     for nobody in (str(uuid.uuid4()), "not-an-id"):
         assert (await client.post(milestones_path(nobody), json=body)).status_code == 404
         assert (await client.get(application_path(nobody))).status_code == 404
+
+
+def _duty_day() -> dt.date:
+    """Yesterday, or the first of January: the staff views show this London year so far."""
+    today = dt.datetime.now(dt.UTC).date()
+    return max(dt.date(today.year, 1, 1), today - dt.timedelta(days=1))
+
+
+async def test_training_releases_the_training_steps_and_the_training_hours(
+    client: AsyncTestClient[Any], scene: Scene
+) -> None:
+    alex = scene.staff_a[0]
+    await scene.as_user(client, scene.coordinator)
+    await _record(
+        client,
+        alex.id,
+        ("received", "passed", "2026-01-05"),
+        ("vetting", "in_progress", "2026-02-01"),
+        ("training_booked", "passed", "2026-04-20"),
+        ("training_completed", "passed", "2026-05-30"),
+    )
+    day = _duty_day()
+    duties = (
+        "volunteer_id,start,end,duty_type,esp_leave\n"
+        f"{alex.id},{day}T08:00Z,{day}T14:30Z,training,no\n"
+        f"{alex.id},{day}T15:00Z,{day}T17:00Z,patrol,no\n"
+    )
+    imported = await client.post(
+        "/api/coordinator/duties/import",
+        files={"file": ("duties.csv", duties.encode(), "text/csv")},
+    )
+    assert imported.status_code == 201, imported.text
+    # The applicant shares their training only (not how the application is going).
+    await scene.as_volunteer(client, alex)
+    given = await consent(client, scene.employer_a, ["training"], PROGRESS)
+    assert given.status_code == 201, given.text
+
+    await scene.as_user(client, scene.hr_a)
+    page = await client.get(STAFF, params={"purpose": PROGRESS})
+    assert page.status_code == 200, page.text
+    [item] = [i for i in page.json()["items"] if i["volunteer_id"] == alex.id]
+    data = item["data"]
+    assert data["training"] == {"training_hours": 6.5}  # training duties only, not the patrol
+    assert data["training_milestones"] == [
+        {"stage": "training_booked", "state": "passed", "on": "2026-04-20"},
+        {"stage": "training_completed", "state": "passed", "on": "2026-05-30"},
+    ]
+    assert data.get("application_milestones") is None
+    assert data.get("application_stage") is None
+    [entry] = [e for e in await disclosure_entries(client) if e["subject"] == alex.subject]
+    assert entry["purpose"] == PROGRESS and entry["categories"] == ["training"]
+    assert scene.check_receipt(item["receipt"])
+
+
+async def test_without_consent_the_employer_gets_no_milestone(
+    client: AsyncTestClient[Any], scene: Scene
+) -> None:
+    alex = scene.staff_a[0]
+    await scene.as_user(client, scene.coordinator)
+    await _record(client, alex.id, ("vetting", "in_progress", "2026-02-01"))
+    await scene.as_user(client, scene.hr_a)
+    page = await client.get(STAFF, params={"purpose": PROGRESS})
+    assert page.status_code == 200, page.text
+    assert "vetting" not in page.text
+    assert [e for e in await disclosure_entries(client) if e["subject"] == alex.subject] == []
+    one = await client.get(f"{STAFF}/{alex.id}", params={"purpose": PROGRESS})
+    assert one.status_code in (403, 404), one.text
+    assert "vetting" not in one.text
+
+
+@pytest.mark.parametrize("outcome", ["in_progress", "passed", "not_passed", "withdrawn"])
+@pytest.mark.parametrize("stage", ["vetting", "medical"])
+async def test_vetting_and_medical_reach_an_employer_only_as_in_progress_or_complete(
+    client: AsyncTestClient[Any], scene: Scene, stage: str, outcome: str
+) -> None:
+    alex = scene.staff_a[0]
+    await scene.as_user(client, scene.coordinator)
+    await _record(client, alex.id, (stage, outcome, "2026-02-01"))
+    await scene.as_volunteer(client, alex)
+    given = await consent(client, scene.employer_a, ["application"], PROGRESS)
+    assert given.status_code == 201, given.text
+    await scene.as_user(client, scene.hr_a)
+    page = await client.get(f"{STAFF}/{alex.id}", params={"purpose": PROGRESS})
+    assert page.status_code == 200, page.text
+    [step] = page.json()["data"]["application_milestones"]
+    assert step == {
+        "stage": stage,
+        "state": "in_progress" if outcome == "in_progress" else "complete",
+        "on": "2026-02-01",
+    }

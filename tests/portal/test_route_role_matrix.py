@@ -102,6 +102,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/coordinator/volunteers/{volunteer_id:str}/awards"): COORDINATOR,
     ("POST", "/api/coordinator/volunteers/{volunteer_id:str}/application/milestones"): COORDINATOR,
     ("GET", "/api/coordinator/volunteers/{volunteer_id:str}/application"): COORDINATOR,
+    ("POST", "/api/coordinator/applications/import"): COORDINATOR,
     # volunteer API
     ("GET", "/api/volunteer/consents"): NOBODY_BUT({VOL}),
     ("POST", "/api/volunteer/consents"): NOBODY_BUT({VOL}),
@@ -236,6 +237,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/volunteer/awards"): NOBODY_BUT({VOL}),
     ("GET", "/coordinator/volunteers/{volunteer_id:str}/application"): COORDINATOR,
     ("POST", "/coordinator/volunteers/{volunteer_id:str}/application"): COORDINATOR,
+    ("GET", "/coordinator/applications/import"): COORDINATOR,
+    ("POST", "/coordinator/applications/import"): COORDINATOR,
     ("GET", "/volunteer/application"): NOBODY_BUT({VOL}),
     ("POST", "/dpo/objections/{objection_id:str}/decide"): NOBODY_BUT({DPO}),
     ("GET", "/volunteer/objections"): NOBODY_BUT({VOL}),

@@ -1,16 +1,20 @@
-"""Application pages: the coordinator records milestones of a volunteer's application; the
-applicant follows their own. Both call :class:`ApplicationService`, as the API does."""
+"""Application pages: the coordinator records milestones of a volunteer's application, one by
+one or from a CSV file (all or nothing); the applicant follows their own. They call
+:class:`ApplicationService` and :func:`import_milestones`, as the API does."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from litestar import Controller, Response, get, post
+from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Template
 
 from portal.accounts.roles import Role
+from portal.apisupport import MAX_UPLOAD_BYTES
+from portal.applications.imports import import_milestones
 from portal.applications.schemas import MilestoneCreate
 from portal.applications.services import ApplicationService
 from portal.applications.stages import OUTCOME_LABELS, STAGE_LABELS, Outcome, Stage
@@ -20,6 +24,7 @@ from portal.errors import Forbidden
 from portal.organisations.services import OrganisationService
 from portal.web.forms import query_text
 from portal.web.pages import render, see_other
+from portal.web.uploads import import_answer
 from portal.web.webforms import Answers, Field, WebForm, handle_form
 
 MILESTONE_FORM = WebForm(
@@ -106,6 +111,34 @@ class CoordinatorApplicationPages(Controller):
                 f"/coordinator/volunteers/{volunteer_id}/application?recorded=1"
             ),
             again=again,
+        )
+
+
+class MilestoneImportPages(Controller):
+    path = "/coordinator/applications/import"
+    guards = [requires_role(Role.COORDINATOR)]
+    include_in_schema = False
+
+    @get("/", name="web.coordinator.milestone_import")
+    async def page(self, request: AppRequest) -> Template:
+        return await render(
+            request, "coordinator/milestone_import.html", result=None, rejected=None
+        )
+
+    @post(
+        "/",
+        name="web.coordinator.milestone_import_post",
+        request_max_body_size=MAX_UPLOAD_BYTES,
+    )
+    async def upload(self, request: AppRequest) -> Template:
+        async def work(upload: UploadFile) -> Any:
+            return await import_milestones(upload.file, imported_by=caller(request).user_id)
+
+        return await import_answer(
+            request,
+            "coordinator/milestone_import.html",
+            "Select a CSV file of application milestones",
+            work,
         )
 
 

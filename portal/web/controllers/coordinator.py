@@ -9,10 +9,8 @@ made them, and never stored or logged.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-import structlog
 from litestar import Controller, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
@@ -36,7 +34,6 @@ from portal.coordinator.services import (
     UserAdministration,
     activation_path,
 )
-from portal.csvimport import ImportRejected
 from portal.errors import Conflict, Forbidden, InvalidInput, NotFound
 from portal.hours.imports import import_csv
 from portal.organisations.schemas import (
@@ -52,10 +49,9 @@ from portal.request_context import request_id
 from portal.settings import Settings
 from portal.vocabulary import vocabulary
 from portal.web.forms import add_service_errors, html_id, query_int, query_text
-from portal.web.pages import FormErrors, NavItem, register_navigation, render, see_other
+from portal.web.pages import NavItem, register_navigation, render, see_other
+from portal.web.uploads import import_answer
 from portal.web.webforms import Answers, Field, FormFields, WebForm, handle_form
-
-log = structlog.get_logger(__name__)
 
 register_navigation(
     Role.COORDINATOR,
@@ -583,7 +579,7 @@ class CoordinatorPages(Controller):
                 upload.file, created_by=_user_id(request), filename=upload.filename or ""
             )
 
-        return await _import_page(
+        return await import_answer(
             request, "coordinator/import.html", "Select a CSV file of duty records", work
         )
 
@@ -602,7 +598,7 @@ class CoordinatorPages(Controller):
         async def work(upload: UploadFile) -> Any:
             return await import_volunteers(upload.file, imported_by=_user_id(request))
 
-        return await _import_page(
+        return await import_answer(
             request, "coordinator/volunteer_import.html", "Select a CSV file of volunteers", work
         )
 
@@ -789,31 +785,6 @@ class CoordinatorPages(Controller):
     ) -> Redirect:
         await tokens.revoke(token_id, revoked_by=_user_id(request))
         return see_other("/coordinator/tokens?revoked=1")
-
-
-async def _import_page(
-    request: AppRequest,
-    template: str,
-    missing: str,
-    work: Callable[[UploadFile], Awaitable[Any]],
-) -> Template:
-    """An import form's answer: the result, or the page again with every bad line listed."""
-    form = await request.form()
-    upload = form.get("file")
-    errors = FormErrors()
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        errors.add("file", missing)
-        return await render(
-            request, template, status=400, errors=errors, result=None, rejected=None
-        )
-    try:
-        result = await work(upload)
-    except ImportRejected as exc:
-        # The detail already says the file was rejected and nothing was imported.
-        errors.add("file", exc.detail)
-        log.info("web.import_rejected", problems=exc.total_errors)
-        return await render(request, template, status=422, errors=errors, result=None, rejected=exc)
-    return await render(request, template, result=result, rejected=None)
 
 
 def _as_input(exc: InvalidInput | Conflict) -> InvalidInput:
