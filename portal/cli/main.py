@@ -11,6 +11,7 @@ from portal.cli.demo import demo
 from portal.cli.hours_commands import hours
 from portal.cli.ledger_commands import ledger
 from portal.cli.messages_commands import messages
+from portal.cli.retention_commands import retention
 from portal.cli.serve import serve
 from portal.cli.users import user
 from portal.cli.volunteers_commands import volunteers
@@ -36,7 +37,19 @@ def migrate_command() -> None:
 
 
 # Plain registrations: a renamed or mistyped command module fails at start-up, loudly.
-for _command in (serve, user, demo, ledger, hours, volunteers, witness, messages, backup, restore):
+for _command in (
+    serve,
+    user,
+    demo,
+    ledger,
+    hours,
+    volunteers,
+    witness,
+    messages,
+    backup,
+    restore,
+    retention,
+):
     cli.add_command(_command)
 ledger.add_command(verify_bundle)
 
