@@ -96,3 +96,12 @@ def test_the_dpo_dry_runs_and_approves_retention_by_keyboard(served: Served, pag
 
     follow_link_by_keyboard(page, "All retention runs")
     assert "Approved" in page.inner_text("main")
+
+    # a run that does not exist, or an id that is not one: the service's errors as the site's
+    # plain error pages (which say nothing about what exists), never a server error
+    missing = page.goto(served.url("/dpo/retention/runs/6f1c1d2e-0000-4000-8000-000000000000"))
+    assert missing is not None and missing.status == 404
+    assert "Page not found" in page.inner_text("main")
+    malformed = page.goto(served.url("/dpo/retention/runs/not-a-run"))
+    assert malformed is not None and malformed.status == 422
+    axe_check(page, "retention run id not valid")
