@@ -24,7 +24,6 @@ from portal.settings import Settings
 from tests.conftest import run_cli
 from tests.retention.retention_world import BASE, LATER, RetentionWorld, build_world
 
-
 #: The app role's delete: no privilege (PostgreSQL) or the append-only trigger (SQLite).
 REJECTED = "append-only|permission denied"
 
