@@ -27,6 +27,7 @@ from .kinds import (
     NoticeWithdrawalDraft,
     ObjectionDecidedDraft,
     ObjectionRaisedDraft,
+    RetentionRunDraft,
     VolumeAlertAcknowledgedDraft,
 )
 from .proofs import ConsistencyProof, InclusionProof, Receipt
@@ -57,6 +58,7 @@ __all__ = [
     "ObjectionDecidedDraft",
     "ObjectionRaisedDraft",
     "Receipt",
+    "RetentionRunDraft",
     "StoredEntry",
     "VerifyProblem",
     "VerifyResult",

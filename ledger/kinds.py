@@ -34,6 +34,8 @@ __all__ = [
     "ObjectionDecidedDraft",
     "ObjectionDetails",
     "ObjectionRaisedDraft",
+    "RetentionRunDetails",
+    "RetentionRunDraft",
     "VolumeAlertAcknowledgedDraft",
     "VolumeAlertDetails",
 ]
@@ -243,3 +245,35 @@ class VolumeAlertAcknowledgedDraft(EntryDraft):
     recipient_org: _Id
     channel: Channel
     details: VolumeAlertDetails
+
+
+# ----------------------------------------------------------------------------- retention
+
+
+class RetentionRunDetails(_Details):
+    """One step of a retention run: what was found past its time (``found``) or erased
+    (``erased``), per record kind as ``kind:count``, and who asked or approved.
+
+    Counts only: the run's rows name the persons due, the ledger never does.
+    """
+
+    run_id: _RecordId
+    step: Literal["found", "erased"]
+    schedule_version: _Text
+    counts: tuple[_Text, ...]
+    persons_due: Annotated[SafeInt, Field(ge=0)]
+    decided_by: _Id
+
+
+class RetentionRunDraft(EntryDraft):
+    """A retention run found what has passed its time, or erased it on the DPO's approval.
+
+    It concerns the force's holdings as a whole, not one person: ``subject`` stays empty.
+    """
+
+    kind: Literal["retention.run"] = "retention.run"
+    purpose: _Code
+    lawful_basis: _Code
+    subject: Literal[""] = ""
+    channel: Channel
+    details: RetentionRunDetails

@@ -16,6 +16,7 @@ from portal.clock import local_date
 from portal.contact.digest import enqueue_digests
 from portal.disclosure.reminders import remind_unacknowledged
 from portal.messages.periodic import Job
+from portal.retention.scheduled import scheduled_dry_run
 from portal.settings import Settings
 
 
@@ -36,9 +37,15 @@ def periodic_jobs(settings: Settings) -> list[Job]:
         # periods after the first of a day write nothing
         return await enqueue_digests(settings, local_date(now) - dt.timedelta(days=1))
 
-    return [
+    async def retention_dry_run(now: dt.datetime) -> int:
+        return await scheduled_dry_run(settings, now)
+
+    jobs = [
         Job("disclosure-digests", disclosure_digests),
         Job("volume-alerts", volume_alerts),
         Job("withdrawal-reminders", withdrawal_reminders),
         Job("agreements-ending", agreements_ending),
     ]
+    if settings.retention_scheduled_run:  # a dry run only: erasure waits for the DPO
+        jobs.append(Job("retention-dry-run", retention_dry_run))
+    return jobs

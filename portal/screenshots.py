@@ -78,6 +78,7 @@ PAGES: dict[str, list[tuple[str, str]]] = {
         ("refusals", "/dpo/refusals"),
         ("agreements", "/dpo/agreements"),
         ("integrity", "/dpo/integrity"),
+        ("retention", "/dpo/retention"),
         ("messages", "/dpo/messages"),
         ("notices", "/dpo/notices"),
         ("objections", "/dpo/objections"),

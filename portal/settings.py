@@ -128,6 +128,9 @@ class Settings(BaseSettings):
     #: Days a sent or failed message's wording is kept for the contact log (0: emptied as soon
     #: as the worker next purges). Secret links are emptied as soon as they are sent.
     messages_body_retention_days: int = Field(default=30, ge=0, le=3650)
+    #: A retention dry run once a day by the periodic jobs, emailing the DPO what it found
+    #: (docs/RETENTION.md). It never erases: only a DPO's approval does.
+    retention_scheduled_run: bool = False
     # GOV.UK Notify (messages_transport=notify): an API key and one template per channel, each
     # with ((subject)) / ((body)) placeholders the portal's own wording fills.
     notify_api_key: str = ""

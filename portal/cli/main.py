@@ -12,6 +12,7 @@ from portal.cli.demo import demo
 from portal.cli.hours_commands import hours
 from portal.cli.ledger_commands import ledger
 from portal.cli.messages_commands import messages
+from portal.cli.retention_commands import retention
 from portal.cli.serve import serve
 from portal.cli.users import user
 from portal.cli.volunteers_commands import volunteers
@@ -49,6 +50,7 @@ for _command in (
     messages,
     backup,
     restore,
+    retention,
 ):
     cli.add_command(_command)
 ledger.add_command(verify_bundle)

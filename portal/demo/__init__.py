@@ -18,6 +18,7 @@ from portal.demo.context import DemoContext, DemoLogin, Step
 from portal.demo.hours import load_hours
 from portal.demo.messages import load_messages
 from portal.demo.people import load_employments, load_organisations, load_users, load_volunteers
+from portal.demo.retention import load_retention
 from portal.demo.scale import load_scale
 from portal.demo.sharing import (
     load_agreements,
@@ -48,6 +49,8 @@ STEPS: list[Step] = [
     Step("messages", load_messages),
     # a force's scale on top (``--size``), after the default demo's own rows
     Step("scale", load_scale),
+    # a dry run over everything above, so the DPO's retention pages have a run to show
+    Step("retention", load_retention),
     Step("ledger", report_ledger),
 ]
 

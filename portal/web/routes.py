@@ -24,6 +24,7 @@ from portal.web.controllers.awards import CoordinatorAwardPages, VolunteerAwardP
 from portal.web.controllers.coordinator import CoordinatorPages
 from portal.web.controllers.dpo import DpoPages
 from portal.web.controllers.dpo_consent import DpoConsentPages
+from portal.web.controllers.dpo_retention import DpoRetentionPages
 from portal.web.controllers.dpo_search import DpoSearchPages
 from portal.web.controllers.dpo_volume import DpoVolumePages
 from portal.web.controllers.employer import EmployerPages
@@ -54,6 +55,7 @@ PAGES = Router(
         CookiePages,
         DpoConsentPages,
         DpoVolumePages,
+        DpoRetentionPages,
         VolunteerObjectionPages,
         DpoObjectionPages,
         DpoStatisticsPages,

@@ -28,6 +28,7 @@ from portal.disclosure.services import VolunteerLedgerService
 from portal.dpo.people import PersonSearchService
 from portal.dpo.services import DpoService
 from portal.organisations.services import OrganisationService
+from portal.retention.services import RetentionService
 from portal.settings import Settings
 
 __all__ = ["PAGE_DEPENDENCIES"]
@@ -93,6 +94,10 @@ def provide_account_admin(
     return AccountAdministration(account_service)
 
 
+def provide_retention(ledger: NamedDependency[Ledger]) -> RetentionService:
+    return RetentionService(ledger)
+
+
 def provide_tokens() -> TokenAdministration:
     return TokenAdministration()
 
@@ -116,4 +121,5 @@ PAGE_DEPENDENCIES: dict[str, Provide] = {
     "tokens": _sync(provide_tokens),
     "recovery": _sync(provide_recovery),
     "account_admin": _sync(provide_account_admin),
+    "retention": _sync(provide_retention),
 }

@@ -26,6 +26,7 @@ from ledger import (
     NoticeWithdrawalDraft,
     ObjectionDecidedDraft,
     ObjectionRaisedDraft,
+    RetentionRunDraft,
     VolumeAlertAcknowledgedDraft,
 )
 from ledger.entries import KIND_MODELS, Entry, draft_from_content
@@ -115,6 +116,20 @@ VALID: dict[type[EntryDraft], dict[str, Any]] = {
             "acknowledged_by": USER,
         },
     },
+    RetentionRunDraft: {
+        "purpose": "dpo.audit",
+        "lawful_basis": "legal_obligation",
+        "categories": [],
+        "channel": "cli",
+        "details": {
+            "run_id": "r-1",
+            "step": "found",
+            "schedule_version": "2026-12-06",
+            "counts": ["refusals:3", "messages:0"],
+            "persons_due": 1,
+            "decided_by": USER,
+        },
+    },
     AgreementRecordedDraft: {
         "recipient_org": ORG,
         "categories": ["identity", "status"],
@@ -156,6 +171,7 @@ REQUIRED: dict[type[EntryDraft], list[str]] = {
     ObjectionDecidedDraft: ["purpose", "lawful_basis", "subject", "categories", "details"],
     AgreementRecordedDraft: ["recipient_org", "categories", "agreement_ids", "details"],
     VolumeAlertAcknowledgedDraft: ["purpose", "recipient_org", "details"],
+    RetentionRunDraft: ["purpose", "lawful_basis", "details"],
 }  # fmt: skip
 
 
@@ -171,6 +187,7 @@ def test_every_kind_has_a_model_and_a_fixture():
         "objection.decided",
         "agreement.recorded",
         "alert.acknowledged",
+        "retention.run",
     }
 
 

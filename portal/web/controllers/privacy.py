@@ -2,7 +2,8 @@
 of it in full with what changed from the one before, and the cookie statement.
 
 A consent is informed only if the whole notice it binds to can be read, so every version that
-ever bound a consent stays published at ``/privacy/{version}``.
+ever bound a consent stays published at ``/privacy/{version}``. Each version also shows the
+retention schedule in force now (``records.json``): how long each kind of record is kept, and why.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from portal.clock import local_date, utcnow
 from portal.errors import NotFound
 from portal.settings import Settings
 from portal.vocabulary import notices, vocabulary
+from portal.vocabulary.records import records_held
 from portal.web.cookies import cookie_statement
 from portal.web.pages import render
 
@@ -49,7 +51,18 @@ class PrivacyPages(Controller):
             previous=every.previous(notice.version),
             versions=list(reversed(published)),
             purposes_changed=[vocabulary().purpose(code) for code in notice.purposes_changed],
+            schedule_rows=_schedule_rows(),
         )
+
+
+def _schedule_rows() -> list[dict[str, str]]:
+    """The retention schedule in force, each kind of record with how long and why (UK GDPR
+    Art. 13(2)(a): the notice says how long data is kept)."""
+    held = records_held()
+    return [
+        {"label": r.label, "in_words": held.retention_in_words(r), "reason": r.retention.reason}
+        for r in held.records
+    ]
 
 
 class CookiePages(Controller):
