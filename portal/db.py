@@ -138,6 +138,7 @@ APP_MODULES: tuple[str, ...] = (
     "portal.messages.piccolo_app",
     "portal.recognition.piccolo_app",
     "portal.applications.piccolo_app",
+    "portal.erasure.piccolo_app",
 )
 
 

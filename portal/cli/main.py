@@ -8,6 +8,7 @@ from portal.cli.backup_commands import backup, restore
 from portal.cli.bundle_commands import verify_bundle
 from portal.cli.common import cli_settings, fail, run
 from portal.cli.demo import demo
+from portal.cli.erasure_commands import erasure
 from portal.cli.hours_commands import hours
 from portal.cli.ledger_commands import ledger
 from portal.cli.messages_commands import messages
@@ -36,7 +37,19 @@ def migrate_command() -> None:
 
 
 # Plain registrations: a renamed or mistyped command module fails at start-up, loudly.
-for _command in (serve, user, demo, ledger, hours, volunteers, witness, messages, backup, restore):
+for _command in (
+    serve,
+    user,
+    demo,
+    ledger,
+    hours,
+    volunteers,
+    witness,
+    messages,
+    backup,
+    restore,
+    erasure,
+):
     cli.add_command(_command)
 ledger.add_command(verify_bundle)
 

@@ -36,6 +36,7 @@ KINDS = {
     "objection.decided": "Objection decided",
     "alert.acknowledged": "Volume alert acknowledged",
     "agreement.recorded": "Agreement recorded",
+    "erasure.recorded": "Erasure recorded",
 }
 
 

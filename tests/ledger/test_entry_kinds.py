@@ -22,6 +22,7 @@ from ledger import (
     ConsentWithdrawnDraft,
     DisclosureDraft,
     EntryDraft,
+    ErasureRecordedDraft,
     NoticeAcknowledgedDraft,
     NoticeWithdrawalDraft,
     ObjectionDecidedDraft,
@@ -115,6 +116,11 @@ VALID: dict[type[EntryDraft], dict[str, Any]] = {
             "acknowledged_by": USER,
         },
     },
+    ErasureRecordedDraft: {
+        "channel": "cli",
+        "categories": [],
+        "details": {"erasure_id": "e-1", "decided_by": "u-dpo"},
+    },
     AgreementRecordedDraft: {
         "recipient_org": ORG,
         "categories": ["identity", "status"],
@@ -156,6 +162,7 @@ REQUIRED: dict[type[EntryDraft], list[str]] = {
     ObjectionDecidedDraft: ["purpose", "lawful_basis", "subject", "categories", "details"],
     AgreementRecordedDraft: ["recipient_org", "categories", "agreement_ids", "details"],
     VolumeAlertAcknowledgedDraft: ["purpose", "recipient_org", "details"],
+    ErasureRecordedDraft: ["details"],
 }  # fmt: skip
 
 
@@ -171,6 +178,7 @@ def test_every_kind_has_a_model_and_a_fixture():
         "objection.decided",
         "agreement.recorded",
         "alert.acknowledged",
+        "erasure.recorded",
     }
 
 

@@ -31,6 +31,7 @@ FOLDERS = {
     "messages": "portal/messages/piccolo_migrations",
     "recognition": "portal/recognition/piccolo_migrations",
     "applications": "portal/applications/piccolo_migrations",
+    "erasure": "portal/erasure/piccolo_migrations",
 }
 APPS = tuple(FOLDERS)
 #: What a migration may import: Piccolo, the standard library and the one raw-migration helper.
