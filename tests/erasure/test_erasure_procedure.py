@@ -21,7 +21,7 @@ from portal.consent.tables import ConsentEvent
 from portal.erasure.plan import STEPS, for_postgres, volunteer_digest
 from portal.erasure.service import erase_person
 from portal.erasure.tables import ErasureRecord
-from portal.errors import Conflict, InvalidInput, NotFound
+from portal.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
 from portal.organisations.tables import Volunteer
 from tests.support import disclosure_world as world
 
@@ -159,3 +159,36 @@ async def test_bad_requests_change_nothing(database: Any, engine: Any, ledger: A
     assert (
         record["volunteer_digest"] == volunteer_digest(eve.id) and record["decided_by"] == "system"
     )
+
+
+async def test_a_table_the_plan_does_not_know_stops_the_erasure_and_nothing_changes(
+    database: Any, engine: Any, ledger: Any, owner_sql: Any
+) -> None:
+    """A new table that names a volunteer (ON DELETE RESTRICT) must be added to the plan: until
+    it is, erasing someone it names fails whole: no row gone, no entry, triggers intact."""
+    eve, _ = await _two_people(ledger)
+    await owner_sql(
+        "CREATE TABLE forgotten (id INTEGER PRIMARY KEY, volunteer "
+        + ("TEXT" if database.kind == "sqlite" else "uuid")
+        + " REFERENCES volunteer (id) ON DELETE RESTRICT)",
+        f"INSERT INTO forgotten (id, volunteer) VALUES (1, '{eve.id}')",
+    )
+    triggers = "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name"
+    before = await owner_sql(triggers) if database.kind == "sqlite" else None
+    size = (await owner_sql("SELECT size FROM ledger_head"))[0][0][0]
+    with pytest.raises(ServiceUnavailable):
+        await erase_person(
+            uuid.UUID(eve.id), reason="Art. 17(1)(a)", decided_by=None, ledger=ledger
+        )
+    assert await Volunteer.count().where(Volunteer.id == eve.id) == 1
+    assert await ConsentEvent.count() == 2 and await ErasureRecord.count() == 0
+    assert (await owner_sql("SELECT size FROM ledger_head"))[0][0][0] == size
+    if before is not None:
+        assert await owner_sql(triggers) == before
+    # A ledger that cannot be written: nothing erased either.
+    await ledger.close()
+    with pytest.raises(ServiceUnavailable):
+        await erase_person(
+            uuid.UUID(eve.id), reason="Art. 17(1)(a)", decided_by=None, ledger=ledger
+        )
+    assert await Volunteer.count() == 2
