@@ -27,6 +27,8 @@ __all__ = [
     "ConsentWithdrawnDraft",
     "DisclosureDetails",
     "DisclosureDraft",
+    "ErasureDetails",
+    "ErasureRecordedDraft",
     "NoticeAcknowledgedDraft",
     "NoticeDetails",
     "NoticeWithdrawalDraft",
@@ -277,3 +279,25 @@ class RetentionRunDraft(EntryDraft):
     subject: Literal[""] = ""
     channel: Channel
     details: RetentionRunDetails
+# ----------------------------------------------------------------------------- erasure
+
+
+class ErasureDetails(_Details):
+    """Which erasure record this is and who decided it (what went is counted in that record)."""
+
+    erasure_id: _RecordId
+    decided_by: _Id
+
+
+class ErasureRecordedDraft(EntryDraft):
+    """A person's data erased (UK GDPR Art. 17 or the retention schedule).
+
+    It names no subject: an entry linking the erased pseudonym to its erasure would tell anyone
+    reading the log which chain of entries belonged to someone who asked to be forgotten, and it
+    is not needed, since no link from the pseudonym to the person is left to cut later.
+    """
+
+    kind: Literal["erasure.recorded"] = "erasure.recorded"
+    subject: Literal[""] = ""
+    channel: Channel
+    details: ErasureDetails

@@ -139,6 +139,7 @@ APP_MODULES: tuple[str, ...] = (
     "portal.recognition.piccolo_app",
     "portal.applications.piccolo_app",
     "portal.retention.piccolo_app",
+    "portal.erasure.piccolo_app",
 )
 
 

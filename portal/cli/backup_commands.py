@@ -7,6 +7,7 @@ missing key) and nothing was changed.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import click
@@ -14,7 +15,9 @@ import click
 from portal.backup.archive import BackupError
 from portal.backup.operations import LedgerNotIntact, restore_backup, take_backup
 from portal.cli.common import cli_settings, fail, run
+from portal.db import sqlite_path
 from portal.migrate import MigrationFailed, migrate
+from portal.settings import Settings
 
 EXIT_NOT_INTACT = 1
 EXIT_REFUSED = 2
@@ -58,8 +61,10 @@ def backup(output: Path | None, include_signing_key: bool) -> None:
     help="Replace the existing database (it is kept aside as <name>.before-restore-<time>).",
 )
 def restore(archive: Path, force: bool) -> None:
-    """Restore a backup once its ledger verifies, then bring its schema up to date."""
+    """Restore a backup once its ledger verifies, bring its schema up to date, then replay every
+    erasure recorded in the database it replaces (docs/ERASURE.md)."""
     settings = cli_settings()
+    erasures = _recorded_erasures(settings)
     try:
         report = restore_backup(settings, archive, force=force)
     except LedgerNotIntact as exc:
@@ -71,7 +76,38 @@ def restore(archive: Path, force: bool) -> None:
     except MigrationFailed as exc:
         fail(f"restored, but migrating the restored database failed: {exc}")
     click.echo(f"Restored; the ledger verifies: size {report.ledger_size}, root {report.root_hash}")
+    _replay_erasures(settings, erasures)
     if report.set_aside is not None:
         click.echo(f"The database it replaced is kept at {report.set_aside}")
     if report.key_restored:
         click.echo(f"The ledger signing key was restored to {settings.signing_key_path}")
+
+
+def _recorded_erasures(settings: Settings) -> list[dict[str, str]]:
+    """The erasures recorded in the database a restore replaces (none when there is none)."""
+    from portal.erasure.replay import recorded_erasures_at
+
+    if settings.engine_kind != "sqlite" or not sqlite_path(settings.database_url).exists():
+        return []
+    try:
+        return run(recorded_erasures_at(settings.database_url))
+    except sqlite3.DatabaseError as exc:
+        fail(
+            f"cannot read the recorded erasures of the current database ({exc}); export them "
+            "from a copy with 'esp-portal erasure export' and restore with that list at hand; "
+            "nothing was restored",
+            EXIT_REFUSED,
+        )
+        raise AssertionError("unreachable") from None
+
+
+def _replay_erasures(settings: Settings, erasures: list[dict[str, str]]) -> None:
+    from portal.cli.erasure_commands import replay_on
+
+    if not erasures:
+        return
+    report = run(replay_on(settings, erasures))
+    click.echo(
+        f"Replayed {len(erasures)} recorded erasures: {report.erased_again} erased again, "
+        f"{report.carried_over} carried over, {report.already_present} already in the backup"
+    )

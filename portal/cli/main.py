@@ -9,6 +9,7 @@ from portal.cli.backup_commands import backup, restore
 from portal.cli.bundle_commands import verify_bundle
 from portal.cli.common import cli_settings, fail, run
 from portal.cli.demo import demo
+from portal.cli.erasure_commands import erasure
 from portal.cli.hours_commands import hours
 from portal.cli.ledger_commands import ledger
 from portal.cli.messages_commands import messages
@@ -51,6 +52,7 @@ for _command in (
     backup,
     restore,
     retention,
+    erasure,
 ):
     cli.add_command(_command)
 ledger.add_command(verify_bundle)

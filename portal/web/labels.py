@@ -37,6 +37,7 @@ KINDS = {
     "alert.acknowledged": "Volume alert acknowledged",
     "agreement.recorded": "Agreement recorded",
     "retention.run": "Retention run",
+    "erasure.recorded": "Erasure recorded",
 }
 
 

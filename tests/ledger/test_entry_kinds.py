@@ -22,6 +22,7 @@ from ledger import (
     ConsentWithdrawnDraft,
     DisclosureDraft,
     EntryDraft,
+    ErasureRecordedDraft,
     NoticeAcknowledgedDraft,
     NoticeWithdrawalDraft,
     ObjectionDecidedDraft,
@@ -130,6 +131,11 @@ VALID: dict[type[EntryDraft], dict[str, Any]] = {
             "decided_by": USER,
         },
     },
+    ErasureRecordedDraft: {
+        "channel": "cli",
+        "categories": [],
+        "details": {"erasure_id": "e-1", "decided_by": "u-dpo"},
+    },
     AgreementRecordedDraft: {
         "recipient_org": ORG,
         "categories": ["identity", "status"],
@@ -172,6 +178,7 @@ REQUIRED: dict[type[EntryDraft], list[str]] = {
     AgreementRecordedDraft: ["recipient_org", "categories", "agreement_ids", "details"],
     VolumeAlertAcknowledgedDraft: ["purpose", "recipient_org", "details"],
     RetentionRunDraft: ["purpose", "lawful_basis", "details"],
+    ErasureRecordedDraft: ["details"],
 }  # fmt: skip
 
 
@@ -188,6 +195,7 @@ def test_every_kind_has_a_model_and_a_fixture():
         "agreement.recorded",
         "alert.acknowledged",
         "retention.run",
+        "erasure.recorded",
     }
 
 

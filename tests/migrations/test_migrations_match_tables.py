@@ -32,6 +32,7 @@ FOLDERS = {
     "recognition": "portal/recognition/piccolo_migrations",
     "applications": "portal/applications/piccolo_migrations",
     "retention": "portal/retention/piccolo_migrations",
+    "erasure": "portal/erasure/piccolo_migrations",
 }
 APPS = tuple(FOLDERS)
 #: What a migration may import: Piccolo, the standard library and the one raw-migration helper.
