@@ -40,6 +40,7 @@ def retention() -> None:
 )
 def run_command(approve: str | None, dpo_email: str | None) -> None:
     """Dry run by default: count what has passed its time per record kind and record the run."""
+    from portal.erasure.for_retention import ScheduledErasure
     from portal.ledgering import build_ledger
     from portal.retention.approvers import dpo_account
     from portal.retention.services import RetentionService
@@ -55,7 +56,7 @@ def run_command(approve: str | None, dpo_email: str | None) -> None:
         ledger = build_ledger(settings, RetentionRun._meta.db)
         await ledger.start()
         try:
-            service = RetentionService(ledger)
+            service = RetentionService(ledger, eraser=ScheduledErasure(ledger, "cli"))
             if approve is None:
                 return await service.dry_run(requested_by="cli", channel="cli")
             approver = await dpo_account(dpo_email or "")

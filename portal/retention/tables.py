@@ -29,7 +29,7 @@ class RetentionRun(Table, tablename="retention_run"):
     approved_by = Varchar(length=64, default="")
     approved_at = Timestamptz(null=True, default=None)
     erased_index = BigInt(null=True, default=None)
-    #: Persons handed to the person eraser on approval (0 until it is wired in).
+    #: Persons handed to the person eraser on approval (0 when the service had none).
     persons_erased = Integer(default=0)
 
 

@@ -27,6 +27,7 @@ from portal.disclosure.notices import NoticeService
 from portal.disclosure.services import VolunteerLedgerService
 from portal.dpo.people import PersonSearchService
 from portal.dpo.services import DpoService
+from portal.erasure.for_retention import ScheduledErasure
 from portal.organisations.services import OrganisationService
 from portal.retention.services import RetentionService
 from portal.settings import Settings
@@ -95,7 +96,7 @@ def provide_account_admin(
 
 
 def provide_retention(ledger: NamedDependency[Ledger]) -> RetentionService:
-    return RetentionService(ledger)
+    return RetentionService(ledger, eraser=ScheduledErasure(ledger, "web"))
 
 
 def provide_tokens() -> TokenAdministration:

@@ -74,6 +74,7 @@ async def test_the_command_dry_runs_then_erases_on_a_dpos_approval(
 
     assert approved.returncode == 0, approved.stderr
     assert "erased on approval" in approved.stdout
+    assert "persons handed to erasure: 2." in approved.stdout  # the CLI wires erasure in
     assert re.search(r"^refusals\s+1\s+1\s", approved.stdout, flags=re.MULTILINE)
     assert re.search(r"^contact\s+3\s+3\s", approved.stdout, flags=re.MULTILINE)
     assert await DisclosureRefusal.count() == 1

@@ -14,6 +14,7 @@ from ledger import Ledger
 from ledger.tables import LedgerEntry
 from portal.accounts.tables import UserAccount
 from portal.disclosure.tables import DisclosureRefusal
+from portal.erasure.for_retention import ScheduledErasure
 from portal.errors import Conflict, Forbidden, InvalidInput, NotFound
 from portal.messages.tables import OutboxMessage
 from portal.organisations.tables import Volunteer
@@ -152,6 +153,30 @@ async def test_approval_erases_exactly_what_the_run_found_and_the_ledger_verifie
     # a second run at the same clock finds nothing left of the row kinds
     again = await service.dry_run(requested_by=world.dpo.id, channel="web")
     assert found(again) == {"refusals": 0, "messages": 0, "contact": 0, "accounts": 0}
+
+
+async def test_approval_hands_each_person_due_to_erasure(
+    world: RetentionWorld, ledger: Ledger, settings: Settings
+) -> None:
+    """Wired as the web and the CLI wire it: the persons due are erased on approval, each with
+    its own erasure record and entry, and nobody else is; the ledger still verifies."""
+    service = RetentionService(ledger, clock=lambda: LATER, eraser=ScheduledErasure(ledger, "web"))
+    run = await service.dry_run(requested_by=world.dpo.id, channel="web")
+    due = {p.volunteer for p in run.persons_due}
+    assert due == {world.volunteers["applicant"], world.volunteers["veteran"]}
+
+    done = await service.approve(run.id, approver=world.dpo.id, channel="web")
+
+    assert done.persons_erased == 2
+    left = {str(r["id"]) for r in await Volunteer.select(Volunteer.id)}
+    assert not (due & left)
+    assert {world.volunteers[n] for n in ("recent", "serving", "served")} <= left
+    erasures = await LedgerEntry.select(LedgerEntry.idx).where(
+        LedgerEntry.kind == "erasure.recorded"
+    )
+    assert len(erasures) == 2
+    verified = run_cli("ledger", "verify", env=cli_env_for(settings))
+    assert verified.returncode == 0, verified.stdout + verified.stderr
 
 
 def cli_env_for(settings: Settings) -> dict[str, str]:
