@@ -307,3 +307,20 @@ async def test_the_dpo_searches_the_ledger_by_kind_of_recipient(
     assert {'"recipient_org":"' + scene.partner + '"' in line for line in lines} == {True}
     bad = await client.get("/api/dpo/ledger", params={"recipient_kind": "bank"})
     assert bad.status_code == 400 and "recipient_kind" in bad.text
+
+
+async def test_the_dpo_ledger_page_filters_by_kind_of_recipient(
+    client: AsyncTestClient[Any], scene: Kinds
+) -> None:
+    s = scene.scene
+    await s.as_user(client, scene.partner_user)
+    assert (await client.get(APPLICANTS, params={"purpose": PROCESSING})).status_code == 200
+    await s.as_user(client, s.dpo)
+    page = await client.get("/dpo/ledger", params={"recipient_kind": "partner"})
+    assert page.status_code == 200, page.text
+    assert page.text.count("Assessment Centre Ltd</td>") == 2  # the contract, the disclosure
+    assert "Acme Logistics</td>" not in page.text and "Northshire Police</td>" not in page.text
+    assert '<option value="police_force">Another police force</option>' in page.text
+    wrong = await client.get("/dpo/ledger", params={"recipient_kind": "bank"})
+    assert wrong.status_code == 400
+    assert "Choose a kind of recipient from the list" in wrong.text
