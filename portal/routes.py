@@ -20,6 +20,7 @@ from portal.employer.controllers import CONTROLLERS as EMPLOYER
 from portal.health import health, ready
 from portal.hours.controllers import CONTROLLERS as HOURS
 from portal.ledger_http.controllers import LedgerController
+from portal.recipients.controllers import CONTROLLERS as RECIPIENTS
 from portal.recognition.controllers import CONTROLLERS as RECOGNITION
 from portal.vocabulary.controllers import CONTROLLERS as VOCABULARY
 from portal.web.routes import ROUTERS as WEB
@@ -32,6 +33,7 @@ DOMAIN_CONTROLLERS: tuple[list[Any], ...] = (
     list(CONSENT),
     list(DISCLOSURE),
     list(EMPLOYER),
+    list(RECIPIENTS),
     list(DPO),
     list(ALERTS),
     list(VOCABULARY),

@@ -42,6 +42,16 @@ CHROMIUM_ARGS = [
 ]
 WIDTHS = (320, 1280)
 
+#: The first page of each list whose first person's page is shot too.
+STAFF_LIST = "/employer/staff?purpose=esp.leave-verification"
+FORCE_LIST = "/police-force/people?purpose=force.service-transfer"
+PARTNER_LIST = "/partner/applicants?purpose=partner.application-processing"
+FIRST_OF = {
+    "staff_member": STAFF_LIST,
+    "force_person": FORCE_LIST,
+    "partner_applicant": PARTNER_LIST,
+}
+
 #: The pages shot for each role: (file name part, path).
 PAGES: dict[str, list[tuple[str, str]]] = {
     "anonymous": [
@@ -68,6 +78,16 @@ PAGES: dict[str, list[tuple[str, str]]] = {
         ("leave", "/employer/leave"),
         ("reports", "/employer/reports"),
         ("notices", "/employer/notices"),
+    ],
+    "police_force": [
+        ("home", "/police-force"),
+        ("people", FORCE_LIST),
+        ("person", "{force_person}"),
+    ],
+    "partner": [
+        ("home", "/partner"),
+        ("applicants", PARTNER_LIST),
+        ("applicant", "{partner_applicant}"),
     ],
     "dpo": [
         ("home", "/dpo"),
@@ -276,12 +296,23 @@ def _sign_in(page: Any, base: str, login: Any) -> None:
         page.get_by_role("button", name="Sign in").click()
 
 
-def _first_staff_member(page: Any, base: str) -> str:
-    """The page of the first person on the employer's staff list for checking ESP leave (the
-    purpose that shows duty records), as a path."""
-    page.goto(base + "/employer/staff?purpose=esp.leave-verification")
+def _first_person(page: Any, base: str, list_path: str) -> str:
+    """The page of the first person on a list (the employer's staff for checking ESP leave, the
+    purpose that shows duty records; the other force's people; the partner's applicants)."""
+    page.goto(base + list_path)
     link = page.locator("main table a").first
-    return str(link.get_attribute("href")) if link.count() else "/employer/staff"
+    return str(link.get_attribute("href")) if link.count() else list_path.split("?")[0]
+
+
+def _target(page: Any, base: str, path: str, employer_id: Any, volunteer_id: Any) -> str:
+    """A page's path with its placeholders filled in."""
+    firsts = {
+        name: _first_person(page, base, list_path) if "{" + name + "}" in path else ""
+        for name, list_path in FIRST_OF.items()
+    }
+    return path.format(
+        employer=f"/coordinator/employers/{employer_id}", volunteer=volunteer_id, **firsts
+    )
 
 
 def _not_shown(response: Any, landed: str, wanted: str) -> str | None:
@@ -358,13 +389,7 @@ def main(argv: list[str] | None = None) -> int:
                     if login is not None:
                         _sign_in(page, base, login)
                     for name, path in pages:
-                        target = path.format(
-                            employer=f"/coordinator/employers/{employer_id}",
-                            volunteer=volunteer_id,
-                            staff_member=_first_staff_member(page, base)
-                            if "{staff_member}" in path
-                            else "",
-                        )
+                        target = _target(page, base, path, employer_id, volunteer_id)
                         response = page.goto(base + target)
                         problem = _not_shown(response, page.url, base + target)
                         if problem:

@@ -14,3 +14,7 @@ class Role(StrEnum):
     EMPLOYER = "employer"
     DPO = "dpo"
     COORDINATOR = "coordinator"
+    #: A user of another police force (an organisation of kind ``police_force``).
+    POLICE_FORCE = "police_force"
+    #: A user of a partner processing applications for the force (kind ``partner``).
+    PARTNER = "partner"

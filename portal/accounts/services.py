@@ -37,6 +37,13 @@ log = structlog.get_logger(__name__)
 
 LinkState = Literal["usable", "used", "expired", "unknown"]
 
+#: Roles whose users act for a recipient organisation, and the kind that organisation must be.
+ORGANISATION_OF_ROLE: dict[Role, OrganisationKind] = {
+    Role.EMPLOYER: OrganisationKind.EMPLOYER,
+    Role.POLICE_FORCE: OrganisationKind.POLICE_FORCE,
+    Role.PARTNER: OrganisationKind.PARTNER,
+}
+
 
 @dataclass(frozen=True)
 class CreatedUser:
@@ -56,15 +63,16 @@ class AccountService:
     async def _check_links(
         self, role: Role, organisation_id: str | None, volunteer_id: str | None
     ) -> None:
-        if role is Role.EMPLOYER:
+        kind = ORGANISATION_OF_ROLE.get(role)
+        if kind is not None:
+            words = kind.value.replace("_", " ")
             if not organisation_id:
-                raise field_error("employer_id", "an employer user needs its organisation")
+                raise field_error("employer_id", f"a {role.value} user needs its organisation")
             exists = await Organisation.exists().where(
-                (Organisation.id == organisation_id)
-                & (Organisation.kind == OrganisationKind.EMPLOYER.value)
+                (Organisation.id == organisation_id) & (Organisation.kind == kind.value)
             )
             if not exists:
-                raise field_error("employer_id", "no employer organisation has this id")
+                raise field_error("employer_id", f"no {words} organisation has this id")
         elif organisation_id:
             raise field_error("employer_id", f"a {role.value} user has no employer")
         if role is Role.VOLUNTEER:

@@ -13,6 +13,16 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+#: What an agreement is called, by the kind of organisation it is with: an employer signs a data
+#: sharing agreement, another police force an information sharing agreement, and a partner that
+#: processes applications for the force a processing contract. One table holds them all; the
+#: gate applies the same rule to each.
+AGREEMENT_KINDS: dict[str, str] = {
+    "employer": "data_sharing_agreement",
+    "police_force": "information_sharing_agreement",
+    "partner": "processing_contract",
+}
+
 #: The version that applies on a day, in SQL: two ``{}`` take the employer and the day.
 CURRENT_VERSION_SQL = (
     "SELECT id, version, purposes, starts_on, ends_on FROM data_sharing_agreement "

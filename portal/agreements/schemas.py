@@ -28,7 +28,10 @@ class Expectation(StrictBody):
 
 
 class AgreementCreate(StrictBody):
-    employer_id: uuid.UUID
+    employer_id: uuid.UUID = Field(
+        description="the recipient organisation: an employer (data sharing agreement), another "
+        "police force (information sharing agreement) or a partner (processing contract)"
+    )
     version: int = Field(ge=1, le=100_000, description="the previous version + 1 (1 for the first)")
     purposes: dict[Code, list[Code]] = Field(
         min_length=1,
@@ -48,6 +51,12 @@ class AgreementOut(BaseModel):
     id: str
     employer_id: str
     employer_name: str | None
+    organisation_kind: Literal["employer", "police_force", "partner"] = Field(
+        description="the kind of recipient organisation the agreement is with"
+    )
+    agreement_kind: Literal[
+        "data_sharing_agreement", "information_sharing_agreement", "processing_contract"
+    ] = Field(description="what the agreement is, by the kind of organisation")
     version: int
     purposes: dict[str, list[str]]
     starts_on: dt.date

@@ -9,14 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import structlog
 
 from ledger import Ledger
 from ledger.entries import Channel
 from ledger.kinds import AgreementRecordedDetails, AgreementRecordedDraft
-from portal.agreements.rules import states
+from portal.agreements.rules import AGREEMENT_KINDS, states
 from portal.agreements.schemas import (
     AgreementCreate,
     AgreementCreated,
@@ -33,7 +33,7 @@ from portal.ids import parse_id
 from portal.ledgering import recording
 from portal.organisations.tables import Organisation, OrganisationKind
 from portal.receipts import ReceiptOut
-from portal.vocabulary import vocabulary
+from portal.vocabulary import RECIPIENT_AUDIENCES, vocabulary
 
 log = structlog.get_logger(__name__)
 
@@ -43,12 +43,24 @@ def _purposes(value: Any) -> dict[str, list[str]]:
     return {str(k): [str(c) for c in v] for k, v in dict(loaded).items()}
 
 
-def _out(row: Mapping[str, Any], state: str, names: Mapping[str, str]) -> AgreementOut:
+_KIND_WORDS = {"employer": "an employer", "police_force": "a police force", "partner": "a partner"}
+
+
+class _Org(NamedTuple):
+    name: str
+    kind: str
+
+
+def _out(row: Mapping[str, Any], state: str, orgs: Mapping[str, _Org]) -> AgreementOut:
     employer_id = str(row["employer"])
+    org = orgs.get(employer_id)
+    kind = org.kind if org else OrganisationKind.EMPLOYER.value
     return AgreementOut(
         id=str(row["id"]),
         employer_id=employer_id,
-        employer_name=names.get(employer_id),
+        employer_name=org.name if org else None,
+        organisation_kind=kind,
+        agreement_kind=AGREEMENT_KINDS[kind],
         version=int(row["version"]),
         purposes=_purposes(row["purposes"]),
         starts_on=row["starts_on"],
@@ -92,16 +104,18 @@ class AgreementService:
         self.clock = clock
 
     @staticmethod
-    def _check_purposes(purposes: Mapping[str, list[str]]) -> dict[str, list[str]]:
+    def _check_purposes(purposes: Mapping[str, list[str]], kind: str) -> dict[str, list[str]]:
+        """The purposes as recorded; each must be one for this kind of organisation."""
         errors = []
         clean: dict[str, list[str]] = {}
+        words = _KIND_WORDS[kind]
         for code, categories in purposes.items():
             purpose = vocabulary().purpose(code)
             field = f"purposes.{code}"
-            if purpose is None or purpose.audience != "employer":
-                usable = sorted(p.code for p in vocabulary().purposes if p.audience == "employer")
+            if purpose is None or purpose.audience != kind:
+                usable = sorted(p.code for p in vocabulary().purposes if p.audience == kind)
                 errors.append(
-                    {"field": field, "message": "not an employer purpose; use " + ", ".join(usable)}
+                    {"field": field, "message": f"not {words} purpose; use " + ", ".join(usable)}
                 )
                 continue
             if not categories:
@@ -125,13 +139,28 @@ class AgreementService:
             )
         return dict(sorted(clean.items()))
 
-    async def _names(self, ids: list[str]) -> dict[str, str]:
+    async def _names(self, ids: list[str]) -> dict[str, _Org]:
         if not ids:
             return {}
-        rows = await Organisation.select(Organisation.id, Organisation.name).where(
-            Organisation.id.is_in(ids)
+        rows = await Organisation.select(
+            Organisation.id, Organisation.name, Organisation.kind
+        ).where(Organisation.id.is_in(ids))
+        return {str(r["id"]): _Org(r["name"], r["kind"]) for r in rows}
+
+    @staticmethod
+    async def _recipient_kind(organisation_id: str) -> str:
+        """The organisation's kind, when it is one the force makes agreements with."""
+        row = (
+            await Organisation.select(Organisation.kind)
+            .where(Organisation.id == organisation_id)
+            .first()
         )
-        return {str(r["id"]): r["name"] for r in rows}
+        if row is None or row["kind"] not in RECIPIENT_AUDIENCES:
+            message = "no employer, police force or partner has this id"
+            raise InvalidInput(
+                f"employer_id: {message}", errors=[{"field": "employer_id", "message": message}]
+            )
+        return str(row["kind"])
 
     async def record(
         self,
@@ -141,7 +170,9 @@ class AgreementService:
         request_id: str,
         channel: Channel,
     ) -> AgreementCreated:
-        purposes = self._check_purposes(data.purposes)
+        employer_id = str(data.employer_id)
+        kind = await self._recipient_kind(employer_id)
+        purposes = self._check_purposes(data.purposes, kind)
         expectations = _check_expected(data.expected, purposes)
         if data.ends_on < data.starts_on:
             raise InvalidInput(
@@ -149,17 +180,6 @@ class AgreementService:
                 errors=[
                     {"field": "ends_on", "message": "the agreement must not end before it starts"}
                 ],
-            )
-        employer_id = str(data.employer_id)
-        employer = (
-            await Organisation.select(Organisation.kind)
-            .where(Organisation.id == employer_id)
-            .first()
-        )
-        if employer is None or employer["kind"] != OrganisationKind.EMPLOYER.value:
-            raise InvalidInput(
-                "employer_id: no employer has this id",
-                errors=[{"field": "employer_id", "message": "no employer has this id"}],
             )
         agreement_id = str(uuid.uuid4())
         assert self.ledger is not None, "recording an agreement needs the ledger"
@@ -267,7 +287,7 @@ class AgreementService:
         first = await self.get(agreement_id)
         rows = await self._versions_of(first.employer_id)
         state = states(rows, local_date(self.clock()))
-        names = {first.employer_id: first.employer_name or ""}
+        names = {first.employer_id: _Org(first.employer_name or "", first.organisation_kind)}
         return [_out(r, state[str(r["id"])], names) for r in rows]
 
     async def _latest_per_employer(self, employer_id: str | None) -> list[AgreementOut]:

@@ -17,7 +17,7 @@ import click
 
 from portal.accounts.admin import AccountAdministration, ResetLink
 from portal.accounts.passwords import PasswordHashing
-from portal.accounts.services import AccountService, CreatedUser
+from portal.accounts.services import ORGANISATION_OF_ROLE, AccountService, CreatedUser
 from portal.accounts.tables import Role
 from portal.cli.common import cli_settings, fail, run, with_app_engine
 from portal.coordinator.services import activation_path
@@ -82,7 +82,11 @@ def user() -> None:
     type=click.Choice(ROLE_NAMES),
     help="The account's one role.",
 )
-@click.option("--employer", "employer_id", help="Employer organisation id (role employer).")
+@click.option(
+    "--employer",
+    "employer_id",
+    help="Organisation id (roles employer, police_force, partner: one of that kind).",
+)
 @click.option("--volunteer", "volunteer_id", help="Volunteer record id (role volunteer).")
 @click.option(
     "--password-stdin",
@@ -104,12 +108,13 @@ def add(
     if not password_stdin:
         fail("--password-stdin is required: the password is read from stdin, never an argument")
     chosen = Role(role)
-    if chosen is Role.EMPLOYER and not employer_id:
-        fail("--employer is required for role employer")
+    for_organisation = chosen in ORGANISATION_OF_ROLE
+    if for_organisation and not employer_id:
+        fail(f"--employer is required for role {role} (the organisation the user acts for)")
     if chosen is Role.VOLUNTEER and not volunteer_id:
         fail("--volunteer is required for role volunteer")
-    if employer_id and chosen is not Role.EMPLOYER:
-        fail(f"--employer is only for role employer, not {role}")
+    if employer_id and not for_organisation:
+        fail(f"--employer is only for role employer (or police_force, partner), not {role}")
     if volunteer_id and chosen is not Role.VOLUNTEER:
         fail(f"--volunteer is only for role volunteer, not {role}")
     organisation = _check_id(employer_id, "--employer")

@@ -34,7 +34,7 @@ from portal.ids import parse_id
 from portal.organisations.tables import Volunteer
 from portal.settings import Settings
 from portal.staffmail import tell_force_staff
-from portal.vocabulary import Purpose, vocabulary
+from portal.vocabulary import RECIPIENT_AUDIENCES, Purpose, vocabulary
 
 log = structlog.get_logger(__name__)
 
@@ -58,13 +58,14 @@ class ObjectionView:
 
 
 def objectable(code: str) -> Purpose:
-    """A purpose one can object to: shared with employers without consent (public task)."""
+    """A purpose one can object to: shared with a recipient organisation (an employer, another
+    police force, a partner) without consent (public task)."""
     purpose = vocabulary().purpose(code)
-    if purpose is None or purpose.consent_required or purpose.audience != "employer":
+    if purpose is None or purpose.consent_required or purpose.audience not in RECIPIENT_AUDIENCES:
         usable = sorted(
             p.code
             for p in vocabulary().purposes
-            if not p.consent_required and p.audience == "employer"
+            if not p.consent_required and p.audience in RECIPIENT_AUDIENCES
         )
         raise field_error(
             "purpose",

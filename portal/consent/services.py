@@ -57,7 +57,7 @@ from portal.organisations.rules import not_ended_by
 from portal.organisations.tables import Employment, Organisation, Volunteer
 from portal.receipts import ReceiptOut
 from portal.settings import Settings, get_settings
-from portal.vocabulary import Purpose, notices, vocabulary
+from portal.vocabulary import RECIPIENT_AUDIENCES, Purpose, notices, vocabulary
 
 log = structlog.get_logger(__name__)
 
@@ -223,11 +223,15 @@ class ConsentService:
     @staticmethod
     def _consent_purpose(code: str) -> Purpose:
         purpose = vocabulary().purpose(code)
-        if purpose is None or purpose.audience != "employer" or not purpose.consent_required:
+        if (
+            purpose is None
+            or purpose.audience not in RECIPIENT_AUDIENCES
+            or not purpose.consent_required
+        ):
             usable = sorted(
                 p.code
                 for p in vocabulary().purposes
-                if p.consent_required and p.audience == "employer"
+                if p.consent_required and p.audience in RECIPIENT_AUDIENCES
             )
             raise field_error(
                 "purpose", "not a purpose that relies on consent; use one of " + ", ".join(usable)

@@ -43,6 +43,7 @@ from portal.organisations.schemas import (
     EmploymentCreate,
     EmploymentEnd,
     EmploymentOut,
+    RecipientOrgKind,
     StatusChangeIn,
     VolunteerCreate,
     VolunteerOut,
@@ -107,19 +108,28 @@ class _Base(Controller):
 class EmployerController(_Base):
     path = "/api/coordinator/employers"
 
-    @post("/", guards=[COORDINATOR], status_code=HTTP_201_CREATED, summary="Onboard an employer")
+    @post(
+        "/",
+        guards=[COORDINATOR],
+        status_code=HTTP_201_CREATED,
+        summary="Onboard an employer (or another police force, a partner: give its kind)",
+    )
     async def create_employer(
         self, data: JSONBody[EmployerCreate], organisations: NamedDependency[OrganisationService]
     ) -> EmployerOut:
         return await organisations.create_employer(data)
 
-    @get("/", guards=[COORDINATOR], summary="List employers")
+    @get("/", guards=[COORDINATOR], summary="List employers (or other police forces, partners)")
     async def list_employers(
         self,
         page: NamedDependency[PageRequest],
         organisations: NamedDependency[OrganisationService],
+        kind: Annotated[
+            RecipientOrgKind,
+            QueryParameter(description="employer (default), police_force or partner"),
+        ] = RecipientOrgKind.EMPLOYER,
     ) -> EmployerPage:
-        return await organisations.list_employers(page.limit, page.offset)
+        return await organisations.list_employers(page.limit, page.offset, kind.value)
 
     @get("/{employer_id:str}", guards=[COORDINATOR], summary="One employer")
     async def get_employer(

@@ -18,8 +18,12 @@ class UserCreate(Input):
     """An account for an employer contact or a volunteer; they choose their own password."""
 
     email: Email
-    role: Literal["employer", "volunteer"]
-    employer_id: uuid.UUID | None = Field(default=None, description="Required for employer")
+    role: Literal["employer", "police_force", "partner", "volunteer"]
+    employer_id: uuid.UUID | None = Field(
+        default=None,
+        description="Required for employer, police_force and partner: the organisation, "
+        "of that kind, the user acts for",
+    )
     volunteer_id: uuid.UUID | None = Field(default=None, description="Required for volunteer")
 
 

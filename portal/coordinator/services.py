@@ -37,7 +37,7 @@ from portal.settings import Settings
 log = structlog.get_logger(__name__)
 
 #: Roles whose accounts the coordinator may create and (re-)invite.
-INVITABLE_ROLES = frozenset({Role.EMPLOYER, Role.VOLUNTEER})
+INVITABLE_ROLES = frozenset({Role.EMPLOYER, Role.POLICE_FORCE, Role.PARTNER, Role.VOLUNTEER})
 
 _USER_COLUMNS = (
     UserAccount.id,

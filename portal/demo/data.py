@@ -123,6 +123,27 @@ EMPLOYERS: tuple[DemoOrganisation, ...] = (
     ),
 )
 
+#: Recipient organisations beside the employers: another police force (specials transferring
+#: in or out, applicants who also applied there) and a partner that runs assessments for the
+#: force's recruitment. Each has its own kind of agreement and one demo user.
+OTHER_FORCE = DemoOrganisation(
+    "southshire",
+    "Southshire Police",
+    "police_force",
+    "policing",
+    "large",
+    "specials.southshire@example.org",
+)
+PARTNER = DemoOrganisation(
+    "beacon",
+    "Beacon Assessment Services Ltd",
+    "partner",
+    "recruitment assessment",
+    "medium",
+    "casework.beacon@example.com",
+)
+RECIPIENTS: tuple[DemoOrganisation, ...] = (OTHER_FORCE, PARTNER)
+
 # fmt: off
 FIRST_NAMES = (
     "Amelia", "Oliver", "Priya", "Callum", "Siobhan", "Kwame", "Eleanor", "Rhys",
@@ -237,6 +258,27 @@ def employments() -> list[DemoEmployment]:
     return links
 
 
+#: Volunteers whose service transfers to or from the other force (demo volunteer 2, who has an
+#: account, among them), and applicants who also applied there.
+TRANSFERS = (2, 12, 33)
+#: Applicants whose application the partner assesses (status ``applicant``: n % 10 in {5, 8}).
+ASSESSED = (5, 8, 15, 18, 25, 28)
+MULTI_FORCE_APPLICANTS = (5, 15, 25)
+
+
+def recipient_links() -> list[DemoEmployment]:
+    """Links of volunteers with the other force and the partner (``employment`` rows: the gate
+    asks for a link with every recipient organisation). Not jobs: no duties are made for them."""
+    start = dt.date(2026, 11, 2)
+    links = [DemoEmployment(f"{n}:transfer", n, OTHER_FORCE, start, None) for n in TRANSFERS]
+    links += [
+        DemoEmployment(f"{n}:other-force", n, OTHER_FORCE, start, None)
+        for n in MULTI_FORCE_APPLICANTS
+    ]
+    links += [DemoEmployment(f"{n}:assessment", n, PARTNER, start, None) for n in ASSESSED]
+    return links
+
+
 @dataclass(frozen=True)
 class DemoUser:
     key: str
@@ -279,6 +321,20 @@ USERS: tuple[DemoUser, ...] = (
         organisation=EMPLOYERS[2],
     ),
     DemoUser(
+        "police-force-southshire",
+        "liaison.southshire@example.org",
+        "police_force",
+        "granite-harbour-beacon-39",
+        organisation=OTHER_FORCE,
+    ),
+    DemoUser(
+        "partner-beacon",
+        "assessor.beacon@example.com",
+        "partner",
+        "copper-kettle-assess-46",
+        organisation=PARTNER,
+    ),
+    DemoUser(
         "volunteer-0",
         _PEOPLE[0].email,
         "volunteer",
@@ -313,6 +369,9 @@ LEAVE = "esp.leave-verification"
 PROGRAMME = "esp.programme-management"
 APPLICATION = "esp.application-progress"
 RECOGNITION = "esp.recognition"
+TRANSFER = "force.service-transfer"
+MULTI_FORCE = "force.multi-force-application"
+PROCESSING = "partner.application-processing"
 
 
 @dataclass(frozen=True)
@@ -419,6 +478,27 @@ AGREEMENTS: tuple[DemoAgreement, ...] = (
     ),
 )
 
+#: The other force's information sharing agreement and the partner's processing contract.
+RECIPIENT_AGREEMENTS: tuple[DemoAgreement, ...] = (
+    DemoAgreement(
+        OTHER_FORCE,
+        {
+            TRANSFER: ("identity", "status", "training", "recognition"),
+            MULTI_FORCE: ("identity", "status", "application"),
+        },
+        10,
+        300,
+        "Supt Carol Nwosu, Head of Special Constabulary, Southshire Police",
+    ),
+    DemoAgreement(
+        PARTNER,
+        {PROCESSING: ("identity", "status", "application", "training")},
+        5,
+        330,
+        "Tom Ashby, Managing Director, Beacon Assessment Services",
+    ),
+)
+
 
 def consent_wanted(person: DemoVolunteer, purpose: str, offered: tuple[str, ...]) -> list[str]:
     """The categories a demo volunteer consents to share with an employer for ``purpose``.
@@ -430,7 +510,7 @@ def consent_wanted(person: DemoVolunteer, purpose: str, offered: tuple[str, ...]
     """
     if person.status is VolunteerStatus.LEAVER or person.number % 7 == 6:
         return []
-    if purpose == APPLICATION and person.status not in {
+    if purpose in (APPLICATION, MULTI_FORCE) and person.status not in {
         VolunteerStatus.APPLICANT,
         VolunteerStatus.IN_TRAINING,
     }:
@@ -465,7 +545,8 @@ WITHDRAWALS: tuple[DemoWithdrawal, ...] = (
 
 @dataclass(frozen=True)
 class DemoRead:
-    """An employer demo account listing its staff for one purpose, through the gate."""
+    """A recipient organisation's demo account (an employer, the other force, the partner)
+    listing its people for one purpose, through the gate."""
 
     user: str
     purpose: str
@@ -482,4 +563,7 @@ READS: tuple[DemoRead, ...] = (
     DemoRead("employer-greenway", LEAVE),
     DemoRead("employer-council", LEAVE),
     DemoRead("employer-council", PROGRAMME),
+    DemoRead("police-force-southshire", TRANSFER),
+    DemoRead("police-force-southshire", MULTI_FORCE),
+    DemoRead("partner-beacon", PROCESSING),
 )

@@ -33,7 +33,7 @@ async def _existing(table: type[Table], column: Any, values: list[Any]) -> set[s
 
 async def load_organisations(ctx: DemoContext) -> None:
     """The force and the employers (skipped when the id or the name is taken)."""
-    wanted = [data.FORCE, *data.EMPLOYERS]
+    wanted = [data.FORCE, *data.EMPLOYERS, *data.RECIPIENTS]
     async with write_transaction(Organisation):
         ids = await _existing(Organisation, Organisation.id, [o.id for o in wanted])
         names = await _existing(Organisation, Organisation.name, [o.name for o in wanted])
@@ -57,6 +57,12 @@ async def load_organisations(ctx: DemoContext) -> None:
         await Organisation.count().where(Organisation.kind == "employer"),
         sum(o.kind == "employer" for o in new),
     )
+    for kind, label in (("police_force", "other police forces"), ("partner", "partners")):
+        ctx.count(
+            label,
+            await Organisation.count().where(Organisation.kind == kind),
+            sum(o.kind == kind for o in new),
+        )
     log.info("demo.organisations", added=len(new))
 
 
@@ -88,7 +94,7 @@ async def load_volunteers(ctx: DemoContext) -> None:
 
 
 async def load_employments(ctx: DemoContext) -> None:
-    wanted = data.employments()
+    wanted = data.employments() + data.recipient_links()
     async with write_transaction(Employment):
         ids = await _existing(Employment, Employment.id, [e.id for e in wanted])
         volunteers = await _existing(
@@ -175,7 +181,10 @@ async def load_users(ctx: DemoContext) -> None:
 
 def _note(user: data.DemoUser) -> str:
     if user.organisation is not None:
-        return f"HR contact of {user.organisation.name}"
+        contact = {"police_force": "Specials liaison", "partner": "Assessor"}.get(
+            user.organisation.kind, "HR contact"
+        )
+        return f"{contact} of {user.organisation.name}"
     if user.volunteer is not None:
         person = data.volunteers()[user.volunteer]
         return f"{person.display_name}, {person.status.value.replace('_', ' ')}"

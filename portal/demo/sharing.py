@@ -82,7 +82,9 @@ async def _volunteer_accounts() -> dict[str, str]:
 
 
 async def load_agreements(ctx: DemoContext) -> None:
-    """Version 1 of a data sharing agreement for eight employers, each a ledger entry.
+    """Version 1 of a data sharing agreement for eight employers, an information sharing
+    agreement with the other force and a processing contract with the partner, each a ledger
+    entry.
 
     An employer that already has any agreement (from an earlier run, or recorded by a
     coordinator) is left alone: the demo never adds a version on top of someone else's.
@@ -92,14 +94,15 @@ async def load_agreements(ctx: DemoContext) -> None:
     coordinator = _demo_user("coordinator")
     recorded_by = await _account_id(coordinator.email) or DEMO_ACTOR
     today = _today()
+    wanted = data.AGREEMENTS + data.RECIPIENT_AGREEMENTS
     present = {
         str(row["employer"])
         for row in await DataSharingAgreement.select(DataSharingAgreement.employer).where(
-            DataSharingAgreement.employer.is_in([a.employer.id for a in data.AGREEMENTS])
+            DataSharingAgreement.employer.is_in([a.employer.id for a in wanted])
         )
     }
     added = 0
-    for agreement in data.AGREEMENTS:
+    for agreement in wanted:
         if str(agreement.employer.id) in present:
             continue
         starts_on = Month.of_date(today).plus(-agreement.started_months_ago).first_day
@@ -236,7 +239,7 @@ async def load_disclosures(ctx: DemoContext) -> None:
             continue
         identity = Identity(
             user_id=user_id,
-            role=Role.EMPLOYER,
+            role=Role(user.role),
             via="session",
             organisation_id=str(user.organisation.id),
         )

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from portal.agreements.rules import in_force
 from portal.consent.tables import ConsentState
 from portal.disclosure.tables import RefusalReason
-from portal.vocabulary import Purpose
+from portal.vocabulary import RECIPIENT_AUDIENCES, Purpose
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ def decide(
         return _refused(RefusalReason.PURPOSE_NOT_FOR_RECIPIENT)
     candidates = [c for c in purpose.categories if requested is None or c in requested]
     agreement_ids: tuple[str, ...] = ()
-    if audience == "employer":
+    if audience in RECIPIENT_AUDIENCES:
         agreed = _agreed(purpose, employed, agreement, candidates, today)
         if isinstance(agreed, Decision):
             return agreed
@@ -107,7 +107,12 @@ def _agreed(
     candidates: Sequence[str],
     today: dt.date,
 ) -> list[str] | Decision:
-    """An employer's candidates its agreement in force names, or the refusal."""
+    """A recipient organisation's candidates its agreement in force names, or the refusal.
+
+    The same rule for every kind of organisation: an employer's data sharing agreement, a
+    police force's information sharing agreement, a partner's processing contract; and the
+    volunteer must be linked to that organisation today (employed by it, transferring to or
+    from it, or having their application processed by it)."""
     if not employed:
         return _refused(RefusalReason.OUTSIDE_ORGANISATION)
     if agreement is None:

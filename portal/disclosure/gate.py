@@ -4,11 +4,13 @@ Employers, the DPO and integrations get volunteer data only from :class:`Disclos
 subject and data category it decides, from committed state at the time of the request:
 
 1. the purpose exists and is one this kind of recipient may use (``audience`` in the vocabulary);
-2. (employers) the volunteer works for the recipient organisation today
-   (``starts_on <= today <= ends_on``, open-ended when ``ends_on`` is empty);
-3. (employers) the agreement in force (the highest version whose ``starts_on`` has come) has not
-   ended, names the purpose, and names the category for it;
-4. the volunteer currently consents to that employer, purpose and category when the purpose's
+2. (recipient organisations: employers, other police forces, partners) the volunteer is linked
+   to the recipient organisation today (an ``employment`` row: works for the employer, is
+   transferring to or from the force or applied to it too, has their application processed by
+   the partner; ``starts_on <= today <= ends_on``, open-ended when ``ends_on`` is empty);
+3. (recipient organisations) the agreement in force (the highest version whose ``starts_on``
+   has come) has not ended, names the purpose, and names the category for it;
+4. the volunteer currently consents to that organisation, purpose and category when the purpose's
    lawful basis is consent: the latest consent event is ``given`` and not expired;
 5. the category is one the purpose may ever use and, when the caller narrowed the request, one it
    asked for.
@@ -500,8 +502,8 @@ class DisclosureGate:
         of them pass, nothing is released (and the refusal names why), so no entry records data
         the caller would only throw away.
         """
-        if recipient.kind != "employer":
-            raise Forbidden("Only an employer reads its staff through this route")
+        if not recipient.is_organisation:
+            raise Forbidden("Only a recipient organisation reads its people through this route")
         requested = self._requested(categories)
         purpose = await self._purpose(recipient, purpose_code, request_id, volunteer_id)
         now = self.clock()
@@ -597,8 +599,8 @@ class DisclosureGate:
         Staff the gate holds back are left out silently (a list is not an attempt on any one
         of them); a request the organisation has no agreement for is recorded as one refusal.
         """
-        if recipient.kind != "employer":
-            raise Forbidden("Only an employer reads its staff through this route")
+        if not recipient.is_organisation:
+            raise Forbidden("Only a recipient organisation reads its people through this route")
         requested = self._requested(categories)
         purpose = await self._purpose(recipient, purpose_code, request_id)
         now = self.clock()
@@ -736,8 +738,8 @@ class DisclosureGate:
         provider: FieldProvider | None = None,
     ) -> Released:
         """The force's own oversight read (the DPO): ledgered like any other disclosure."""
-        if recipient.kind == "employer":
-            raise Forbidden("Employers read their staff through the staff routes")
+        if recipient.is_organisation:
+            raise Forbidden("Recipient organisations read their people through their own routes")
         requested = self._requested(categories)
         purpose = await self._purpose(recipient, purpose_code, request_id, volunteer_id)
         key = parse_id(volunteer_id)
@@ -800,8 +802,8 @@ class DisclosureGate:
         asked. Ids that name nobody (a person removed since they were found) are left out: a
         search result is not an attempt on any one person.
         """
-        if recipient.kind == "employer":
-            raise Forbidden("Employers read their staff through the staff routes")
+        if recipient.is_organisation:
+            raise Forbidden("Recipient organisations read their people through their own routes")
         requested = self._requested(categories)
         purpose = await self._purpose(recipient, purpose_code, request_id)
         keys = list(dict.fromkeys(k for k in map(parse_id, volunteer_ids) if k is not None))

@@ -1,4 +1,6 @@
-"""Who is asking the disclosure gate: an employer, the force (the DPO) or an integration."""
+"""Who is asking the disclosure gate: a recipient organisation (an employer, another police
+force, a partner processing applications), the force (the DPO), an integration or a messaging
+provider."""
 
 from __future__ import annotations
 
@@ -14,7 +16,18 @@ from portal.errors import Forbidden
 #: ``recipient_org`` recorded when the recipient is the force itself (the DPO).
 FORCE_RECIPIENT = "force"
 
-RecipientKind = Literal["employer", "force", "integration", "provider"]
+RecipientKind = Literal["employer", "police_force", "partner", "force", "integration", "provider"]
+
+#: Recipient kinds that are organisations under an agreement with the force: the gate asks for
+#: their agreement in force and the volunteer's link with them (``employment`` rows).
+ORGANISATION_KINDS: frozenset[str] = frozenset({"employer", "police_force", "partner"})
+
+#: The role whose users read for each organisation kind.
+_ROLE_KIND: dict[Role, RecipientKind] = {
+    Role.EMPLOYER: "employer",
+    Role.POLICE_FORCE: "police_force",
+    Role.PARTNER: "partner",
+}
 
 
 @dataclass(frozen=True)
@@ -26,9 +39,14 @@ class Recipient:
 
     @property
     def audience(self) -> str:
-        if self.kind in ("employer", "provider"):
+        if self.kind in ORGANISATION_KINDS or self.kind == "provider":
             return self.kind
         return "force"
+
+    @property
+    def is_organisation(self) -> bool:
+        """An organisation under an agreement (employer, police force, partner)."""
+        return self.kind in ORGANISATION_KINDS
 
     @classmethod
     def of(cls, identity: Identity, channel: Channel | None = None) -> Recipient:
@@ -37,10 +55,11 @@ class Recipient:
             return cls(
                 "integration", FORCE_RECIPIENT, identity.token_id or identity.user_id, chosen
             )
-        if identity.role is Role.EMPLOYER:
+        kind = _ROLE_KIND.get(identity.role) if identity.role is not None else None
+        if kind is not None:
             if not identity.organisation_id:
-                raise Forbidden("This employer account is not linked to an organisation")
-            return cls("employer", identity.organisation_id, identity.user_id, chosen)
+                raise Forbidden(f"This {kind} account is not linked to an organisation")
+            return cls(kind, identity.organisation_id, identity.user_id, chosen)
         if identity.role is Role.DPO:
             return cls("force", FORCE_RECIPIENT, identity.user_id, chosen)
         raise Forbidden("Your role may not read volunteer data through the disclosure gate")

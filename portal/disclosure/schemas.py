@@ -47,6 +47,10 @@ class DisclosureOut(Output):
     lawful_basis: str
     recipient_org: str
     recipient_org_name: str | None
+    recipient_kind: str = Field(
+        description="employer, police_force (another force), partner (processes applications "
+        "for the force), provider (carries a message), or force (the force itself)"
+    )
     recipient_user: str
     recipient_user_email: str | None
     categories: list[str]

@@ -78,13 +78,24 @@ async def receipt_for(ledger: Ledger, index: int, head: SignedHead) -> ReceiptOu
 
 
 async def organisation_names(ids: Sequence[str]) -> dict[str, str]:
+    return {key: name for key, (name, _kind) in (await organisation_refs(ids)).items()}
+
+
+async def organisation_refs(ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """Each organisation's name and kind (employer, police_force, partner, provider), by id."""
     keys = sorted({k for k in (parse_id(i) for i in ids) if k})
     if not keys:
         return {}
-    rows = await Organisation.select(Organisation.id, Organisation.name).where(
+    rows = await Organisation.select(Organisation.id, Organisation.name, Organisation.kind).where(
         Organisation.id.is_in(keys)
     )
-    return {str(r["id"]): r["name"] for r in rows}
+    return {str(r["id"]): (r["name"], r["kind"]) for r in rows}
+
+
+def recipient_kind(recipient_org: str, refs: dict[str, tuple[str, str]]) -> str:
+    """The kind of a ledger entry's recipient: an organisation's kind, or ``force`` itself."""
+    found = refs.get(recipient_org)
+    return found[1] if found else "force" if recipient_org == "force" else "unknown"
 
 
 async def user_emails(ids: Sequence[str]) -> dict[str, str]:
@@ -135,7 +146,8 @@ class VolunteerLedgerService:
         )
         more = len(rows) > limit
         rows = rows[:limit]
-        names = await organisation_names([r["recipient_org"] for r in rows])
+        refs = await organisation_refs([r["recipient_org"] for r in rows])
+        names = {key: name for key, (name, _kind) in refs.items()}
         emails = await user_emails([r["recipient_user"] for r in rows])
         items = []
         for row in rows:
@@ -151,6 +163,7 @@ class VolunteerLedgerService:
                     recipient_org=row["recipient_org"],
                     recipient_org_name=names.get(row["recipient_org"])
                     or ("the force" if row["recipient_org"] == "force" else None),
+                    recipient_kind=recipient_kind(row["recipient_org"], refs),
                     recipient_user=row["recipient_user"],
                     recipient_user_email=emails.get(row["recipient_user"]),
                     categories=list(body.get("categories", [])),

@@ -63,6 +63,7 @@ def _filters(
     recipient: str | None,
     purpose: str | None,
     kind: str | None,
+    recipient_kind: str | None = None,
 ) -> LedgerFilter:
     return LedgerFilter(
         _moment("since", since, end_of_day=False),
@@ -71,6 +72,7 @@ def _filters(
         recipient,
         purpose,
         kind,
+        recipient_kind,
     )
 
 
@@ -119,6 +121,17 @@ Kind = Annotated[
         # empty page that looks like "no such entries".
         pattern="^(" + "|".join(re.escape(kind) for kind in sorted(KIND_MODELS)) + ")$",
         description="entry kind: " + ", ".join(sorted(KIND_MODELS)),
+    ),
+]
+
+
+RecipientKind = Annotated[
+    str | None,
+    QueryParameter(
+        max_length=20,
+        pattern=r"^(employer|police_force|partner|provider|force)$",
+        description="kind of recipient: employer, police_force (another force), partner "
+        "(processes applications), provider (carries messages) or force (the force itself)",
     ),
 ]
 
@@ -180,13 +193,16 @@ class DpoController(Controller):
         recipient: RecipientId = None,
         purpose: Purpose = None,
         kind: Kind = None,
+        recipient_kind: RecipientKind = None,
         before: Annotated[
             int | None, QueryParameter(ge=0, le=MAX_INDEX, description="next_cursor of a page")
         ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> LedgerPage:
         return await dpo.search(
-            _filters(since, until, subject, recipient, purpose, kind), before=before, limit=limit
+            _filters(since, until, subject, recipient, purpose, kind, recipient_kind),
+            before=before,
+            limit=limit,
         )
 
     @get(
@@ -205,8 +221,9 @@ class DpoController(Controller):
         recipient: RecipientId = None,
         purpose: Purpose = None,
         kind: Kind = None,
+        recipient_kind: RecipientKind = None,
     ) -> Stream:
-        filters = _filters(since, until, subject, recipient, purpose, kind)
+        filters = _filters(since, until, subject, recipient, purpose, kind, recipient_kind)
         media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
         return Stream(
             dpo.export(filters, format),

@@ -12,7 +12,7 @@ import datetime as dt
 import io
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import structlog
@@ -20,12 +20,14 @@ import structlog
 from ledger.tables import LedgerEntry
 from portal.csvcells import ENTRY_CSV_COLUMNS, csv_line, entry_csv_values
 from portal.disclosure.gate import DisclosureGate, Recipient
+from portal.disclosure.recipient import FORCE_RECIPIENT
 from portal.disclosure.schemas import LedgerEntryOut, LedgerPage, RefusalPage
 from portal.disclosure.services import ENTRY_COLUMNS, b64, body_of
 from portal.disclosure.tables import DisclosureRefusal
 from portal.dpo.refusals import refusal_out
 from portal.dpo.schemas import SubjectAccessReport
 from portal.dpo.subject_access import SubjectAccess
+from portal.organisations.tables import Organisation
 
 log = structlog.get_logger(__name__)
 
@@ -40,6 +42,10 @@ class LedgerFilter:
     recipient: str | None = None
     purpose: str | None = None
     kind: str | None = None
+    #: The kind of recipient (employer, police_force, partner, provider, force); resolved to
+    #: the organisations of that kind by :func:`resolve_recipient_kind` before searching.
+    recipient_kind: str | None = None
+    recipient_orgs: tuple[str, ...] | None = None
 
     def condition(self) -> Any:
         condition: Any = LedgerEntry.idx >= 0
@@ -58,7 +64,24 @@ class LedgerFilter:
             condition = condition & (LedgerEntry.purpose == self.purpose)
         if self.kind:
             condition = condition & (LedgerEntry.kind == self.kind)
+        if self.recipient_orgs is not None:
+            # No organisation of that kind: a condition nothing meets (an empty IN is invalid).
+            orgs = list(self.recipient_orgs) or [""]
+            condition = condition & LedgerEntry.recipient_org.is_in(orgs)
         return condition
+
+
+async def resolve_recipient_kind(filters: LedgerFilter) -> LedgerFilter:
+    """The filter with ``recipient_kind`` turned into the ids entries record as recipient_org:
+    the organisations of that kind, or ``force`` for the force itself."""
+    if not filters.recipient_kind:
+        return filters
+    if filters.recipient_kind == FORCE_RECIPIENT:
+        return replace(filters, recipient_orgs=(FORCE_RECIPIENT,))
+    rows = await Organisation.select(Organisation.id).where(
+        Organisation.kind == filters.recipient_kind
+    )
+    return replace(filters, recipient_orgs=tuple(str(r["id"]) for r in rows))
 
 
 def entry_out(row: dict[str, Any]) -> LedgerEntryOut:
@@ -91,7 +114,7 @@ class DpoService:
         self.gate = gate
 
     async def search(self, filters: LedgerFilter, *, before: int | None, limit: int) -> LedgerPage:
-        condition = filters.condition()
+        condition = (await resolve_recipient_kind(filters)).condition()
         if before is not None:
             condition = condition & (LedgerEntry.idx < before)
         rows = await (
@@ -110,6 +133,7 @@ class DpoService:
         self, filters: LedgerFilter, fmt: Literal["csv", "jsonl"]
     ) -> AsyncIterator[str]:
         """Matching entries, oldest first, a page at a time (never the whole log in memory)."""
+        filters = await resolve_recipient_kind(filters)
         if fmt == "csv":
             yield csv_line(ENTRY_CSV_COLUMNS)
         after = -1

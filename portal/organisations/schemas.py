@@ -79,8 +79,21 @@ class Input(StrictBody):
 # Employers ---------------------------------------------------------------------------------------
 
 
+class RecipientOrgKind(StrEnum):
+    """The kinds of organisation the force shares data with under an agreement."""
+
+    EMPLOYER = "employer"  # an ESP employer: data sharing agreement
+    POLICE_FORCE = "police_force"  # another police force: information sharing agreement
+    PARTNER = "partner"  # processes applications for the force: processing contract
+
+
 class EmployerCreate(Input):
     name: Name = Field(description="Unique (case-insensitively) among organisations")
+    kind: RecipientOrgKind = Field(
+        default=RecipientOrgKind.EMPLOYER,
+        description="employer (default), police_force (another force) or partner "
+        "(an organisation processing applications for the force)",
+    )
     sector: Annotated[Text, StringConstraints(max_length=100)] | None = None
     size_band: SizeBand | None = Field(
         default=None, description="micro (<10), small (10-49), medium (50-249), large (250+)"

@@ -93,7 +93,13 @@ def _name_taken() -> Conflict:
     )
 
 
-_EMPLOYER = Organisation.kind == OrganisationKind.EMPLOYER.value
+#: Organisations the force shares data with under an agreement, and links volunteers to.
+RECIPIENT_KINDS = (
+    OrganisationKind.EMPLOYER.value,
+    OrganisationKind.POLICE_FORCE.value,
+    OrganisationKind.PARTNER.value,
+)
+_RECIPIENT = Organisation.kind.is_in(list(RECIPIENT_KINDS))
 
 
 #: Most characters of a name search that are used (a name is at most 200).
@@ -126,7 +132,7 @@ class OrganisationService:
             raise _name_taken()
         row = Organisation(
             name=data.name,
-            kind=OrganisationKind.EMPLOYER.value,
+            kind=data.kind.value,
             sector=data.sector or "",
             size_band=data.size_band.value if data.size_band else "",
             contact_email=data.contact_email or "",
@@ -137,14 +143,18 @@ class OrganisationService:
             if is_unique_violation(exc):
                 raise _name_taken() from None
             raise
-        log.info("employer.created", organisation_id=str(row.id))
+        log.info("employer.created", organisation_id=str(row.id), kind=data.kind.value)
         return await self.get_employer(str(row.id))
 
-    async def list_employers(self, limit: int, offset: int) -> EmployerPage:
-        total = await Organisation.count().where(_EMPLOYER)
+    async def list_employers(
+        self, limit: int, offset: int, kind: str = OrganisationKind.EMPLOYER.value
+    ) -> EmployerPage:
+        """Organisations of one recipient kind (employers unless asked), in name order."""
+        of_kind = Organisation.kind == kind
+        total = await Organisation.count().where(of_kind)
         rows = (
             await Organisation.select()
-            .where(_EMPLOYER)
+            .where(of_kind)
             .order_by(Organisation.name)
             .order_by(Organisation.id)
             .limit(limit)
@@ -157,12 +167,12 @@ class OrganisationService:
     async def get_employer(self, employer_id: str) -> EmployerOut:
         key = parse_id(employer_id)
         row = (
-            await Organisation.select().where(_EMPLOYER & (Organisation.id == key)).first()
+            await Organisation.select().where(_RECIPIENT & (Organisation.id == key)).first()
             if key
             else None
         )
         if row is None:
-            raise NotFound("No employer has this id")
+            raise NotFound("No employer, police force or partner has this id")
         return employer_out(row)
 
     # Volunteers ----------------------------------------------------------------------------------
@@ -347,9 +357,12 @@ class OrganisationService:
             )
             if employer is None:
                 errors.append({"field": "employer_id", "message": "no employer has this id"})
-            elif employer["kind"] != OrganisationKind.EMPLOYER.value:
+            elif employer["kind"] not in RECIPIENT_KINDS:
                 errors.append(
-                    {"field": "employer_id", "message": "this organisation is not an employer"}
+                    {
+                        "field": "employer_id",
+                        "message": "this organisation is not an employer, police force or partner",
+                    }
                 )
             if data.ends_on is not None and data.ends_on < data.starts_on:
                 errors.append(

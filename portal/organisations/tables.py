@@ -31,6 +31,12 @@ class OrganisationKind(StrEnum):
     #: A messaging provider (SMTP relay, GOV.UK Notify, the demo's file folder): the recipient
     #: of a volunteer's email address or phone number when the force sends them a message.
     PROVIDER = "provider"
+    #: Another police force: a special transferring in or out, or an applicant who applied to
+    #: more than one force. Receives data under an information sharing agreement.
+    POLICE_FORCE = "police_force"
+    #: An organisation processing applications for the force (e.g. an assessment provider).
+    #: Receives data under a processing contract.
+    PARTNER = "partner"
 
 
 def new_subject() -> str:

@@ -42,6 +42,11 @@ CATEGORY_CODES: tuple[str, ...] = (
     "contact.phone",
 )
 
+#: The audiences that are recipient organisations under an agreement with the force: the gate
+#: asks for an agreement in force and a link between the volunteer and the organisation; a
+#: volunteer consents to (or objects to) each of them per organisation.
+RECIPIENT_AUDIENCES: tuple[str, ...] = ("employer", "police_force", "partner")
+
 #: Words that mark special category or criminal-offence data (UK GDPR Art. 9, 10). A category,
 #: or a field it releases, whose name contains one of them is refused when the vocabulary loads.
 SPECIAL_CATEGORY_MARKERS: tuple[str, ...] = (
@@ -133,9 +138,11 @@ class Purpose(BaseModel):
     categories: tuple[str, ...] = Field(min_length=1)
     consent_required: bool
     #: ``employer``: an employer organisation may use it (in agreements and consents);
+    #: ``police_force``: another police force (information sharing agreement); ``partner``:
+    #: an organisation processing applications for the force (processing contract);
     #: ``force``: only the force itself (e.g. the DPO's oversight); ``provider``: a messaging
     #: provider carrying the force's messages to the volunteer (``communication.notification``).
-    audience: Literal["employer", "force", "provider"]
+    audience: Literal["employer", "police_force", "partner", "force", "provider"]
 
     @field_validator("code")
     @classmethod

@@ -99,7 +99,36 @@ EMPLOYER_PURPOSE = {
     "esp.programme-management": "Running the ESP scheme",
     "esp.application-progress": "Following their application",
     "esp.recognition": "Recognising their service",
+    "force.service-transfer": "Transferring their service",
+    "force.multi-force-application": "Their application to more than one force",
+    "partner.application-processing": "Processing their application",
 }
+
+#: The kinds of recipient, as a volunteer or the DPO reads them.
+RECIPIENT_KIND = {
+    "employer": "Employer",
+    "police_force": "Another police force",
+    "partner": "Partner processing applications",
+    "provider": "Messaging provider",
+    "force": "The force",
+}
+
+
+#: What an agreement is called, by the kind of organisation it is with.
+AGREEMENT_KIND = {
+    "data_sharing_agreement": "Data sharing agreement",
+    "information_sharing_agreement": "Information sharing agreement",
+    "processing_contract": "Processing contract",
+}
+
+
+def agreement_kind(code: str) -> str:
+    return AGREEMENT_KIND.get(code, "Agreement")
+
+
+def recipient_kind(code: str) -> str:
+    return RECIPIENT_KIND.get(code, code.replace("_", " ").capitalize())
+
 
 APPLICATION_STAGE = {
     "application_in_progress": "Application in progress",

@@ -26,12 +26,16 @@ ROLE_LABELS = {
     Role.EMPLOYER: "Employer",
     Role.DPO: "Data protection officer",
     Role.COORDINATOR: "ESP coordinator",
+    Role.POLICE_FORCE: "Another police force",
+    Role.PARTNER: "Partner",
 }
 ROLE_HOMES = {
     Role.VOLUNTEER: "/volunteer",
     Role.EMPLOYER: "/employer",
     Role.DPO: "/dpo",
     Role.COORDINATOR: "/coordinator",
+    Role.POLICE_FORCE: "/police-force",
+    Role.PARTNER: "/partner",
 }
 #: Pages cannot be cached anywhere: most show personal data.
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -49,6 +53,8 @@ NAVIGATION: dict[Role, list[NavItem]] = {
     Role.EMPLOYER: [NavItem("/employer", "Home")],
     Role.DPO: [NavItem("/dpo", "Home")],
     Role.COORDINATOR: [NavItem("/coordinator", "Home")],
+    Role.POLICE_FORCE: [NavItem("/police-force", "Home")],
+    Role.PARTNER: [NavItem("/partner", "Home")],
 }
 
 

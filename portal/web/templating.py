@@ -146,6 +146,8 @@ def build_environment() -> Environment:
         employer_category=labels.employer_category,
         employer_purpose=labels.employer_purpose,
         employer_categories=labels.employer_categories,
+        recipient_kind=labels.recipient_kind,
+        agreement_kind=labels.agreement_kind,
         figure=lambda value: "" if value is None else labels.figure(float(value)),
         status_label=lambda code: labels.VOLUNTEER_STATUS.get(str(code), str(code)),
         consent_state=lambda code: labels.CONSENT_STATE.get(str(code), str(code)),

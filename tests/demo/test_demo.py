@@ -71,12 +71,19 @@ async def _check_sharing(loaded: dict[str, Any]) -> None:
     """Agreements, consents, withdrawals and disclosures are there, each with its ledger entry."""
     agreements = loaded["agreements"]
     employers = {str(o["id"]) for o in loaded["organisations"] if o["kind"] == "employer"}
+    others = {
+        o["kind"]: str(o["id"])
+        for o in loaded["organisations"]
+        if o["kind"] in {"police_force", "partner"}
+    }
+    assert set(others) == {"police_force", "partner"}  # one other force, one partner
     with_agreement = {str(a["employer"]) for a in agreements}
-    assert len(agreements) == 8 and with_agreement < employers  # some employers have none
+    assert set(others.values()) <= with_agreement  # an information sharing agreement, a contract
+    assert len(agreements) == 10 and with_agreement - set(others.values()) < employers
     recorded = await LedgerEntry.select(LedgerEntry.idx, LedgerEntry.kind).where(
         LedgerEntry.idx.is_in([a["ledger_index"] for a in agreements])
     )
-    assert len(recorded) == 8 and {r["kind"] for r in recorded} == {"agreement.recorded"}
+    assert len(recorded) == 10 and {r["kind"] for r in recorded} == {"agreement.recorded"}
     consents = loaded["consents"]
     assert sum(c["state"] == "given" for c in consents) >= 50
     assert any(c["state"] == "withdrawn" for c in consents)
@@ -144,11 +151,12 @@ async def test_demo_is_realistic_idempotent_and_every_role_signs_in(
     open_links = Counter(e["volunteer"] for e in loaded["employments"] if e["ends_on"] is None)
     assert max(open_links.values()) >= 2  # some volunteers have two employers at once
     assert any(e["ends_on"] is not None for e in loaded["employments"])
-    assert {u["role"] for u in loaded["users"]} == {"coordinator", "dpo", "employer", "volunteer"}
+    roles = {"coordinator", "dpo", "employer", "police_force", "partner", "volunteer"}
+    assert {u["role"] for u in loaded["users"]} == roles
 
     logins = _logins(second.stdout)
     assert _logins(first.stdout) == logins  # same accounts, same TOTP secrets
-    assert {login["role"] for login in logins} == {"coordinator", "dpo", "employer", "volunteer"}
+    assert {login["role"] for login in logins} == roles
     for login in logins:
         assert bool(login["secret"]) == (login["role"] in {"coordinator", "dpo"}), login
     assert "pyotp.TOTP(" in second.stdout
@@ -162,6 +170,8 @@ async def test_demo_is_realistic_idempotent_and_every_role_signs_in(
                 assert listing.status_code == 200 and listing.json()["total"] == len(volunteers)
             if login["role"] == "employer":
                 await _employer_sees_staff(client, body["user"]["organisation_id"])
+            if login["role"] in {"police_force", "partner"}:
+                await _recipient_sees_people(client, login["role"])
             if login["role"] == "volunteer":
                 await _volunteer_sees_sharing(client)
             if login["role"] == "dpo":
@@ -191,6 +201,26 @@ async def _employer_sees_staff(client: Any, organisation_id: str) -> None:
         assert member["receipt"]["inclusion_path"] is not None
     summaries = [m["data"]["hours_summary"] for m in staff if "hours.summary" in m["categories"]]
     assert summaries and any(s["total_hours"] > 0 for s in summaries)  # real hours, this year
+
+
+async def _recipient_sees_people(client: Any, role: str) -> None:
+    """The other force sees the specials transferring and the applicants who consented; the
+    partner sees the applicants it assesses: each through the gate, with a receipt."""
+    path, purpose = {
+        "police_force": ("/api/police-force/people", data.TRANSFER),
+        "partner": ("/api/partner/applicants", data.PROCESSING),
+    }[role]
+    response = await client.get(path, params={"purpose": purpose})
+    assert response.status_code == 200, response.text
+    people = response.json()["items"]
+    linked = {
+        "police_force": data.TRANSFERS + data.MULTI_FORCE_APPLICANTS,
+        "partner": data.ASSESSED,
+    }[role]
+    assert people and {p["volunteer_id"] for p in people} <= {
+        str(data.demo_id("volunteer", n)) for n in linked
+    }
+    assert all(p["receipt"]["inclusion_path"] is not None for p in people)
 
 
 async def _public_ledger_verifies(client: Any, settings: Settings) -> None:

@@ -133,6 +133,18 @@ def _flows(base: str, logins: list[dict[str, str]]) -> None:
         assert one.status_code == 200, one.text
         assert client.get("/employer/staff?purpose=esp.leave-verification").status_code == 200
 
+    # Another force and a partner read their people through the gate, on the API and a page.
+    for role, path, purpose, page in (
+        ("police_force", "/api/police-force/people", data.TRANSFER, "/police-force/people"),
+        ("partner", "/api/partner/applicants", data.PROCESSING, "/partner/applicants"),
+    ):
+        with _client(base, by_role[role]) as client:
+            people = client.get(path, params={"purpose": purpose})
+            assert people.status_code == 200 and people.json()["items"], people.text
+            first = people.json()["items"][0]["volunteer_id"]
+            assert client.get(f"{path}/{first}", params={"purpose": purpose}).status_code == 200
+            assert client.get(page, params={"purpose": purpose}).status_code == 200
+
     with _client(base, by_role["dpo"]) as client:
         subject = str(data.volunteers()[0].id)
         report = client.get(f"/api/dpo/subjects/{subject}/report")
@@ -204,7 +216,14 @@ def test_demo_and_served_flows_log_no_personal_data(database: TestDatabase, tmp_
     demo = run_cli("demo", env=env)
     assert demo.returncode == 0, demo.stderr
     logins = _logins(demo.stdout)
-    assert {login["role"] for login in logins} == {"volunteer", "employer", "dpo", "coordinator"}
+    assert {login["role"] for login in logins} == {
+        "volunteer",
+        "employer",
+        "police_force",
+        "partner",
+        "dpo",
+        "coordinator",
+    }
 
     serve_log = tmp_path / "serve.log"
     outbox = tmp_path / "data" / "outbox-files"

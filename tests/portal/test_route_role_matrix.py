@@ -1,7 +1,7 @@
 """Every route the app registers × every kind of caller, against an explicit table.
 
 The table below names, for each ``(method, path template)``, the callers that get in. The test
-asks the real app (both databases) as each caller: anonymous, each of the four roles signed in
+asks the real app (both databases) as each caller: anonymous, each of the six roles signed in
 with a session cookie (and its CSRF token), and an integration token of each scope. A caller in
 the row must not be turned away (no 401/403, no redirect to sign-in); a caller outside it must
 be: 401 or 403 problem details on the API, a redirect to sign-in or the 403 page on the web
@@ -37,13 +37,15 @@ VOL = "volunteer"
 EMP = "employer"
 DPO = "dpo"
 COORD = "coordinator"
+FORCE = "police_force"
+PARTNER = "partner"
 TOKEN_WRITE = "token:duties:write"
 TOKEN_READ = "token:duties:read"
-CALLERS = (ANON, VOL, EMP, DPO, COORD, TOKEN_WRITE, TOKEN_READ)
+CALLERS = (ANON, VOL, EMP, DPO, COORD, FORCE, PARTNER, TOKEN_WRITE, TOKEN_READ)
 
 EVERYONE = frozenset(CALLERS)
 NOBODY_BUT = frozenset  # readability: NOBODY_BUT({COORD})
-SIGNED_IN = frozenset({VOL, EMP, DPO, COORD})
+SIGNED_IN = frozenset({VOL, EMP, DPO, COORD, FORCE, PARTNER})
 IDENTIFIED = SIGNED_IN | {TOKEN_WRITE, TOKEN_READ}
 COORDINATOR = frozenset({COORD})
 COORDINATOR_OR_DPO = frozenset({COORD, DPO})
@@ -129,6 +131,11 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/employer/hours/report"): NOBODY_BUT({EMP}),
     ("GET", "/api/employer/hours/report.csv"): NOBODY_BUT({EMP}),
     ("GET", "/api/employer/hours/staff/{volunteer_id:str}"): NOBODY_BUT({EMP}),
+    # another police force's and a partner's API
+    ("GET", "/api/police-force/people"): NOBODY_BUT({FORCE}),
+    ("GET", "/api/police-force/people/{volunteer_id:str}"): NOBODY_BUT({FORCE}),
+    ("GET", "/api/partner/applicants"): NOBODY_BUT({PARTNER}),
+    ("GET", "/api/partner/applicants/{volunteer_id:str}"): NOBODY_BUT({PARTNER}),
     # DPO API
     ("GET", "/api/dpo/ledger"): NOBODY_BUT({DPO}),
     ("GET", "/api/dpo/ledger/export"): NOBODY_BUT({DPO}),
@@ -180,6 +187,13 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/employer/reports"): NOBODY_BUT({EMP}),
     ("GET", "/employer/notices"): NOBODY_BUT({EMP}),
     ("POST", "/employer/notices/{notice_id:str}/acknowledge"): NOBODY_BUT({EMP}),
+    # another police force's and a partner's pages
+    ("GET", "/police-force"): NOBODY_BUT({FORCE}),
+    ("GET", "/police-force/people"): NOBODY_BUT({FORCE}),
+    ("GET", "/police-force/people/{volunteer_id:str}"): NOBODY_BUT({FORCE}),
+    ("GET", "/partner"): NOBODY_BUT({PARTNER}),
+    ("GET", "/partner/applicants"): NOBODY_BUT({PARTNER}),
+    ("GET", "/partner/applicants/{volunteer_id:str}"): NOBODY_BUT({PARTNER}),
     # DPO pages
     ("GET", "/dpo"): NOBODY_BUT({DPO}),
     ("GET", "/dpo/ledger"): NOBODY_BUT({DPO}),
@@ -368,6 +382,10 @@ def matrix_settings(database: TestDatabase, tmp_path: Path) -> Settings:
 async def _callers(settings: Settings, stack: AsyncExitStack) -> AsyncIterator[Caller]:
     employer = Organisation(name="Matrix Employer", kind=OrganisationKind.EMPLOYER.value)
     await employer.save()
+    force = Organisation(name="Matrix Police", kind=OrganisationKind.POLICE_FORCE.value)
+    await force.save()
+    partner = Organisation(name="Matrix Assessments", kind=OrganisationKind.PARTNER.value)
+    await partner.save()
     volunteer = Volunteer(display_name="Matrix Volunteer", email="matrix@volunteer.example")
     await volunteer.save()
     users = {
@@ -376,6 +394,12 @@ async def _callers(settings: Settings, stack: AsyncExitStack) -> AsyncIterator[C
         ),
         EMP: await create_user(
             settings, "hr@example.org", Role.EMPLOYER, organisation_id=str(employer.id)
+        ),
+        FORCE: await create_user(
+            settings, "force@example.org", Role.POLICE_FORCE, organisation_id=str(force.id)
+        ),
+        PARTNER: await create_user(
+            settings, "partner@example.org", Role.PARTNER, organisation_id=str(partner.id)
         ),
         DPO: await create_user(settings, "dpo@example.org", Role.DPO),
         COORD: await create_user(settings, "coord@example.org", Role.COORDINATOR),

@@ -33,7 +33,12 @@ class Person:
 
 
 async def employer(name: str) -> str:
-    row = Organisation(name=name, kind=OrganisationKind.EMPLOYER.value)
+    return await organisation(name, OrganisationKind.EMPLOYER)
+
+
+async def organisation(name: str, kind: OrganisationKind) -> str:
+    """A recipient organisation of any kind (employer, another police force, a partner)."""
+    row = Organisation(name=name, kind=kind.value)
     await row.save()
     return str(row.id)
 

@@ -55,6 +55,12 @@ class PageRoute:
         return self.roles is None or role in self.roles
 
 
+#: Every role a signed-in user can have (a page that only asks for sign-in admits them all).
+SIGNED_IN_ROLES = frozenset(
+    {"volunteer", "employer", "police_force", "partner", "dpo", "coordinator"}
+)
+
+
 def page_routes(app: Any) -> list[PageRoute]:
     """Every GET route of the pages router, with the roles its guards admit."""
     from portal.web.csrf import check_csrf
@@ -73,7 +79,7 @@ def page_routes(app: Any) -> list[PageRoute]:
                     if admitted is not None:
                         roles = frozenset(admitted) if roles is None else roles & set(admitted)
                     elif getattr(guard, "__name__", "") == "requires_sign_in":
-                        roles = roles or frozenset({"volunteer", "employer", "dpo", "coordinator"})
+                        roles = roles or SIGNED_IN_ROLES
             regex = _PARAMETER.sub(lambda m: ".+" if m.group(2) == "path" else "[^/]+", route.path)
             found.append(PageRoute(route.path, re.compile(f"^{regex}$"), roles))
     # Plain paths before templates, so /employer/staff is not taken for /employer/{x}.
@@ -212,6 +218,7 @@ def test_every_page_of_every_role_fits_320_px(
     logins = [(ANONYMOUS, None)] + [(login.role, login) for login in demo.logins]
     roles = {role for role, _ in logins}
     assert roles >= {ANONYMOUS, "volunteer", "employer", "dpo", "coordinator"}, roles
+    assert roles >= {"police_force", "partner"}, roles  # each recipient kind's demo user
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:

@@ -40,6 +40,7 @@ from portal.organisations.subjects import SUBJECT_ID
 from portal.request_context import request_id
 from portal.settings import Settings, WitnessSetting
 from portal.vocabulary import vocabulary
+from portal.web import labels
 from portal.web.dates import DateAnswer
 from portal.web.forms import query_int, query_text
 from portal.web.labels import KINDS
@@ -66,7 +67,7 @@ HOME_ALERTS = 5
 #: A report page lists this many disclosures; the CSV download has them all.
 REPORT_ROWS_SHOWN = 500
 #: The ledger search's text boxes, each also a ``LedgerFilter`` field of the same name.
-SEARCH_TEXT = ("subject", "recipient", "purpose", "kind")
+SEARCH_TEXT = ("subject", "recipient", "purpose", "kind", "recipient_kind")
 #: The ledger search, read from the query. The page's own links (next page, newest) carry each
 #: date as one ISO value, which the date boxes also read.
 SEARCH_FORM = FormFields(
@@ -160,6 +161,8 @@ def _read_search(request: AppRequest) -> LedgerSearch:
         dates["until"].report(errors)
     if values["purpose"] and vocabulary().purpose(values["purpose"]) is None:
         errors.add("purpose", "Choose a purpose from the list")
+    if values["recipient_kind"] and values["recipient_kind"] not in labels.RECIPIENT_KIND:
+        errors.add("recipient_kind", "Choose a kind of recipient from the list")
     filters = LedgerFilter(
         since=_start_of(since) if since else None,
         until=_start_of(until + dt.timedelta(days=1)) if until else None,
@@ -167,6 +170,7 @@ def _read_search(request: AppRequest) -> LedgerSearch:
         recipient=values["recipient"] or None,
         purpose=values["purpose"] or None,
         kind=values["kind"] or None,
+        recipient_kind=values["recipient_kind"] or None,
     )
     return LedgerSearch(values, dates, errors, filters)
 
@@ -230,7 +234,11 @@ class DpoPages(Controller):
             page = await dpo.search(search.filters, before=before, limit=LEDGER_PAGE)
         names = await organisation_names([i.recipient_org for i in page.items] if page else [])
         export = _export_query(search.filters)
-        employers = await organisations.list_employers(500, 0)
+        recipients = [
+            org
+            for kind in ("employer", "police_force", "partner")
+            for org in (await organisations.list_employers(500, 0, kind)).items
+        ]
         return await render(
             request,
             "dpo/ledger.html",
@@ -243,7 +251,8 @@ class DpoPages(Controller):
             before=before,
             purposes=vocabulary().purposes,
             kinds=KINDS,
-            employers=employers.items,
+            employers=recipients,
+            recipient_kinds=labels.RECIPIENT_KIND,
             export_csv="/api/dpo/ledger/export?" + urlencode({"format": "csv", **export}),
             export_jsonl="/api/dpo/ledger/export?" + urlencode({"format": "jsonl", **export}),
         )

@@ -28,7 +28,7 @@ from portal.consent.objections import (
 )
 from portal.errors import Conflict, Forbidden, InvalidInput, NotFound
 from portal.request_context import request_id
-from portal.vocabulary import vocabulary
+from portal.vocabulary import RECIPIENT_AUDIENCES, vocabulary
 from portal.web.forms import add_service_errors, field_text, query_text
 from portal.web.pages import FormErrors, NavItem, register_navigation, render, see_other
 
@@ -36,7 +36,11 @@ register_navigation(Role.DPO, NavItem("/dpo/objections", "Objections"))
 
 
 def _objectable() -> list[Any]:
-    return [p for p in vocabulary().purposes if not p.consent_required and p.audience == "employer"]
+    return [
+        p
+        for p in vocabulary().purposes
+        if not p.consent_required and p.audience in RECIPIENT_AUDIENCES
+    ]
 
 
 def _volunteer(request: AppRequest) -> Identity:
