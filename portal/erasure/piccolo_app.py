@@ -18,6 +18,7 @@ APP_CONFIG = AppConfig(
         "portal.messages.piccolo_app",
         "portal.recognition.piccolo_app",
         "portal.applications.piccolo_app",
+        "portal.retention.piccolo_app",
     ],
     commands=[],
 )

@@ -101,6 +101,13 @@ STEPS: tuple[Step, ...] = (
     ),
     _both("account_action", f'DELETE FROM account_action WHERE "user" IN {_USERS}'),  # noqa: S608
     _both("user_account", "DELETE FROM user_account WHERE volunteer = <V>"),
+    Step(
+        "retention_run",
+        "UPDATE retention_run SET persons_due = replace(persons_due, <VT>, <T>) "
+        "WHERE instr(persons_due, <VT>) > 0",
+        "UPDATE retention_run SET persons_due = replace(persons_due::text, <VT>, <T>)::json "
+        "WHERE strpos(persons_due::text, <VT>) > 0",
+    ),
     _both("volunteer", "DELETE FROM volunteer WHERE id = <V>"),
 )
 
