@@ -279,6 +279,8 @@ class RetentionRunDraft(EntryDraft):
     subject: Literal[""] = ""
     channel: Channel
     details: RetentionRunDetails
+
+
 # ----------------------------------------------------------------------------- erasure
 
 
