@@ -39,6 +39,11 @@ class DurableSQLiteEngine(SQLiteEngine):
     one-off scripts) and after :func:`close_engine`, Piccolo's behaviour is unchanged. Pragmas
     that are per connection are applied to every connection this engine opens, and the busy
     timeout is passed to every connect (it is a connect argument).
+
+    Every statement handed to an aiosqlite thread costs thread switches that, on a busy
+    machine, cost more than a short statement itself (profiles in ``bench/README.md``, issue
+    19). So the hot path's fixed reads run on the event loop's own read-only connection
+    (:meth:`read`), and a statement inside a transaction is one hand-off, not four.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -47,6 +52,7 @@ class DurableSQLiteEngine(SQLiteEngine):
         self._kept_all: list[aiosqlite.Connection] = []
         self._kept_slots = 0
         self._kept_loop: asyncio.AbstractEventLoop | None = None
+        self._reader: sqlite3.Connection | None = None
 
     async def get_connection(self) -> Any:
         connection: Any = await super().get_connection()
@@ -59,9 +65,54 @@ class DurableSQLiteEngine(SQLiteEngine):
             return  # Piccolo reads inserted keys back another way there: keep its own path
         self._kept = asyncio.LifoQueue()
         self._kept_loop = asyncio.get_running_loop()
+        self._reader = self._open_reader()
+
+    def _open_reader(self) -> sqlite3.Connection:
+        """The loop's own read-only connection for short fixed reads (:meth:`read`): no busy
+        timeout (it must never wait on the loop) and ``query_only`` (it can never write)."""
+        reader: sqlite3.Connection = sqlite3.connect(
+            **{
+                **self.connection_kwargs,
+                "isolation_level": None,
+                "timeout": 0.0,
+                "check_same_thread": False,
+            }
+        )
+        reader.row_factory = dict_factory
+        reader.execute("PRAGMA query_only = 1")
+        return reader
+
+    async def read(self, query: str, args: list[Any]) -> list[Any]:
+        """A short fixed read outside a transaction (``FixedQuery``), run on the loop's thread.
+
+        Handing a statement to an aiosqlite thread and back costs two thread switches (and,
+        under load, waits for the scheduler and the GIL) that outweigh an indexed read of a few
+        rows. In WAL mode a reader never waits for writers, so the read runs here at once, on
+        a connection that can only read (``query_only``) and holds no snapshot between
+        statements (autocommit; the cursor is drained and closed): it reads the latest commit,
+        exactly as a kept connection would. SQLite can still answer busy in rare moments (it
+        never waits here: no busy timeout); the read then goes to a kept connection, which
+        waits off the loop. Only the hot path's few fixed statements come here, never a report.
+        """
+        reader = self._reader
+        if reader is None or self._kept_loop is not asyncio.get_running_loop():
+            return list(await self._run_in_new_connection(query, args))
+        try:
+            cursor = reader.execute(query, args)
+            try:
+                return cursor.fetchall()
+            finally:
+                cursor.close()
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                raise
+        return list(await self._run_in_new_connection(query, args))
 
     async def close_kept_connections(self) -> None:
         kept, self._kept, self._kept_loop = self._kept_all, None, None
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
         self._kept_all, self._kept_slots = [], 0
         for connection in kept:
             await connection.close()
@@ -91,6 +142,26 @@ class DurableSQLiteEngine(SQLiteEngine):
             self._kept_all.append(connection)
             return connection
         return await kept.get()
+
+    async def _run_in_existing_connection(
+        self,
+        connection: Any,
+        query: str,
+        args: list[Any] | None = None,
+        query_type: str = "generic",
+        table: type[Table] | None = None,
+    ) -> Any:
+        """A statement inside a transaction: one hand-off to the connection's thread.
+
+        Piccolo's own version makes four (``PRAGMA foreign_keys``, execute, fetch, close the
+        cursor). The pragma is a no-op inside a transaction (SQLite ignores it there) and was
+        already set when the connection was opened; execute and fetch go together.
+        """
+        if sqlite3.sqlite_version_info < (3, 35):
+            return await super()._run_in_existing_connection(
+                connection, query, args, query_type, table
+            )
+        return list(await connection.execute_fetchall(query, args or []))
 
     async def _run_in_new_connection(
         self,

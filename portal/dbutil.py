@@ -19,6 +19,8 @@ import asyncpg
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.table import Table
 
+from portal.db import DurableSQLiteEngine
+
 
 def is_unique_violation(exc: BaseException) -> bool:
     """True for a unique-constraint failure on either engine (a race lost to another writer)."""
@@ -90,7 +92,8 @@ class FixedQuery:
     Building a select through the query builder cost more CPU than running it (profiles in
     ``bench/README.md``). The template is a constant of the code (never input); every value is
     bound. It runs in the current transaction when there is one, else on the pool (PostgreSQL)
-    or a kept connection (SQLite), exactly where the query builder would have run it.
+    or, on SQLite, on the event loop's own read-only connection (``DurableSQLiteEngine.read``:
+    no thread hop; these are the hot path's short reads) unless the call says it is ``long``.
     """
 
     def __init__(self, template: str | Mapping[str, str], table: type[Table]) -> None:
@@ -102,8 +105,12 @@ class FixedQuery:
         self._postgres = _compile(per_engine["postgres"], postgres=True)
         self._sqlite = _compile(per_engine["sqlite"], postgres=False)
 
-    async def rows(self, *args: Any) -> list[Any]:
-        """Rows (mappings by column name) for the bound ``args``."""
+    async def rows(self, *args: Any, long: bool = False) -> list[Any]:
+        """Rows (mappings by column name) for the bound ``args``.
+
+        ``long``: this call may read many rows (a page of people): on SQLite it then runs on a
+        kept connection's thread rather than holding the event loop for milliseconds.
+        """
         engine: Any = self.table._meta.db
         transaction = engine.current_transaction.get()
         if isinstance(engine, SQLiteEngine):
@@ -113,6 +120,8 @@ class FixedQuery:
                 return list(
                     await engine._run_in_existing_connection(transaction.connection, sql, values)
                 )
+            if isinstance(engine, DurableSQLiteEngine) and not long:
+                return await engine.read(sql, values)
             return list(await engine._run_in_new_connection(sql, values))
         sql, _lists = self._postgres
         if transaction is not None:

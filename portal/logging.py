@@ -78,6 +78,37 @@ def mask_personal_data(
     return event_dict
 
 
+class PerRequestLogger:
+    """A logger for an event written on every request, bound once per logging configuration.
+
+    ``structlog.get_logger()`` returns a proxy that assembles a new bound logger on every call
+    (``cache_logger_on_first_use`` is off here: tests and CLI commands reconfigure logging, and
+    a logger cached for good would keep the old stream and level). On the request path that
+    assembly cost more than the event itself when the level filters it out. This keeps the
+    assembled logger while structlog's configuration is the one it was built from, and builds a
+    new one as soon as anything reconfigures (:func:`configure_logging`, ``structlog.configure``).
+    """
+
+    def __init__(self, name: str) -> None:
+        self._proxy = structlog.get_logger(name)
+        self._built_from: tuple[Any, Any, Any] | None = None
+        self._bound: Any = None
+
+    def get(self) -> Any:
+        """The bound logger for the current configuration."""
+        config = structlog.get_config()
+        key = (config["processors"], config["wrapper_class"], config["logger_factory"])
+        built = self._built_from
+        if (
+            built is None
+            or built[0] is not key[0]
+            or built[1] is not key[1]
+            or built[2] is not key[2]
+        ):
+            self._bound, self._built_from = self._proxy.bind(), key
+        return self._bound
+
+
 def _is_terminal(stream: Any) -> bool:
     return bool(stream is not None and hasattr(stream, "isatty") and stream.isatty())
 

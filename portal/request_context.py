@@ -7,9 +7,9 @@ context for every event of the request, and is echoed on the response.
 
 from __future__ import annotations
 
+import os
 import re
 import time
-import uuid
 from typing import Any
 
 import structlog
@@ -17,8 +17,10 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal.auth.requests import AppRequest
+from portal.logging import PerRequestLogger
 
-log = structlog.get_logger("portal.request")
+#: Bound once per logging configuration, not per request (see ``PerRequestLogger``).
+log = PerRequestLogger("portal.request")
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
@@ -46,7 +48,8 @@ class RequestContextMiddleware:
         if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
-        request_id = _incoming_id(scope) or uuid.uuid4().hex
+        # 128 random bits as 32 hex digits, as uuid4().hex gave, without building a UUID.
+        request_id = _incoming_id(scope) or os.urandom(16).hex()
         scope.setdefault("state", {})["request_id"] = request_id
         status = 500
         started = time.perf_counter()
@@ -66,7 +69,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             identity: Any = scope.get("user")
-            log.info(
+            log.get().info(
                 "http.request",
                 method=scope.get("method"),
                 route=scope.get("path_template") or "<unmatched>",

@@ -251,6 +251,7 @@ def year_to_date_fields(
             organisation_id,
             organisation_id,
             volunteers,
+            long=len(volunteers) > 1,
         )
         facts = _Facts(row, volunteers)
         wanted = [v for v, cats in subjects if "hours.summary" in cats or "training" in cats]
