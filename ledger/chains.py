@@ -2,12 +2,20 @@
 
 From the map's start (``since``) on, every entry about a subject names the previous entry about
 it, and the last entry of every batch carries the root of the map ``SHA-256(subject) -> latest
-index`` at the batch's end (see :mod:`ledger.subjectmap` and docs/VERIFY.md §5). The map is a
-function of the stored entries, so it is never stored itself: a process builds it once from the
-entries' subject column and then keeps it in memory, catching up from the entries another process
-appended meanwhile, as the sequencer keeps the tree's right edge. The state is keyed by the tree
-size and root it describes, and checked against the head (and, to catch up, against the stored
-checkpoint of its size) before use: a state left by a batch that never committed is rebuilt.
+index`` at the batch's end (see :mod:`ledger.subjectmap` and docs/VERIFY.md §5). A process builds
+the map once from the entries' subject column and then keeps it in memory, catching up from the
+entries another process appended meanwhile, as the sequencer keeps the tree's right edge. The
+state is keyed by the tree size and root it describes, and checked against the head (and, to catch
+up, against the stored checkpoint of its size) before use: a state left by a batch that never
+committed is rebuilt.
+
+Each batch also stores the map's nodes it changed, as the version of its tree size
+(``ledger_subject_node``), so a proof reads its path instead of rebuilding the map. A map rebuilt
+from the entries is compared with the stored one at the head: when they differ (a log from before
+stored maps, or appended by a process that did not store them) the whole map is stored with the
+next batch, once; from then on each batch stores only its changes. That is the backfill, done
+lazily by the first append after the upgrade rather than by the migration (which may import no
+ledger code); proofs for sizes stored before it fall back to rebuilding the map.
 
 A log written before the map existed (entries without back-pointers) starts its chains at the
 first batch written by this code: that batch's last entry says ``since`` = its first index, and
@@ -16,13 +24,14 @@ every later commitment repeats it. Entries before ``since`` keep verifying as th
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 
 from .entries import NOT_CHAINED, SUBJECT_MAP, EntryDraft, SubjectMapCommitment
 from .errors import LedgerCorruptError
 from .store import Head, LedgerStore
-from .subjectmap import SubjectMap, subject_key
+from .subjectmap import EMPTY_HASH, SubjectMap, node_path, subject_key
 
 __all__ = ["SubjectChains", "SubjectState", "load_subject_state"]
 
@@ -46,11 +55,14 @@ class SubjectChains:
     that did not commit makes the next one rebuild the map).
     """
 
-    __slots__ = ("_map", "_since")
+    __slots__ = ("_map", "_since", "changed")
 
     def __init__(self, state: SubjectState) -> None:
         self._map = state.map
         self._since = state.since
+        #: ``(path, body)`` of the map nodes the batch changed, set by :meth:`commitment`: the
+        #: sequencer stores them as the version of the batch's tree size.
+        self.changed: list[tuple[bytes, bytes]] = []
 
     def link(self, draft: EntryDraft, index: int) -> int | None:
         """The back-pointer of entry ``index`` (None: the subject's first), and record it."""
@@ -59,7 +71,10 @@ class SubjectChains:
         return self._map.put(subject_key(draft.subject), index)
 
     def commitment(self) -> SubjectMapCommitment:
-        return SubjectMapCommitment(self._map.root(), self._since)
+        """The map's root after the batch's last entry; records the nodes changed to get there."""
+        root, changed = self._map.commit()
+        self.changed = changed
+        return SubjectMapCommitment(root, self._since)
 
     def state(self, size: int, log_root: bytes) -> SubjectState:
         return SubjectState(size, log_root, self._since, self._map)
@@ -102,4 +117,9 @@ async def load_subject_state(
             return SubjectState(head.size, head.root_hash, cached.since, subject_map)
     pairs = await store.subject_heads(head.size)
     subject_map = SubjectMap.build((subject_key(subject), index) for subject, index in pairs)
+    [stored] = await store.subject_node_bodies([node_path(0, 0)], head.size)
+    stored_root = EMPTY_HASH if stored is None else hashlib.sha256(stored).digest()
+    if subject_map.root() != stored_root:
+        # The stored map is not this one: store all of it with the next batch (the backfill).
+        subject_map.mark_changed()
     return SubjectState(head.size, head.root_hash, await _since(store, head.size), subject_map)

@@ -150,7 +150,13 @@ class Sequencer:
         root = compact.root()
         note = sign_checkpoint(Checkpoint(self._origin, size, root), self._signer)
 
-        await store.write_batch(rows, new_nodes, StoredCheckpoint(size, root, note), now)
+        await store.write_batch(
+            rows,
+            new_nodes,
+            StoredCheckpoint(size, root, note),
+            now,
+            chains.changed if chains is not None else (),
+        )
 
         receipts: list[list[Receipt]] = []
         folds: dict[tuple[NodeID, ...], bytes] = {}

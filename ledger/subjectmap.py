@@ -19,6 +19,13 @@ The format is specified in ``docs/VERIFY.md`` (§5, ``esp-portal-subject-map/1``
 Prefixes 0x02 and 0x03 differ from RFC 9162's 0x00 and 0x01, so no map node can pass for a log
 node. Updates are in place (:meth:`SubjectMap.put`) and hashes are recomputed lazily, only
 along the paths changed since the root was last asked for.
+
+**Stored versions.** A node's *body* is exactly its hash's preimage (``0x02 ‖ key ‖ value`` or
+``0x03 ‖ left ‖ right``), and its *path* names where it sits (:func:`node_path`: the depth and
+the key bits above it). :meth:`SubjectMap.commit` hands back the root and every node changed since
+the last commit, so the sequencer can store them under the tree size they describe; the map of
+any committed size is then the latest stored version of each path, and a key's proof reads only
+the nodes on its path (:func:`proof_from_bodies`), never the whole map.
 """
 
 from __future__ import annotations
@@ -36,7 +43,10 @@ __all__ = [
     "SubjectMap",
     "branch_hash",
     "key_bit",
+    "key_path",
     "map_leaf_hash",
+    "node_path",
+    "proof_from_bodies",
     "subject_key",
     "verify_map_proof",
 ]
@@ -122,6 +132,9 @@ _sha256 = hashlib.sha256
 
 def _split(old: _Leaf, new: _Leaf, depth: int) -> _Branch:
     """The smallest subtree at ``depth`` holding two leaves with different keys."""
+    # The old leaf moves deeper: its hash is the same wherever it sits, but its stored copy is
+    # at its old path, so it is marked changed to be stored at the new one (see ``commit``).
+    old.hash = None
     # Iterative: keys sharing a long prefix would otherwise recurse deeply.
     chain: list[int] = []
     while key_bit(old.key, depth) == key_bit(new.key, depth):
@@ -131,6 +144,41 @@ def _split(old: _Leaf, new: _Leaf, depth: int) -> _Branch:
     for bit in reversed(chain):
         node = _Branch(None, node) if bit else _Branch(node, None)
     return node
+
+
+def node_path(depth: int, prefix: int) -> bytes:
+    """Where a node sits: ``uint16be(depth) ‖ the depth bits above it, packed, zero-padded``.
+
+    Paths of one depth all have one length and differ from other depths' in their first two
+    bytes, so ``path ‖ uint64be(version)`` sorts each path's versions together, oldest first.
+    """
+    width = (depth + 7) >> 3
+    return depth.to_bytes(2, "big") + (prefix << (width * 8 - depth)).to_bytes(width, "big")
+
+
+def key_path(key: bytes, depth: int) -> bytes:
+    """The path of the node at ``depth`` on ``key``'s way down."""
+    return node_path(depth, int.from_bytes(key, "big") >> (KEY_BITS - depth))
+
+
+def _commit(node: _Node, depth: int, prefix: int, out: list[tuple[bytes, bytes]]) -> bytes:
+    """Hash the changed nodes under ``node`` (those without a cached hash), recording each."""
+    if node is None:
+        return EMPTY_HASH
+    cached = node.hash
+    if cached is not None:
+        return cached
+    if isinstance(node, _Leaf):
+        body = _LEAF + node.key + node.value.to_bytes(8, "big")
+    else:
+        deeper = depth + 1
+        left = _commit(node.left, deeper, prefix << 1, out)
+        right = _commit(node.right, deeper, (prefix << 1) | 1, out)
+        body = _BRANCH + left + right
+    digest = _sha256(body).digest()
+    node.hash = digest
+    out.append((node_path(depth, prefix), body))
+    return digest
 
 
 def _build(items: list[tuple[bytes, int]], lo: int, hi: int, depth: int) -> _Node:
@@ -186,6 +234,32 @@ class MapProof:
         if self.leaf is not None and self.leaf[0] == self.key:
             return self.leaf[1]
         return None
+
+
+def proof_from_bodies(key: bytes, bodies: list[bytes]) -> MapProof | None:
+    """The proof of ``key`` from the stored bodies of the nodes on its path, root first.
+
+    ``bodies[d]`` is the node at depth ``d`` (none at all: the map is empty). None when they do
+    not make a path (a branch whose child on the path is missing, or a body of neither form):
+    the stored map is incomplete there, and the caller rebuilds it. Whether the path leads to the
+    committed root is the caller's to check, with :func:`verify_map_proof`.
+    """
+    siblings: list[bytes] = []
+    for depth, body in enumerate(bodies):
+        if len(body) == 41 and body[:1] == _LEAF:
+            if depth != len(bodies) - 1:
+                return None
+            return MapProof(key, tuple(siblings), (body[1:33], int.from_bytes(body[33:], "big")))
+        if len(body) != 65 or body[:1] != _BRANCH:
+            return None
+        left, right = body[1:33], body[33:]
+        on_path, sibling = (right, left) if key_bit(key, depth) else (left, right)
+        siblings.append(sibling)
+        if on_path == EMPTY_HASH:
+            return MapProof(key, tuple(siblings), None) if depth == len(bodies) - 1 else None
+    if bodies:
+        return None  # the path's last node is a branch whose child was not stored
+    return MapProof(key, (), None)
 
 
 def verify_map_proof(proof: MapProof, root: bytes) -> int | None:
@@ -265,7 +339,30 @@ class SubjectMap:
         return previous
 
     def root(self) -> bytes:
+        """The root hash. Caches every hash, so it also marks the map as stored (see commit)."""
         return _node_hash(self._root)
+
+    def mark_changed(self) -> None:
+        """Forget every cached hash, so the next :meth:`commit` hands back every node: for a
+        map rebuilt from the entries that the stored map does not hold yet."""
+        stack = [self._root]
+        while stack:
+            node = stack.pop()
+            if node is None:
+                continue
+            node.hash = None
+            if isinstance(node, _Branch):
+                stack += (node.left, node.right)
+
+    def commit(self) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+        """The root, and ``(path, body)`` of every node changed since the last commit (or root).
+
+        A map built in one pass is all changed; after one commit, only what :meth:`put` touched
+        since. Storing these under the new version keeps the stored map equal to this one.
+        """
+        changed: list[tuple[bytes, bytes]] = []
+        root = _commit(self._root, 0, 0, changed)
+        return root, changed
 
     def prove(self, key: bytes) -> MapProof:
         """The path of ``key``: proves its value, or that it is absent."""

@@ -52,6 +52,20 @@ class LedgerNode(Table, tablename="ledger_node"):
     hash = Bytea()
 
 
+class LedgerSubjectNode(Table, tablename="ledger_subject_node"):
+    """One version of one node of the subject map (see :mod:`ledger.subjectmap`).
+
+    ``key`` is ``path ‖ uint64be(version)``: the node's place in the map, then the tree size
+    whose map it belongs to (the batch that changed it). ``body`` is the node's hash preimage
+    (a leaf ``0x02 ‖ key ‖ value`` or a branch ``0x03 ‖ left ‖ right``). The map at size N is
+    the latest version <= N of each path, so a proof reads one row per level of its path. Rows
+    are written in the append's own transaction and never changed (append-only, like the log).
+    """
+
+    key = Bytea(primary_key=True)
+    body = Bytea()
+
+
 class LedgerCheckpoint(Table, tablename="ledger_checkpoint"):
     """A signed checkpoint issued for a tree size (one per committed batch)."""
 
