@@ -115,11 +115,19 @@ async def load_subject_state(
             for index, subject in await store.subjects_between(cached.size, head.size):
                 subject_map.put(subject_key(subject), index)
             return SubjectState(head.size, head.root_hash, cached.since, subject_map)
+    return SubjectState(
+        head.size, head.root_hash, await _since(store, head.size), await _rebuilt(store, head)
+    )
+
+
+async def _rebuilt(store: LedgerStore, head: Head) -> SubjectMap:
+    """The map at the head rebuilt from the entries, marked changed throughout unless the
+    stored map at the head is this very map (same root), so the next batch stores what is
+    missing: nothing, or the whole map once (the backfill)."""
     pairs = await store.subject_heads(head.size)
     subject_map = SubjectMap.build((subject_key(subject), index) for subject, index in pairs)
-    [stored] = await store.subject_node_bodies([node_path(0, 0)], head.size)
-    stored_root = EMPTY_HASH if stored is None else hashlib.sha256(stored).digest()
+    [root_body] = await store.subject_node_bodies([node_path(0, 0)], head.size)
+    stored_root = EMPTY_HASH if root_body is None else hashlib.sha256(root_body).digest()
     if subject_map.root() != stored_root:
-        # The stored map is not this one: store all of it with the next batch (the backfill).
         subject_map.mark_changed()
-    return SubjectState(head.size, head.root_hash, await _since(store, head.size), subject_map)
+    return subject_map
