@@ -27,6 +27,7 @@ import argparse
 import asyncio
 import base64
 import json
+import statistics
 import sys
 import tempfile
 import time
@@ -120,6 +121,76 @@ async def append_section(
                 f"{(1 - on.rate / off.rate) * 100:+.1f} % | {on.p99_ms:.1f} | {off.p99_ms:.1f} |",
                 flush=True,
             )
+
+
+def _without_stored_map(ledger: Ledger) -> None:
+    """Make ``ledger`` append as the previous release did: chains and map roots in the entries,
+    but no stored map nodes (its store drops them). The "before" of the paired comparison."""
+    store = ledger._store  # the bench swaps one method of this one instance
+    original = store.write_batch
+
+    async def write_batch(*args: Any) -> None:
+        await original(*args[:4])
+
+    store.write_batch = write_batch  # type: ignore[method-assign]
+
+
+async def _paired_ledgers(kind: str, work: Path) -> tuple[dict[str, Ledger], list[Any]]:
+    signer = NoteSigner.generate(ORIGIN)
+    ledgers: dict[str, Ledger] = {}
+    cleanups: list[Any] = []
+    for name in PAIRED:
+        db = await new_database(kind, work)
+        engine = build_engine(db.url)
+        await open_engine(engine)
+        ledger = Ledger(engine, signer, ORIGIN, subject_map=name != "off")
+        await ledger.start()
+        if name == "before":
+            _without_stored_map(ledger)
+        warm = _drafts(SUBJECTS)
+        for start in range(0, SUBJECTS, 100):  # every subject once: a 2,000-subject map
+            await ledger.append(warm[start : start + 100])
+        ledgers[name] = ledger
+        cleanups += [ledger.close, lambda engine=engine: close_engine(engine), db.cleanup]
+    return ledgers, cleanups
+
+
+#: The paired comparison's three ledgers: no map, the map as before (roots only), and now.
+PAIRED = ("off", "before", "after")
+
+
+async def paired_section(kinds: list[str], iterations: int, batches: list[int], work: Path) -> None:
+    """Durable appends to three ledgers taken in turn (order rotated every round), so load
+    from elsewhere hits all three alike: the median latency of each, and the costs."""
+    print(
+        f"\n## Append cost, paired: {iterations} appends to each of three ledgers in turn\n\n"
+        "| engine | entries per append | no map ms | map, not stored (before) ms | "
+        "map stored (after) ms | before vs none | after vs none | after vs before |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    drafts = _drafts(20_000)
+    for kind in kinds:
+        ledgers, cleanups = await _paired_ledgers(kind, work)
+        try:
+            for batch in batches:
+                times: dict[str, list[float]] = {name: [] for name in PAIRED}
+                for i in range(iterations):
+                    chunk = [drafts[(i * batch + j) % len(drafts)] for j in range(batch)]
+                    shift = i % len(PAIRED)
+                    for name in PAIRED[shift:] + PAIRED[:shift]:
+                        started = time.perf_counter()
+                        await ledgers[name].append(chunk)
+                        times[name].append(time.perf_counter() - started)
+                off, before, after = (statistics.median(times[name]) * 1e3 for name in PAIRED)
+                print(
+                    f"| {kind} | {batch} | {off:.2f} | {before:.2f} | {after:.2f} | "
+                    f"{(before / off - 1) * 100:+.1f} % | {(after / off - 1) * 100:+.1f} % | "
+                    f"{(after / before - 1) * 100:+.1f} % |",
+                    flush=True,
+                )
+        finally:
+            for cleanup in cleanups:
+                await cleanup()
 
 
 def memory_section(batch: int) -> None:
@@ -330,6 +401,14 @@ def main() -> None:
     parser.add_argument("--per-subject", type=int, default=10_000)
     parser.add_argument("--skip-appends", action="store_true")
     parser.add_argument("--skip-big", action="store_true")
+    parser.add_argument(
+        "--paired",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also N appends to each of three ledgers in turn (no map / map as before / stored)",
+    )
+    parser.add_argument("--paired-batches", default="1,32")
     args = parser.parse_args()
     check_chained_against_model(BULK_TIME)
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))
@@ -348,6 +427,9 @@ def main() -> None:
                     work,
                 )
             )
+        if args.paired:
+            batches = [int(b) for b in args.paired_batches.split(",")]
+            asyncio.run(paired_section(kinds, args.paired, batches, work))
         if not args.skip_big:
             asyncio.run(big_section(kinds, args.size, args.per_subject, work))
 
