@@ -218,7 +218,7 @@ def memory_section(batch: int) -> None:
             for n in range(start, end):
                 index = n + SUBJECTS
                 previous = chains.link(drafts[n], index)
-                commitment = chains.commitment() if n == end - 1 else None
+                commitment = chains.commitment(end + SUBJECTS) if n == end - 1 else None
                 drafts[n].bytes_at(index, stamp, end + SUBJECTS, previous, commitment)
             current = chains.state(end + SUBJECTS, b"")
         return time.perf_counter() - started
@@ -294,7 +294,7 @@ async def _store_map(engine: Any, maker: ChainedMaker, size: int) -> None:
     """Store the bulk-loaded log's map as the one version of ``size`` (what the first append
     after the upgrade stores: the whole map, one row per node)."""
     built = SubjectMap.build((subject_key(s), i) for s, i in maker.latest.items())
-    _, nodes = built.commit()
+    _, nodes = built.commit(size)
     await LedgerStore(engine).insert_subject_nodes(size, nodes)
 
 

@@ -11,11 +11,11 @@ committed is rebuilt.
 
 Each batch also stores the map's nodes it changed, as the version of its tree size
 (``ledger_subject_node``), so a proof reads its path instead of rebuilding the map. A map rebuilt
-from the entries is compared with the stored one at the head: when they differ (a log from before
-stored maps, or appended by a process that did not store them) the whole map is stored with the
-next batch, once; from then on each batch stores only its changes. That is the backfill, done
-lazily by the first append after the upgrade rather than by the migration (which may import no
-ledger code); proofs for sizes stored before it fall back to rebuilding the map.
+from the entries (when a process first appends, or after a batch that did not commit) is stored
+whole by the next batch, since its rows must name versions this process knows; from then on each
+batch stores only its changes and its root. That is also the backfill of a log from before
+stored maps, done lazily by the first append after the upgrade rather than by the migration
+(which may import no ledger code); proofs for sizes before it fall back to rebuilding the map.
 
 A log written before the map existed (entries without back-pointers) starts its chains at the
 first batch written by this code: that batch's last entry says ``since`` = its first index, and
@@ -24,14 +24,13 @@ every later commitment repeats it. Entries before ``since`` keep verifying as th
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 
 from .entries import NOT_CHAINED, SUBJECT_MAP, EntryDraft, SubjectMapCommitment
 from .errors import LedgerCorruptError
 from .store import Head, LedgerStore
-from .subjectmap import EMPTY_HASH, SubjectMap, node_path, subject_key
+from .subjectmap import SubjectMap, subject_key
 
 __all__ = ["SubjectChains", "SubjectState", "load_subject_state"]
 
@@ -70,9 +69,10 @@ class SubjectChains:
             return NOT_CHAINED
         return self._map.put(subject_key(draft.subject), index)
 
-    def commitment(self) -> SubjectMapCommitment:
-        """The map's root after the batch's last entry; records the nodes changed to get there."""
-        root, changed = self._map.commit()
+    def commitment(self, version: int) -> SubjectMapCommitment:
+        """The map's root after the batch's last entry (the batch ends the tree of ``version``
+        entries); records the nodes changed to get there, to be stored as of ``version``."""
+        root, changed = self._map.commit(version)
         self.changed = changed
         return SubjectMapCommitment(root, self._since)
 
@@ -121,13 +121,7 @@ async def load_subject_state(
 
 
 async def _rebuilt(store: LedgerStore, head: Head) -> SubjectMap:
-    """The map at the head rebuilt from the entries, marked changed throughout unless the
-    stored map at the head is this very map (same root), so the next batch stores what is
-    missing: nothing, or the whole map once (the backfill)."""
+    """The map at the head rebuilt from the entries. Every node of it is new, so the next
+    batch stores all of it (its rows must name versions this process knows)."""
     pairs = await store.subject_heads(head.size)
-    subject_map = SubjectMap.build((subject_key(subject), index) for subject, index in pairs)
-    [root_body] = await store.subject_node_bodies([node_path(0, 0)], head.size)
-    stored_root = EMPTY_HASH if root_body is None else hashlib.sha256(root_body).digest()
-    if subject_map.root() != stored_root:
-        subject_map.mark_changed()
-    return subject_map
+    return SubjectMap.build((subject_key(subject), index) for subject, index in pairs)

@@ -122,7 +122,7 @@ class Sequencer:
                     # The back-pointer first: the last entry's commitment includes itself.
                     previous = chains.link(draft, index)
                     last = index == batch_end - 1
-                    commitment = chains.commitment() if last else None
+                    commitment = chains.commitment(batch_end) if last else None
                     body = draft.bytes_at(index, stamp, batch_end, previous, commitment)
                 leaf = leaf_hash(body)
                 rows.append(

@@ -7,7 +7,7 @@ its own connection. The ledger never binds or builds an engine: the caller hands
 Layout (see :mod:`ledger.tables`): ``ledger_entry`` holds the leaves (level 0: the leaf hash sits
 next to the entry's bytes), ``ledger_node`` the interior perfect subtrees (level >= 1) keyed by
 ``node_key(level, index)``, ``ledger_checkpoint`` one signed note per committed batch,
-``ledger_subject_node`` the versions of the subject map's nodes keyed by ``path ‖ version``, and
+``ledger_subject_node`` the versions of the subject map's nodes keyed by ``version ‖ path``, and
 ``ledger_head`` the one row every appender locks. Because ``node_key(0, i) == i``, a proof's node
 ids map onto one ``UNION ALL`` of both tables: every proof is a single query.
 
@@ -53,10 +53,6 @@ NODE = LedgerNode._meta.tablename
 CHECKPOINT = LedgerCheckpoint._meta.tablename
 HEAD = LedgerHead._meta.tablename
 SUBJECT_NODE = LedgerSubjectNode._meta.tablename
-
-#: Levels of a subject map path read per query: one query for any map of up to millions of
-#: subjects (a path is about log2(subjects) + 2 long), more only for an unlucky long prefix.
-_PATH_LEVELS_PER_QUERY = 32
 _VERSION_BYTES = 8
 
 _ENTRY_COLUMNS = (
@@ -359,7 +355,7 @@ class LedgerStore:
         then held for one round trip instead of four, which is what bounds throughput.
         """
         version = checkpoint.size.to_bytes(_VERSION_BYTES, "big")
-        map_keys = [path + version for path, _ in subject_nodes]
+        map_keys = [version + path for path, _ in subject_nodes]
         map_bodies = [body for _, body in subject_nodes]
         if not self.postgres:
             await self.insert_entries(entries)
@@ -627,8 +623,8 @@ class LedgerStore:
     ) -> None:
         """Store ``(path, body)`` map nodes as of tree size ``version`` (outside an append: a
         bulk load). An append stores its own through :meth:`write_batch`."""
-        suffix = version.to_bytes(_VERSION_BYTES, "big")
-        rows = [(path + suffix, body) for path, body in nodes]
+        prefix = version.to_bytes(_VERSION_BYTES, "big")
+        rows = [(prefix + path, body) for path, body in nodes]
         if not rows:
             return
         if self.postgres:
@@ -641,27 +637,13 @@ class LedgerStore:
             return
         await self._sqlite_insert(SUBJECT_NODE, ("key", "body"), rows)
 
-    async def subject_node_bodies(self, paths: Sequence[bytes], version: int) -> list[bytes | None]:
-        """The body of each path's latest version at or below ``version`` (None: none stored).
-
-        One primary-key range seek per path (``path ‖ 0`` to ``path ‖ version``, newest first),
-        all in one statement: rows read grow with the number of paths, not with the map or its
-        history.
-        """
-        found: list[bytes | None] = []
-        top = version.to_bytes(_VERSION_BYTES, "big")
-        bottom = bytes(_VERSION_BYTES)
-        for chunk in _chunks(paths, _PATH_LEVELS_PER_QUERY):
-            parts = [
-                f"SELECT * FROM (SELECT {n} AS n, body FROM {SUBJECT_NODE} "
-                f"WHERE key >= {{}} AND key <= {{}} ORDER BY key DESC LIMIT 1) AS p{n}"
-                for n in range(len(chunk))
-            ]
-            args = [bound for path in chunk for bound in (path + bottom, path + top)]
-            rows = await self._fetch(" UNION ALL ".join(parts), *args)
-            bodies: dict[int, bytes] = {int(row["n"]): _bytes(row["body"]) for row in rows}
-            found.extend(bodies.get(n) for n in range(len(chunk)))
-        return found
+    async def subject_node(self, version: int, path: bytes) -> bytes | None:
+        """The stored row of the map node at ``path`` as of ``version`` (a primary-key read)."""
+        rows = await self._fetch(
+            f"SELECT body FROM {SUBJECT_NODE} WHERE key = {{}}",
+            version.to_bytes(_VERSION_BYTES, "big") + path,
+        )
+        return _bytes(rows[0]["body"]) if rows else None
 
     # ------------------------------------------------------------------ checkpoints
 

@@ -20,12 +20,13 @@ Prefixes 0x02 and 0x03 differ from RFC 9162's 0x00 and 0x01, so no map node can 
 node. Updates are in place (:meth:`SubjectMap.put`) and hashes are recomputed lazily, only
 along the paths changed since the root was last asked for.
 
-**Stored versions.** A node's *body* is exactly its hash's preimage (``0x02 ‖ key ‖ value`` or
-``0x03 ‖ left ‖ right``), and its *path* names where it sits (:func:`node_path`: the depth and
-the key bits above it). :meth:`SubjectMap.commit` hands back the root and every node changed since
-the last commit, so the sequencer can store them under the tree size they describe; the map of
-any committed size is then the latest stored version of each path, and a key's proof reads only
-the nodes on its path (:func:`proof_from_bodies`), never the whole map.
+**Stored versions.** A node's row is its hash's preimage (``0x02 ‖ key ‖ value`` or
+``0x03 ‖ left ‖ right``, a branch followed by its children's versions) and its *path* names where
+it sits (:func:`node_path`: the depth and the key bits above it). :meth:`SubjectMap.commit` hands
+back the root and every node changed since the last commit, so the sequencer can store them under
+the tree size they describe (keyed version first: each batch's rows are appended together); a
+key's proof starts at the root row of its size and follows the child versions down its path
+(:func:`proof_from_bodies`), never reading the whole map.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ __all__ = [
     "map_leaf_hash",
     "node_path",
     "proof_from_bodies",
+    "stored_child",
     "subject_key",
     "verify_map_proof",
 ]
@@ -85,21 +87,24 @@ class MapProofError(ValueError):
 
 
 class _Leaf:
-    __slots__ = ("hash", "key", "value")
+    __slots__ = ("hash", "key", "stored", "value")
 
     def __init__(self, key: bytes, value: int) -> None:
         self.key = key
         self.value = value
         self.hash: bytes | None = None
+        #: The version (tree size) this node's current content is stored under; 0: not yet.
+        self.stored = 0
 
 
 class _Branch:
-    __slots__ = ("hash", "left", "right")
+    __slots__ = ("hash", "left", "right", "stored")
 
     def __init__(self, left: _Node, right: _Node) -> None:
         self.left = left
         self.right = right
         self.hash: bytes | None = None
+        self.stored = 0
 
 
 _Node = _Leaf | _Branch | None
@@ -161,8 +166,15 @@ def key_path(key: bytes, depth: int) -> bytes:
     return node_path(depth, int.from_bytes(key, "big") >> (KEY_BITS - depth))
 
 
-def _commit(node: _Node, depth: int, prefix: int, out: list[tuple[bytes, bytes]]) -> bytes:
-    """Hash the changed nodes under ``node`` (those without a cached hash), recording each."""
+def _version(node: _Node) -> bytes:
+    return (0 if node is None else node.stored).to_bytes(8, "big")
+
+
+def _commit(
+    node: _Node, depth: int, prefix: int, version: int, out: list[tuple[bytes, bytes]]
+) -> bytes:
+    """Hash the changed nodes under ``node`` (those without a cached hash), recording each as
+    stored under ``version``: children first, so a branch's row names their versions."""
     if node is None:
         return EMPTY_HASH
     cached = node.hash
@@ -170,15 +182,25 @@ def _commit(node: _Node, depth: int, prefix: int, out: list[tuple[bytes, bytes]]
         return cached
     if isinstance(node, _Leaf):
         body = _LEAF + node.key + node.value.to_bytes(8, "big")
+        stored = body
     else:
         deeper = depth + 1
-        left = _commit(node.left, deeper, prefix << 1, out)
-        right = _commit(node.right, deeper, (prefix << 1) | 1, out)
+        left = _commit(node.left, deeper, prefix << 1, version, out)
+        right = _commit(node.right, deeper, (prefix << 1) | 1, version, out)
         body = _BRANCH + left + right
+        stored = body + _version(node.left) + _version(node.right)
     digest = _sha256(body).digest()
     node.hash = digest
-    out.append((node_path(depth, prefix), body))
+    node.stored = version
+    out.append((node_path(depth, prefix), stored))
     return digest
+
+
+def stored_child(body: bytes, bit: int) -> tuple[bytes, int]:
+    """The hash and stored version of a stored branch row's child on side ``bit``."""
+    if bit:
+        return body[33:65], int.from_bytes(body[73:81], "big")
+    return body[1:33], int.from_bytes(body[65:73], "big")
 
 
 def _build(items: list[tuple[bytes, int]], lo: int, hi: int, depth: int) -> _Node:
@@ -342,26 +364,18 @@ class SubjectMap:
         """The root hash. Caches every hash, so it also marks the map as stored (see commit)."""
         return _node_hash(self._root)
 
-    def mark_changed(self) -> None:
-        """Forget every cached hash, so the next :meth:`commit` hands back every node: for a
-        map rebuilt from the entries that the stored map does not hold yet."""
-        stack = [self._root]
-        while stack:
-            node = stack.pop()
-            if node is None:
-                continue
-            node.hash = None
-            if isinstance(node, _Branch):
-                stack += (node.left, node.right)
+    def commit(self, version: int) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+        """The root, and ``(path, row)`` of every node changed since the last commit, stored
+        as of ``version``; the root's row every time, so each version has its own entry point.
 
-    def commit(self) -> tuple[bytes, list[tuple[bytes, bytes]]]:
-        """The root, and ``(path, body)`` of every node changed since the last commit (or root).
-
-        A map built in one pass is all changed; after one commit, only what :meth:`put` touched
-        since. Storing these under the new version keeps the stored map equal to this one.
+        A row is a leaf's hash preimage, or a branch's followed by the versions its two children
+        are stored under (``u64`` each; 0 for an empty child): a reader follows them down from
+        the root row of a version. A map built in one pass is all changed (stored whole).
         """
         changed: list[tuple[bytes, bytes]] = []
-        root = _commit(self._root, 0, 0, changed)
+        if self._root is not None:
+            self._root.hash = None
+        root = _commit(self._root, 0, 0, version, changed)
         return root, changed
 
     def prove(self, key: bytes) -> MapProof:

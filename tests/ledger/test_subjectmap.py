@@ -19,8 +19,10 @@ from ledger.subjectmap import (
     MapProof,
     MapProofError,
     SubjectMap,
+    key_bit,
     key_path,
     proof_from_bodies,
+    stored_child,
     subject_key,
     verify_map_proof,
 )
@@ -104,28 +106,32 @@ def _near_keys(flips: list[int]) -> list[bytes]:
 
 
 class _VersionedTable:
-    """The stored map as the database holds it: path -> {version: body}, read like the store
-    reads it (latest version at or below N of each path on the key's way down)."""
+    """The stored map as the database holds it: rows keyed (version, path), read like the store
+    reads them: the root row of a version, then down the child versions each branch names."""
 
     def __init__(self) -> None:
-        self.rows: dict[bytes, dict[int, bytes]] = {}
+        self.rows: dict[tuple[int, bytes], bytes] = {}
 
     def store(self, version: int, changed: list[tuple[bytes, bytes]]) -> None:
         paths = [path for path, _ in changed]
         assert len(set(paths)) == len(paths), "one row per path and version"
         for path, body in changed:
-            versions = self.rows.setdefault(path, {})
-            assert version not in versions
-            versions[version] = body
+            assert (version, path) not in self.rows
+            self.rows[(version, path)] = body
 
     def path_bodies(self, key: bytes, version: int) -> list[bytes]:
-        bodies = []
-        for depth in range(257):
-            versions = self.rows.get(key_path(key, depth), {})
-            at = [v for v in versions if v <= version]
-            if not at:
-                break
-            bodies.append(versions[max(at)])
+        bodies: list[bytes] = []
+        body = self.rows.get((version, key_path(key, 0)))
+        depth = 0
+        while body is not None and len(body) == 81:
+            bodies.append(body[:65])
+            child, version = stored_child(body, key_bit(key, depth))
+            if child == bytes(32):
+                return bodies
+            depth += 1
+            body = self.rows[(version, key_path(key, depth))]  # a pointer always resolves
+        if body is not None:
+            bodies.append(body)
         return bodies
 
 
@@ -154,14 +160,14 @@ def test_stored_versions_prove_exactly_what_the_rebuilt_map_proves(
     snapshots = []
     for version, batch in enumerate(batches, start=1):
         if version == rebuild_at:
-            live = SubjectMap.build(model.items())
-            assert live.root() == spec_map_root(model)  # the stored map is this one: clean
+            live = SubjectMap.build(model.items())  # a restart: stored whole by its next commit
         for pick, value in batch:
             key = keys[pick % len(keys)]
             live.put(key, value)
             model[key] = value
-        root, changed = live.commit()
+        root, changed = live.commit(version)
         assert root == spec_map_root(model)
+        assert not model or key_path(keys[0], 0) in {path for path, _ in changed}  # the root
         table.store(version, changed)
         snapshots.append((version, dict(model), root))
     for version, state, root in snapshots:
@@ -172,29 +178,35 @@ def test_stored_versions_prove_exactly_what_the_rebuilt_map_proves(
             assert verify_map_proof(stored, root) == state.get(key)
 
 
-def test_a_rebuilt_map_marked_changed_commits_every_node() -> None:
-    """The backfill: a map rebuilt from the entries that the store does not hold is stored
-    whole by its next commit, and proves from the stored rows alone."""
+def test_a_rebuilt_map_is_stored_whole_then_only_its_changes() -> None:
+    """The backfill: a map rebuilt from the entries is stored whole by its first commit, and
+    proves from the stored rows alone; a commit with nothing changed stores only its root."""
     items = [(subject_key(f"sub_{n}"), n) for n in range(50)]
     subject_map = SubjectMap.build(items)
-    root = subject_map.root()
-    assert subject_map.commit() == (root, [])  # root() cached every hash: nothing to store
-    subject_map.mark_changed()
-    again, changed = subject_map.commit()
-    assert again == root
+    root, changed = subject_map.commit(1)
+    assert root == spec_map_root(dict(items))
     leaves = [body for _, body in changed if body[:1] == b"\x02"]
     assert len(leaves) == 50 and len(changed) >= 99  # 50 leaves, at least 49 branches
     table = _VersionedTable()
     table.store(1, changed)
-    for key, value in items:
-        proof = proof_from_bodies(key, table.path_bodies(key, 1))
-        assert proof is not None and verify_map_proof(proof, root) == value
+    again, only_root = subject_map.commit(2)
+    assert again == root and [path for path, _ in only_root] == [key_path(items[0][0], 0)]
+    table.store(2, only_root)
+    subject_map.put(items[7][0], 99)
+    _, path_only = subject_map.commit(3)
+    assert len(path_only) == len(subject_map.prove(items[7][0]).siblings) + 1
+    table.store(3, path_only)
+    for version, changed_value in ((1, 7), (2, 7), (3, 99)):
+        for key, value in items:
+            proof = proof_from_bodies(key, table.path_bodies(key, version))
+            expected = changed_value if key == items[7][0] else value
+            assert proof is not None and proof.value() == expected
 
 
 def test_incomplete_or_malformed_stored_paths_are_not_proofs() -> None:
     items = [(subject_key(f"sub_{n}"), n) for n in range(8)]
     subject_map = SubjectMap.build(items)
-    _, changed = subject_map.commit()
+    _, changed = subject_map.commit(1)
     table = _VersionedTable()
     table.store(1, changed)
     key = items[3][0]
