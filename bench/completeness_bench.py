@@ -12,10 +12,13 @@ Every figure is printed next to a baseline measured in the same run:
   (``Ledger(subject_map=False)``), on two fresh databases, in alternating rounds, at 1 and 32
   callers; drafts name 2,000 subjects. Also the in-memory work alone (link every entry, one root
   per batch) per entry, against the same entries' canonical serialisation;
-* **a subject with 10,000 entries in a 1M-entry ledger** (bulk-loaded, chained, one commitment):
-  the completeness proof's size against the whole bundle's, the time to build it, and the time to
-  verify the bundle with completeness against without (inclusion proofs only), plus the same
-  figures for a subject with one entry (proof size must not grow with the ledger).
+* **a subject with 10,000 entries in a 1M-entry ledger** (bulk-loaded, chained, one commitment,
+  its subject map stored as the one version an append would store): the completeness proof's
+  size against the whole bundle's, the time to build it from the stored map against the time to
+  build it by rebuilding the map from the entries (what every proof did before the map was
+  stored, and what a size from before it still does), and the time to verify the bundle with
+  completeness against without (inclusion proofs only), plus the same figures for a subject with
+  one entry (proof size must not grow with the ledger).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import argparse
 import asyncio
 import base64
 import json
+import statistics
 import sys
 import tempfile
 import time
@@ -52,9 +56,11 @@ from bench.ledger_bench import (  # noqa: E402
     run_callers,
 )
 from ledger import DisclosureDraft, Ledger  # noqa: E402
+from ledger import proofs as proof_builders  # noqa: E402
 from ledger.chains import SubjectChains, SubjectState  # noqa: E402
 from ledger.entries import SubjectMapCommitment, format_timestamp  # noqa: E402
 from ledger.note import NoteSigner  # noqa: E402
+from ledger.store import LedgerStore  # noqa: E402
 from ledger.subjectmap import SubjectMap, subject_key  # noqa: E402
 from portal.db import bind_engine, build_engine, close_engine, open_engine  # noqa: E402
 from portal.disclosure.bundle import FORMAT, check_bundle  # noqa: E402
@@ -117,6 +123,76 @@ async def append_section(
             )
 
 
+def _without_stored_map(ledger: Ledger) -> None:
+    """Make ``ledger`` append as the previous release did: chains and map roots in the entries,
+    but no stored map nodes (its store drops them). The "before" of the paired comparison."""
+    store = ledger._store  # the bench swaps one method of this one instance
+    original = store.write_batch
+
+    async def write_batch(*args: Any) -> None:
+        await original(*args[:4])
+
+    store.write_batch = write_batch  # type: ignore[method-assign]
+
+
+async def _paired_ledgers(kind: str, work: Path) -> tuple[dict[str, Ledger], list[Any]]:
+    signer = NoteSigner.generate(ORIGIN)
+    ledgers: dict[str, Ledger] = {}
+    cleanups: list[Any] = []
+    for name in PAIRED:
+        db = await new_database(kind, work)
+        engine = build_engine(db.url)
+        await open_engine(engine)
+        ledger = Ledger(engine, signer, ORIGIN, subject_map=name != "off")
+        await ledger.start()
+        if name == "before":
+            _without_stored_map(ledger)
+        warm = _drafts(SUBJECTS)
+        for start in range(0, SUBJECTS, 100):  # every subject once: a 2,000-subject map
+            await ledger.append(warm[start : start + 100])
+        ledgers[name] = ledger
+        cleanups += [ledger.close, lambda engine=engine: close_engine(engine), db.cleanup]
+    return ledgers, cleanups
+
+
+#: The paired comparison's three ledgers: no map, the map as before (roots only), and now.
+PAIRED = ("off", "before", "after")
+
+
+async def paired_section(kinds: list[str], iterations: int, batches: list[int], work: Path) -> None:
+    """Durable appends to three ledgers taken in turn (order rotated every round), so load
+    from elsewhere hits all three alike: the median latency of each, and the costs."""
+    print(
+        f"\n## Append cost, paired: {iterations} appends to each of three ledgers in turn\n\n"
+        "| engine | entries per append | no map ms | map, not stored (before) ms | "
+        "map stored (after) ms | before vs none | after vs none | after vs before |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    drafts = _drafts(20_000)
+    for kind in kinds:
+        ledgers, cleanups = await _paired_ledgers(kind, work)
+        try:
+            for batch in batches:
+                times: dict[str, list[float]] = {name: [] for name in PAIRED}
+                for i in range(iterations):
+                    chunk = [drafts[(i * batch + j) % len(drafts)] for j in range(batch)]
+                    shift = i % len(PAIRED)
+                    for name in PAIRED[shift:] + PAIRED[:shift]:
+                        started = time.perf_counter()
+                        await ledgers[name].append(chunk)
+                        times[name].append(time.perf_counter() - started)
+                off, before, after = (statistics.median(times[name]) * 1e3 for name in PAIRED)
+                print(
+                    f"| {kind} | {batch} | {off:.2f} | {before:.2f} | {after:.2f} | "
+                    f"{(before / off - 1) * 100:+.1f} % | {(after / off - 1) * 100:+.1f} % | "
+                    f"{(after / before - 1) * 100:+.1f} % |",
+                    flush=True,
+                )
+        finally:
+            for cleanup in cleanups:
+                await cleanup()
+
+
 def memory_section(batch: int) -> None:
     """The sequencer's in-memory work per entry, against serialising the same entries."""
     drafts = _drafts(20_000)
@@ -142,7 +218,7 @@ def memory_section(batch: int) -> None:
             for n in range(start, end):
                 index = n + SUBJECTS
                 previous = chains.link(drafts[n], index)
-                commitment = chains.commitment() if n == end - 1 else None
+                commitment = chains.commitment(end + SUBJECTS) if n == end - 1 else None
                 drafts[n].bytes_at(index, stamp, end + SUBJECTS, previous, commitment)
             current = chains.state(end + SUBJECTS, b"")
         return time.perf_counter() - started
@@ -197,11 +273,36 @@ class ChainedMaker:
         )
 
 
+async def _rebuilt(ledger: Ledger, subject: str, size: int) -> tuple[dict[str, Any], float]:
+    """The same proof built with the stored map ignored, and its seconds: the map rebuilt from
+    the entries, as every proof was built before the map was stored (the baseline)."""
+    stored = proof_builders.stored_map_proof
+
+    async def ignored(*args: Any) -> None:
+        return None
+
+    proof_builders.stored_map_proof = ignored  # type: ignore[assignment]
+    try:
+        started = time.perf_counter()
+        proof = await ledger.completeness_proof(subject, size)
+        return proof.to_json(), time.perf_counter() - started
+    finally:
+        proof_builders.stored_map_proof = stored
+
+
+async def _store_map(engine: Any, maker: ChainedMaker, size: int) -> None:
+    """Store the bulk-loaded log's map as the one version of ``size`` (what the first append
+    after the upgrade stores: the whole map, one row per node)."""
+    built = SubjectMap.build((subject_key(s), i) for s, i in maker.latest.items())
+    _, nodes = built.commit(size)
+    await LedgerStore(engine).insert_subject_nodes(size, nodes)
+
+
 async def _bundle(
     ledger: Ledger, maker: ChainedMaker, subject: str, size: int
 ) -> tuple[dict[str, Any], float]:
     """The subject's bundle (newest first, as the portal builds it) and the seconds the
-    completeness proof took to build."""
+    completeness proof took to build (from the stored map)."""
     indexes = [n for n in range(size - 1, -1, -1) if maker.subject_of(n) == subject]
     proofs = await ledger.inclusion_proofs(indexes, size)
     entries = []
@@ -251,9 +352,10 @@ async def big_section(kinds: list[str], size: int, per_subject: int, work: Path)
     )
     print(
         "| engine | subject's entries | completeness proof bytes | bundle bytes | proof share | "
-        "build proof s | verify with s | verify without s | ratio |"
+        "build proof ms (stored map) | rebuilt map ms (before) | ratio | verify with s | "
+        "verify without s | ratio |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for kind in kinds:
         db = await new_database(kind, work)
         signer = NoteSigner.generate(ORIGIN)
@@ -266,16 +368,21 @@ async def big_section(kinds: list[str], size: int, per_subject: int, work: Path)
         try:
             started = time.perf_counter()
             await loader.extend_to(size)
+            await _store_map(engine, maker, size)
             print(f"(loaded {size:,} in {time.perf_counter() - started:.0f} s)", flush=True)
             for subject in ("sub_target", maker.single):
+                rebuilt, rebuilt_s = await _rebuilt(ledger, subject, size)
                 bundle, build_s = await _bundle(ledger, maker, subject, size)
+                if bundle["completeness"] != rebuilt:
+                    raise SystemExit("the stored map's proof differs from the rebuilt map's")
                 proof_bytes = len(json.dumps(bundle["completeness"]))
                 bundle_bytes = len(json.dumps(bundle))
                 with_s = _verify_seconds(bundle)
                 without_s = _verify_seconds(dict(bundle, completeness=None))
                 print(
                     f"| {kind} | {len(bundle['entries']):,} | {proof_bytes:,} | "
-                    f"{bundle_bytes:,} | {proof_bytes / bundle_bytes:.2%} | {build_s:.2f} | "
+                    f"{bundle_bytes:,} | {proof_bytes / bundle_bytes:.2%} | {build_s * 1e3:.1f} | "
+                    f"{rebuilt_s * 1e3:,.0f} | {rebuilt_s / build_s:,.0f}x | "
                     f"{with_s:.3f} | {without_s:.3f} | {with_s / without_s:.2f}x |",
                     flush=True,
                 )
@@ -294,6 +401,14 @@ def main() -> None:
     parser.add_argument("--per-subject", type=int, default=10_000)
     parser.add_argument("--skip-appends", action="store_true")
     parser.add_argument("--skip-big", action="store_true")
+    parser.add_argument(
+        "--paired",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also N appends to each of three ledgers in turn (no map / map as before / stored)",
+    )
+    parser.add_argument("--paired-batches", default="1,32")
     args = parser.parse_args()
     check_chained_against_model(BULK_TIME)
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))
@@ -312,6 +427,9 @@ def main() -> None:
                     work,
                 )
             )
+        if args.paired:
+            batches = [int(b) for b in args.paired_batches.split(",")]
+            asyncio.run(paired_section(kinds, args.paired, batches, work))
         if not args.skip_big:
             asyncio.run(big_section(kinds, args.size, args.per_subject, work))
 

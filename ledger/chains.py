@@ -2,12 +2,20 @@
 
 From the map's start (``since``) on, every entry about a subject names the previous entry about
 it, and the last entry of every batch carries the root of the map ``SHA-256(subject) -> latest
-index`` at the batch's end (see :mod:`ledger.subjectmap` and docs/VERIFY.md §5). The map is a
-function of the stored entries, so it is never stored itself: a process builds it once from the
-entries' subject column and then keeps it in memory, catching up from the entries another process
-appended meanwhile, as the sequencer keeps the tree's right edge. The state is keyed by the tree
-size and root it describes, and checked against the head (and, to catch up, against the stored
-checkpoint of its size) before use: a state left by a batch that never committed is rebuilt.
+index`` at the batch's end (see :mod:`ledger.subjectmap` and docs/VERIFY.md §5). A process builds
+the map once from the entries' subject column and then keeps it in memory, catching up from the
+entries another process appended meanwhile, as the sequencer keeps the tree's right edge. The
+state is keyed by the tree size and root it describes, and checked against the head (and, to catch
+up, against the stored checkpoint of its size) before use: a state left by a batch that never
+committed is rebuilt.
+
+Each batch also stores the map's nodes it changed, as the version of its tree size
+(``ledger_subject_node``), so a proof reads its path instead of rebuilding the map. A map rebuilt
+from the entries (when a process first appends, or after a batch that did not commit) is stored
+whole by the next batch, since its rows must name versions this process knows; from then on each
+batch stores only its changes and its root. That is also the backfill of a log from before
+stored maps, done lazily by the first append after the upgrade rather than by the migration
+(which may import no ledger code); proofs for sizes before it fall back to rebuilding the map.
 
 A log written before the map existed (entries without back-pointers) starts its chains at the
 first batch written by this code: that batch's last entry says ``since`` = its first index, and
@@ -47,11 +55,14 @@ class SubjectChains:
     that did not commit makes the next one rebuild the map).
     """
 
-    __slots__ = ("_map", "_since")
+    __slots__ = ("_map", "_since", "changed")
 
     def __init__(self, state: SubjectState) -> None:
         self._map = state.map
         self._since = state.since
+        #: ``(path, body)`` of the map nodes the batch changed, set by :meth:`commitment`: the
+        #: sequencer stores them as the version of the batch's tree size.
+        self.changed: list[tuple[bytes, bytes]] = []
 
     def link(self, draft: EntryDraft, index: int) -> int | None:
         """The back-pointer of entry ``index`` (None: the subject's first), and record it."""
@@ -59,8 +70,12 @@ class SubjectChains:
             return NOT_CHAINED
         return self._map.put(subject_key(draft.subject), index)
 
-    def commitment(self) -> SubjectMapCommitment:
-        return SubjectMapCommitment(self._map.root(), self._since)
+    def commitment(self, version: int) -> SubjectMapCommitment:
+        """The map's root after the batch's last entry (the batch ends the tree of ``version``
+        entries); records the nodes changed to get there, to be stored as of ``version``."""
+        root, changed = self._map.commit(version)
+        self.changed = changed
+        return SubjectMapCommitment(root, self._since)
 
     def state(self, size: int, log_root: bytes) -> SubjectState:
         return SubjectState(size, log_root, self._since, self._map)
@@ -107,10 +122,16 @@ async def load_subject_state(
             for index, subject in await store.subjects_between(cached.size, head.size):
                 subject_map.put(subject_key(subject), index)
             return SubjectState(head.size, head.root_hash, cached.since, subject_map)
+    rebuilt = await _rebuilt(store, head, freeze_from)
+    return SubjectState(head.size, head.root_hash, await _since(store, head.size), rebuilt)
+
+
+async def _rebuilt(store: LedgerStore, head: Head, freeze_from: int) -> SubjectMap:
+    """The map at the head rebuilt from the entries. Every node of it is new, so the next
+    batch stores all of it (its rows must name versions this process knows)."""
     pairs = await store.subject_heads(head.size)
     subject_map = SubjectMap.build((subject_key(subject), index) for subject, index in pairs)
-    state = SubjectState(head.size, head.root_hash, await _since(store, head.size), subject_map)
     subjects = len(pairs)
     del pairs  # not frozen with the map: the rows are garbage from here on
     settle_long_lived(subjects, freeze_from=freeze_from)
-    return state
+    return subject_map

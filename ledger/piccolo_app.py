@@ -10,12 +10,20 @@ from ledger.tables import (
     LedgerEntry,
     LedgerHead,
     LedgerNode,
+    LedgerSubjectNode,
 )
 
 APP_CONFIG = AppConfig(
     app_name="ledger",
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
-    table_classes=[LedgerHead, LedgerEntry, LedgerNode, LedgerCheckpoint, LedgerCosignature],
+    table_classes=[
+        LedgerHead,
+        LedgerEntry,
+        LedgerNode,
+        LedgerCheckpoint,
+        LedgerCosignature,
+        LedgerSubjectNode,
+    ],
     migration_dependencies=[],
     commands=[],
 )

@@ -29,7 +29,19 @@ from .nodes import (
 )
 from .note import NoteError, NoteVerifier
 from .store import LedgerStore
-from .subjectmap import SubjectMap, subject_key
+from .subjectmap import (
+    EMPTY_HASH,
+    KEY_BITS,
+    MapProof,
+    MapProofError,
+    SubjectMap,
+    key_bit,
+    key_path,
+    node_path,
+    proof_from_bodies,
+    stored_child,
+    subject_key,
+)
 from .tables import NODE_LEVEL_SHIFT
 
 T = TypeVar("T")
@@ -46,6 +58,8 @@ __all__ = [
     "build_inclusion_proofs",
     "check_consistency_params",
     "check_inclusion_params",
+    "recomputed_map_proof",
+    "stored_map_proof",
 ]
 
 
@@ -270,14 +284,73 @@ async def build_consistency_proof(store: LedgerStore, first: int, second: int) -
     return ConsistencyProof(first, second, tuple(path))
 
 
+async def stored_map_proof(store: LedgerStore, key: bytes, tree_size: int) -> MapProof | None:
+    """The map path of ``key`` read from the stored map of ``tree_size``: from the root row of
+    that version down the child versions, one primary-key read per level.
+
+    None when the stored rows do not make a path (no row where a branch points). No root row
+    reads as the empty map: right for a log with no subject yet, and for a size from before the
+    map was stored the caller finds it does not lead to the committed root.
+    """
+    bodies: list[bytes] = []
+    body = await store.subject_node(tree_size, node_path(0, 0))
+    depth = 0
+    while body is not None and body[:1] == BRANCH_PREFIX and len(body) == BRANCH_ROW:
+        bodies.append(body[:65])
+        child, version = stored_child(body, key_bit(key, depth))
+        if child == EMPTY_HASH:
+            return proof_from_bodies(key, bodies)
+        depth += 1
+        if depth > KEY_BITS:
+            return None
+        body = await store.subject_node(version, key_path(key, depth))
+        if body is None:
+            return None
+    if body is not None:
+        bodies.append(body)
+    return proof_from_bodies(key, bodies)
+
+
+#: A stored branch row: 0x03, two child hashes, two child versions.
+BRANCH_PREFIX = b"\x03"
+BRANCH_ROW = 1 + 32 + 32 + 8 + 8
+
+
+async def recomputed_map_proof(
+    store: LedgerStore, key: bytes, tree_size: int, stated_root: object
+) -> MapProof:
+    """The map path of ``key`` from the map rebuilt from the entries below ``tree_size`` (one
+    grouped scan of them); it must hash to the root the tree's last entry committed to."""
+    pairs = await store.subject_heads(tree_size)
+    subject_map = SubjectMap.build((subject_key(name), index) for name, index in pairs)
+    if b64(subject_map.root()) != stated_root:
+        raise LedgerCorruptError(
+            f"the subject map of the stored entries below {tree_size} does not hash to the root "
+            f"entry {tree_size - 1} committed to; run 'esp-portal ledger verify'"
+        )
+    return subject_map.prove(key)
+
+
+def _leads_to(proof: MapProof | None, stated_root: object) -> bool:
+    if proof is None:
+        return False
+    try:
+        return b64(proof.root()) == stated_root
+    except MapProofError:
+        return False
+
+
 async def build_completeness_proof(
     store: LedgerStore, subject: str, tree_size: int
 ) -> CompletenessProof:
     """The subject map path of ``subject`` in the tree of ``tree_size`` and its commitment.
 
-    The map is rebuilt from the entries below ``tree_size`` (one grouped scan) and must hash to
-    the root the tree's last entry committed to; a mismatch means the stored entries contradict
-    what was signed. Parameters must already be checked (``0 < tree_size <= size``).
+    The path is read from the stored map of ``tree_size`` (one row per level, see
+    :func:`stored_map_proof`) and must lead to the root the tree's last entry committed to. When
+    it does not (a size from before the map was stored, or a stored node that was tampered with)
+    the map is rebuilt from the entries instead, which must hash to that root; a mismatch then
+    means the stored entries contradict what was signed. Parameters must already be checked
+    (``0 < tree_size <= size``).
     """
     last = await store.entry(tree_size - 1)
     if last is None:
@@ -290,17 +363,14 @@ async def build_completeness_proof(
             f"the tree of size {tree_size} was signed before subject maps were committed; "
             "completeness can be proven against a later checkpoint"
         )
-    pairs = await store.subject_heads(tree_size)
-    subject_map = SubjectMap.build((subject_key(name), index) for name, index in pairs)
-    if b64(subject_map.root()) != stated.get("root"):
-        raise LedgerCorruptError(
-            f"the subject map of the stored entries below {tree_size} does not hash to the root "
-            f"entry {tree_size - 1} committed to; run 'esp-portal ledger verify'"
-        )
+    key = subject_key(subject)
+    map_proof = await stored_map_proof(store, key, tree_size)
+    if map_proof is None or not _leads_to(map_proof, stated.get("root")):
+        map_proof = await recomputed_map_proof(store, key, tree_size, stated.get("root"))
     inclusion = await build_inclusion_proof(store, tree_size - 1, tree_size)
     return CompletenessProof(
         tree_size=tree_size,
         commitment_entry=last.body,
         commitment_path=inclusion.inclusion_path,
-        map_proof=subject_map.prove(subject_key(subject)),
+        map_proof=map_proof,
     )

@@ -122,7 +122,7 @@ class Sequencer:
                     # The back-pointer first: the last entry's commitment includes itself.
                     previous = chains.link(draft, index)
                     last = index == batch_end - 1
-                    commitment = chains.commitment() if last else None
+                    commitment = chains.commitment(batch_end) if last else None
                     body = draft.bytes_at(index, stamp, batch_end, previous, commitment)
                 leaf = leaf_hash(body)
                 rows.append(
@@ -150,7 +150,13 @@ class Sequencer:
         root = compact.root()
         note = sign_checkpoint(Checkpoint(self._origin, size, root), self._signer)
 
-        await store.write_batch(rows, new_nodes, StoredCheckpoint(size, root, note), now)
+        await store.write_batch(
+            rows,
+            new_nodes,
+            StoredCheckpoint(size, root, note),
+            now,
+            chains.changed if chains is not None else (),
+        )
 
         receipts: list[list[Receipt]] = []
         folds: dict[tuple[NodeID, ...], bytes] = {}

@@ -369,9 +369,10 @@ class Ledger:
     async def completeness_proof(self, subject: str, tree_size: int) -> CompletenessProof:
         """Proof that the chain of ``subject``'s entries in the tree of ``tree_size`` is whole.
 
-        Cost: one grouped scan of the entries below ``tree_size`` and a map built from it (the
-        proof itself is about log2(subjects) hashes). Raises :class:`LedgerNotFoundError` for a
-        tree signed before subject maps existed.
+        Cost: one query reading the stored map's path (about log2(subjects) rows) and the
+        commitment's inclusion proof; for a size from before the map was stored, one grouped
+        scan of the entries below ``tree_size`` and a map built from it. Raises
+        :class:`LedgerNotFoundError` for a tree signed before subject maps existed.
         """
         if not subject:
             raise LedgerRangeError("subject", "a completeness proof needs a subject")

@@ -6,7 +6,8 @@ its own connection. The ledger never binds or builds an engine: the caller hands
 
 Layout (see :mod:`ledger.tables`): ``ledger_entry`` holds the leaves (level 0: the leaf hash sits
 next to the entry's bytes), ``ledger_node`` the interior perfect subtrees (level >= 1) keyed by
-``node_key(level, index)``, ``ledger_checkpoint`` one signed note per committed batch, and
+``node_key(level, index)``, ``ledger_checkpoint`` one signed note per committed batch,
+``ledger_subject_node`` the versions of the subject map's nodes keyed by ``version ‖ path``, and
 ``ledger_head`` the one row every appender locks. Because ``node_key(0, i) == i``, a proof's node
 ids map onto one ``UNION ALL`` of both tables: every proof is a single query.
 
@@ -41,6 +42,7 @@ from .tables import (
     LedgerEntry,
     LedgerHead,
     LedgerNode,
+    LedgerSubjectNode,
     node_key,
 )
 
@@ -50,6 +52,8 @@ ENTRY = LedgerEntry._meta.tablename
 NODE = LedgerNode._meta.tablename
 CHECKPOINT = LedgerCheckpoint._meta.tablename
 HEAD = LedgerHead._meta.tablename
+SUBJECT_NODE = LedgerSubjectNode._meta.tablename
+_VERSION_BYTES = 8
 
 _ENTRY_COLUMNS = (
     "idx",
@@ -342,15 +346,23 @@ class LedgerStore:
         nodes: Sequence[tuple[NodeID, bytes]],
         checkpoint: StoredCheckpoint,
         at: datetime,
+        subject_nodes: Sequence[tuple[bytes, bytes]] = (),
     ) -> None:
-        """Insert a batch's entries, nodes and checkpoint and move the head, in the transaction.
+        """Insert a batch's entries, nodes, subject map nodes (``(path, body)``, stored as the
+        version of the checkpoint's size) and checkpoint, and move the head, in the transaction.
 
         PostgreSQL does it in one statement (data-modifying CTEs over arrays): the head lock is
         then held for one round trip instead of four, which is what bounds throughput.
         """
+        version = checkpoint.size.to_bytes(_VERSION_BYTES, "big")
+        map_keys = [version + path for path, _ in subject_nodes]
+        map_bodies = [body for _, body in subject_nodes]
         if not self.postgres:
             await self.insert_entries(entries)
             await self.insert_nodes(nodes)
+            if map_keys:
+                rows = list(zip(map_keys, map_bodies, strict=True))
+                await self._sqlite_insert(SUBJECT_NODE, ("key", "body"), rows)
             await self.update_head(checkpoint.size, checkpoint.root_hash, at)
             await self.insert_checkpoint(checkpoint.size, checkpoint.root_hash, checkpoint.note, at)
             return
@@ -363,6 +375,8 @@ class LedgerStore:
             f"SELECT * FROM unnest({entry_arrays})), "
             f"new_nodes AS (INSERT INTO {NODE} (key, level, idx, hash) "
             "SELECT * FROM unnest({}::bigint[], {}::smallint[], {}::bigint[], {}::bytea[])), "
+            f"new_subject_nodes AS (INSERT INTO {SUBJECT_NODE} (key, body) "
+            "SELECT * FROM unnest({}::bytea[], {}::bytea[])), "
             f"new_checkpoint AS (INSERT INTO {CHECKPOINT} (size, root_hash, note, created_at) "
             "VALUES ({}, {}, {}, {})) "
             f"UPDATE {HEAD} SET size = {{}}, root_hash = {{}}, updated_at = {{}} WHERE id = 1",
@@ -371,6 +385,8 @@ class LedgerStore:
             [n.level for n, _ in nodes],
             [n.index for n, _ in nodes],
             [h for _, h in nodes],
+            map_keys,
+            map_bodies,
             checkpoint.size,
             checkpoint.root_hash,
             checkpoint.note,
@@ -396,6 +412,7 @@ class LedgerStore:
                 f"SELECT has_table_privilege('{ENTRY}', 'INSERT') "
                 f"AND has_table_privilege('{NODE}', 'INSERT') "
                 f"AND has_table_privilege('{CHECKPOINT}', 'INSERT') "
+                f"AND has_table_privilege('{SUBJECT_NODE}', 'INSERT') "
                 f"AND has_table_privilege('{HEAD}', 'UPDATE') AS ok"
             )
             if not (rows and rows[0]["ok"]):
@@ -598,6 +615,35 @@ class LedgerStore:
             if len(rows) < page_size:
                 return
             after = int(rows[-1]["idx"])
+
+    # ------------------------------------------------------------------ subject map
+
+    async def insert_subject_nodes(
+        self, version: int, nodes: Sequence[tuple[bytes, bytes]]
+    ) -> None:
+        """Store ``(path, body)`` map nodes as of tree size ``version`` (outside an append: a
+        bulk load). An append stores its own through :meth:`write_batch`."""
+        prefix = version.to_bytes(_VERSION_BYTES, "big")
+        rows = [(prefix + path, body) for path, body in nodes]
+        if not rows:
+            return
+        if self.postgres:
+            await self._fetch(
+                f"INSERT INTO {SUBJECT_NODE} (key, body) "
+                "SELECT * FROM unnest({}::bytea[], {}::bytea[])",
+                [key for key, _ in rows],
+                [body for _, body in rows],
+            )
+            return
+        await self._sqlite_insert(SUBJECT_NODE, ("key", "body"), rows)
+
+    async def subject_node(self, version: int, path: bytes) -> bytes | None:
+        """The stored row of the map node at ``path`` as of ``version`` (a primary-key read)."""
+        rows = await self._fetch(
+            f"SELECT body FROM {SUBJECT_NODE} WHERE key = {{}}",
+            version.to_bytes(_VERSION_BYTES, "big") + path,
+        )
+        return _bytes(rows[0]["body"]) if rows else None
 
     # ------------------------------------------------------------------ checkpoints
 

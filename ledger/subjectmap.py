@@ -19,6 +19,14 @@ The format is specified in ``docs/VERIFY.md`` (§5, ``esp-portal-subject-map/1``
 Prefixes 0x02 and 0x03 differ from RFC 9162's 0x00 and 0x01, so no map node can pass for a log
 node. Updates are in place (:meth:`SubjectMap.put`) and hashes are recomputed lazily, only
 along the paths changed since the root was last asked for.
+
+**Stored versions.** A node's row is its hash's preimage (``0x02 ‖ key ‖ value`` or
+``0x03 ‖ left ‖ right``, a branch followed by its children's versions) and its *path* names where
+it sits (:func:`node_path`: the depth and the key bits above it). :meth:`SubjectMap.commit` hands
+back the root and every node changed since the last commit, so the sequencer can store them under
+the tree size they describe (keyed version first: each batch's rows are appended together); a
+key's proof starts at the root row of its size and follows the child versions down its path
+(:func:`proof_from_bodies`), never reading the whole map.
 """
 
 from __future__ import annotations
@@ -36,7 +44,11 @@ __all__ = [
     "SubjectMap",
     "branch_hash",
     "key_bit",
+    "key_path",
     "map_leaf_hash",
+    "node_path",
+    "proof_from_bodies",
+    "stored_child",
     "subject_key",
     "verify_map_proof",
 ]
@@ -75,21 +87,24 @@ class MapProofError(ValueError):
 
 
 class _Leaf:
-    __slots__ = ("hash", "key", "value")
+    __slots__ = ("hash", "key", "stored", "value")
 
     def __init__(self, key: bytes, value: int) -> None:
         self.key = key
         self.value = value
         self.hash: bytes | None = None
+        #: The version (tree size) this node's current content is stored under; 0: not yet.
+        self.stored = 0
 
 
 class _Branch:
-    __slots__ = ("hash", "left", "right")
+    __slots__ = ("hash", "left", "right", "stored")
 
     def __init__(self, left: _Node, right: _Node) -> None:
         self.left = left
         self.right = right
         self.hash: bytes | None = None
+        self.stored = 0
 
 
 _Node = _Leaf | _Branch | None
@@ -122,6 +137,9 @@ _sha256 = hashlib.sha256
 
 def _split(old: _Leaf, new: _Leaf, depth: int) -> _Branch:
     """The smallest subtree at ``depth`` holding two leaves with different keys."""
+    # The old leaf moves deeper: its hash is the same wherever it sits, but its stored copy is
+    # at its old path, so it is marked changed to be stored at the new one (see ``commit``).
+    old.hash = None
     # Iterative: keys sharing a long prefix would otherwise recurse deeply.
     chain: list[int] = []
     while key_bit(old.key, depth) == key_bit(new.key, depth):
@@ -131,6 +149,58 @@ def _split(old: _Leaf, new: _Leaf, depth: int) -> _Branch:
     for bit in reversed(chain):
         node = _Branch(None, node) if bit else _Branch(node, None)
     return node
+
+
+def node_path(depth: int, prefix: int) -> bytes:
+    """Where a node sits: ``uint16be(depth) ‖ the depth bits above it, packed, zero-padded``.
+
+    Paths of one depth all have one length and differ from other depths' in their first two
+    bytes, so ``path ‖ uint64be(version)`` sorts each path's versions together, oldest first.
+    """
+    width = (depth + 7) >> 3
+    return depth.to_bytes(2, "big") + (prefix << (width * 8 - depth)).to_bytes(width, "big")
+
+
+def key_path(key: bytes, depth: int) -> bytes:
+    """The path of the node at ``depth`` on ``key``'s way down."""
+    return node_path(depth, int.from_bytes(key, "big") >> (KEY_BITS - depth))
+
+
+def _version(node: _Node) -> bytes:
+    return (0 if node is None else node.stored).to_bytes(8, "big")
+
+
+def _commit(
+    node: _Node, depth: int, prefix: int, version: int, out: list[tuple[bytes, bytes]]
+) -> bytes:
+    """Hash the changed nodes under ``node`` (those without a cached hash), recording each as
+    stored under ``version``: children first, so a branch's row names their versions."""
+    if node is None:
+        return EMPTY_HASH
+    cached = node.hash
+    if cached is not None:
+        return cached
+    if isinstance(node, _Leaf):
+        body = _LEAF + node.key + node.value.to_bytes(8, "big")
+        stored = body
+    else:
+        deeper = depth + 1
+        left = _commit(node.left, deeper, prefix << 1, version, out)
+        right = _commit(node.right, deeper, (prefix << 1) | 1, version, out)
+        body = _BRANCH + left + right
+        stored = body + _version(node.left) + _version(node.right)
+    digest = _sha256(body).digest()
+    node.hash = digest
+    node.stored = version
+    out.append((node_path(depth, prefix), stored))
+    return digest
+
+
+def stored_child(body: bytes, bit: int) -> tuple[bytes, int]:
+    """The hash and stored version of a stored branch row's child on side ``bit``."""
+    if bit:
+        return body[33:65], int.from_bytes(body[73:81], "big")
+    return body[1:33], int.from_bytes(body[65:73], "big")
 
 
 def _build(items: list[tuple[bytes, int]], lo: int, hi: int, depth: int) -> _Node:
@@ -186,6 +256,32 @@ class MapProof:
         if self.leaf is not None and self.leaf[0] == self.key:
             return self.leaf[1]
         return None
+
+
+def proof_from_bodies(key: bytes, bodies: list[bytes]) -> MapProof | None:
+    """The proof of ``key`` from the stored bodies of the nodes on its path, root first.
+
+    ``bodies[d]`` is the node at depth ``d`` (none at all: the map is empty). None when they do
+    not make a path (a branch whose child on the path is missing, or a body of neither form):
+    the stored map is incomplete there, and the caller rebuilds it. Whether the path leads to the
+    committed root is the caller's to check, with :func:`verify_map_proof`.
+    """
+    siblings: list[bytes] = []
+    for depth, body in enumerate(bodies):
+        if len(body) == 41 and body[:1] == _LEAF:
+            if depth != len(bodies) - 1:
+                return None
+            return MapProof(key, tuple(siblings), (body[1:33], int.from_bytes(body[33:], "big")))
+        if len(body) != 65 or body[:1] != _BRANCH:
+            return None
+        left, right = body[1:33], body[33:]
+        on_path, sibling = (right, left) if key_bit(key, depth) else (left, right)
+        siblings.append(sibling)
+        if on_path == EMPTY_HASH:
+            return MapProof(key, tuple(siblings), None) if depth == len(bodies) - 1 else None
+    if bodies:
+        return None  # the path's last node is a branch whose child was not stored
+    return MapProof(key, (), None)
 
 
 def verify_map_proof(proof: MapProof, root: bytes) -> int | None:
@@ -265,7 +361,22 @@ class SubjectMap:
         return previous
 
     def root(self) -> bytes:
+        """The root hash. Caches every hash, so it also marks the map as stored (see commit)."""
         return _node_hash(self._root)
+
+    def commit(self, version: int) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+        """The root, and ``(path, row)`` of every node changed since the last commit, stored
+        as of ``version``; the root's row every time, so each version has its own entry point.
+
+        A row is a leaf's hash preimage, or a branch's followed by the versions its two children
+        are stored under (``u64`` each; 0 for an empty child): a reader follows them down from
+        the root row of a version. A map built in one pass is all changed (stored whole).
+        """
+        changed: list[tuple[bytes, bytes]] = []
+        if self._root is not None:
+            self._root.hash = None
+        root = _commit(self._root, 0, 0, version, changed)
+        return root, changed
 
     def prove(self, key: bytes) -> MapProof:
         """The path of ``key``: proves its value, or that it is absent."""

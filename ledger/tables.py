@@ -52,6 +52,22 @@ class LedgerNode(Table, tablename="ledger_node"):
     hash = Bytea()
 
 
+class LedgerSubjectNode(Table, tablename="ledger_subject_node"):
+    """One version of one node of the subject map (see :mod:`ledger.subjectmap`).
+
+    ``key`` is ``uint64be(version) ‖ path``: the tree size whose map the row belongs to (the
+    batch that changed the node), then the node's place in the map, so each batch's rows are
+    appended at the end of the index together. ``body`` is the node's hash preimage (a leaf
+    ``0x02 ‖ key ‖ value``; a branch ``0x03 ‖ left ‖ right`` followed by the versions its children
+    are stored under). Every batch stores its root's row, so a proof at size N starts at
+    ``N ‖ root path`` and follows child versions down: one primary-key read per level. Rows are
+    written in the append's own transaction and never changed (append-only, like the log).
+    """
+
+    key = Bytea(primary_key=True)
+    body = Bytea()
+
+
 class LedgerCheckpoint(Table, tablename="ledger_checkpoint"):
     """A signed checkpoint issued for a tree size (one per committed batch)."""
 

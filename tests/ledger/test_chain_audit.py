@@ -34,7 +34,9 @@ async def _log_with(
         monkeypatch.setattr(
             SubjectChains,
             "commitment",
-            lambda self: SubjectMapCommitment(bytes(32), honest_commitment(self).since),
+            lambda self, version: SubjectMapCommitment(
+                bytes(32), honest_commitment(self, version).since
+            ),
         )
     await ledger.append([make_draft(2, subject="sub_a"), make_draft(3, subject="sub_a")])
     return ledger

@@ -20,12 +20,14 @@ TABLES = {
     "ledger_node": ("hash = X'00'", "level = 1"),
     "ledger_checkpoint": ("note = 'forged'", "size = 2"),
     "ledger_cosignature": ("line = 'forged'", "tree_size = 2"),
+    "ledger_subject_node": ("body = X'00'", "length(key) > 0"),
 }
 PG_SET = {
     "ledger_entry": "body = '\\x00'::bytea",
     "ledger_node": "hash = '\\x00'::bytea",
     "ledger_checkpoint": "note = 'forged'",
     "ledger_cosignature": "line = 'forged'",
+    "ledger_subject_node": "body = '\\x00'::bytea",
 }
 
 

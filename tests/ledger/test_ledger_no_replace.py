@@ -27,6 +27,7 @@ GUARDED = (
     "ledger_entry",
     "ledger_node",
     "ledger_checkpoint",
+    "ledger_subject_node",
     "ledger_head",
     "data_sharing_agreement",
     "consent_event",

@@ -2,7 +2,9 @@
 
 Built incrementally (as the sequencer does, in place) or in one pass, the root is the spec's;
 the path of every present key proves its value, of an absent key its absence; any change of a
-sibling, the leaf or the value fails; and roots asked for between updates are right too.
+sibling, the leaf or the value fails; and roots asked for between updates are right too. The
+nodes each commit hands back, stored as versions, prove exactly what the map rebuilt at that
+version proves.
 """
 
 from __future__ import annotations
@@ -13,7 +15,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.subjectmap import MapProof, MapProofError, SubjectMap, subject_key, verify_map_proof
+from ledger.subjectmap import (
+    MapProof,
+    MapProofError,
+    SubjectMap,
+    key_bit,
+    key_path,
+    proof_from_bodies,
+    stored_child,
+    subject_key,
+    verify_map_proof,
+)
 from tests.support.spec_completeness import spec_key, spec_map_root
 
 keys = st.binary(min_size=32, max_size=32)
@@ -84,3 +96,123 @@ def test_keys_sharing_a_long_prefix() -> None:
     assert subject_map.root() == spec_map_root({base: 1, near: 2})
     assert len(subject_map.prove(base).siblings) == 256
     assert verify_map_proof(subject_map.prove(near), subject_map.root()) == 2
+
+
+def _near_keys(flips: list[int]) -> list[bytes]:
+    """Keys that share long prefixes: one base key with bit ``f`` flipped for each ``f``, so
+    paths run as deep as 256 levels (a stored path then takes several reads)."""
+    base = int.from_bytes(hashlib.sha256(b"near").digest(), "big")
+    return [(base ^ (1 << (255 - f))).to_bytes(32, "big") for f in flips]
+
+
+class _VersionedTable:
+    """The stored map as the database holds it: rows keyed (version, path), read like the store
+    reads them: the root row of a version, then down the child versions each branch names."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[int, bytes], bytes] = {}
+
+    def store(self, version: int, changed: list[tuple[bytes, bytes]]) -> None:
+        paths = [path for path, _ in changed]
+        assert len(set(paths)) == len(paths), "one row per path and version"
+        for path, body in changed:
+            assert (version, path) not in self.rows
+            self.rows[(version, path)] = body
+
+    def path_bodies(self, key: bytes, version: int) -> list[bytes]:
+        bodies: list[bytes] = []
+        body = self.rows.get((version, key_path(key, 0)))
+        depth = 0
+        while body is not None and len(body) == 81:
+            bodies.append(body[:65])
+            child, version = stored_child(body, key_bit(key, depth))
+            if child == bytes(32):
+                return bodies
+            depth += 1
+            body = self.rows[(version, key_path(key, depth))]  # a pointer always resolves
+        if body is not None:
+            bodies.append(body)
+        return bodies
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    batches=st.lists(
+        st.lists(st.tuples(st.integers(0, 24), st.integers(0, 2**64 - 1)), max_size=6),
+        min_size=1,
+        max_size=20,
+    ),
+    flips=st.lists(st.integers(0, 255), min_size=2, max_size=6, unique=True),
+    rebuild_at=st.integers(0, 25),
+)
+def test_stored_versions_prove_exactly_what_the_rebuilt_map_proves(
+    batches: list[list[tuple[int, int]]], flips: list[int], rebuild_at: int
+) -> None:
+    """Each commit's changes, stored as one version, make the map of every version: the path
+    read from the stored rows is the proof of the map rebuilt from scratch at that version, for
+    present and absent keys alike, including after a process rebuilt its map (as a restart
+    does) and went on committing from there."""
+    keys = [subject_key(f"sub_{n}") for n in range(20)] + _near_keys(flips)
+    absent = [subject_key("sub_absent"), *_near_keys([7, 200])]
+    live = SubjectMap()
+    table = _VersionedTable()
+    model: dict[bytes, int] = {}
+    snapshots = []
+    for version, batch in enumerate(batches, start=1):
+        if version == rebuild_at:
+            live = SubjectMap.build(model.items())  # a restart: stored whole by its next commit
+        for pick, value in batch:
+            key = keys[pick % len(keys)]
+            live.put(key, value)
+            model[key] = value
+        root, changed = live.commit(version)
+        assert root == spec_map_root(model)
+        assert not model or key_path(keys[0], 0) in {path for path, _ in changed}  # the root
+        table.store(version, changed)
+        snapshots.append((version, dict(model), root))
+    for version, state, root in snapshots:
+        rebuilt = SubjectMap.build(state.items())
+        for key in [*keys, *absent]:
+            stored = proof_from_bodies(key, table.path_bodies(key, version))
+            assert stored == rebuilt.prove(key)
+            assert verify_map_proof(stored, root) == state.get(key)
+
+
+def test_a_rebuilt_map_is_stored_whole_then_only_its_changes() -> None:
+    """The backfill: a map rebuilt from the entries is stored whole by its first commit, and
+    proves from the stored rows alone; a commit with nothing changed stores only its root."""
+    items = [(subject_key(f"sub_{n}"), n) for n in range(50)]
+    subject_map = SubjectMap.build(items)
+    root, changed = subject_map.commit(1)
+    assert root == spec_map_root(dict(items))
+    leaves = [body for _, body in changed if body[:1] == b"\x02"]
+    assert len(leaves) == 50 and len(changed) >= 99  # 50 leaves, at least 49 branches
+    table = _VersionedTable()
+    table.store(1, changed)
+    again, only_root = subject_map.commit(2)
+    assert again == root and [path for path, _ in only_root] == [key_path(items[0][0], 0)]
+    table.store(2, only_root)
+    subject_map.put(items[7][0], 99)
+    _, path_only = subject_map.commit(3)
+    assert len(path_only) == len(subject_map.prove(items[7][0]).siblings) + 1
+    table.store(3, path_only)
+    for version, changed_value in ((1, 7), (2, 7), (3, 99)):
+        for key, value in items:
+            proof = proof_from_bodies(key, table.path_bodies(key, version))
+            expected = changed_value if key == items[7][0] else value
+            assert proof is not None and proof.value() == expected
+
+
+def test_incomplete_or_malformed_stored_paths_are_not_proofs() -> None:
+    items = [(subject_key(f"sub_{n}"), n) for n in range(8)]
+    subject_map = SubjectMap.build(items)
+    _, changed = subject_map.commit(1)
+    table = _VersionedTable()
+    table.store(1, changed)
+    key = items[3][0]
+    bodies = table.path_bodies(key, 1)
+    assert proof_from_bodies(key, bodies) == subject_map.prove(key)
+    assert proof_from_bodies(key, bodies[:-1]) is None  # a branch whose child is not stored
+    assert proof_from_bodies(key, [*bodies[:-1], b"\x02" + bytes(39)]) is None
+    assert proof_from_bodies(key, [bodies[-1], *bodies]) is None  # a leaf above the path's end
+    assert proof_from_bodies(key, []) == MapProof(key, (), None)  # the empty map
