@@ -382,6 +382,12 @@ class ConsentService:
                 else f"unknown notice version; the current one is {current.version}"
             )
             raise field_error("notice_version", message)
+        if not current.describes(purpose.code):
+            raise field_error(
+                "purpose",
+                f"the privacy notice in force ({current.version}) does not describe "
+                f"{purpose.code}, so consent to it could not be informed",
+            )
         expires_at = data.expires_at or now + CONSENT_MAX_AGE
         if expires_at <= now:
             raise field_error("expires_at", "must be in the future")

@@ -224,6 +224,10 @@ class Notice(BaseModel):
     published_on: dt.date
     title: str = Field(min_length=1)
     summary: str = Field(min_length=1)
+    #: The purposes this version describes to the volunteer. Consent is informed only by words
+    #: the volunteer could read, so consent to a purpose the notice in force leaves out is
+    #: refused (``portal.consent.services``).
+    purposes: tuple[str, ...] = Field(min_length=1)
     #: The whole notice as the volunteer reads it (a consent is informed only by the full text).
     sections: tuple[NoticeSection, ...] = Field(min_length=1)
     #: What changed from the version before, in plain words (empty only for the first version).
@@ -231,6 +235,21 @@ class Notice(BaseModel):
     #: Purposes whose meaning this version changed: consent given under an earlier version to
     #: one of them must be confirmed again (until then it covers only what was agreed).
     purposes_changed: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _describes_what_it_changes(self) -> Notice:
+        if len(set(self.purposes)) != len(self.purposes):
+            raise ValueError(f"{self.version}: a purpose is listed twice")
+        undescribed = sorted(set(self.purposes_changed) - set(self.purposes))
+        if undescribed:
+            raise ValueError(
+                f"{self.version} changes {', '.join(undescribed)} but does not describe it"
+            )
+        return self
+
+    def describes(self, purpose: str) -> bool:
+        """Whether this version tells the volunteer about ``purpose``."""
+        return purpose in self.purposes
 
 
 class Notices(BaseModel):
