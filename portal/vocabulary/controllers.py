@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from litestar import get
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from portal.vocabulary import notices, vocabulary
 
@@ -41,6 +41,9 @@ class NoticeOut(BaseModel):
     published_on: dt.date
     title: str
     summary: str
+    purposes: list[str] = Field(
+        description="the purposes this version describes: consent is taken only to these"
+    )
 
 
 class NoticesOut(BaseModel):

@@ -14,6 +14,7 @@ from portal.settings import Settings
 from tests.support.auth import fields_named
 from tests.support.disclosure_scene import (
     LV,
+    NOTICE,
     PM,
     Scene,
     build_scene,
@@ -106,7 +107,7 @@ async def test_consent_errors_are_clear_and_change_nothing(
     await scene.as_volunteer(client, alex)
     old = await consent(client, scene.employer_a, ["identity"], notice_version="2025-04")
     assert fields_named(old) == {"notice_version"}
-    assert "2026-11" in old.json()["errors"][0]["message"]
+    assert f"replaced by {NOTICE}" in old.json()["errors"][0]["message"]
     assert fields_named(await consent(client, scene.employer_a, ["identity"], purpose=PM)) == {
         "purpose"
     }
@@ -119,7 +120,7 @@ async def test_consent_errors_are_clear_and_change_nothing(
     )
     problem(nothing, 409)
     overview = (await client.get("/api/volunteer/consents")).json()
-    assert overview["history_total"] == 0 and overview["notice"]["version"] == "2026-11"
+    assert overview["history_total"] == 0 and overview["notice"]["version"] == NOTICE
     # Other roles cannot use the volunteer routes.
     await scene.as_user(client, scene.hr_a)
     problem(await client.get("/api/volunteer/consents"), 403)

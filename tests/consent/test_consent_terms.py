@@ -18,7 +18,7 @@ from ledger.tables import LedgerEntry
 from portal.consent.tables import ConsentEvent
 from portal.settings import Settings
 from tests.support.auth import fields_named, in_app, serve
-from tests.support.disclosure_scene import Scene, build_scene, consent
+from tests.support.disclosure_scene import NOTICE, Scene, build_scene, consent
 
 APPLICATION = "esp.application-progress"
 
@@ -78,7 +78,7 @@ async def test_a_give_without_chosen_categories_is_refused(
         json={
             "employer_id": scene.employer_a,
             "purpose": "esp.leave-verification",
-            "notice_version": "2026-11",
+            "notice_version": NOTICE,
         },
     )
     assert missing.status_code == 400, missing.text

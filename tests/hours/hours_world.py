@@ -22,6 +22,7 @@ from portal.auth.tokens import issue_token
 from portal.consent.tables import ConsentEvent
 from portal.organisations.tables import Employment, Organisation, OrganisationKind, Volunteer
 from portal.settings import Settings
+from portal.vocabulary import notices
 from tests.support.auth import TestUser, create_user, sign_in_as
 
 TODAY = dt.datetime.now(dt.UTC).date()
@@ -118,7 +119,7 @@ async def consent(
                     purpose=purpose,
                     category=category,
                     state=state,
-                    notice_version="2026-11",
+                    notice_version=notices().current(TODAY).version,
                     recorded_at=NOW,
                     expires_at=NOW + dt.timedelta(days=300) if state == "given" else None,
                     ledger_index=index,

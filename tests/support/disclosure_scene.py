@@ -19,12 +19,14 @@ from ledger.tables import LedgerEntry
 from portal.accounts.tables import Role
 from portal.disclosure.tables import DisclosureRefusal
 from portal.settings import Settings
+from portal.vocabulary import notices
 from tests.support import disclosure_world as world
 from tests.support.auth import TestUser, create_user, in_app, sign_in_as, sign_out
 
 LV = "esp.leave-verification"
 PM = "esp.programme-management"
-NOTICE = "2026-11"
+#: The privacy notice in force today: every consent through the API binds to it.
+NOTICE = notices().current(world.TODAY).version
 
 
 @dataclass

@@ -18,6 +18,7 @@ from portal.agreements.schemas import AgreementCreate
 from portal.agreements.services import AgreementService
 from portal.consent.tables import ConsentEvent
 from portal.organisations.tables import Employment, Organisation, OrganisationKind, Volunteer
+from portal.vocabulary import notices
 
 TODAY = dt.datetime.now(dt.UTC).date()
 NOW = dt.datetime.now(dt.UTC)
@@ -95,9 +96,13 @@ async def consent_event(
     *,
     state: str = "given",
     expires_at: dt.datetime | None = None,
-    notice_version: str = "2026-11",
+    notice_version: str | None = None,
 ) -> list[str]:
-    """Consent history rows written directly (ledger index faked): for decision tests only."""
+    """Consent history rows written directly (ledger index faked): for decision tests only.
+
+    ``notice_version``: the privacy notice the consent was given under; the one in force today
+    unless a test is about an older one."""
+    notice_version = notice_version or notices().current(TODAY).version
     index = next(_fake_index)
     ids = [uuid.uuid4() for _ in categories]
     await ConsentEvent.insert(

@@ -106,6 +106,7 @@ def test_inconsistent_vocabularies_are_refused(tmp_path: Path) -> None:
 def test_notices_current_is_the_latest_published(tmp_path: Path) -> None:
     n = notices()
     assert n.current(dt.date(2026, 11, 23)).version == "2026-11"
+    assert n.current(dt.date(2026, 12, 1)).version == "2026-12"
     assert n.current(dt.date(2026, 1, 1)).version == "2025-04"
     path = tmp_path / "notices.json"
     path.write_text(

@@ -55,6 +55,7 @@ async def _consent_and_decide(served: Served, world: World) -> None:
     from portal.hours import leave
     from portal.hours.schemas import LeaveRequestIn
     from portal.organisations.tables import Volunteer
+    from portal.vocabulary import notices
 
     person = (
         await Volunteer.select(Volunteer.subject).where(Volunteer.id == world.volunteer_id).first()
@@ -70,7 +71,7 @@ async def _consent_and_decide(served: Served, world: World) -> None:
                 purpose="esp.leave-verification",
                 category=category,
                 state="given",
-                notice_version="2026-11",
+                notice_version=notices().current(now.date()).version,
                 recorded_at=now,
                 expires_at=now + dt.timedelta(days=300),
                 ledger_index=3_000_000,

@@ -3,8 +3,9 @@
 Anyone reads the current notice in full (from the footer of every page) with what changed from
 the version before, and every earlier version. A volunteer whose consent was given under notice
 2025-04 (which 2026-11 changed for checking ESP leave) is told on their next visit and confirms it
-again; the DPO sees how many consents stand on each version before and after. axe-core checks
-every page. Both databases.
+again under the notice in force; the DPO sees how many consents stand on each version before and
+after. Later notices (2026-12) did not change checking ESP leave, so confirming once is enough.
+axe-core checks every page. Both databases.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from portal.vocabulary import notices
 from tests.web.webharness import (
     Served,
     World,
@@ -24,20 +26,30 @@ from tests.web.webharness import (
 )
 
 LV = "esp.leave-verification"
+#: The notice in force on the real clock the served app runs on.
+TODAY = dt.datetime.now(dt.UTC).date()
+CURRENT = notices().current(TODAY)
 
 
 def test_read_the_notice_and_an_older_version(served: Served, page: Any) -> None:
+    previous = notices().previous(CURRENT.version)
+    assert previous is not None
     page.goto(served.url("/sign-in"))
     page.get_by_role("link", name="Privacy notice").click()
     assert page.url == served.url("/privacy")
     main = page.inner_text("main")
-    assert "ESP Portal privacy notice (November 2026)" in main
+    assert CURRENT.title in main
     assert "Current version" in main
-    assert "What changed from version 2025-04" in main
-    assert "Consent is now given for each kind of data separately" in main
+    assert f"What changed from version {previous.version}" in main
+    assert CURRENT.changes[0] in main
     assert "The notice in full" in main and "Statistics about the site" in main
     axe_check(page, "privacy notice")
 
+    page.goto(served.url("/privacy/2026-11"))
+    main = page.inner_text("main")
+    assert "ESP Portal privacy notice (November 2026)" in main
+    assert "What changed from version 2025-04" in main
+    assert "Consent is now given for each kind of data separately" in main
     page.get_by_role("link", name="Read version 2025-04").click()
     assert page.url == served.url("/privacy/2025-04")
     main = page.inner_text("main")
@@ -45,8 +57,8 @@ def test_read_the_notice_and_an_older_version(served: Served, page: Any) -> None
     assert "This is an earlier version" in main and "first version of the notice" in main
     assert "Your consent covers all the data this purpose uses" in main
     axe_check(page, "older privacy notice")
-    page.get_by_role("link", name="Read the current privacy notice (2026-11)").click()
-    assert page.url == served.url("/privacy/2026-11")
+    page.get_by_role("link", name=f"Read the current privacy notice ({CURRENT.version})").click()
+    assert page.url == served.url(f"/privacy/{CURRENT.version}")
 
     missing = page.goto(served.url("/privacy/1999-01"))
     assert missing is not None and missing.status == 404
@@ -123,7 +135,8 @@ def _as_dpo(page: Any, served: Served, world: World, step: int = 0) -> dict[str,
 def test_reconfirm_after_a_notice_change(served: Served, page: Any) -> None:
     world = served.run(seed_world(served))
     served.run(_consent_under_2025_04(served, world))
-    assert _as_dpo(page, served, world) == {"2026-11": ("0", "0"), "2025-04": ("2", "1")}
+    later = {n.version: ("0", "0") for n in notices().notices[1:] if n.published_on <= TODAY}
+    assert _as_dpo(page, served, world) == {**later, "2025-04": ("2", "1")}
 
     # Next visit: the home page says the notice changed what the purpose means.
     sign_in(page, served, world.emails["volunteer"])
@@ -141,10 +154,10 @@ def test_reconfirm_after_a_notice_change(served: Served, page: Any) -> None:
     axe_check(page, "sharing asks to confirm")
     # The form binds to the notice it links to.
     link = page.get_by_role("link", name="Read the privacy notice you are agreeing under, in full")
-    assert link.get_attribute("href") == "/privacy/2026-11"
+    assert link.get_attribute("href") == f"/privacy/{CURRENT.version}"
 
     section.get_by_role(
-        "button", name="Confirm consent for Checking ESP leave under notice 2026-11"
+        "button", name=f"Confirm consent for Checking ESP leave under notice {CURRENT.version}"
     ).click()
     main = page.inner_text("main")
     assert "Consent confirmed for Checking ESP leave under the current privacy notice." in main
@@ -154,4 +167,5 @@ def test_reconfirm_after_a_notice_change(served: Served, page: Any) -> None:
     assert page.get_by_role("region", name="Important").count() == 0
     page.get_by_role("button", name="Sign out").click()
 
-    assert _as_dpo(page, served, world, 1) == {"2026-11": ("2", "1"), "2025-04": ("0", "0")}
+    confirmed = {**later, CURRENT.version: ("2", "1"), "2025-04": ("0", "0")}
+    assert _as_dpo(page, served, world, 1) == confirmed

@@ -8,6 +8,8 @@ retention schedule in force now (``records.json``): how long each kind of record
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from litestar import Controller, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath
@@ -17,7 +19,7 @@ from portal.auth.requests import AppRequest
 from portal.clock import local_date, utcnow
 from portal.errors import NotFound
 from portal.settings import Settings
-from portal.vocabulary import notices, vocabulary
+from portal.vocabulary import Purpose, notices, vocabulary
 from portal.vocabulary.records import records_held
 from portal.web.cookies import cookie_statement
 from portal.web.pages import render
@@ -43,16 +45,25 @@ class PrivacyPages(Controller):
         if notice is None or notice.published_on > current.published_on:
             raise NotFound("No privacy notice has this version")
         published = [n for n in every.notices if n.published_on <= current.published_on]
+        previous = every.previous(notice.version)
+        added = set(notice.purposes) - set(previous.purposes if previous else ())
         return await render(
             request,
             "privacy/notice.html",
             notice=notice,
             current=current,
-            previous=every.previous(notice.version),
+            previous=previous,
             versions=list(reversed(published)),
-            purposes_changed=[vocabulary().purpose(code) for code in notice.purposes_changed],
+            purposes_added=_purposes(c for c in notice.purposes if previous and c in added),
+            purposes_changed=_purposes(c for c in notice.purposes_changed if c not in added),
             schedule_rows=_schedule_rows(),
         )
+
+
+def _purposes(codes: Iterable[str]) -> list[Purpose]:
+    """The vocabulary's purposes for ``codes`` (a notice names only known ones; tested)."""
+    found = (vocabulary().purpose(code) for code in codes)
+    return [p for p in found if p is not None]
 
 
 def _schedule_rows() -> list[dict[str, str]]:
