@@ -57,6 +57,7 @@ PAGES: dict[str, list[tuple[str, str]]] = {
     "anonymous": [
         ("sign-in", "/sign-in"),
         ("privacy", "/privacy"),
+        ("privacy-2026-11", "/privacy/2026-11"),
         ("privacy-2025-04", "/privacy/2025-04"),
         ("cookies", "/cookies"),
     ],
@@ -83,11 +84,13 @@ PAGES: dict[str, list[tuple[str, str]]] = {
         ("home", "/police-force"),
         ("people", FORCE_LIST),
         ("person", "{force_person}"),
+        ("notices", "/police-force/notices"),
     ],
     "partner": [
         ("home", "/partner"),
         ("applicants", PARTNER_LIST),
         ("applicant", "{partner_applicant}"),
+        ("notices", "/partner/notices"),
     ],
     "dpo": [
         ("home", "/dpo"),

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from portal.accounts.roles import Role
+from portal.accounts.roles import ORGANISATION_ROLES, Role
 from portal.accounts.tables import UserAccount
 from portal.messages.outbox import enqueue
 from portal.organisations.tables import Organisation
@@ -26,6 +26,12 @@ FORCE_STAFF = (Role.DPO, Role.COORDINATOR)
 #: Why a recipient gets these emails, in the footer of each.
 FORCE_AUDIENCE = "the force's data protection officer or ESP coordinator"
 EMPLOYER_AUDIENCE = "an employer's contact for Employer Supported Policing"
+#: The same, per kind of recipient organisation (``Organisation.kind``).
+ORGANISATION_AUDIENCES: dict[str, str] = {
+    "employer": EMPLOYER_AUDIENCE,
+    "police_force": "another police force's contact for sharing with this force",
+    "partner": "a partner processing applications for the force",
+}
 
 
 @dataclass(frozen=True)
@@ -48,12 +54,15 @@ async def force_staff() -> list[StaffAddress]:
     return [StaffAddress(str(r["id"]), r["email"]) for r in rows]
 
 
-async def employer_contacts(employer_id: str) -> list[StaffAddress]:
-    """An employer's active accounts; with none, the organisation's contact address, if any."""
+async def organisation_contacts(employer_id: str, kind: str = "employer") -> list[StaffAddress]:
+    """A recipient organisation's active accounts of the role for its ``kind`` (an employer's
+    employer accounts, a force's ``police_force`` accounts, a partner's ``partner`` accounts);
+    with none, the organisation's contact address, if any."""
+    role = ORGANISATION_ROLES.get(kind, Role.EMPLOYER)
     rows = await (
         UserAccount.select(UserAccount.id, UserAccount.email)
         .where(
-            (UserAccount.role == Role.EMPLOYER.value)
+            (UserAccount.role == role.value)
             & (UserAccount.organisation == employer_id)
             & (UserAccount.is_active == True)  # noqa: E712
         )

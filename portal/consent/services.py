@@ -1,4 +1,8 @@
-"""Consent (the volunteer's own) and the withdrawal notices a withdrawal issues to employers.
+"""Consent (the volunteer's own) and the withdrawal notices a withdrawal issues to recipients.
+
+A notice goes to whichever organisation received data under the withdrawn consent: an employer,
+or another police force (``force.multi-force-application``); each reads it on its own notices
+page and API (:mod:`portal.disclosure.notices`).
 
 Every consent event is a set of append-only history rows committed in the same transaction as
 its ledger entry; so is every withdrawal notice and acknowledgement, and the email telling the
@@ -28,7 +32,8 @@ from ledger.kinds import (
     NoticeWithdrawalDraft,
 )
 from ledger.tables import LedgerEntry
-from portal.accounts.contacts import contact_key, employer_contacts
+from portal.accounts.contacts import contact_key, organisation_contacts
+from portal.accounts.roles import NOTICE_PATHS
 from portal.auth.identity import Identity
 from portal.clock import local_date, utcnow
 from portal.consent.schemas import (
@@ -470,17 +475,25 @@ class ConsentService:
                 return False
             before = int(rows[-1]["idx"])
 
-    async def _tell_employer(self, employer_id: str, notice_id: uuid.UUID) -> None:
-        """Email the employer's contacts that a withdrawal notice waits (in its transaction)."""
-        base = self.settings.base_url
-        for address in await employer_contacts(employer_id):
+    async def _tell_recipient(self, organisation_id: str, notice_id: uuid.UUID) -> None:
+        """Email the recipient organisation's contacts (an employer's, another police force's
+        or a partner's) that a withdrawal notice waits, with the link to their own notices
+        page (in the notice's transaction)."""
+        row = (
+            await Organisation.select(Organisation.kind)
+            .where(Organisation.id == organisation_id)
+            .first()
+        )
+        path = NOTICE_PATHS.get(str(row["kind"]) if row else "", NOTICE_PATHS["employer"])
+        link = f"{self.settings.base_url}{path}"
+        for address in await organisation_contacts(organisation_id):
             await enqueue(
                 self.settings,
                 kind="withdrawal_notice",
                 channel="email",
                 recipient=address,
                 idempotency_key=f"withdrawal_notice:{notice_id}:{contact_key(address)}",
-                context={"link": f"{base}/employer/notices"},
+                context={"link": link},
             )
 
     async def withdraw(
@@ -580,7 +593,7 @@ class ConsentService:
                         ledger_index=receipts[1].index,
                     )
                 )
-                await self._tell_employer(employer_id, notice_id)
+                await self._tell_recipient(employer_id, notice_id)
         log.info(
             "consent.withdrawn",
             volunteer_id=me.volunteer_id,

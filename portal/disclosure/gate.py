@@ -80,7 +80,7 @@ from portal.errors import Forbidden, InvalidInput, NotFound, ServiceUnavailable
 from portal.ids import parse_id
 from portal.organisations.rules import employed_on_sql
 from portal.organisations.tables import Employment, Volunteer
-from portal.vocabulary import LawfulBasis, Purpose, vocabulary
+from portal.vocabulary import RECIPIENT_AUDIENCES, LawfulBasis, Purpose, vocabulary
 
 log = structlog.get_logger(__name__)
 
@@ -850,8 +850,8 @@ class DisclosureGate:
         ``identity``, lawful basis legal obligation, the force's duty to tell the recipient,
         relying on the withdrawn consent records), appended before any name is returned.
         """
-        if recipient.kind != "employer":
-            raise Forbidden("Only an employer receives withdrawal notices")
+        if recipient.kind not in RECIPIENT_AUDIENCES:
+            raise Forbidden("Only a recipient organisation receives withdrawal notices")
         named = [n for n in notices if await name_was_received(recipient.organisation_id, n)]
         if not named:
             return {}

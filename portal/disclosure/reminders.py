@@ -1,9 +1,10 @@
-"""Reminding an employer of a withdrawal notice it has not acknowledged (a periodic job).
+"""Reminding a recipient of a withdrawal notice it has not acknowledged (a periodic job).
 
 A notice unacknowledged ``ESP_WITHDRAWAL_REMINDER_DAYS`` (7) after it was issued is brought to the
-employer's contacts once: the message's idempotency key is the notice's, so however often the job
-runs (or however many workers run it) each contact gets one reminder per notice. It names the
-purpose and the date, not the volunteer: the contact reads the notice itself signed in.
+contacts of the organisation it is addressed to (an employer, another police force) once: the
+message's idempotency key is the notice's, so however often the job runs (or however many workers
+run it) each contact gets one reminder per notice. It names the purpose and the date, not the
+volunteer: the contact reads the notice itself signed in.
 """
 
 from __future__ import annotations
@@ -12,15 +13,23 @@ import datetime as dt
 
 import structlog
 
+from portal.accounts.roles import NOTICE_PATHS
 from portal.clock import local_date
 from portal.consent.tables import WithdrawalAcknowledgement, WithdrawalNotice
 from portal.dbutil import as_moment, write_transaction
 from portal.messages.tables import OutboxMessage
 from portal.settings import Settings
-from portal.staffmail import employer_contacts, send_to
+from portal.staffmail import ORGANISATION_AUDIENCES, organisation_contacts, send_to
 from portal.vocabulary import vocabulary
 
 log = structlog.get_logger(__name__)
+
+#: Whose consent it was, as each kind of recipient knows them (the reminder's words).
+WHO: dict[str, str] = {
+    "employer": "a member of your staff who volunteers as a Special Constable",
+    "police_force": "a Special Constable or applicant the force shared with yours",
+    "partner": "an applicant whose application you process for the force",
+}
 
 
 async def remind_unacknowledged(settings: Settings, now: dt.datetime) -> int:
@@ -34,6 +43,7 @@ async def remind_unacknowledged(settings: Settings, now: dt.datetime) -> int:
             WithdrawalNotice.purpose,
             WithdrawalNotice.issued_at,
             WithdrawalNotice.employer.name,
+            WithdrawalNotice.employer.kind,
         )
         .where((WithdrawalNotice.issued_at <= due) & WithdrawalNotice.id.not_in(acked))
         .order_by(WithdrawalNotice.issued_at)
@@ -42,10 +52,11 @@ async def remind_unacknowledged(settings: Settings, now: dt.datetime) -> int:
     for row in rows:
         employer = str(row["employer"])
         purpose = vocabulary().purpose(row["purpose"])
+        kind = str(row["employer.kind"])
         async with write_transaction(OutboxMessage):
             written += await send_to(
                 settings,
-                await employer_contacts(employer),
+                await organisation_contacts(employer, kind),
                 kind="withdrawal_reminder",
                 event_key=f"withdrawal-reminder:{row['id']}",
                 context={
@@ -53,8 +64,10 @@ async def remind_unacknowledged(settings: Settings, now: dt.datetime) -> int:
                     "purpose": purpose.label if purpose else row["purpose"],
                     "issued_on": local_date(as_moment(row["issued_at"])).strftime("%-d %B %Y"),
                     "days": settings.withdrawal_reminder_days,
-                    "link": f"{settings.base_url}/employer/notices",
+                    "who": WHO.get(kind, WHO["employer"]),
+                    "link": settings.base_url + NOTICE_PATHS.get(kind, NOTICE_PATHS["employer"]),
                 },
+                audience=ORGANISATION_AUDIENCES.get(kind, ORGANISATION_AUDIENCES["employer"]),
             )
     log.info("notices.reminders_written", notices=len(rows), messages=written)
     return written

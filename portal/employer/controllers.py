@@ -4,19 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, get, post
-from litestar.di import NamedDependency, Provide
+from litestar import Controller, get
+from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
-from litestar.status_codes import HTTP_200_OK
 
-from ledger import Ledger
 from portal.accounts.roles import Role
-from portal.apisupport import MAX_OFFSET
 from portal.auth.guards import caller, requires_role
 from portal.auth.requests import AppRequest
-from portal.consent.schemas import Acknowledged, WithdrawalNoticePage
 from portal.disclosure.gate import DisclosureGate, Recipient, Released
-from portal.disclosure.notices import NoticeService
+from portal.disclosure.notice_controllers import EmployerNoticeController
 from portal.disclosure.schemas import StaffMember, StaffPageOut
 from portal.receipts import ReceiptOut
 from portal.request_context import request_id
@@ -42,12 +38,6 @@ Categories = Annotated[
         description="optional comma-separated categories, to receive less than permitted",
     ),
 ]
-
-
-def provide_notices(
-    ledger: NamedDependency[Ledger], gate: NamedDependency[DisclosureGate]
-) -> NoticeService:
-    return NoticeService(ledger, gate)
 
 
 def _categories(value: str | None) -> list[str] | None:
@@ -113,43 +103,6 @@ class EmployerStaffController(Controller):
             categories=_categories(categories),
         )
         return _member(released)
-
-
-class EmployerNoticeController(Controller):
-    path = "/api/employer/notices"
-    tags = ["employer"]
-    dependencies = {"notices": Provide(provide_notices, sync_to_thread=False)}
-
-    @get("/", guards=[EMPLOYER], summary="Withdrawal notices addressed to your organisation")
-    async def list_notices(
-        self,
-        request: AppRequest,
-        notices: NamedDependency[NoticeService],
-        pending: Annotated[bool, QueryParameter(description="only unacknowledged notices")] = False,
-        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)] = 0,
-    ) -> WithdrawalNoticePage:
-        identity = caller(request)
-        return await notices.list_for(
-            Recipient.of(identity), pending_only=pending, limit=limit, offset=offset
-        )
-
-    @post(
-        "/{notice_id:str}/acknowledge",
-        guards=[EMPLOYER],
-        status_code=HTTP_200_OK,
-        summary="Acknowledge a withdrawal notice (you have stopped using the data)",
-    )
-    async def acknowledge(
-        self,
-        request: AppRequest,
-        notice_id: FromPath[str],
-        notices: NamedDependency[NoticeService],
-    ) -> Acknowledged:
-        identity = caller(request)
-        return await notices.acknowledge(
-            Recipient.of(identity), notice_id, request_id=request_id(request)
-        )
 
 
 CONTROLLERS = [EmployerStaffController, EmployerNoticeController]

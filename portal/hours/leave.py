@@ -29,7 +29,7 @@ from typing import Any
 
 import structlog
 
-from portal.accounts.contacts import contact_key, employer_contacts
+from portal.accounts.contacts import contact_key, organisation_contacts
 from portal.clock import UTC, local_date, utcnow
 from portal.dbutil import as_moment
 from portal.disclosure.gate import DisclosureGate, Recipient
@@ -467,7 +467,7 @@ def _amount(unit: str, days: float | None, starts_at: dt.datetime, ends_at: dt.d
 
 async def notify_employer_contacts(settings: Settings, employer: str, request_id: str) -> None:
     """Email the employer's contacts that a request waits (inside the request's transaction)."""
-    for address in await employer_contacts(employer):
+    for address in await organisation_contacts(employer):
         await enqueue(
             settings,
             kind="leave_requested",

@@ -16,6 +16,10 @@ from portal.accounts.roles import Role
 from portal.auth.guards import caller, requires_role
 from portal.auth.requests import AppRequest
 from portal.disclosure.gate import DisclosureGate
+from portal.disclosure.notice_controllers import (
+    PartnerNoticeController,
+    PoliceForceNoticeController,
+)
 from portal.disclosure.schemas import StaffMember, StaffPageOut
 from portal.recipients.services import RecipientReads, split_categories
 from portal.request_context import request_id
@@ -148,4 +152,9 @@ class PartnerApplicantsController(Controller):
         )
 
 
-CONTROLLERS = [PoliceForcePeopleController, PartnerApplicantsController]
+CONTROLLERS = [
+    PoliceForcePeopleController,
+    PartnerApplicantsController,
+    PoliceForceNoticeController,
+    PartnerNoticeController,
+]

@@ -30,6 +30,7 @@ from portal.web.controllers.dpo_volume import DpoVolumePages
 from portal.web.controllers.employer import EmployerPages
 from portal.web.controllers.objections import DpoObjectionPages, VolunteerObjectionPages
 from portal.web.controllers.privacy import CookiePages, PrivacyPages
+from portal.web.controllers.recipient_notices import PartnerNoticePages, PoliceForceNoticePages
 from portal.web.controllers.recipients import PartnerPages, PoliceForcePages
 from portal.web.controllers.volunteer import VolunteerPages
 from portal.web.csrf import check_csrf
@@ -51,6 +52,8 @@ PAGES = Router(
         EmployerPages,
         PoliceForcePages,
         PartnerPages,
+        PoliceForceNoticePages,
+        PartnerNoticePages,
         DpoPages,
         DpoSearchPages,
         CoordinatorPages,

@@ -136,6 +136,10 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/police-force/people/{volunteer_id:str}"): NOBODY_BUT({FORCE}),
     ("GET", "/api/partner/applicants"): NOBODY_BUT({PARTNER}),
     ("GET", "/api/partner/applicants/{volunteer_id:str}"): NOBODY_BUT({PARTNER}),
+    ("GET", "/api/police-force/notices"): NOBODY_BUT({FORCE}),
+    ("POST", "/api/police-force/notices/{notice_id:str}/acknowledge"): NOBODY_BUT({FORCE}),
+    ("GET", "/api/partner/notices"): NOBODY_BUT({PARTNER}),
+    ("POST", "/api/partner/notices/{notice_id:str}/acknowledge"): NOBODY_BUT({PARTNER}),
     # DPO API
     ("GET", "/api/dpo/ledger"): NOBODY_BUT({DPO}),
     ("GET", "/api/dpo/ledger/export"): NOBODY_BUT({DPO}),
@@ -194,6 +198,10 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/partner"): NOBODY_BUT({PARTNER}),
     ("GET", "/partner/applicants"): NOBODY_BUT({PARTNER}),
     ("GET", "/partner/applicants/{volunteer_id:str}"): NOBODY_BUT({PARTNER}),
+    ("GET", "/police-force/notices"): NOBODY_BUT({FORCE}),
+    ("POST", "/police-force/notices/{notice_id:str}/acknowledge"): NOBODY_BUT({FORCE}),
+    ("GET", "/partner/notices"): NOBODY_BUT({PARTNER}),
+    ("POST", "/partner/notices/{notice_id:str}/acknowledge"): NOBODY_BUT({PARTNER}),
     # DPO pages
     ("GET", "/dpo"): NOBODY_BUT({DPO}),
     ("GET", "/dpo/ledger"): NOBODY_BUT({DPO}),

@@ -33,7 +33,8 @@ from portal.settings import Settings
 from portal.vocabulary import Purpose, vocabulary
 from portal.web import staffview
 from portal.web.charts import month_label, organisation_hours_chart
-from portal.web.forms import query_int, query_text
+from portal.web.forms import query_text
+from portal.web.notice_pages import EMPLOYER_NOTICES, acknowledge, notices_page
 from portal.web.pages import NavItem, register_navigation, render, see_other
 from portal.web.webforms import Field, FormFields
 
@@ -60,7 +61,6 @@ class StaffRow:
 
 #: A leave decision's optional reason, shown to the volunteer.
 DECISION_FORM = FormFields((Field("reason", 200),))
-NOTICE_PAGE = 25
 
 
 def _recipient(request: AppRequest) -> Recipient:
@@ -201,24 +201,7 @@ class EmployerPages(Controller):
     async def notices(
         self, request: AppRequest, notices: NamedDependency[NoticeService]
     ) -> Template:
-        recipient = _recipient(request)
-        page = query_int(request, "page", 1, 1, 100_000) or 1
-        found, names = await notices.list_named(
-            recipient,
-            limit=NOTICE_PAGE,
-            offset=(page - 1) * NOTICE_PAGE,
-            request_id=request_id(request),
-        )
-        pages = max(1, -(-found.total // NOTICE_PAGE))
-        return await render(
-            request,
-            "employer/notices.html",
-            notices=found.items,
-            names=names,
-            page=page,
-            pages=pages,
-            acknowledged=query_int(request, "acknowledged", None, 0, 2**62),
-        )
+        return await notices_page(request, notices, EMPLOYER_NOTICES)
 
     @post("/notices/{notice_id:str}/acknowledge", name="web.employer.acknowledge")
     async def acknowledge(
@@ -227,12 +210,7 @@ class EmployerPages(Controller):
         notice_id: FromPath[str],
         notices: NamedDependency[NoticeService],
     ) -> Redirect:
-        recipient = _recipient(request)
-        try:
-            done = await notices.acknowledge(recipient, notice_id, request_id=request_id(request))
-        except Conflict:
-            return see_other("/employer/notices")
-        return see_other(f"/employer/notices?acknowledged={done.receipt.index}")
+        return await acknowledge(request, notices, notice_id, EMPLOYER_NOTICES)
 
     # ----------------------------------------------------------------------------- leave
 
