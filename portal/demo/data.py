@@ -532,14 +532,16 @@ class DemoWithdrawal:
     categories: tuple[str, ...] = ()
 
 
-#: After the employers' reads below, so the withdrawals of consent those reads relied on send
-#: the employer a withdrawal notice.
+#: After the recipients' reads below, so the withdrawals of consent those reads relied on send
+#: the employer (or the other force) a withdrawal notice.
 WITHDRAWALS: tuple[DemoWithdrawal, ...] = (
     DemoWithdrawal(30, _employer("nhs"), LEAVE),
     DemoWithdrawal(10, _employer("nhs"), RECOGNITION),
     DemoWithdrawal(31, _employer("greenway"), LEAVE, ("hours.summary",)),
     DemoWithdrawal(22, _employer("council"), LEAVE, ("hours.detail",)),
     DemoWithdrawal(23, _employer("bank"), LEAVE),
+    # An applicant to both forces withdraws: Southshire Police read under it, so it is told.
+    DemoWithdrawal(25, OTHER_FORCE, MULTI_FORCE),
 )
 
 

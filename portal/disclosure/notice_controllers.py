@@ -76,7 +76,7 @@ def notice_controller(route: str, role: Role, tag: str) -> type[Controller]:
             )
 
     name = "".join(word.title() for word in tag.split()) + "NoticeController"
-    NoticeController.__name__ = NoticeController.__qualname__ = name
+    NoticeController.__name__ = name
     return NoticeController
 
 

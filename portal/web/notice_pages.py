@@ -32,25 +32,19 @@ class NoticeWords:
     path: str
     #: The person a notice is about, as the organisation knows them ("member of staff").
     person: str
-    #: The same with its article, when the notice does not name them ("a member of staff").
-    someone: str
     #: Who withdraws, in the page's opening sentence.
     who: str
 
 
-EMPLOYER_NOTICES = NoticeWords(
-    "/employer/notices", "member of staff", "a member of staff", "a member of staff"
-)
+EMPLOYER_NOTICES = NoticeWords("/employer/notices", "member of staff", "a member of staff")
 FORCE_NOTICES = NoticeWords(
     "/police-force/notices",
     "person",
-    "a person",
     "a Special Constable or applicant the force shared with you",
 )
 PARTNER_NOTICES = NoticeWords(
     "/partner/notices",
     "applicant",
-    "an applicant",
     "an applicant whose application you process",
 )
 

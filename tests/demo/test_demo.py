@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import re
 from collections import Counter
@@ -21,7 +22,7 @@ from portal.consent.tables import ConsentEvent, WithdrawalNotice
 from portal.demo import data
 from portal.organisations.tables import Employment, Organisation, Volunteer
 from portal.settings import Settings
-from portal.vocabulary import vocabulary
+from portal.vocabulary import notices, vocabulary
 from tests.conftest import TestDatabase, run_cli
 from tests.support.auth import in_app, serve, sign_in, sign_out
 from tests.support.cli import cli_env
@@ -91,6 +92,13 @@ async def _check_sharing(loaded: dict[str, Any]) -> None:
     consent_purposes = {p.code for p in vocabulary().purposes if p.consent_required}
     assert {c["purpose"] for c in consents} <= consent_purposes
     assert loaded["withdrawal_notices"]  # a withdrawal of consent an employer's read relied on
+    # ... and one the other force's read relied on: it is told too, on its own notices page.
+    assert str(data.OTHER_FORCE.id) in {str(n["employer"]) for n in loaded["withdrawal_notices"]}
+    # Every demo consent is given (and withdrawn) under the privacy notice in force, which
+    # describes every purpose consented to.
+    current = notices().current(dt.datetime.now(dt.UTC).date())
+    assert {c["notice_version"] for c in consents} == {current.version}
+    assert {c["purpose"] for c in consents} <= set(current.purposes)
     demo_volunteers = {
         str(data.demo_id("volunteer", u.volunteer)) for u in data.USERS if u.volunteer is not None
     }
