@@ -28,7 +28,15 @@ from portal.settings import Settings
 from portal.vocabulary import LawfulBasis, vocabulary
 from portal.vocabulary.records import records_held
 from tests.support.auth import in_app
-from tests.support.disclosure_scene import LV, PM, Scene, build_scene, consent, entry_bytes
+from tests.support.disclosure_scene import (
+    LV,
+    NOTICE,
+    PM,
+    Scene,
+    build_scene,
+    consent,
+    entry_bytes,
+)
 
 TODAY = dt.datetime.now(dt.UTC).date()
 LEAVE_DATA = ["identity", "status", "hours.summary", "hours.detail"]
@@ -240,6 +248,8 @@ async def test_report_holds_every_category_with_purposes_retention_source_and_re
         ("status", "given"),
     ]
     assert {c["employer"] for c in items["consents"]} == {"Acme Logistics"}
+    # Each consent names the privacy notice it was given under: the one in force today.
+    assert {c["notice_version"] for c in items["consents"]} == {NOTICE}
     (objection,) = items["objections"]
     assert (objection["purpose"], objection["outcome"]) == (PM, "upheld")
     assert "rather my employer" in objection["reasons"]

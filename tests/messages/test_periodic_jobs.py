@@ -21,6 +21,7 @@ from portal.disclosure.reminders import remind_unacknowledged
 from portal.jobs import periodic_jobs
 from portal.messages.periodic import Job, claim, period_of, run_due_jobs, run_job
 from portal.messages.tables import JobRun, OutboxMessage
+from portal.organisations.tables import OrganisationKind
 from portal.settings import Settings
 from tests.conftest import TestDatabase, make_settings, run_cli
 from tests.support import disclosure_world as world
@@ -123,6 +124,26 @@ async def test_an_unacknowledged_withdrawal_notice_is_brought_back_once_after_se
     assert "On 1 June 2026 we told Reminded Ltd" in body and "7 days" in body
     assert "/employer/notices" in body and "Notice Person" not in body
     assert waiting in {m["idempotency_key"].split(":")[1] for m in mail}
+
+
+async def test_a_force_is_reminded_as_an_employer_is_at_its_own_notices_page(
+    engine: Any, settings: Settings
+) -> None:
+    """Another police force's notice goes to the force's own users (role ``police_force``), in
+    the force's words, linking to the force's notices page."""
+    force_id = await world.organisation("Reminded Police", OrganisationKind.POLICE_FORCE)
+    liaison = await create_user(
+        settings, "liaison@reminded.example", Role.POLICE_FORCE, organisation_id=force_id
+    )
+    await _notice(force_id, NOW)
+    assert await remind_unacknowledged(settings, NOW + dt.timedelta(days=8)) == 1
+    (mail,) = await OutboxMessage.select().where(OutboxMessage.template == "withdrawal_reminder")
+    assert mail["recipient"] == liaison.email
+    assert "/police-force/notices" in mail["body_text"]
+    assert "/employer/notices" not in mail["body_text"]
+    assert "a Special Constable or applicant the force shared with yours" in mail["body_text"]
+    assert "member of your staff" not in mail["body_text"]
+    assert "another police force's contact" in mail["body_text"]
 
 
 async def world_contact(employer_id: str, email: str) -> None:
