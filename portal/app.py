@@ -32,6 +32,7 @@ from portal.disclosure.gate import DisclosureGate
 from portal.errors import EXCEPTION_HANDLERS
 from portal.gates import build_gate
 from portal.jobs import periodic_jobs
+from portal.jsonedge import TYPE_ENCODERS
 from portal.ledgering import build_ledger
 from portal.logging import configure_logging
 from portal.messages.inprocess import in_process_worker
@@ -132,6 +133,7 @@ def create_app(settings: Settings, *, configure_logs: bool = True) -> Litestar:
         openapi_config=_openapi(),
         plugins=[StrictBodyPlugin(), WebPlugin(), ProblemResponsesPlugin()],
         lifespan=[lifespan],
+        type_encoders=TYPE_ENCODERS,
         state=State(
             {
                 "settings": settings,
