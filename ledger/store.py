@@ -645,6 +645,24 @@ class LedgerStore:
         )
         return _bytes(rows[0]["body"]) if rows else None
 
+    async def subject_nodes(self, keys: Sequence[bytes]) -> dict[bytes, bytes]:
+        """Stored map rows by full key (``version ‖ path``): one query per ~500 keys (one
+        array argument on PostgreSQL)."""
+        found: dict[bytes, bytes] = {}
+        for chunk in _chunks(list(keys), 500):
+            if self.postgres:
+                rows = await self._fetch(
+                    f"SELECT key, body FROM {SUBJECT_NODE} WHERE key = ANY({{}}::bytea[])",
+                    list(chunk),
+                )
+            else:
+                marks = ", ".join("{}" for _ in chunk)
+                rows = await self._fetch(
+                    f"SELECT key, body FROM {SUBJECT_NODE} WHERE key IN ({marks})", *chunk
+                )
+            found.update((_bytes(row["key"]), _bytes(row["body"])) for row in rows)
+        return found
+
     # ------------------------------------------------------------------ checkpoints
 
     async def insert_checkpoint(self, size: int, root_hash: bytes, note: str, at: datetime) -> None:
