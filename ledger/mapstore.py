@@ -13,7 +13,16 @@ import base64
 from .errors import LedgerCorruptError
 from .maptiles import Leaf, Node, Ref, RowError, node_hash, parse_row, walk
 from .store import LedgerStore
-from .subjectmap import EMPTY_HASH, KEY_BITS, MapProof, SubjectMap, _Branch, _Leaf, node_path
+from .subjectmap import (
+    EMPTY_HASH,
+    KEY_BITS,
+    REF_TAG,
+    MapProof,
+    SubjectMap,
+    _Branch,
+    _Leaf,
+    node_path,
+)
 
 __all__ = ["StoredMapError", "load_stored_map", "read_map_path"]
 
@@ -36,14 +45,23 @@ class StoredMapError(LedgerCorruptError):
     """
 
     def __init__(
-        self, what: str, key: bytes, expected: bytes, found: bytes | None, detail: str
+        self,
+        what: str,
+        key: bytes,
+        expected: bytes,
+        found: bytes | None,
+        detail: str,
+        referrer: bytes | None,
     ) -> None:
         self.what = what
         self.key = key.hex()
+        #: The row whose reference named this one (None: the root row, named by the log).
+        self.referrer = None if referrer is None else referrer.hex()
         self.expected = _b64(expected)
         self.found = None if found is None else _b64(found)
+        named_by = "the log's commitment" if referrer is None else f"row {self.referrer}"
         super().__init__(
-            f"stored subject map row {self.key}: {detail} "
+            f"stored subject map row {self.key} (named by {named_by}) {detail} "
             f"(expected hash {self.expected}, found {self.found})"
         )
 
@@ -85,8 +103,11 @@ class _Loader:
 
     def __init__(self) -> None:
         self.rows = 0
-        #: Branches waiting for a child stored in its own row: (parent, right side?, reference).
-        self.pending: list[tuple[_Branch | None, bool, Ref]] = []
+        self.leaves = 0
+        #: Children stored in their own rows: (parent branch, right side?, reference, the row
+        #: holding the reference).
+        self.pending: list[tuple[_Branch | None, bool, Ref, bytes | None]] = []
+        self.row: bytes | None = None
 
     def convert(self, node: Node, version: int) -> _Leaf | _Branch | None:
         """The in-memory nodes of a parsed row, hashes set; references queued for the next
@@ -94,6 +115,7 @@ class _Loader:
         if node is None or isinstance(node, Ref):
             return None
         if isinstance(node, Leaf):
+            self.leaves += 1
             leaf = _Leaf(node.key, node.value)
             leaf.hash = node_hash(node)
             leaf.stored = version
@@ -101,14 +123,17 @@ class _Loader:
         branch = _Branch(self.convert(node.left, version), self.convert(node.right, version))
         for right, child in ((False, node.left), (True, node.right)):
             if isinstance(child, Ref):
-                self.pending.append((branch, right, child))
+                self.pending.append((branch, right, child, self.row))
         branch.hash = node_hash(node)
         branch.stored = version
         return branch
 
 
-async def load_stored_map(store: LedgerStore, size: int, root: bytes) -> tuple[SubjectMap, int]:
-    """The map of ``size`` read from its stored rows, and how many rows were read.
+async def load_stored_map(
+    store: LedgerStore, size: int, root: bytes
+) -> tuple[SubjectMap, int, int]:
+    """The map of ``size`` read from its stored rows, how many rows were read, and how many
+    subjects (leaves) it holds.
 
     Every row reachable from the root row of ``size`` is read (one query per level of tiles)
     and hashed: the root row must hash to ``root`` (the map root the log committed to at
@@ -120,29 +145,38 @@ async def load_stored_map(store: LedgerStore, size: int, root: bytes) -> tuple[S
     loader = _Loader()
     subject_map = SubjectMap()
     if root == EMPTY_HASH and await store.subject_node(size, node_path(0, 0)) is None:
-        return subject_map, 0  # an empty map stores no row
-    level: list[tuple[_Branch | None, bool, Ref]] = [(None, False, Ref(root, size, 0, 0))]
+        return subject_map, 0, 0  # an empty map stores no row
+    level: list[tuple[_Branch | None, bool, Ref, bytes | None]] = [
+        (None, False, Ref(root, size, 0, 0), None)
+    ]
     while level:
-        keys = [row_key(ref.version, ref.path) for _, _, ref in level]
+        keys = [row_key(ref.version, ref.path) for _, _, ref, _ in level]
         bodies = await store.subject_nodes(keys)
         loader.pending = []
-        for (parent, right, ref), key in zip(level, keys, strict=True):
+        for (parent, right, ref, referrer), key in zip(level, keys, strict=True):
             body = bodies.get(key)
             if body is None:
-                raise StoredMapError("missing", key, ref.hash, None, "is missing")
+                raise StoredMapError("missing", key, ref.hash, None, "is missing", referrer)
             if ref.depth > KEY_BITS:
-                raise StoredMapError("malformed", key, ref.hash, None, "lies below the map")
+                raise StoredMapError(
+                    "malformed", key, ref.hash, None, "lies below the map", referrer
+                )
             try:
                 parsed = parse_row(body, ref.depth, ref.prefix)
             except RowError as exc:
-                raise StoredMapError("malformed", key, ref.hash, None, str(exc)) from None
+                raise StoredMapError(
+                    "malformed", key, ref.hash, None, f"is malformed: {exc}", referrer
+                ) from None
             found = node_hash(parsed)
             if found != ref.hash or parsed is None:
                 raise StoredMapError(
-                    "hash", key, ref.hash, found, "does not hash to what refers to it"
+                    "hash", key, ref.hash, found, "does not hash to what names it", referrer
                 )
             loader.rows += 1
+            loader.row = key
             node = loader.convert(parsed, ref.version)
+            if isinstance(node, _Branch):  # how its parent's tile refers to it, unchanged
+                node.blob = REF_TAG + ref.hash + ref.version.to_bytes(_VERSION_BYTES, "big")
             if parent is None:
                 subject_map.attach(node)
             elif right:
@@ -150,4 +184,4 @@ async def load_stored_map(store: LedgerStore, size: int, root: bytes) -> tuple[S
             else:
                 parent.left = node
         level = loader.pending
-    return subject_map, loader.rows
+    return subject_map, loader.rows, loader.leaves

@@ -645,6 +645,10 @@ class LedgerStore:
         )
         return _bytes(rows[0]["body"]) if rows else None
 
+    async def has_subject_nodes(self) -> bool:
+        """Whether any map row is stored (a log written before stored maps has none)."""
+        return bool(await self._fetch(f"SELECT 1 AS one FROM {SUBJECT_NODE} LIMIT 1"))
+
     async def subject_nodes(self, keys: Sequence[bytes]) -> dict[bytes, bytes]:
         """Stored map rows by full key (``version ‖ path``): one query per ~500 keys (one
         array argument on PostgreSQL)."""
@@ -686,6 +690,15 @@ class LedgerStore:
             f"SELECT size, root_hash, note FROM {CHECKPOINT} ORDER BY size DESC LIMIT 1"
         )
         return self._checkpoint(rows[0]) if rows else None
+
+    async def latest_checkpoint_sizes(self, up_to: int, limit: int) -> list[int]:
+        """Sizes of the latest ``limit`` checkpoints of size at most ``up_to``, largest first."""
+        rows = await self._fetch(
+            f"SELECT size FROM {CHECKPOINT} WHERE size <= {{}} ORDER BY size DESC "
+            f"LIMIT {int(limit)}",
+            up_to,
+        )
+        return [int(row["size"]) for row in rows]
 
     async def checkpoints_between(
         self, after: int, up_to: int, limit: int

@@ -100,13 +100,17 @@ class _Leaf:
 
 
 class _Branch:
-    __slots__ = ("hash", "left", "right", "stored")
+    __slots__ = ("blob", "hash", "left", "right", "stored")
 
     def __init__(self, left: _Node, right: _Node) -> None:
         self.left = left
         self.right = right
         self.hash: bytes | None = None
         self.stored = 0
+        #: How this branch reads in its parent's stored tile as of the last commit: its subtree
+        #: there, or the reference to its own tile if it roots one. None: changed since (every
+        #: :meth:`SubjectMap.put` clears it along its path), so its tile must be written again.
+        self.blob: bytes | None = None
 
 
 _Node = _Leaf | _Branch | None
@@ -183,9 +187,18 @@ def _commit_tile(
 ) -> bytes:
     """Store the tile rooted at ``node`` (at ``depth``, a multiple of the tile height) as of
     ``version``, the changed tiles below it first; returns its hash."""
-    parts = [TILE]
-    digest = _encode(node, depth, depth + TILE_HEIGHT, prefix, version, out, parts)
+    if isinstance(node, _Leaf):  # only the root: elsewhere a leaf sits in its parent's tile
+        body = _LEAF + node.key + node.value.to_bytes(8, "big")
+        digest = node.hash = _sha256(body).digest()
+        out.append((node_path(depth, prefix), TILE + body))
+        return digest
+    parts = [TILE, _BRANCH]
+    limit, deeper = depth + TILE_HEIGHT, depth + 1
+    left = _encode(node.left, deeper, limit, prefix << 1, version, out, parts)
+    right = _encode(node.right, deeper, limit, (prefix << 1) | 1, version, out, parts)
+    digest = node.hash = _sha256(_BRANCH + left + right).digest()
     node.stored = version
+    node.blob = REF_TAG + digest + version.to_bytes(8, "big")
     out.append((node_path(depth, prefix), b"".join(parts)))
     return digest
 
@@ -199,32 +212,36 @@ def _encode(
     out: list[tuple[bytes, bytes]],
     parts: list[bytes],
 ) -> bytes:
-    """Append ``node``'s subtree down to depth ``limit`` to ``parts`` in preorder, hashing only
-    what changed (a node without a cached hash; unchanged siblings keep theirs): leaves inline
-    wherever they sit, a branch at ``limit`` as a reference to its own tile, stored first if it
-    changed."""
+    """Append ``node``'s subtree down to depth ``limit`` to ``parts`` in preorder: leaves
+    inline wherever they sit, a branch at ``limit`` as a reference to its own tile (stored
+    first if it changed). A branch unchanged since the last commit is appended as it was then
+    (its ``blob``) with its cached hash: neither re-encoded nor re-hashed."""
     if node is None:
         parts.append(EMPTY_TAG)
         return EMPTY_HASH
-    cached = node.hash
     if isinstance(node, _Leaf):
         body = _LEAF + node.key + node.value.to_bytes(8, "big")
         parts.append(body)
+        cached = node.hash
         if cached is None:
             cached = node.hash = _sha256(body).digest()
         return cached
+    blob = node.blob
+    if blob is not None and node.hash is not None:
+        parts.append(blob)
+        return node.hash
     if depth == limit:
-        if cached is None:
-            cached = _commit_tile(node, depth, prefix, version, out)
-        parts.append(REF_TAG + cached + node.stored.to_bytes(8, "big"))
-        return cached
-    parts.append(_BRANCH)
+        digest = _commit_tile(node, depth, prefix, version, out)
+        parts.append(node.blob)  # type: ignore[arg-type]  # set by _commit_tile
+        return digest
+    mine = [_BRANCH]
     deeper = depth + 1
-    left = _encode(node.left, deeper, limit, prefix << 1, version, out, parts)
-    right = _encode(node.right, deeper, limit, (prefix << 1) | 1, version, out, parts)
-    if cached is None:
-        cached = node.hash = _sha256(_BRANCH + left + right).digest()
-    return cached
+    left = _encode(node.left, deeper, limit, prefix << 1, version, out, mine)
+    right = _encode(node.right, deeper, limit, (prefix << 1) | 1, version, out, mine)
+    digest = node.hash = _sha256(_BRANCH + left + right).digest()
+    node.blob = blob = b"".join(mine)
+    parts.append(blob)
+    return digest
 
 
 def _build(items: list[tuple[bytes, int]], lo: int, hi: int, depth: int) -> _Node:
@@ -336,6 +353,7 @@ class SubjectMap:
         depth = 0
         while isinstance(node, _Branch):
             node.hash = None
+            node.blob = None
             parent = node
             right = bits[depth] == "1"
             node = node.right if right else node.left

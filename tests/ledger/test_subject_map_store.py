@@ -19,12 +19,13 @@ import pytest
 
 import ledger.proofs
 from ledger import AgreementRecordedDraft, EntryDraft, Ledger
+from ledger.chains import load_subject_state
 from ledger.mapstore import load_stored_map
 from ledger.maptiles import Leaf, Ref, RowError, parse_row, walk
 from ledger.note import NoteSigner
 from ledger.proofs import recomputed_map_proof, stored_map_proof
 from ledger.store import LedgerStore
-from ledger.subjectmap import TILE_HEIGHT, key_path, node_path, subject_key
+from ledger.subjectmap import TILE_HEIGHT, SubjectMap, key_path, node_path, subject_key
 from tests.ledger.completeness_support import (
     all_entries,
     make_bundle,
@@ -204,7 +205,7 @@ async def test_a_log_written_before_the_map_was_stored_is_backfilled_by_its_next
         whole = await _rows(owner_sql)
         size = await new.size()
         # Every row of the map as of the new size was stored by that append (nothing before).
-        _, reachable = await load_stored_map(
+        _, reachable, _ = await load_stored_map(
             store, size, base64.b64decode(await _stated_root(store, size))
         )
         assert whole == reachable > 0
@@ -317,3 +318,52 @@ async def test_a_tampered_stored_node_never_makes_a_wrong_proof(
         assert not spec_accepts(changed), name
     assert base64.b64decode(bundle["completeness"]["key"]) == key
     assert (await ledger.verify()).ok
+
+
+async def test_a_new_process_seeds_its_map_from_the_stored_rows(
+    engine: Any, signer: NoteSigner, owner_sql: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process's first append reads the map from the stored rows of the head's version
+    instead of scanning every entry: the seeded map is the rebuilt one (same root, same path
+    for every subject, same root after the same update), and its next batch stores only the
+    tiles on the changed path, not the whole map again."""
+    first = Ledger(engine, signer, ORIGIN)
+    await first.start()
+    try:
+        await _grow([first], 30, random.Random(11))
+    finally:
+        await first.close()
+    store = LedgerStore(engine)
+    head = await store.head()
+    pairs = await store.subject_heads(head.size)
+    rebuilt = SubjectMap.build((subject_key(s), i) for s, i in pairs)
+
+    async def refuse(*args: Any) -> Any:
+        raise AssertionError("the map was rebuilt from the entries")
+
+    monkeypatch.setattr(LedgerStore, "subject_heads", refuse)
+    seeded = (await load_subject_state(store, head, None)).map
+    assert _b64(seeded.root()) == _b64(rebuilt.root()) == await _stated_root(store, head.size)
+    for subject in [*SUBJECTS, "sub_nobody"]:
+        assert seeded.prove(subject_key(subject)) == rebuilt.prove(subject_key(subject))
+    for m in (seeded, rebuilt):
+        m.put(subject_key("sub_new"), head.size)
+        m.put(subject_key(SUBJECTS[0]), head.size + 1)
+    assert seeded.root() == rebuilt.root()
+    second = Ledger(engine, signer, ORIGIN)
+    await second.start()
+    try:
+        rows = await _rows(owner_sql)
+        await second.append([make_draft(950, subject=SUBJECTS[4])])
+        size = await second.size()
+        depth = len((await second.completeness_proof(SUBJECTS[4], size)).map_proof.siblings)
+        assert await _rows(owner_sql) - rows == (
+            1 if depth == 0 else (depth - 1) // TILE_HEIGHT + 1
+        )
+        pool = await all_entries(second, size)
+        for subject in SUBJECTS:
+            bundle = await make_bundle(second, subject, size, pool)
+            assert product_accepts(bundle) and spec_accepts(bundle), subject
+        assert (await second.verify()).ok
+    finally:
+        await second.close()
