@@ -7,7 +7,7 @@ its own connection. The ledger never binds or builds an engine: the caller hands
 Layout (see :mod:`ledger.tables`): ``ledger_entry`` holds the leaves (level 0: the leaf hash sits
 next to the entry's bytes), ``ledger_node`` the interior perfect subtrees (level >= 1) keyed by
 ``node_key(level, index)``, ``ledger_checkpoint`` one signed note per committed batch,
-``ledger_subject_node`` the versions of the subject map's nodes keyed by ``version ‖ path``, and
+``ledger_subject_node`` the versions of the subject map's tiles keyed by ``version ‖ path``, and
 ``ledger_head`` the one row every appender locks. Because ``node_key(0, i) == i``, a proof's node
 ids map onto one ``UNION ALL`` of both tables: every proof is a single query.
 

@@ -20,13 +20,17 @@ Prefixes 0x02 and 0x03 differ from RFC 9162's 0x00 and 0x01, so no map node can 
 node. Updates are in place (:meth:`SubjectMap.put`) and hashes are recomputed lazily, only
 along the paths changed since the root was last asked for.
 
-**Stored versions.** A node's row is its hash's preimage (``0x02 ‖ key ‖ value`` or
-``0x03 ‖ left ‖ right``, a branch followed by its children's versions) and its *path* names where
-it sits (:func:`node_path`: the depth and the key bits above it). :meth:`SubjectMap.commit` hands
-back the root and every node changed since the last commit, so the sequencer can store them under
-the tree size they describe (keyed version first: each batch's rows are appended together); a
-key's proof starts at the root row of its size and follows the child versions down its path
-(:func:`proof_from_bodies`), never reading the whole map.
+**Stored versions.** The map is stored in *tiles* of :data:`TILE_HEIGHT` levels: a row holds
+the subtree from a node at a depth that is a multiple of the height down that many levels (leaves
+inline, the branches at its bottom as references to their own tiles: hash and version), and its
+*path* names where its top node sits (:func:`node_path`: the depth and the key bits above it).
+:meth:`SubjectMap.commit` hands back the root and every tile changed since the last commit, so
+the sequencer can store them under the tree size they describe (keyed version first: each
+batch's rows are appended together). Fewer, larger rows than one per node: a batch writes about
+a quarter as many, and a key's proof reads one per tile down its path (:mod:`ledger.maptiles`
+reads rows, :mod:`ledger.mapstore` follows them), never the whole map. Each branch keeps how it
+reads in its parent's tile, so a changed tile is written without re-encoding or re-hashing the
+siblings that did not change.
 """
 
 from __future__ import annotations
