@@ -9,11 +9,14 @@ state is keyed by the tree size and root it describes, and checked against the h
 up, against the stored checkpoint of its size) before use: a state left by a batch that never
 committed is rebuilt.
 
-Each batch also stores the map's nodes it changed, as the version of its tree size
-(``ledger_subject_node``), so a proof reads its path instead of rebuilding the map. A map rebuilt
-from the entries (when a process first appends, or after a batch that did not commit) is stored
-whole by the next batch, since its rows must name versions this process knows; from then on each
-batch stores only its changes and its root. That is also the backfill of a log from before
+Each batch also stores the map's tiles it changed, as the version of its tree size
+(``ledger_subject_node``), so a proof reads its path instead of rebuilding the map. When a
+process first appends (or after a batch that did not commit) it reads the map of the head from
+those rows, each hashed up to the root the head's last entry commits to
+(:func:`ledger.mapstore.load_stored_map`); only when that fails (no rows: a log from before
+stored maps) is the map rebuilt from the entries and stored whole by the next batch, since its
+rows must name versions this process knows. From then on each batch stores only its changes
+and its root. That is also the backfill of a log from before
 stored maps, done lazily by the first append after the upgrade rather than by the migration
 (which may import no ledger code); proofs for sizes before it fall back to rebuilding the map.
 
@@ -24,12 +27,14 @@ every later commitment repeats it. Entries before ``since`` keep verifying as th
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass
 
 from .entries import NOT_CHAINED, SUBJECT_MAP, EntryDraft, SubjectMapCommitment
 from .errors import LedgerCorruptError
 from .heap import FREEZE_FROM_SUBJECTS, settle_long_lived
+from .mapstore import StoredMapError, load_stored_map
 from .store import Head, LedgerStore
 from .subjectmap import SubjectMap, subject_key
 
@@ -122,8 +127,32 @@ async def load_subject_state(
             for index, subject in await store.subjects_between(cached.size, head.size):
                 subject_map.put(subject_key(subject), index)
             return SubjectState(head.size, head.root_hash, cached.since, subject_map)
+    since = await _since(store, head.size)
+    seeded = await _seeded(store, head, freeze_from)
+    if seeded is not None:
+        return SubjectState(head.size, head.root_hash, since, seeded)
     rebuilt = await _rebuilt(store, head, freeze_from)
-    return SubjectState(head.size, head.root_hash, await _since(store, head.size), rebuilt)
+    return SubjectState(head.size, head.root_hash, since, rebuilt)
+
+
+async def _seeded(store: LedgerStore, head: Head, freeze_from: int) -> SubjectMap | None:
+    """The map at the head read from its stored rows (a query per level of tiles), each row
+    hashed on the way up to the root the head's last entry commits to; None when it cannot be
+    (a log from before stored maps, or a stored row that does not hash right: the caller then
+    rebuilds from the entries, and ``ledger verify`` names the row)."""
+    if head.size == 0:
+        return None
+    last = await store.entry(head.size - 1)
+    stated = json.loads(last.body).get(SUBJECT_MAP) if last is not None else None
+    root = stated.get("root") if isinstance(stated, dict) else None
+    if not isinstance(root, str):
+        return None
+    try:
+        subject_map, _, subjects = await load_stored_map(store, head.size, base64.b64decode(root))
+    except (StoredMapError, ValueError):
+        return None
+    settle_long_lived(subjects, freeze_from=freeze_from)
+    return subject_map
 
 
 async def _rebuilt(store: LedgerStore, head: Head, freeze_from: int) -> SubjectMap:

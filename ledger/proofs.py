@@ -19,6 +19,7 @@ from .checkpoint import open_checkpoint
 from .completeness import CompletenessProof
 from .entries import SUBJECT_MAP
 from .errors import LedgerCorruptError, LedgerNotFoundError, LedgerRangeError
+from .mapstore import read_map_path
 from .nodes import (
     NodeID,
     ProofPlan,
@@ -29,19 +30,7 @@ from .nodes import (
 )
 from .note import NoteError, NoteVerifier
 from .store import LedgerStore
-from .subjectmap import (
-    EMPTY_HASH,
-    KEY_BITS,
-    MapProof,
-    MapProofError,
-    SubjectMap,
-    key_bit,
-    key_path,
-    node_path,
-    proof_from_bodies,
-    stored_child,
-    subject_key,
-)
+from .subjectmap import MapProof, MapProofError, SubjectMap, subject_key
 from .tables import NODE_LEVEL_SHIFT
 
 T = TypeVar("T")
@@ -285,35 +274,13 @@ async def build_consistency_proof(store: LedgerStore, first: int, second: int) -
 
 
 async def stored_map_proof(store: LedgerStore, key: bytes, tree_size: int) -> MapProof | None:
-    """The map path of ``key`` read from the stored map of ``tree_size``: from the root row of
-    that version down the child versions, one primary-key read per level.
+    """The map path of ``key`` read from the stored map of ``tree_size``: its root row, then one
+    primary-key read per tile down the key's path (:func:`ledger.mapstore.read_map_path`).
 
-    None when the stored rows do not make a path (no row where a branch points). No root row
-    reads as the empty map: right for a log with no subject yet, and for a size from before the
-    map was stored the caller finds it does not lead to the committed root.
+    None when the stored rows do not make a path; whether it leads to the committed root is the
+    caller's to check.
     """
-    bodies: list[bytes] = []
-    body = await store.subject_node(tree_size, node_path(0, 0))
-    depth = 0
-    while body is not None and body[:1] == BRANCH_PREFIX and len(body) == BRANCH_ROW:
-        bodies.append(body[:65])
-        child, version = stored_child(body, key_bit(key, depth))
-        if child == EMPTY_HASH:
-            return proof_from_bodies(key, bodies)
-        depth += 1
-        if depth > KEY_BITS:
-            return None
-        body = await store.subject_node(version, key_path(key, depth))
-        if body is None:
-            return None
-    if body is not None:
-        bodies.append(body)
-    return proof_from_bodies(key, bodies)
-
-
-#: A stored branch row: 0x03, two child hashes, two child versions.
-BRANCH_PREFIX = b"\x03"
-BRANCH_ROW = 1 + 32 + 32 + 8 + 8
+    return await read_map_path(store, key, tree_size)
 
 
 async def recomputed_map_proof(

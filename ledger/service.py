@@ -401,6 +401,10 @@ class Ledger:
             raise LedgerCorruptError(f"entry {index} is missing; run 'esp-portal ledger verify'")
         return entry
 
-    async def verify(self, progress: ProgressCallback | None = None) -> VerifyResult:
+    async def verify(
+        self, progress: ProgressCallback | None = None, *, map_checkpoints: int = 1
+    ) -> VerifyResult:
         """Audit the whole log with this ledger's own key (see :func:`ledger.verify.verify`)."""
-        return await verify(self._engine, self.verifier(), self._origin, progress)
+        return await verify(
+            self._engine, self.verifier(), self._origin, progress, map_checkpoints=map_checkpoints
+        )

@@ -7,7 +7,7 @@ its own connection. The ledger never binds or builds an engine: the caller hands
 Layout (see :mod:`ledger.tables`): ``ledger_entry`` holds the leaves (level 0: the leaf hash sits
 next to the entry's bytes), ``ledger_node`` the interior perfect subtrees (level >= 1) keyed by
 ``node_key(level, index)``, ``ledger_checkpoint`` one signed note per committed batch,
-``ledger_subject_node`` the versions of the subject map's nodes keyed by ``version ‖ path``, and
+``ledger_subject_node`` the versions of the subject map's tiles keyed by ``version ‖ path``, and
 ``ledger_head`` the one row every appender locks. Because ``node_key(0, i) == i``, a proof's node
 ids map onto one ``UNION ALL`` of both tables: every proof is a single query.
 
@@ -645,6 +645,28 @@ class LedgerStore:
         )
         return _bytes(rows[0]["body"]) if rows else None
 
+    async def has_subject_nodes(self) -> bool:
+        """Whether any map row is stored (a log written before stored maps has none)."""
+        return bool(await self._fetch(f"SELECT 1 AS one FROM {SUBJECT_NODE} LIMIT 1"))
+
+    async def subject_nodes(self, keys: Sequence[bytes]) -> dict[bytes, bytes]:
+        """Stored map rows by full key (``version ‖ path``): one query per ~500 keys (one
+        array argument on PostgreSQL)."""
+        found: dict[bytes, bytes] = {}
+        for chunk in _chunks(list(keys), 500):
+            if self.postgres:
+                rows = await self._fetch(
+                    f"SELECT key, body FROM {SUBJECT_NODE} WHERE key = ANY({{}}::bytea[])",
+                    list(chunk),
+                )
+            else:
+                marks = ", ".join("{}" for _ in chunk)
+                rows = await self._fetch(
+                    f"SELECT key, body FROM {SUBJECT_NODE} WHERE key IN ({marks})", *chunk
+                )
+            found.update((_bytes(row["key"]), _bytes(row["body"])) for row in rows)
+        return found
+
     # ------------------------------------------------------------------ checkpoints
 
     async def insert_checkpoint(self, size: int, root_hash: bytes, note: str, at: datetime) -> None:
@@ -668,6 +690,15 @@ class LedgerStore:
             f"SELECT size, root_hash, note FROM {CHECKPOINT} ORDER BY size DESC LIMIT 1"
         )
         return self._checkpoint(rows[0]) if rows else None
+
+    async def latest_checkpoint_sizes(self, up_to: int, limit: int) -> list[int]:
+        """Sizes of the latest ``limit`` checkpoints of size at most ``up_to``, largest first."""
+        rows = await self._fetch(
+            f"SELECT size FROM {CHECKPOINT} WHERE size <= {{}} ORDER BY size DESC "
+            f"LIMIT {int(limit)}",
+            up_to,
+        )
+        return [int(row["size"]) for row in rows]
 
     async def checkpoints_between(
         self, after: int, up_to: int, limit: int

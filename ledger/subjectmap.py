@@ -20,13 +20,17 @@ Prefixes 0x02 and 0x03 differ from RFC 9162's 0x00 and 0x01, so no map node can 
 node. Updates are in place (:meth:`SubjectMap.put`) and hashes are recomputed lazily, only
 along the paths changed since the root was last asked for.
 
-**Stored versions.** A node's row is its hash's preimage (``0x02 ‖ key ‖ value`` or
-``0x03 ‖ left ‖ right``, a branch followed by its children's versions) and its *path* names where
-it sits (:func:`node_path`: the depth and the key bits above it). :meth:`SubjectMap.commit` hands
-back the root and every node changed since the last commit, so the sequencer can store them under
-the tree size they describe (keyed version first: each batch's rows are appended together); a
-key's proof starts at the root row of its size and follows the child versions down its path
-(:func:`proof_from_bodies`), never reading the whole map.
+**Stored versions.** The map is stored in *tiles* of :data:`TILE_HEIGHT` levels: a row holds
+the subtree from a node at a depth that is a multiple of the height down that many levels (leaves
+inline, the branches at its bottom as references to their own tiles: hash and version), and its
+*path* names where its top node sits (:func:`node_path`: the depth and the key bits above it).
+:meth:`SubjectMap.commit` hands back the root and every tile changed since the last commit, so
+the sequencer can store them under the tree size they describe (keyed version first: each
+batch's rows are appended together). Fewer, larger rows than one per node: a batch writes about
+a quarter as many, and a key's proof reads one per tile down its path (:mod:`ledger.maptiles`
+reads rows, :mod:`ledger.mapstore` follows them), never the whole map. Each branch keeps how it
+reads in its parent's tile, so a changed tile is written without re-encoding or re-hashing the
+siblings that did not change.
 """
 
 from __future__ import annotations
@@ -37,8 +41,12 @@ from dataclasses import dataclass
 
 __all__ = [
     "EMPTY_HASH",
+    "EMPTY_TAG",
     "FORMAT",
     "KEY_SIZE",
+    "REF_TAG",
+    "TILE",
+    "TILE_HEIGHT",
     "MapProof",
     "MapProofError",
     "SubjectMap",
@@ -47,8 +55,6 @@ __all__ = [
     "key_path",
     "map_leaf_hash",
     "node_path",
-    "proof_from_bodies",
-    "stored_child",
     "subject_key",
     "verify_map_proof",
 ]
@@ -98,13 +104,17 @@ class _Leaf:
 
 
 class _Branch:
-    __slots__ = ("hash", "left", "right", "stored")
+    __slots__ = ("blob", "hash", "left", "right", "stored")
 
     def __init__(self, left: _Node, right: _Node) -> None:
         self.left = left
         self.right = right
         self.hash: bytes | None = None
         self.stored = 0
+        #: How this branch reads in its parent's stored tile as of the last commit: its subtree
+        #: there, or the reference to its own tile if it roots one. None: changed since (every
+        #: :meth:`SubjectMap.put` clears it along its path), so its tile must be written again.
+        self.blob: bytes | None = None
 
 
 _Node = _Leaf | _Branch | None
@@ -166,41 +176,76 @@ def key_path(key: bytes, depth: int) -> bytes:
     return node_path(depth, int.from_bytes(key, "big") >> (KEY_BITS - depth))
 
 
-def _version(node: _Node) -> bytes:
-    return (0 if node is None else node.stored).to_bytes(8, "big")
+#: Levels of the map per stored row (a *tile*): a batch writes about a quarter of the rows it
+#: would with one row per node, and a proof reads one row per tile on its path.
+TILE_HEIGHT = 4
+#: First byte of a tile row; a row of the first layout (one node per row) starts 0x02 or 0x03.
+TILE = b"\x04"
+#: In a tile: an empty subtree; a reference to the tile below (its hash and version).
+EMPTY_TAG = b"\x00"
+REF_TAG = b"\x01"
 
 
-def _commit(
-    node: _Node, depth: int, prefix: int, version: int, out: list[tuple[bytes, bytes]]
+def _commit_tile(
+    node: _Leaf | _Branch, depth: int, prefix: int, version: int, out: list[tuple[bytes, bytes]]
 ) -> bytes:
-    """Hash the changed nodes under ``node`` (those without a cached hash), recording each as
-    stored under ``version``: children first, so a branch's row names their versions."""
-    if node is None:
-        return EMPTY_HASH
-    cached = node.hash
-    if cached is not None:
-        return cached
-    if isinstance(node, _Leaf):
+    """Store the tile rooted at ``node`` (at ``depth``, a multiple of the tile height) as of
+    ``version``, the changed tiles below it first; returns its hash."""
+    if isinstance(node, _Leaf):  # only the root: elsewhere a leaf sits in its parent's tile
         body = _LEAF + node.key + node.value.to_bytes(8, "big")
-        stored = body
-    else:
-        deeper = depth + 1
-        left = _commit(node.left, deeper, prefix << 1, version, out)
-        right = _commit(node.right, deeper, (prefix << 1) | 1, version, out)
-        body = _BRANCH + left + right
-        stored = body + _version(node.left) + _version(node.right)
-    digest = _sha256(body).digest()
-    node.hash = digest
+        digest = node.hash = _sha256(body).digest()
+        out.append((node_path(depth, prefix), TILE + body))
+        return digest
+    parts = [TILE, _BRANCH]
+    limit, deeper = depth + TILE_HEIGHT, depth + 1
+    left = _encode(node.left, deeper, limit, prefix << 1, version, out, parts)
+    right = _encode(node.right, deeper, limit, (prefix << 1) | 1, version, out, parts)
+    digest = node.hash = _sha256(_BRANCH + left + right).digest()
     node.stored = version
-    out.append((node_path(depth, prefix), stored))
+    node.blob = REF_TAG + digest + version.to_bytes(8, "big")
+    out.append((node_path(depth, prefix), b"".join(parts)))
     return digest
 
 
-def stored_child(body: bytes, bit: int) -> tuple[bytes, int]:
-    """The hash and stored version of a stored branch row's child on side ``bit``."""
-    if bit:
-        return body[33:65], int.from_bytes(body[73:81], "big")
-    return body[1:33], int.from_bytes(body[65:73], "big")
+def _encode(
+    node: _Node,
+    depth: int,
+    limit: int,
+    prefix: int,
+    version: int,
+    out: list[tuple[bytes, bytes]],
+    parts: list[bytes],
+) -> bytes:
+    """Append ``node``'s subtree down to depth ``limit`` to ``parts`` in preorder: leaves
+    inline wherever they sit, a branch at ``limit`` as a reference to its own tile (stored
+    first if it changed). A branch unchanged since the last commit is appended as it was then
+    (its ``blob``) with its cached hash: neither re-encoded nor re-hashed."""
+    if node is None:
+        parts.append(EMPTY_TAG)
+        return EMPTY_HASH
+    if isinstance(node, _Leaf):
+        body = _LEAF + node.key + node.value.to_bytes(8, "big")
+        parts.append(body)
+        cached = node.hash
+        if cached is None:
+            cached = node.hash = _sha256(body).digest()
+        return cached
+    blob = node.blob
+    if blob is not None and node.hash is not None:
+        parts.append(blob)
+        return node.hash
+    if depth == limit:
+        digest = _commit_tile(node, depth, prefix, version, out)
+        parts.append(node.blob)  # type: ignore[arg-type]  # set by _commit_tile
+        return digest
+    mine = [_BRANCH]
+    deeper = depth + 1
+    left = _encode(node.left, deeper, limit, prefix << 1, version, out, mine)
+    right = _encode(node.right, deeper, limit, (prefix << 1) | 1, version, out, mine)
+    digest = node.hash = _sha256(_BRANCH + left + right).digest()
+    node.blob = blob = b"".join(mine)
+    parts.append(blob)
+    return digest
 
 
 def _build(items: list[tuple[bytes, int]], lo: int, hi: int, depth: int) -> _Node:
@@ -258,32 +303,6 @@ class MapProof:
         return None
 
 
-def proof_from_bodies(key: bytes, bodies: list[bytes]) -> MapProof | None:
-    """The proof of ``key`` from the stored bodies of the nodes on its path, root first.
-
-    ``bodies[d]`` is the node at depth ``d`` (none at all: the map is empty). None when they do
-    not make a path (a branch whose child on the path is missing, or a body of neither form):
-    the stored map is incomplete there, and the caller rebuilds it. Whether the path leads to the
-    committed root is the caller's to check, with :func:`verify_map_proof`.
-    """
-    siblings: list[bytes] = []
-    for depth, body in enumerate(bodies):
-        if len(body) == 41 and body[:1] == _LEAF:
-            if depth != len(bodies) - 1:
-                return None
-            return MapProof(key, tuple(siblings), (body[1:33], int.from_bytes(body[33:], "big")))
-        if len(body) != 65 or body[:1] != _BRANCH:
-            return None
-        left, right = body[1:33], body[33:]
-        on_path, sibling = (right, left) if key_bit(key, depth) else (left, right)
-        siblings.append(sibling)
-        if on_path == EMPTY_HASH:
-            return MapProof(key, tuple(siblings), None) if depth == len(bodies) - 1 else None
-    if bodies:
-        return None  # the path's last node is a branch whose child was not stored
-    return MapProof(key, (), None)
-
-
 def verify_map_proof(proof: MapProof, root: bytes) -> int | None:
     """The value ``proof`` proves for its key under ``root`` (None: absent); raises if it fails."""
     computed = proof.root()
@@ -338,6 +357,7 @@ class SubjectMap:
         depth = 0
         while isinstance(node, _Branch):
             node.hash = None
+            node.blob = None
             parent = node
             right = bits[depth] == "1"
             node = node.right if right else node.left
@@ -365,18 +385,26 @@ class SubjectMap:
         return _node_hash(self._root)
 
     def commit(self, version: int) -> tuple[bytes, list[tuple[bytes, bytes]]]:
-        """The root, and ``(path, row)`` of every node changed since the last commit, stored
-        as of ``version``; the root's row every time, so each version has its own entry point.
+        """The root, and ``(path, row)`` of every tile changed since the last commit, stored
+        as of ``version``; the root tile every time, so each version has its own entry point.
 
-        A row is a leaf's hash preimage, or a branch's followed by the versions its two children
-        are stored under (``u64`` each; 0 for an empty child): a reader follows them down from
-        the root row of a version. A map built in one pass is all changed (stored whole).
+        A tile holds the map from a node at a depth that is a multiple of :data:`TILE_HEIGHT`
+        down :data:`TILE_HEIGHT` levels, in preorder (read by :mod:`ledger.maptiles`): leaves
+        inline, a branch at the tile's bottom as its hash and the version its own tile is stored
+        under; a reader follows those down from the root tile of a version. A map built in one
+        pass is all changed (stored whole). An empty map stores nothing.
         """
         changed: list[tuple[bytes, bytes]] = []
-        if self._root is not None:
-            self._root.hash = None
-        root = _commit(self._root, 0, 0, version, changed)
-        return root, changed
+        root = self._root
+        if root is None:
+            return EMPTY_HASH, changed
+        root.hash = None
+        return _commit_tile(root, 0, 0, version, changed), changed
+
+    def attach(self, root: _Leaf | _Branch | None) -> None:
+        """Take ``root`` as the whole map: a tree read back from stored rows, every hash and
+        version set (see :mod:`ledger.mapstore`)."""
+        self._root = root
 
     def prove(self, key: bytes) -> MapProof:
         """The path of ``key``: proves its value, or that it is absent."""

@@ -53,14 +53,15 @@ class LedgerNode(Table, tablename="ledger_node"):
 
 
 class LedgerSubjectNode(Table, tablename="ledger_subject_node"):
-    """One version of one node of the subject map (see :mod:`ledger.subjectmap`).
+    """One version of one tile of the subject map (see :mod:`ledger.subjectmap`).
 
     ``key`` is ``uint64be(version) ‖ path``: the tree size whose map the row belongs to (the
-    batch that changed the node), then the node's place in the map, so each batch's rows are
-    appended at the end of the index together. ``body`` is the node's hash preimage (a leaf
-    ``0x02 ‖ key ‖ value``; a branch ``0x03 ‖ left ‖ right`` followed by the versions its children
-    are stored under). Every batch stores its root's row, so a proof at size N starts at
-    ``N ‖ root path`` and follows child versions down: one primary-key read per level. Rows are
+    batch that changed the tile), then the place of the tile's top node in the map, so each
+    batch's rows are appended at the end of the index together. ``body`` is the tile: four
+    levels of the map in preorder, the branches at its bottom as references (hash, version) to
+    their own tiles (format in :mod:`ledger.maptiles`; rows of the first layout, one node per
+    row, are still read). Every batch stores its root tile, so a proof at size N starts at
+    ``N ‖ root path`` and follows the references down: one primary-key read per tile. Rows are
     written in the append's own transaction and never changed (append-only, like the log).
     """
 

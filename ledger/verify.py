@@ -44,7 +44,8 @@ from . import merkle
 from .chain_audit import ChainAudit, ChainProblem
 from .checkpoint import CheckpointError, OriginMismatchError, open_checkpoint
 from .compact import CompactRange
-from .entries import format_timestamp
+from .entries import SUBJECT_MAP, format_timestamp
+from .mapstore import StoredMapError, load_stored_map
 from .nodes import NodeID, consistency_plan
 from .note import NoteError, NoteVerifier
 from .store import LedgerStore, StoredCheckpoint, StoredEntry
@@ -89,6 +90,8 @@ class VerifyResult:
     nodes: int
     checkpoints: int
     problem: VerifyProblem | None
+    #: Stored subject map rows read and hashed (those of the latest checkpoints' maps).
+    map_rows: int = 0
 
     @property
     def ok(self) -> bool:
@@ -426,13 +429,61 @@ class _Auditor:
         return VerifyProblem(index, "missing-entry", f"entry {index} is missing (a gap in the log)")
 
 
+async def _stated_map_root(store: LedgerStore, size: int) -> bytes | None:
+    """The subject map root entry ``size - 1`` commits to (None: it commits to none)."""
+    last = await store.entry(size - 1)
+    stated = json.loads(last.body).get(SUBJECT_MAP) if last is not None else None
+    if not isinstance(stated, dict) or not isinstance(stated.get("root"), str):
+        return None
+    return base64.b64decode(stated["root"])
+
+
+async def audit_stored_maps(
+    store: LedgerStore, sizes: list[int]
+) -> tuple[int, VerifyProblem | None]:
+    """Read back the stored subject map of each checkpoint size in ``sizes`` and hash every row
+    reachable from its root row (:func:`ledger.mapstore.load_stored_map`): the root row must
+    hash to the root the size's last entry commits to (already checked against the replayed
+    entries), every other row to what its parent row says. A stored row is what a completeness
+    proof is read from, so a changed one would otherwise only show as slow proofs.
+
+    A log that never stored a map (written before stored maps, no batch since) has no rows and
+    nothing to audit. Returns the rows read and the first problem.
+    """
+    rows = 0
+    if not sizes or not await store.has_subject_nodes():
+        return rows, None
+    for size in sizes:
+        root = await _stated_map_root(store, size)
+        if root is None:
+            continue
+        try:
+            _, read, _ = await load_stored_map(store, size, root)
+        except StoredMapError as exc:
+            return rows, VerifyProblem(
+                size - 1,
+                f"subject-map-{exc.what}",
+                f"{exc} — in the stored subject map of tree size {size}, row key {exc.key}",
+                exc.expected,
+                exc.found,
+            )
+        rows += read
+    return rows, None
+
+
 async def verify(
     engine: Engine[Any],
     verifier: NoteVerifier,
     origin: str,
     progress: ProgressCallback | None = None,
+    *,
+    map_checkpoints: int = 1,
 ) -> VerifyResult:
-    """Audit the whole stored log; the result names the first bad index, if any."""
+    """Audit the whole stored log; the result names the first bad index, if any.
+
+    Then the stored subject maps of the latest ``map_checkpoints`` checkpoints are read back
+    and hashed (:func:`audit_stored_maps`).
+    """
     store = LedgerStore(engine)
     head, stored_entries, checkpointed = await store.head_and_extent()
     auditor = _Auditor(store, verifier, origin, head.size)
@@ -482,6 +533,10 @@ async def verify(
             )
     except _Found as found:
         problem = found.problem
+    map_rows = 0
+    if problem is None and head.size > 0 and map_checkpoints > 0:
+        sizes = await store.latest_checkpoint_sizes(head.size, map_checkpoints)
+        map_rows, problem = await audit_stored_maps(store, sizes)
     return VerifyResult(
         size=head.size,
         root_hash=head.root_hash if problem else auditor.compact.root(),
@@ -489,4 +544,5 @@ async def verify(
         nodes=auditor.nodes,
         checkpoints=auditor.checkpoints,
         problem=problem,
+        map_rows=map_rows,
     )

@@ -116,8 +116,16 @@ class _Progress:
     default=None,
     help="Check checkpoints against this published verifier key instead of the local key.",
 )
-def verify_command(verifier_key: str | None) -> None:
-    """Re-hash every entry, rebuild the tree, check every node and signed checkpoint.
+@click.option(
+    "--map-checkpoints",
+    type=click.IntRange(min=0),
+    default=1,
+    show_default=True,
+    help="Also read back and hash the stored subject map of this many latest checkpoints.",
+)
+def verify_command(verifier_key: str | None, map_checkpoints: int) -> None:
+    """Re-hash every entry, rebuild the tree, check every node and signed checkpoint, and hash
+    the stored subject map rows of the latest checkpoint(s).
 
     Exit 0 when the log is intact (printing its size and root); 1 naming the first bad index.
     """
@@ -132,7 +140,9 @@ def verify_command(verifier_key: str | None) -> None:
     progress = _Progress(sys.stderr)
 
     async def work() -> VerifyResult:
-        return await verify(_engine(), verifier, settings.ledger_origin, progress)
+        return await verify(
+            _engine(), verifier, settings.ledger_origin, progress, map_checkpoints=map_checkpoints
+        )
 
     try:
         result = _run_on_ledger(settings, work)
@@ -151,7 +161,8 @@ def verify_command(verifier_key: str | None) -> None:
     click.echo(
         f"Ledger intact: size {result.size}, root {b64(result.root_hash)} "
         f"({result.entries} entries re-hashed; {result.nodes} nodes and "
-        f"{result.checkpoints} signed checkpoints checked)"
+        f"{result.checkpoints} signed checkpoints and {result.map_rows} stored subject map rows "
+        "checked)"
     )
 
 

@@ -19,10 +19,13 @@ import pytest
 
 import ledger.proofs
 from ledger import AgreementRecordedDraft, EntryDraft, Ledger
+from ledger.chains import load_subject_state
+from ledger.mapstore import load_stored_map
+from ledger.maptiles import Leaf, Ref, RowError, parse_row, walk
 from ledger.note import NoteSigner
 from ledger.proofs import recomputed_map_proof, stored_map_proof
 from ledger.store import LedgerStore
-from ledger.subjectmap import key_bit, key_path, stored_child, subject_key
+from ledger.subjectmap import TILE_HEIGHT, SubjectMap, key_path, node_path, subject_key
 from tests.ledger.completeness_support import (
     all_entries,
     make_bundle,
@@ -143,7 +146,7 @@ async def test_stored_proofs_equal_rebuilt_ones_for_every_size_and_subject(
         await second.close()
 
 
-async def test_a_proof_reads_one_row_per_level_of_its_path(
+async def test_a_proof_reads_one_row_per_tile_of_its_path(
     ledger: Ledger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for n in range(40):
@@ -163,8 +166,10 @@ async def test_a_proof_reads_one_row_per_level_of_its_path(
             asked.clear()
             proof = await stored_map_proof(store, subject_key(subject), size)
             assert proof is not None
-            # One primary-key read per node on the path, root down to its end; each found.
-            assert len(asked) == len(proof.siblings) + (proof.leaf is not None)
+            # One primary-key read per tile on the path, root down to its end; each found (a
+            # leaf at a tile's bottom depth sits in the tile above).
+            depth = len(proof.siblings)
+            assert len(asked) == (1 if depth == 0 else (depth - 1) // TILE_HEIGHT + 1)
             assert all(row is not None for row in asked)
 
 
@@ -197,12 +202,19 @@ async def test_a_log_written_before_the_map_was_stored_is_backfilled_by_its_next
             assert read is None or _b64(read.root()) != await _stated_root(store, size)
         old_proof = await new.completeness_proof(SUBJECTS[0], old_ends[-1])  # rebuilt
         await new.append([make_draft(900, subject=SUBJECTS[1])])
-        named = {e["entry"].get("subject") for e in await all_entries(new, await new.size())}
-        leaves = len(named - {None, ""})
         whole = await _rows(owner_sql)
-        assert whole >= 2 * leaves - 1  # every leaf and branch, as of the new size
+        size = await new.size()
+        # Every row of the map as of the new size was stored by that append (nothing before).
+        _, reachable, _ = await load_stored_map(
+            store, size, base64.b64decode(await _stated_root(store, size))
+        )
+        assert whole == reachable > 0
         await new.append([make_draft(901, subject=SUBJECTS[2])])
-        assert await _rows(owner_sql) - whole <= 20  # then only the changed path
+        added = await _rows(owner_sql) - whole
+        depth = len(
+            (await new.completeness_proof(SUBJECTS[2], await new.size())).map_proof.siblings
+        )
+        assert added == (1 if depth == 0 else (depth - 1) // TILE_HEIGHT + 1)  # the path's tiles
         size = await new.size()
         pool = await all_entries(new, size)
         with monkeypatch.context() as patch:
@@ -219,21 +231,38 @@ async def test_a_log_written_before_the_map_was_stored_is_backfilled_by_its_next
         await new.close()
 
 
-async def _path_rows(store: LedgerStore, key: bytes, size: int) -> list[tuple[bytes, bytes]]:
-    """The stored rows (key, body) on ``key``'s path at ``size``, root first, followed as the
-    store follows them (the root row of the size, then each branch's child version)."""
+async def _path_rows(store: LedgerStore, key: bytes, size: int) -> list[tuple[bytes, bytes, int]]:
+    """The stored rows (key, body, depth) on ``key``'s path at ``size``, root first, followed as
+    the store follows them (the root row of the size, then each reference on the way)."""
     rows = []
-    version, depth = size, 0
+    version, depth, prefix = size, 0, 0
     while True:
-        path = key_path(key, depth)
+        path = node_path(depth, prefix)
         body = await store.subject_node(version, path)
         assert body is not None
-        rows.append((version.to_bytes(8, "big") + path, body))
-        if body[:1] != b"\x03":
+        rows.append((version.to_bytes(8, "big") + path, body, depth))
+        _, end, _ = walk(parse_row(body, depth, prefix), key, depth)
+        if not isinstance(end, Ref):
+            assert isinstance(end, Leaf) and end.key == key, "the subject is in the map"
             return rows
-        child, version = stored_child(body, key_bit(key, depth))
-        assert child != bytes(32), "the subject is in the map"
-        depth += 1
+        version, depth, prefix = end.version, end.depth, end.prefix
+
+
+def _forging(body: bytes, depth: int, key: bytes) -> int:
+    """A byte of ``body`` whose flip still parses but changes what ``key``'s path reads in it
+    (a sibling's hash or the leaf's value): the last such byte."""
+    path = key_path(key, depth)
+    prefix = int.from_bytes(path[2:], "big") >> (len(path[2:]) * 8 - depth) if depth else 0
+    honest = walk(parse_row(body, depth, prefix), key, depth)
+    for at in range(len(body) - 1, 0, -1):
+        forged = body[:at] + bytes([body[at] ^ 1]) + body[at + 1 :]
+        try:
+            read = walk(parse_row(forged, depth, prefix), key, depth)
+        except RowError:
+            continue
+        if read[0] != honest[0] or read[1] != honest[1]:
+            return at
+    raise AssertionError("no byte of the row changes the path")
 
 
 def _unguard(kind: str) -> list[str]:
@@ -261,11 +290,9 @@ async def test_a_tampered_stored_node_never_makes_a_wrong_proof(
     pool = await all_entries(ledger, size)
     await owner_sql(*_unguard(database.kind))
     store = LedgerStore(ledger.engine)
-    for row_key, body in await _path_rows(store, key, size):
-        depth = int.from_bytes(row_key[8:10], "big")
-        # A leaf's value (its last byte), or the hash of the branch's child that is the path's
-        # sibling (left when the key goes right: byte 1; else right: byte 64).
-        at = 40 if body[:1] == b"\x02" else 1 if key_bit(key, depth) else 64
+    for row_key, body, depth in await _path_rows(store, key, size):
+        # A sibling's hash or the leaf's value in this row, whatever the row's layout.
+        at = _forging(body, depth, key)
         forged = body[:at] + bytes([body[at] ^ 1]) + body[at + 1 :]
         where = f"key = {_blob(database.kind, row_key)}"
         await owner_sql(f"UPDATE {TABLE} SET body = {_blob(database.kind, forged)} WHERE {where}")
@@ -291,3 +318,52 @@ async def test_a_tampered_stored_node_never_makes_a_wrong_proof(
         assert not spec_accepts(changed), name
     assert base64.b64decode(bundle["completeness"]["key"]) == key
     assert (await ledger.verify()).ok
+
+
+async def test_a_new_process_seeds_its_map_from_the_stored_rows(
+    engine: Any, signer: NoteSigner, owner_sql: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process's first append reads the map from the stored rows of the head's version
+    instead of scanning every entry: the seeded map is the rebuilt one (same root, same path
+    for every subject, same root after the same update), and its next batch stores only the
+    tiles on the changed path, not the whole map again."""
+    first = Ledger(engine, signer, ORIGIN)
+    await first.start()
+    try:
+        await _grow([first], 30, random.Random(11))
+    finally:
+        await first.close()
+    store = LedgerStore(engine)
+    head = await store.head()
+    pairs = await store.subject_heads(head.size)
+    rebuilt = SubjectMap.build((subject_key(s), i) for s, i in pairs)
+
+    async def refuse(*args: Any) -> Any:
+        raise AssertionError("the map was rebuilt from the entries")
+
+    monkeypatch.setattr(LedgerStore, "subject_heads", refuse)
+    seeded = (await load_subject_state(store, head, None)).map
+    assert _b64(seeded.root()) == _b64(rebuilt.root()) == await _stated_root(store, head.size)
+    for subject in [*SUBJECTS, "sub_nobody"]:
+        assert seeded.prove(subject_key(subject)) == rebuilt.prove(subject_key(subject))
+    for m in (seeded, rebuilt):
+        m.put(subject_key("sub_new"), head.size)
+        m.put(subject_key(SUBJECTS[0]), head.size + 1)
+    assert seeded.root() == rebuilt.root()
+    second = Ledger(engine, signer, ORIGIN)
+    await second.start()
+    try:
+        rows = await _rows(owner_sql)
+        await second.append([make_draft(950, subject=SUBJECTS[4])])
+        size = await second.size()
+        depth = len((await second.completeness_proof(SUBJECTS[4], size)).map_proof.siblings)
+        assert await _rows(owner_sql) - rows == (
+            1 if depth == 0 else (depth - 1) // TILE_HEIGHT + 1
+        )
+        pool = await all_entries(second, size)
+        for subject in SUBJECTS:
+            bundle = await make_bundle(second, subject, size, pool)
+            assert product_accepts(bundle) and spec_accepts(bundle), subject
+        assert (await second.verify()).ok
+    finally:
+        await second.close()

@@ -15,14 +15,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ledger.maptiles import Leaf, Ref, RowError, parse_row, walk
 from ledger.subjectmap import (
+    TILE_HEIGHT,
     MapProof,
     MapProofError,
     SubjectMap,
-    key_bit,
     key_path,
-    proof_from_bodies,
-    stored_child,
     subject_key,
     verify_map_proof,
 )
@@ -107,7 +106,7 @@ def _near_keys(flips: list[int]) -> list[bytes]:
 
 class _VersionedTable:
     """The stored map as the database holds it: rows keyed (version, path), read like the store
-    reads them: the root row of a version, then down the child versions each branch names."""
+    reads them: the root row of a version, then down the rows each reference names."""
 
     def __init__(self) -> None:
         self.rows: dict[tuple[int, bytes], bytes] = {}
@@ -119,20 +118,26 @@ class _VersionedTable:
             assert (version, path) not in self.rows
             self.rows[(version, path)] = body
 
-    def path_bodies(self, key: bytes, version: int) -> list[bytes]:
-        bodies: list[bytes] = []
+    def proof(self, key: bytes, version: int) -> tuple[MapProof, int]:
+        """The key's path read from the rows, and how many rows it read."""
         body = self.rows.get((version, key_path(key, 0)))
-        depth = 0
-        while body is not None and len(body) == 81:
-            bodies.append(body[:65])
-            child, version = stored_child(body, key_bit(key, depth))
-            if child == bytes(32):
-                return bodies
-            depth += 1
-            body = self.rows[(version, key_path(key, depth))]  # a pointer always resolves
-        if body is not None:
-            bodies.append(body)
-        return bodies
+        node = None if body is None else parse_row(body, 0, 0)
+        reads, depth, siblings = 1, 0, []
+        while True:
+            passed, node, depth = walk(node, key, depth)
+            siblings += passed
+            if not isinstance(node, Ref):
+                break
+            assert depth % TILE_HEIGHT == 0 and node.path == key_path(key, depth)
+            node = parse_row(self.rows[(node.version, node.path)], depth, node.prefix)
+            reads += 1  # a reference always resolves
+        leaf = (node.key, node.value) if isinstance(node, Leaf) else None
+        return MapProof(key, tuple(siblings), leaf), reads
+
+
+def _tiles_on_path(depth: int) -> int:
+    """Rows a path ending at ``depth`` crosses: a leaf at a tile's bottom sits in the tile above."""
+    return 1 if depth == 0 else (depth - 1) // TILE_HEIGHT + 1
 
 
 @settings(max_examples=120, deadline=None)
@@ -173,20 +178,39 @@ def test_stored_versions_prove_exactly_what_the_rebuilt_map_proves(
     for version, state, root in snapshots:
         rebuilt = SubjectMap.build(state.items())
         for key in [*keys, *absent]:
-            stored = proof_from_bodies(key, table.path_bodies(key, version))
+            stored, reads = table.proof(key, version)
             assert stored == rebuilt.prove(key)
+            assert reads == _tiles_on_path(len(stored.siblings))
             assert verify_map_proof(stored, root) == state.get(key)
 
 
+def _leaves(body: bytes, depth: int, prefix: int) -> list[bytes]:
+    """The keys of the leaves a row holds inline."""
+    found: list[bytes] = []
+    pending = [parse_row(body, depth, prefix)]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, Leaf):
+            found.append(node.key)
+        elif node is not None and not isinstance(node, Ref):
+            pending += [node.left, node.right]
+    return found
+
+
 def test_a_rebuilt_map_is_stored_whole_then_only_its_changes() -> None:
-    """The backfill: a map rebuilt from the entries is stored whole by its first commit, and
-    proves from the stored rows alone; a commit with nothing changed stores only its root."""
+    """The backfill: a map rebuilt from the entries is stored whole by its first commit (each
+    leaf in exactly one row), and proves from the stored rows alone; a commit with nothing
+    changed stores only its root row; one changed key stores only the tiles on its path."""
     items = [(subject_key(f"sub_{n}"), n) for n in range(50)]
     subject_map = SubjectMap.build(items)
     root, changed = subject_map.commit(1)
     assert root == spec_map_root(dict(items))
-    leaves = [body for _, body in changed if body[:1] == b"\x02"]
-    assert len(leaves) == 50 and len(changed) >= 99  # 50 leaves, at least 49 branches
+    held = [
+        key
+        for path, body in changed
+        for key in _leaves(body, int.from_bytes(path[:2], "big"), _prefix(path))
+    ]
+    assert sorted(held) == sorted(key for key, _ in items)
     table = _VersionedTable()
     table.store(1, changed)
     again, only_root = subject_map.commit(2)
@@ -194,25 +218,41 @@ def test_a_rebuilt_map_is_stored_whole_then_only_its_changes() -> None:
     table.store(2, only_root)
     subject_map.put(items[7][0], 99)
     _, path_only = subject_map.commit(3)
-    assert len(path_only) == len(subject_map.prove(items[7][0]).siblings) + 1
+    depth = len(subject_map.prove(items[7][0]).siblings)
+    assert len(path_only) == _tiles_on_path(depth)
+    assert sorted(path for path, _ in path_only) == sorted(
+        key_path(items[7][0], d) for d in range(0, depth, TILE_HEIGHT)
+    )
     table.store(3, path_only)
     for version, changed_value in ((1, 7), (2, 7), (3, 99)):
         for key, value in items:
-            proof = proof_from_bodies(key, table.path_bodies(key, version))
+            proof, _ = table.proof(key, version)
             expected = changed_value if key == items[7][0] else value
-            assert proof is not None and proof.value() == expected
+            assert proof.value() == expected
 
 
-def test_incomplete_or_malformed_stored_paths_are_not_proofs() -> None:
-    items = [(subject_key(f"sub_{n}"), n) for n in range(8)]
+def _prefix(path: bytes) -> int:
+    depth = int.from_bytes(path[:2], "big")
+    return int.from_bytes(path[2:], "big") >> (len(path[2:]) * 8 - depth) if depth else 0
+
+
+def test_malformed_rows_are_refused() -> None:
+    """Rows cut short, with bytes after the tile, an unknown tag or a reference above a tile's
+    bottom are not rows; each honest row parses and hashes to what its parent says."""
+    items = [(subject_key(f"sub_{n}"), n) for n in range(40)]
     subject_map = SubjectMap.build(items)
     _, changed = subject_map.commit(1)
-    table = _VersionedTable()
-    table.store(1, changed)
-    key = items[3][0]
-    bodies = table.path_bodies(key, 1)
-    assert proof_from_bodies(key, bodies) == subject_map.prove(key)
-    assert proof_from_bodies(key, bodies[:-1]) is None  # a branch whose child is not stored
-    assert proof_from_bodies(key, [*bodies[:-1], b"\x02" + bytes(39)]) is None
-    assert proof_from_bodies(key, [bodies[-1], *bodies]) is None  # a leaf above the path's end
-    assert proof_from_bodies(key, []) == MapProof(key, (), None)  # the empty map
+    for path, body in changed:
+        depth, prefix = int.from_bytes(path[:2], "big"), _prefix(path)
+        parse_row(body, depth, prefix)
+        for cut in (1, 2, len(body) // 2, len(body) - 1):
+            with pytest.raises(RowError):
+                parse_row(body[:cut], depth, prefix)
+        with pytest.raises(RowError):
+            parse_row(body + b"\x00", depth, prefix)
+        with pytest.raises(RowError):
+            parse_row(body[:1] + b"\x09" + body[2:], depth, prefix)
+    with pytest.raises(RowError):  # a reference at the tile's own depth
+        parse_row(b"\x04\x01" + bytes(40), 0, 0)
+    with pytest.raises(RowError):
+        parse_row(b"", 0, 0)

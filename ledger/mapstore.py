@@ -1,0 +1,187 @@
+"""The stored subject map read back: one key's path (a proof), or the whole map of a version.
+
+The whole map is what ``ledger verify`` audits (every row reachable from a checkpoint's root row
+must hash to what its parent, or for the root the log's commitment, says) and what a process
+seeds its in-memory map from instead of rebuilding it from every entry. Both are one walk:
+:func:`load_stored_map`, a query per level of tiles, checking every row as it goes.
+"""
+
+from __future__ import annotations
+
+import base64
+
+from .errors import LedgerCorruptError
+from .maptiles import Leaf, Node, Ref, RowError, node_hash, parse_row, walk
+from .store import LedgerStore
+from .subjectmap import (
+    EMPTY_HASH,
+    KEY_BITS,
+    REF_TAG,
+    MapProof,
+    SubjectMap,
+    _Branch,
+    _Leaf,
+    node_path,
+)
+
+__all__ = ["StoredMapError", "load_stored_map", "read_map_path"]
+
+_VERSION_BYTES = 8
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def row_key(version: int, path: bytes) -> bytes:
+    return version.to_bytes(_VERSION_BYTES, "big") + path
+
+
+class StoredMapError(LedgerCorruptError):
+    """A stored map row is missing, malformed, or does not hash to what refers to it.
+
+    ``key`` is the row's primary key (hex), ``expected`` the hash its parent (or the log's
+    commitment) states and ``found`` what the row hashes to (base64; None when absent).
+    """
+
+    def __init__(
+        self,
+        what: str,
+        key: bytes,
+        expected: bytes,
+        found: bytes | None,
+        detail: str,
+        referrer: bytes | None,
+    ) -> None:
+        self.what = what
+        self.key = key.hex()
+        #: The row whose reference named this one (None: the root row, named by the log).
+        self.referrer = None if referrer is None else referrer.hex()
+        self.expected = _b64(expected)
+        self.found = None if found is None else _b64(found)
+        named_by = "the log's commitment" if referrer is None else f"row {self.referrer}"
+        super().__init__(
+            f"stored subject map row {self.key} (named by {named_by}) {detail} "
+            f"(expected hash {self.expected}, found {self.found})"
+        )
+
+
+async def read_map_path(store: LedgerStore, key: bytes, size: int) -> MapProof | None:
+    """``key``'s path in the stored map of ``size``: the root row of that version, then the
+    rows the references on the way name (one primary-key read per tile).
+
+    None when the rows do not make a path (a row missing where one points, or unreadable). No
+    root row reads as the empty map: right for a log with no subject yet, and for a size from
+    before the map was stored the caller finds the path does not lead to the committed root.
+    """
+    body = await store.subject_node(size, node_path(0, 0))
+    siblings: list[bytes] = []
+    node: Node = None
+    depth = 0
+    try:
+        if body is not None:
+            node = parse_row(body, 0, 0)
+        while True:
+            passed, node, depth = walk(node, key, depth)
+            siblings += passed
+            if not isinstance(node, Ref):
+                break
+            if depth > KEY_BITS:
+                return None
+            body = await store.subject_node(node.version, node.path)
+            if body is None:
+                return None
+            node = parse_row(body, node.depth, node.prefix)
+    except RowError:
+        return None
+    leaf = (node.key, node.value) if isinstance(node, Leaf) else None
+    return MapProof(key, tuple(siblings), leaf)
+
+
+class _Loader:
+    """Builds the in-memory map of one version from its rows, checking each row's hash."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.leaves = 0
+        #: Children stored in their own rows: (parent branch, right side?, reference, the row
+        #: holding the reference).
+        self.pending: list[tuple[_Branch | None, bool, Ref, bytes | None]] = []
+        self.row: bytes | None = None
+
+    def convert(self, node: Node, version: int) -> _Leaf | _Branch | None:
+        """The in-memory nodes of a parsed row, hashes set; references queued for the next
+        level. Built nodes count as stored under ``version`` (the row they came from)."""
+        if node is None or isinstance(node, Ref):
+            return None
+        if isinstance(node, Leaf):
+            self.leaves += 1
+            leaf = _Leaf(node.key, node.value)
+            leaf.hash = node_hash(node)
+            leaf.stored = version
+            return leaf
+        branch = _Branch(self.convert(node.left, version), self.convert(node.right, version))
+        for right, child in ((False, node.left), (True, node.right)):
+            if isinstance(child, Ref):
+                self.pending.append((branch, right, child, self.row))
+        branch.hash = node_hash(node)
+        branch.stored = version
+        return branch
+
+
+async def load_stored_map(
+    store: LedgerStore, size: int, root: bytes
+) -> tuple[SubjectMap, int, int]:
+    """The map of ``size`` read from its stored rows, how many rows were read, and how many
+    subjects (leaves) it holds.
+
+    Every row reachable from the root row of ``size`` is read (one query per level of tiles)
+    and hashed: the root row must hash to ``root`` (the map root the log committed to at
+    ``size``) and each other row to the hash its parent row states. Raises
+    :class:`StoredMapError` naming the first row that is missing, malformed or does not hash
+    to what refers to it. The map's nodes keep the versions they were read from, so the next
+    commit stores only what changes.
+    """
+    loader = _Loader()
+    subject_map = SubjectMap()
+    if root == EMPTY_HASH and await store.subject_node(size, node_path(0, 0)) is None:
+        return subject_map, 0, 0  # an empty map stores no row
+    level: list[tuple[_Branch | None, bool, Ref, bytes | None]] = [
+        (None, False, Ref(root, size, 0, 0), None)
+    ]
+    while level:
+        keys = [row_key(ref.version, ref.path) for _, _, ref, _ in level]
+        bodies = await store.subject_nodes(keys)
+        loader.pending = []
+        for (parent, right, ref, referrer), key in zip(level, keys, strict=True):
+            body = bodies.get(key)
+            if body is None:
+                raise StoredMapError("missing", key, ref.hash, None, "is missing", referrer)
+            if ref.depth > KEY_BITS:
+                raise StoredMapError(
+                    "malformed", key, ref.hash, None, "lies below the map", referrer
+                )
+            try:
+                parsed = parse_row(body, ref.depth, ref.prefix)
+            except RowError as exc:
+                raise StoredMapError(
+                    "malformed", key, ref.hash, None, f"is malformed: {exc}", referrer
+                ) from None
+            found = node_hash(parsed)
+            if found != ref.hash or parsed is None:
+                raise StoredMapError(
+                    "hash", key, ref.hash, found, "does not hash to what names it", referrer
+                )
+            loader.rows += 1
+            loader.row = key
+            node = loader.convert(parsed, ref.version)
+            if isinstance(node, _Branch):  # how its parent's tile refers to it, unchanged
+                node.blob = REF_TAG + ref.hash + ref.version.to_bytes(_VERSION_BYTES, "big")
+            if parent is None:
+                subject_map.attach(node)
+            elif right:
+                parent.right = node
+            else:
+                parent.left = node
+        level = loader.pending
+    return subject_map, loader.rows, loader.leaves
