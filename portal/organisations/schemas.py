@@ -235,5 +235,16 @@ class EmploymentCreate(Input):
     )
 
 
+class OrganisationLink(BaseModel):
+    """A volunteer linked to an organisation, named, as the force's own records hold it."""
+
+    id: str
+    volunteer_id: str
+    display_name: str
+    starts_on: dt.date
+    ends_on: dt.date | None
+    reasons: list[str]
+
+
 class EmploymentEnd(Input):
     ends_on: dt.date = Field(description="The last day of the employment (inclusive)")

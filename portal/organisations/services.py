@@ -30,6 +30,7 @@ from portal.organisations.schemas import (
     EmployerPage,
     EmploymentCreate,
     EmploymentOut,
+    OrganisationLink,
     VolunteerCreate,
     VolunteerOut,
     VolunteerPage,
@@ -359,6 +360,34 @@ class OrganisationService:
         for found in links.values():
             found.sort(key=lambda link: (not link.current, link.name))
         return links
+
+    async def links_of(self, organisation_id: str, limit: int = 200) -> list[OrganisationLink]:
+        """The volunteers linked to an organisation, the latest first (its page lists them)."""
+        rows = await (
+            Employment.select(
+                Employment.id,
+                Employment.volunteer,
+                Employment.volunteer.display_name.as_alias("display_name"),
+                Employment.starts_on,
+                Employment.ends_on,
+                Employment.reasons,
+            )
+            .where(Employment.employer == organisation_id)
+            .order_by(Employment.starts_on, ascending=False)
+            .order_by(Employment.id)
+            .limit(limit)
+        )
+        return [
+            OrganisationLink(
+                id=str(row["id"]),
+                volunteer_id=str(row["volunteer"]),
+                display_name=row["display_name"],
+                starts_on=as_date(row["starts_on"]),
+                ends_on=as_date(row["ends_on"]) if row["ends_on"] is not None else None,
+                reasons=list(json_value(row["reasons"]) or []),
+            )
+            for row in rows
+        ]
 
     # Employment links ----------------------------------------------------------------------------
 
