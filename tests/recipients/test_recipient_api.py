@@ -339,3 +339,40 @@ async def test_the_dpo_ledger_page_filters_by_kind_of_recipient(
     wrong = await client.get("/dpo/ledger", params={"recipient_kind": "bank"})
     assert wrong.status_code == 400
     assert "Choose a kind of recipient from the list" in wrong.text
+
+
+async def test_the_dpo_reports_one_persons_disclosures_by_kind_of_recipient(
+    client: AsyncTestClient[Any], scene: Kinds
+) -> None:
+    s = scene.scene
+    await s.as_user(client, scene.force_a_user)
+    read = await client.get(f"{FORCE_PEOPLE}/{scene.mover.id}", params={"purpose": TRANSFER})
+    assert read.status_code == 200, read.text
+    await s.as_user(client, s.dpo)
+    report_url = f"/api/dpo/subjects/{scene.mover.id}/report"
+
+    everything = await client.get(report_url)
+    assert everything.status_code == 200, everything.text
+    kinds = {d["recipient_kind"] for d in everything.json()["disclosures"]}
+    assert kinds == {"police_force", "force"}  # the force read, and the DPO's own looks
+
+    forces = (await client.get(report_url, params={"recipient_kind": "police_force"})).json()
+    assert forces["recipient_kind"] == "police_force"
+    assert [(d["recipient_org"], d["purpose"]) for d in forces["disclosures"]] == [
+        (scene.force_a, TRANSFER)
+    ]
+    assert [(r["recipient_org"], r["recipient_kind"]) for r in forces["recipients"]] == [
+        (scene.force_a, "police_force")
+    ]
+    partners = (await client.get(report_url, params={"recipient_kind": "partner"})).json()
+    assert partners["disclosures"] == [] and partners["recipients"] == []
+
+    bad = await client.get(report_url, params={"recipient_kind": "neighbour"})
+    assert bad.status_code == 400 and "recipient_kind" in bad.text
+
+    as_csv = await client.get(f"{report_url}.csv", params={"recipient_kind": "police_force"})
+    assert as_csv.status_code == 200
+    lines = [line.split(",") for line in as_csv.text.splitlines()]
+    at = lines[0].index("recipient_kind")
+    shown = {line[at] for line in lines[1:] if line[0] in ("recipient", "disclosure")}
+    assert shown == {"police_force"}
