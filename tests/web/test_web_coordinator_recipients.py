@@ -107,3 +107,8 @@ def test_coordinator_records_a_force_its_agreement_a_user_and_a_reasoned_link(
     assert "Sam Special" in links and "For: Transferring their service" in links, links
     assert "Their application to more than one force" not in links
     _both_widths(page, "organisation with a link")
+
+    # The volunteer's own record names the force and what the link is for.
+    page.locator("#links ~ dl").first.get_by_role("link", name="Sam Special").click()
+    card = page.locator(".govuk-summary-card", has_text="Eastshire Police")
+    assert "For: Transferring their service." in card.inner_text(), card.inner_text()
