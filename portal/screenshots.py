@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from portal.clock import utcnow
-from portal.demo.data import demo_id
+from portal.demo.data import OTHER_FORCE, PARTNER, demo_id
 
 T = TypeVar("T")
 
@@ -116,6 +116,9 @@ PAGES: dict[str, list[tuple[str, str]]] = {
         ("volunteers", "/coordinator/volunteers"),
         ("volunteers-search", "/coordinator/volunteers?name=patel"),
         ("volunteer", "/coordinator/volunteers/" + str(demo_id("volunteer", 3))),
+        ("organisations", "/coordinator/organisations"),
+        ("other-force", f"/coordinator/organisations/{OTHER_FORCE.id}"),
+        ("partner", f"/coordinator/organisations/{PARTNER.id}"),
         ("volunteer-import", "/coordinator/volunteers/import"),
         ("duty-import", "/coordinator/duties/import"),
         ("milestone-import", "/coordinator/applications/import"),

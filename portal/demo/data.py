@@ -228,6 +228,8 @@ class DemoEmployment:
     employer: DemoOrganisation
     starts_on: dt.date
     ends_on: dt.date | None
+    #: The purposes a link to the other force or the partner is made for (none for a job).
+    reasons: tuple[str, ...] = ()
 
     @property
     def id(self) -> uuid.UUID:
@@ -270,12 +272,20 @@ def recipient_links() -> list[DemoEmployment]:
     """Links of volunteers with the other force and the partner (``employment`` rows: the gate
     asks for a link with every recipient organisation). Not jobs: no duties are made for them."""
     start = dt.date(2026, 11, 2)
-    links = [DemoEmployment(f"{n}:transfer", n, OTHER_FORCE, start, None) for n in TRANSFERS]
+    transfer, multi = ("force.service-transfer",), ("force.multi-force-application",)
+    links = [
+        DemoEmployment(f"{n}:transfer", n, OTHER_FORCE, start, None, transfer) for n in TRANSFERS
+    ]
     links += [
-        DemoEmployment(f"{n}:other-force", n, OTHER_FORCE, start, None)
+        DemoEmployment(f"{n}:other-force", n, OTHER_FORCE, start, None, multi)
         for n in MULTI_FORCE_APPLICANTS
     ]
-    links += [DemoEmployment(f"{n}:assessment", n, PARTNER, start, None) for n in ASSESSED]
+    links += [
+        DemoEmployment(
+            f"{n}:assessment", n, PARTNER, start, None, ("partner.application-processing",)
+        )
+        for n in ASSESSED
+    ]
     return links
 
 

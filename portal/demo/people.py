@@ -119,6 +119,7 @@ async def load_employments(ctx: DemoContext) -> None:
                         employer=e.employer.id,
                         starts_on=e.starts_on,
                         ends_on=e.ends_on,
+                        reasons=list(e.reasons),
                     )
                     for e in new
                 ]

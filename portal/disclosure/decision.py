@@ -73,12 +73,16 @@ def decide(
     today: dt.date,
     now: dt.datetime,
     objected: bool = False,
+    link_reasons: frozenset[str] | None = None,
 ) -> Decision:
     """What may be disclosed of one subject to one recipient for one purpose, and why not.
 
     ``consents`` maps a category to its latest consent event for this subject, recipient
     organisation and purpose. ``requested`` narrows the categories (``None``: all permitted).
     ``objected``: the DPO upheld the subject's objection to this purpose (UK GDPR Art. 21).
+    ``link_reasons``: the purposes the subject's link to the organisation was made for (a
+    link to another police force or a partner), ``None`` when the link is not bound to reasons
+    (a job with an employer, or no organisation at all).
     """
     if purpose is None:
         return _refused(RefusalReason.UNKNOWN_PURPOSE)
@@ -87,7 +91,7 @@ def decide(
     candidates = [c for c in purpose.categories if requested is None or c in requested]
     agreement_ids: tuple[str, ...] = ()
     if audience in RECIPIENT_AUDIENCES:
-        agreed = _agreed(purpose, employed, agreement, candidates, today)
+        agreed = _agreed(purpose, employed, link_reasons, agreement, candidates, today)
         if isinstance(agreed, Decision):
             return agreed
         candidates, agreement_ids = agreed, (agreement.id,) if agreement else ()
@@ -103,6 +107,7 @@ def decide(
 def _agreed(
     purpose: Purpose,
     employed: bool,
+    link_reasons: frozenset[str] | None,
     agreement: AgreementFacts | None,
     candidates: Sequence[str],
     today: dt.date,
@@ -112,9 +117,12 @@ def _agreed(
     The same rule for every kind of organisation: an employer's data sharing agreement, a
     police force's information sharing agreement, a partner's processing contract; and the
     volunteer must be linked to that organisation today (employed by it, transferring to or
-    from it, or having their application processed by it)."""
+    from it, or having their application processed by it), by a link made for this purpose
+    when links to that organisation record their reasons."""
     if not employed:
         return _refused(RefusalReason.OUTSIDE_ORGANISATION)
+    if link_reasons is not None and purpose.code not in link_reasons:
+        return _refused(RefusalReason.PURPOSE_NOT_FOR_LINK)
     if agreement is None:
         return _refused(RefusalReason.NO_AGREEMENT)
     if not in_force(agreement.starts_on, agreement.ends_on, today):

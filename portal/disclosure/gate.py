@@ -7,7 +7,8 @@ subject and data category it decides, from committed state at the time of the re
 2. (recipient organisations: employers, other police forces, partners) the volunteer is linked
    to the recipient organisation today (an ``employment`` row: works for the employer, is
    transferring to or from the force or applied to it too, has their application processed by
-   the partner; ``starts_on <= today <= ends_on``, open-ended when ``ends_on`` is empty);
+   the partner; ``starts_on <= today <= ends_on``, open-ended when ``ends_on`` is empty), and
+   a link to a force or a partner was made for this purpose (its ``reasons``);
 3. (recipient organisations) the agreement in force (the highest version whose ``starts_on``
    has come) has not ended, names the purpose, and names the category for it;
 4. the volunteer currently consents to that organisation, purpose and category when the purpose's
@@ -78,6 +79,7 @@ from portal.disclosure.sources import (
 from portal.disclosure.tables import DisclosureRefusal, RefusalReason
 from portal.errors import Forbidden, InvalidInput, NotFound, ServiceUnavailable
 from portal.ids import parse_id
+from portal.organisations.links import link_reasons
 from portal.organisations.rules import employed_on_sql
 from portal.organisations.tables import Employment, Volunteer
 from portal.vocabulary import RECIPIENT_AUDIENCES, LawfulBasis, Purpose, vocabulary
@@ -150,7 +152,8 @@ class _Candidate:
 # disclosure, and building them through the query builder cost more CPU than running them.
 # The columns and the employment rule are constants of the code (never input); values are bound.
 _STAFF_SELECT = (
-    f"SELECT {volunteer_select('v')} FROM employment e JOIN volunteer v "  # noqa: S608
+    f"SELECT {volunteer_select('v')}, e.reasons AS link_reasons "  # noqa: S608
+    f"FROM employment e JOIN volunteer v "
     f"ON v.id = e.volunteer WHERE e.employer = {{}} AND {employed_on_sql('e')}"
 )
 _VOLUNTEER = f"SELECT {volunteer_select('v')} FROM volunteer v WHERE v.id = {{}}"  # noqa: S608
@@ -179,7 +182,7 @@ async def _fetch(template: str, *args: Any) -> list[dict[str, Any]]:
 # One staff member's facts (the volunteer row if employed today, the agreement version in force,
 # the consent events for the purpose) in one statement: one round trip and one snapshot.
 _FACT_COLUMNS = {
-    "staff": ("volunteer_id", "subject", *VOLUNTEER_COLUMNS),
+    "staff": ("volunteer_id", "subject", *VOLUNTEER_COLUMNS, "link_reasons"),
     "agreement": ("id", "version", "purposes", "starts_on", "ends_on"),
     "consents": ("id", "volunteer", "category", "state", "expires_at", "ledger_index"),
 }
@@ -219,6 +222,11 @@ def _consent_facts(rows: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Con
             ledger_index=int(row["ledger_index"]),
         )
     return latest
+
+
+def _link_reasons(recipient: Recipient, row: Mapping[str, Any]) -> frozenset[str] | None:
+    """The purposes the row's link serves (``None``: a link not bound to reasons)."""
+    return link_reasons(recipient.kind, json_value(row["link_reasons"]))
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -537,6 +545,7 @@ class DisclosureGate:
             today=today,
             now=now,
             objected=await _objected(purpose, [str(key)]) == {str(key)},
+            link_reasons=_link_reasons(recipient, row),
         )
         missing = [c for c in required if c not in decision.permitted]
         if decision.allowed and missing:
@@ -659,6 +668,7 @@ class DisclosureGate:
                     today=today,
                     now=now,
                     objected=last_seen in objected,
+                    link_reasons=_link_reasons(recipient, row),
                 )
                 if decision.allowed:
                     chosen.append(_Candidate(row, decision))

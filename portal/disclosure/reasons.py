@@ -10,6 +10,9 @@ class RefusalReason(StrEnum):
     OUTSIDE_ORGANISATION = "outside_organisation"
     UNKNOWN_PURPOSE = "unknown_purpose"
     PURPOSE_NOT_FOR_RECIPIENT = "purpose_not_for_recipient"
+    #: The volunteer's link to the force or partner was not made for this purpose (a link for a
+    #: multi-force application does not serve a service transfer, and the other way round).
+    PURPOSE_NOT_FOR_LINK = "purpose_not_for_link"
     NO_AGREEMENT = "no_agreement"
     AGREEMENT_EXPIRED = "agreement_expired"
     PURPOSE_NOT_IN_AGREEMENT = "purpose_not_in_agreement"

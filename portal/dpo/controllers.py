@@ -253,10 +253,14 @@ class DpoController(Controller):
         request: AppRequest,
         volunteer_id: FromPath[str],
         dpo: NamedDependency[DpoService],
+        recipient_kind: RecipientKind = None,
     ) -> Response[bytes]:
         identity = caller(request)
         report = await dpo.subject_report(
-            Recipient.of(identity), volunteer_id, request_id=request_id(request)
+            Recipient.of(identity),
+            volunteer_id,
+            request_id=request_id(request),
+            recipient_kind=recipient_kind,
         )
         return Response(report.model_dump_json().encode(), media_type="application/json")
 
@@ -274,10 +278,14 @@ class DpoController(Controller):
         request: AppRequest,
         volunteer_id: FromPath[str],
         dpo: NamedDependency[DpoService],
+        recipient_kind: RecipientKind = None,
     ) -> Stream:
         identity = caller(request)
         report = await dpo.subject_report(
-            Recipient.of(identity), volunteer_id, request_id=request_id(request)
+            Recipient.of(identity),
+            volunteer_id,
+            request_id=request_id(request),
+            recipient_kind=recipient_kind,
         )
         return Stream(
             _chunks(report_csv(report)),

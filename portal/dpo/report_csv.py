@@ -36,6 +36,7 @@ REPORT_CSV_COLUMNS = (
     "lawful_basis",
     "recipient_org",
     "recipient_name",
+    "recipient_kind",
     "recipient_user",
     "categories",
     "retention",
@@ -118,6 +119,7 @@ def report_csv(report: SubjectAccessReport) -> Iterator[str]:
             purpose=r.purposes,
             recipient_org=r.recipient_org,
             recipient_name=r.name,
+            recipient_kind=r.recipient_kind,
             categories=r.categories,
         )
     for d in report.disclosures:
@@ -132,6 +134,7 @@ def report_csv(report: SubjectAccessReport) -> Iterator[str]:
             lawful_basis=d["lawful_basis"],
             recipient_org=d["recipient_org"],
             recipient_name=d["recipient_name"],
+            recipient_kind=d["recipient_kind"],
             recipient_user=d["recipient_user"],
             categories=d["categories"],
             ledger_index=receipt["index"],

@@ -76,6 +76,8 @@ class ReportDisclosure(TypedDict):
     lawful_basis: str
     recipient_org: str
     recipient_name: str
+    #: employer, police_force, partner, provider, or force (the force's own oversight).
+    recipient_kind: str
     recipient_user: str
     categories: list[str]
     consent_ids: list[str]
@@ -90,6 +92,9 @@ class RecipientSummary(Output):
 
     recipient_org: str
     name: str
+    recipient_kind: str = Field(
+        description="employer, police_force, partner, provider, or force (its own oversight)"
+    )
     purposes: list[str]
     categories: list[str]
     disclosures: int
@@ -109,6 +114,10 @@ class SubjectAccessReport(Output):
     categories: list[HeldCategory] = Field(description="every category of data held, with a copy")
     recipients: list[RecipientSummary] = Field(description="most recent first")
     disclosures: list[ReportDisclosure] = Field(description="newest first")
+    recipient_kind: str | None = Field(
+        default=None,
+        description="when asked for: recipients and disclosures are only those of this kind",
+    )
     refusals: list[RefusalOut] = Field(description="newest first")
 
 

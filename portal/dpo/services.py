@@ -205,8 +205,16 @@ class DpoService:
         )
 
     async def subject_report(
-        self, recipient: Recipient, identifier: str, *, request_id: str
+        self,
+        recipient: Recipient,
+        identifier: str,
+        *,
+        request_id: str,
+        recipient_kind: str | None = None,
     ) -> SubjectAccessReport:
         """UK GDPR Art. 15 report by volunteer id or subject id; the DPO's look is ledgered
-        (``dpo.audit``) before the report is built (``portal.dpo.subject_access``)."""
-        return await SubjectAccess(self.gate).report(recipient, identifier, request_id=request_id)
+        (``dpo.audit``) before the report is built (``portal.dpo.subject_access``).
+        ``recipient_kind``: only the disclosures to recipients of that kind."""
+        return await SubjectAccess(self.gate).report(
+            recipient, identifier, request_id=request_id, recipient_kind=recipient_kind
+        )

@@ -29,7 +29,7 @@ from portal.consent.services import record_out
 from portal.consent.tables import ConsentEvent
 from portal.disclosure.gate import DPO_AUDIT, DisclosureGate, Recipient, Released
 from portal.disclosure.recipient import FORCE_RECIPIENT
-from portal.disclosure.services import b64, organisation_names, signed_head
+from portal.disclosure.services import b64, organisation_names, organisation_refs, signed_head
 from portal.disclosure.tables import DisclosureRefusal
 from portal.dpo.refusals import refusal_out
 from portal.dpo.schemas import (
@@ -116,18 +116,23 @@ def _leave_items(
 
 
 def _disclosure(
-    row: Mapping[str, Any], proof_path: list[str], tree_size: int, names: Mapping[str, str]
+    row: Mapping[str, Any],
+    proof_path: list[str],
+    tree_size: int,
+    refs: Mapping[str, tuple[str, str]],
 ) -> ReportDisclosure:
     body = json.loads(bytes(row["body"]))
     org = str(row["recipient_org"])
     index = int(row["idx"])
+    name, kind = refs.get(org, (org, "unknown"))
     return ReportDisclosure(
         index=index,
         logged_at=str(body.get("timestamp", "")),
         purpose=str(row["purpose"]),
         lawful_basis=str(body.get("lawful_basis", "")),
         recipient_org=org,
-        recipient_name=names.get(org, org),
+        recipient_name=name,
+        recipient_kind=kind,
         recipient_user=str(row["recipient_user"]),
         categories=list(body.get("categories", [])),
         consent_ids=list(body.get("consent_ids", [])),
@@ -151,6 +156,7 @@ def recipients_of(disclosures: Sequence[ReportDisclosure]) -> list[RecipientSumm
             d["recipient_org"],
             {
                 "name": d["recipient_name"],
+                "kind": d["recipient_kind"],
                 "purposes": set(),
                 "categories": set(),
                 "n": 0,
@@ -166,6 +172,7 @@ def recipients_of(disclosures: Sequence[ReportDisclosure]) -> list[RecipientSumm
         RecipientSummary(
             recipient_org=org,
             name=v["name"],
+            recipient_kind=v["kind"],
             purposes=sorted(v["purposes"]),
             categories=sorted(v["categories"]),
             disclosures=v["n"],
@@ -210,7 +217,10 @@ class SubjectAccess:
         )
         return released, duties
 
-    async def _disclosures(self, subject: str) -> tuple[list[ReportDisclosure], str, int]:
+    async def _disclosures(
+        self, subject: str, recipient_kind: str | None
+    ) -> tuple[list[ReportDisclosure], str, int]:
+        """The person's disclosures (only to recipients of ``recipient_kind``, when given)."""
         head = await signed_head(self.ledger)
         rows = await (
             LedgerEntry.select(*_DISCLOSURE_COLUMNS)
@@ -221,23 +231,34 @@ class SubjectAccess:
             )
             .order_by(LedgerEntry.idx, ascending=False)
         )
+        refs = await organisation_refs(sorted({str(r["recipient_org"]) for r in rows}))
+        refs[FORCE_RECIPIENT] = (FORCE_NAME, FORCE_RECIPIENT)
+        if recipient_kind is not None:
+            rows = [
+                r for r in rows if refs.get(str(r["recipient_org"]), ("", ""))[1] == recipient_kind
+            ]
         paths = await self.ledger.inclusion_paths(
             [int(r["idx"]) for r in rows], head.size, encode=_b64
         )
-        names = await organisation_names(sorted({str(r["recipient_org"]) for r in rows}))
-        names[FORCE_RECIPIENT] = FORCE_NAME
         disclosures = [
-            _disclosure(row, path, head.size, names) for row, path in zip(rows, paths, strict=True)
+            _disclosure(row, path, head.size, refs) for row, path in zip(rows, paths, strict=True)
         ]
         return disclosures, head.note, head.size
 
     async def report(
-        self, recipient: Recipient, identifier: str, *, request_id: str
+        self,
+        recipient: Recipient,
+        identifier: str,
+        *,
+        request_id: str,
+        recipient_kind: str | None = None,
     ) -> SubjectAccessReport:
+        """The report; ``recipient_kind`` keeps only recipients and disclosures of that kind
+        (employer, police_force, partner, provider, force), everything else held unchanged."""
         released, duties = await self._audit(recipient, identifier, request_id)
         volunteer_id, subject = released.volunteer_id, released.subject
         person = await OrganisationService().get_volunteer(volunteer_id)
-        disclosures, checkpoint, tree_size = await self._disclosures(subject)
+        disclosures, checkpoint, tree_size = await self._disclosures(subject, recipient_kind)
         consent_rows = await (
             ConsentEvent.select()
             .where(ConsentEvent.volunteer == volunteer_id)
@@ -310,6 +331,7 @@ class SubjectAccess:
             recipients=recipients_of(disclosures),
             disclosures=disclosures,
             refusals=refusals,
+            recipient_kind=recipient_kind,
         )
 
     @staticmethod

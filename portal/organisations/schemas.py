@@ -56,6 +56,7 @@ Text = Annotated[
 ]
 Name = Annotated[Text, StringConstraints(max_length=200)]
 Email = Annotated[EmailStr, StringConstraints(max_length=254), AfterValidator(_lower_email)]
+PurposeCode = Annotated[str, StringConstraints(min_length=1, max_length=80)]
 Phone = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=7, max_length=40),
@@ -186,6 +187,11 @@ class EmploymentOut(BaseModel):
     starts_on: dt.date
     ends_on: dt.date | None
     created_at: dt.datetime
+    reasons: list[str] = Field(
+        default=[],
+        description="The purposes a link to another police force or a partner was made for "
+        "(empty for a job with an employer)",
+    )
 
 
 class VolunteerOut(VolunteerSummary):
@@ -220,6 +226,24 @@ class EmploymentCreate(Input):
     employer_id: uuid.UUID
     starts_on: dt.date
     ends_on: dt.date | None = Field(default=None, description="Inclusive; empty while ongoing")
+    reasons: list[PurposeCode] | None = Field(
+        default=None,
+        max_length=10,
+        description="For a link to another police force or a partner (required there): the "
+        "purposes of that kind it is made for, e.g. force.service-transfer; the gate releases "
+        "through the link only for these. Left out for a job with an employer.",
+    )
+
+
+class OrganisationLink(BaseModel):
+    """A volunteer linked to an organisation, named, as the force's own records hold it."""
+
+    id: str
+    volunteer_id: str
+    display_name: str
+    starts_on: dt.date
+    ends_on: dt.date | None
+    reasons: list[str]
 
 
 class EmploymentEnd(Input):

@@ -16,11 +16,12 @@ from piccolo.columns.combination import WhereRaw
 from piccolo.engine.sqlite import SQLiteEngine
 
 from portal.clock import local_date
-from portal.dbutil import as_date, is_unique_violation, write_transaction
+from portal.dbutil import as_date, is_unique_violation, json_value, write_transaction
 from portal.errors import Conflict, InvalidInput, NotFound
 from portal.fielderrors import field_error
 from portal.ids import parse_id
 from portal.organisations.folding import fold
+from portal.organisations.links import reasons_problem, recorded_reasons
 from portal.organisations.rules import covers
 from portal.organisations.schemas import (
     EmployerCreate,
@@ -29,6 +30,7 @@ from portal.organisations.schemas import (
     EmployerPage,
     EmploymentCreate,
     EmploymentOut,
+    OrganisationLink,
     VolunteerCreate,
     VolunteerOut,
     VolunteerPage,
@@ -76,7 +78,27 @@ def employment_out(row: dict[str, Any]) -> EmploymentOut:
         starts_on=row["starts_on"],
         ends_on=row["ends_on"],
         created_at=row["created_at"],
+        reasons=list(json_value(row["reasons"]) or []),
     )
+
+
+def _link_problems(kind: str | None, data: EmploymentCreate) -> list[dict[str, str]]:
+    """What is wrong with a link to an organisation of ``kind`` (``None``: no organisation)."""
+    errors = []
+    if kind is None:
+        errors.append({"field": "employer_id", "message": "no employer has this id"})
+    elif kind not in RECIPIENT_KINDS:
+        errors.append(
+            {
+                "field": "employer_id",
+                "message": "this organisation is not an employer, police force or partner",
+            }
+        )
+    elif (problem := reasons_problem(kind, data.reasons)) is not None:
+        errors.append({"field": "reasons", "message": problem})
+    if data.ends_on is not None and data.ends_on < data.starts_on:
+        errors.append({"field": "ends_on", "message": "the job must not end before it starts"})
+    return errors
 
 
 def _overlaps(
@@ -339,6 +361,34 @@ class OrganisationService:
             found.sort(key=lambda link: (not link.current, link.name))
         return links
 
+    async def links_of(self, organisation_id: str, limit: int = 200) -> list[OrganisationLink]:
+        """The volunteers linked to an organisation, the latest first (its page lists them)."""
+        rows = await (
+            Employment.select(
+                Employment.id,
+                Employment.volunteer,
+                Employment.volunteer.display_name.as_alias("display_name"),
+                Employment.starts_on,
+                Employment.ends_on,
+                Employment.reasons,
+            )
+            .where(Employment.employer == organisation_id)
+            .order_by(Employment.starts_on, ascending=False)
+            .order_by(Employment.id)
+            .limit(limit)
+        )
+        return [
+            OrganisationLink(
+                id=str(row["id"]),
+                volunteer_id=str(row["volunteer"]),
+                display_name=row["display_name"],
+                starts_on=as_date(row["starts_on"]),
+                ends_on=as_date(row["ends_on"]) if row["ends_on"] is not None else None,
+                reasons=list(json_value(row["reasons"]) or []),
+            )
+            for row in rows
+        ]
+
     # Employment links ----------------------------------------------------------------------------
 
     async def create_employment(self, data: EmploymentCreate) -> EmploymentOut:
@@ -355,19 +405,7 @@ class OrganisationService:
                 .where(Organisation.id == data.employer_id)
                 .first()
             )
-            if employer is None:
-                errors.append({"field": "employer_id", "message": "no employer has this id"})
-            elif employer["kind"] not in RECIPIENT_KINDS:
-                errors.append(
-                    {
-                        "field": "employer_id",
-                        "message": "this organisation is not an employer, police force or partner",
-                    }
-                )
-            if data.ends_on is not None and data.ends_on < data.starts_on:
-                errors.append(
-                    {"field": "ends_on", "message": "the job must not end before it starts"}
-                )
+            errors += _link_problems(employer["kind"] if employer else None, data)
             if errors:
                 raise InvalidInput(
                     "Invalid value for: " + ", ".join(e["field"] for e in errors), errors=errors
@@ -390,6 +428,7 @@ class OrganisationService:
                 employer=data.employer_id,
                 starts_on=data.starts_on,
                 ends_on=data.ends_on,
+                reasons=recorded_reasons(data.reasons),
             )
             await row.save()
         log.info(

@@ -11,6 +11,7 @@ import uuid
 from enum import StrEnum
 
 from piccolo.columns import (
+    JSON,
     UUID,
     Boolean,
     Date,
@@ -92,7 +93,9 @@ class VolunteerStatusChange(Table, tablename="volunteer_status_change"):
 
 
 class Employment(Table, tablename="employment"):
-    """A volunteer works for an employer from ``starts_on`` until ``ends_on`` (inclusive)."""
+    """A volunteer is linked to a recipient organisation from ``starts_on`` until ``ends_on``
+    (inclusive): works for an employer, or is transferring to or from another police force,
+    applied to it too, or has their application processed by a partner."""
 
     id = UUID(primary_key=True)
     volunteer = ForeignKey(references=Volunteer, on_delete=OnDelete.restrict, index=True)
@@ -100,3 +103,7 @@ class Employment(Table, tablename="employment"):
     starts_on = Date()
     ends_on = Date(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
+    #: The purposes (codes) a link to another police force or a partner was made for; the gate
+    #: releases through the link only for these (``purpose_not_for_link`` otherwise). Empty for
+    #: a job with an employer, whose link is the job itself (``portal.organisations.links``).
+    reasons = JSON(default=[])

@@ -22,6 +22,7 @@ from portal.web.controllers.applications import (
 )
 from portal.web.controllers.awards import CoordinatorAwardPages, VolunteerAwardPages
 from portal.web.controllers.coordinator import CoordinatorPages
+from portal.web.controllers.coordinator_recipients import RecipientOrganisationPages
 from portal.web.controllers.dpo import DpoPages
 from portal.web.controllers.dpo_consent import DpoConsentPages
 from portal.web.controllers.dpo_retention import DpoRetentionPages
@@ -57,6 +58,7 @@ PAGES = Router(
         DpoPages,
         DpoSearchPages,
         CoordinatorPages,
+        RecipientOrganisationPages,
         PrivacyPages,
         CookiePages,
         DpoConsentPages,

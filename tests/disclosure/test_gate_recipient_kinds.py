@@ -80,8 +80,9 @@ async def test_each_kind_is_released_only_with_its_agreement_link_and_purpose(
     await world.agreement(ledger, agreed, purposes)
     bare = await world.organisation(f"No agreement {kind}", org_kind)
     linked = await world.volunteer("Lee Linked", status="applicant")
-    await world.employ(linked, agreed)
-    await world.employ(linked, bare)
+    reasons = () if kind == "employer" else (purpose,)  # a force's or partner's link says why
+    await world.employ(linked, agreed, reasons=reasons)
+    await world.employ(linked, bare, reasons=reasons)
     stranger = await world.volunteer("Sam Stranger", status="applicant")
     gate = DisclosureGate(ledger, CategorySources())
     recipient = Recipient(kind, agreed, f"user-{kind}", "api")
@@ -130,7 +131,7 @@ async def test_a_force_needs_consent_for_a_multi_force_application(
     silent = await world.volunteer("Sky Silent", status="applicant")
     withdrawn = await world.volunteer("Wren Withdrawn", status="applicant")
     for person in (asked, silent, withdrawn):
-        await world.employ(person, force)
+        await world.employ(person, force, reasons=(MULTI,))
     await world.consent_event(asked, force, MULTI, ["identity", "application"])
     await world.consent_event(withdrawn, force, MULTI, ["identity"])
     await world.consent_event(withdrawn, force, MULTI, ["identity"], state="withdrawn")
@@ -163,7 +164,7 @@ async def test_an_employer_cannot_use_another_kinds_purpose_or_see_their_people(
     force = await world.organisation("Neighbour Police", OrganisationKind.POLICE_FORCE)
     await world.agreement(ledger, force, KINDS["police_force"][2])
     moving = await world.volunteer("Max Moving")
-    await world.employ(moving, force)
+    await world.employ(moving, force, reasons=(TRANSFER,))
     gate = DisclosureGate(ledger, CategorySources())
     with pytest.raises(InvalidInput):
         await gate.disclose_one(
@@ -230,3 +231,69 @@ async def test_an_agreement_is_only_with_an_organisation_that_receives_data(
             channel="cli",
         )
     assert [e["field"] for e in refused.value.extra["errors"]] == ["employer_id"]
+
+
+async def test_a_link_to_a_force_releases_only_for_the_purposes_it_was_made_for(
+    engine: Any, ledger: Any
+) -> None:
+    """A link made for a multi-force application does not let a service transfer read through
+    (nor the other way round): the read is refused as ``purpose_not_for_link``, recorded, and
+    nothing is ledgered; the read the link was made for is released."""
+    force = await world.organisation("Reasoned Constabulary", OrganisationKind.POLICE_FORCE)
+    await world.agreement(ledger, force, KINDS["police_force"][2])
+    applicant = await world.volunteer("Aly Applied", status="applicant")
+    mover = await world.volunteer("Mo Moving", status="active")
+    unreasoned = await world.volunteer("Una Unreasoned", status="active")
+    await world.employ(applicant, force, reasons=(MULTI,))
+    await world.employ(mover, force, reasons=(TRANSFER,))
+    await world.employ(unreasoned, force)  # a link that records no reason releases nothing
+    for person in (applicant, mover):  # consent is not what holds the mover back
+        await world.consent_event(person, force, MULTI, ["identity", "application"])
+    gate = DisclosureGate(ledger, CategorySources())
+    recipient = Recipient("police_force", force, "user-force", "api")
+
+    for purpose, person, request in (
+        (TRANSFER, applicant, "transfer-through-application"),
+        (MULTI, mover, "application-through-transfer"),
+        (TRANSFER, unreasoned, "no-reason"),
+    ):
+        with pytest.raises(NotFound):
+            await gate.disclose_one(recipient, purpose, person.id, request_id=request)
+    released = await gate.disclose_one(recipient, MULTI, applicant.id, request_id="application")
+    assert released.categories == ("application", "identity")
+    moved = await gate.disclose_one(recipient, TRANSFER, mover.id, request_id="transfer")
+    assert moved.data["display_name"] == "Mo Moving"
+    transfers = await gate.disclose_staff(recipient, TRANSFER, request_id="transfers", limit=10)
+    assert [r.volunteer_id for r in transfers.items] == [mover.id]
+    applications = await gate.disclose_staff(recipient, MULTI, request_id="apps", limit=10)
+    assert [r.volunteer_id for r in applications.items] == [applicant.id]
+
+    assert await _reasons() == {
+        "transfer-through-application": "purpose_not_for_link",
+        "application-through-transfer": "purpose_not_for_link",
+        "no-reason": "purpose_not_for_link",
+    }
+    refused = await DisclosureRefusal.select(
+        DisclosureRefusal.subject, DisclosureRefusal.recipient_org
+    ).where(DisclosureRefusal.request_id == "transfer-through-application")
+    assert refused == [{"subject": applicant.subject, "recipient_org": force}]
+    entries = await _entries()
+    assert [(e["purpose"], e["subject"]) for e in entries] == [
+        (MULTI, applicant.subject),
+        (TRANSFER, mover.subject),
+        (TRANSFER, mover.subject),
+        (MULTI, applicant.subject),
+    ]
+
+
+async def test_a_job_with_an_employer_is_not_bound_to_reasons(engine: Any, ledger: Any) -> None:
+    """An employer's link is the job itself: every employer purpose its agreement names."""
+    employer = await world.organisation("Jobs Ltd", OrganisationKind.EMPLOYER)
+    await world.agreement(ledger, employer, KINDS["employer"][2])
+    worker = await world.volunteer("Wes Worker")
+    await world.employ(worker, employer)
+    gate = DisclosureGate(ledger, CategorySources())
+    released = await gate.disclose_one(
+        Recipient("employer", employer, "hr", "api"), PM, worker.id, request_id="job"
+    )
+    assert released.volunteer_id == worker.id

@@ -239,6 +239,12 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/coordinator/tokens"): COORDINATOR,
     ("POST", "/coordinator/tokens"): COORDINATOR,
     ("POST", "/coordinator/tokens/{token_id:str}/revoke"): COORDINATOR,
+    ("GET", "/coordinator/organisations"): COORDINATOR,
+    ("POST", "/coordinator/organisations"): COORDINATOR,
+    ("GET", "/coordinator/organisations/{organisation_id:str}"): COORDINATOR,
+    ("POST", "/coordinator/organisations/{organisation_id:str}/agreements"): COORDINATOR,
+    ("POST", "/coordinator/organisations/{organisation_id:str}/users"): COORDINATOR,
+    ("POST", "/coordinator/organisations/{organisation_id:str}/links"): COORDINATOR,
     ("GET", "/coordinator/calls"): COORDINATOR,
     ("POST", "/coordinator/calls/{message_id:str}/done"): COORDINATOR,
     # public statements

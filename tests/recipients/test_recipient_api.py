@@ -41,7 +41,7 @@ class Kinds:
     force_a: str
     force_b: str
     partner: str
-    mover: world.Person  # transferring to force A
+    mover: world.Person  # transferring to force A, and applied there (the link says both)
     applicant: world.Person  # application processed by the partner
     force_a_user: TestUser
     force_b_user: TestUser
@@ -61,9 +61,9 @@ async def scene(settings: Settings, engine: Any, ledger: Any) -> Kinds:
         )
     await world.agreement(ledger, partner, {PROCESSING: ["identity", "status", "application"]})
     mover = await world.volunteer("Morgan Mover")
-    await world.employ(mover, force_a)
+    await world.employ(mover, force_a, reasons=(TRANSFER, MULTI))
     applicant = await world.volunteer("Ari Applicant", status="applicant")
-    await world.employ(applicant, partner)
+    await world.employ(applicant, partner, reasons=(PROCESSING,))
     return Kinds(
         scene=base,
         force_a=force_a,
@@ -245,15 +245,30 @@ async def test_the_coordinator_records_a_force_a_partner_their_agreements_links_
     assert agreement["organisation_kind"] == "police_force"
     assert s.check_receipt(agreed.json()["receipt"])
 
+    link = {"volunteer_id": s.staff_b[1].id, "employer_id": force["id"], "starts_on": str(today)}
+    # A link to a force records what it is for: a purpose of a force, named.
+    for reasons, words in (
+        (None, "say what the link is for"),
+        ([], "say what the link is for"),
+        ([PROCESSING], "not a purpose for a police force"),
+        ([TRANSFER, PM], "not a purpose for a police force"),
+    ):
+        refused = await client.post(
+            "/api/coordinator/employments",
+            json=link if reasons is None else {**link, "reasons": reasons},
+        )
+        assert refused.status_code == 422 and fields_named(refused) == {"reasons"}, refused.text
+        assert words in refused.json()["errors"][0]["message"]
     linked = await client.post(
-        "/api/coordinator/employments",
-        json={
-            "volunteer_id": s.staff_b[1].id,
-            "employer_id": force["id"],
-            "starts_on": str(today),
-        },
+        "/api/coordinator/employments", json={**link, "reasons": [TRANSFER, TRANSFER]}
     )
     assert linked.status_code == 201, linked.text
+    assert linked.json()["reasons"] == [TRANSFER]
+    job = await client.post(  # a job with an employer is its own reason
+        "/api/coordinator/employments",
+        json={**link, "employer_id": s.employer_b, "reasons": [PM]},
+    )
+    assert job.status_code == 422 and fields_named(job) == {"reasons"}
 
     user = await client.post(
         "/api/coordinator/users",
@@ -324,3 +339,40 @@ async def test_the_dpo_ledger_page_filters_by_kind_of_recipient(
     wrong = await client.get("/dpo/ledger", params={"recipient_kind": "bank"})
     assert wrong.status_code == 400
     assert "Choose a kind of recipient from the list" in wrong.text
+
+
+async def test_the_dpo_reports_one_persons_disclosures_by_kind_of_recipient(
+    client: AsyncTestClient[Any], scene: Kinds
+) -> None:
+    s = scene.scene
+    await s.as_user(client, scene.force_a_user)
+    read = await client.get(f"{FORCE_PEOPLE}/{scene.mover.id}", params={"purpose": TRANSFER})
+    assert read.status_code == 200, read.text
+    await s.as_user(client, s.dpo)
+    report_url = f"/api/dpo/subjects/{scene.mover.id}/report"
+
+    everything = await client.get(report_url)
+    assert everything.status_code == 200, everything.text
+    kinds = {d["recipient_kind"] for d in everything.json()["disclosures"]}
+    assert kinds == {"police_force", "force"}  # the force read, and the DPO's own looks
+
+    forces = (await client.get(report_url, params={"recipient_kind": "police_force"})).json()
+    assert forces["recipient_kind"] == "police_force"
+    assert [(d["recipient_org"], d["purpose"]) for d in forces["disclosures"]] == [
+        (scene.force_a, TRANSFER)
+    ]
+    assert [(r["recipient_org"], r["recipient_kind"]) for r in forces["recipients"]] == [
+        (scene.force_a, "police_force")
+    ]
+    partners = (await client.get(report_url, params={"recipient_kind": "partner"})).json()
+    assert partners["disclosures"] == [] and partners["recipients"] == []
+
+    bad = await client.get(report_url, params={"recipient_kind": "neighbour"})
+    assert bad.status_code == 400 and "recipient_kind" in bad.text
+
+    as_csv = await client.get(f"{report_url}.csv", params={"recipient_kind": "police_force"})
+    assert as_csv.status_code == 200
+    lines = [line.split(",") for line in as_csv.text.splitlines()]
+    at = lines[0].index("recipient_kind")
+    shown = {line[at] for line in lines[1:] if line[0] in ("recipient", "disclosure")}
+    assert shown == {"police_force"}

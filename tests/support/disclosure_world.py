@@ -52,13 +52,21 @@ async def volunteer(name: str, status: str = "active") -> Person:
 
 
 async def employ(
-    person: Person, employer_id: str, *, starts_on: dt.date | None = None, ends_on: Any = None
+    person: Person,
+    employer_id: str,
+    *,
+    starts_on: dt.date | None = None,
+    ends_on: Any = None,
+    reasons: tuple[str, ...] = (),
 ) -> None:
+    """A link: a job with an employer, or (``reasons``: the purposes it was made for) a link
+    to another police force or a partner."""
     row = Employment(
         volunteer=person.id,
         employer=employer_id,
         starts_on=starts_on or TODAY - dt.timedelta(days=400),
         ends_on=ends_on,
+        reasons=list(reasons),
     )
     await row.save()
 

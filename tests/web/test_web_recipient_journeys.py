@@ -46,10 +46,17 @@ async def _recipients(served: Served, world: World) -> None:
             "police_force",
             FORCE_EMAIL,
             {MULTI: ["identity", "status", "application"], "force.service-transfer": ["status"]},
+            [MULTI],  # Sam applied there too: the link is for that, not a transfer
         ),
-        ("Beacon Assessment", "partner", PARTNER_EMAIL, {PROCESSING: ["identity", "application"]}),
+        (
+            "Beacon Assessment",
+            "partner",
+            PARTNER_EMAIL,
+            {PROCESSING: ["identity", "application"]},
+            [PROCESSING],
+        ),
     ]
-    for name, kind, email, purposes in made:
+    for name, kind, email, purposes, reasons in made:
         org = await organisations.create_employer(
             EmployerCreate.model_validate({"name": name, "kind": kind})
         )
@@ -70,7 +77,12 @@ async def _recipients(served: Served, world: World) -> None:
         )
         await organisations.create_employment(
             EmploymentCreate.model_validate(
-                {"volunteer_id": world.volunteer_id, "employer_id": org.id, "starts_on": today}
+                {
+                    "volunteer_id": world.volunteer_id,
+                    "employer_id": org.id,
+                    "starts_on": today,
+                    "reasons": reasons,
+                }
             )
         )
         await make_user(served.settings, email, kind, organisation_id=org.id)

@@ -49,6 +49,7 @@ from portal.request_context import request_id
 from portal.settings import Settings
 from portal.vocabulary import vocabulary
 from portal.web.forms import add_service_errors, html_id, query_int, query_text
+from portal.web.labels import EMPLOYER_PURPOSE
 from portal.web.pages import NavItem, register_navigation, render, see_other
 from portal.web.uploads import import_answer
 from portal.web.webforms import Answers, Field, FormFields, WebForm, handle_form
@@ -477,6 +478,9 @@ class CoordinatorPages(Controller):
     ) -> Template:
         volunteer = await organisations.get_volunteer(volunteer_id)
         employers = await _all_employers(organisations)
+        names = {e.id: e.name for e in employers}
+        for other in {link.employer_id for link in volunteer.employments} - set(names):
+            names[other] = (await organisations.get_employer(other)).name  # a force, a partner
         return await render(
             request,
             "coordinator/volunteer.html",
@@ -486,7 +490,8 @@ class CoordinatorPages(Controller):
             dates=answers.dates,
             volunteer=volunteer,
             employers=employers,
-            names={e.id: e.name for e in employers},
+            names=names,
+            purpose_labels=EMPLOYER_PURPOSE,
             created=query_text(request, "created", 4) == "1",
             linked=query_text(request, "linked", 4) == "1",
             status_changed=query_text(request, "status", 4) == "1",

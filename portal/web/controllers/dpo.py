@@ -81,6 +81,7 @@ REFUSAL_REASONS = {
     RefusalReason.OUTSIDE_ORGANISATION.value: "Outside the organisation, or no such person",
     RefusalReason.UNKNOWN_PURPOSE.value: "Unknown purpose",
     RefusalReason.PURPOSE_NOT_FOR_RECIPIENT.value: "Purpose not for this recipient",
+    RefusalReason.PURPOSE_NOT_FOR_LINK.value: "The link was not made for this purpose",
     RefusalReason.NO_AGREEMENT.value: "No data sharing agreement",
     RefusalReason.AGREEMENT_EXPIRED.value: "Agreement ended",
     RefusalReason.PURPOSE_NOT_IN_AGREEMENT.value: "Purpose not in the agreement",
