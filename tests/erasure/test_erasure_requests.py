@@ -274,19 +274,26 @@ async def test_bad_input_names_the_field_and_changes_nothing(
         return str(caught.value.extra["errors"][0]["field"])
 
     unknown = "00000000-0000-4000-8000-000000000000"
-    assert await field_of(
-        service.request(unknown, made_by="dpo", recorded_by=dpo.id, channel="web")
-    ) == "volunteer_id"
-    assert await field_of(
-        service.request("not-an-id", made_by="dpo", recorded_by=dpo.id, channel="web")
-    ) == "volunteer_id"
+    assert (
+        await field_of(service.request(unknown, made_by="dpo", recorded_by=dpo.id, channel="web"))
+        == "volunteer_id"
+    )
+    assert (
+        await field_of(
+            service.request("not-an-id", made_by="dpo", recorded_by=dpo.id, channel="web")
+        )
+        == "volunteer_id"
+    )
     tomorrow = local_date(utcnow()) + dt.timedelta(days=1)
     other = await world.volunteer("Oz Other")
-    assert await field_of(
-        service.request(
-            other.id, made_by="dpo", recorded_by=dpo.id, received_on=tomorrow, channel="web"
+    assert (
+        await field_of(
+            service.request(
+                other.id, made_by="dpo", recorded_by=dpo.id, received_on=tomorrow, channel="web"
+            )
         )
-    ) == "received_on"
+        == "received_on"
+    )
     assert await field_of(
         service.refuse(made.id, ground="legal_claims", explanation="", decided_by=dpo.id,
                        channel="web")

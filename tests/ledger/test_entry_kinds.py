@@ -140,6 +140,7 @@ VALID: dict[type[EntryDraft], dict[str, Any]] = {
     ErasureRequestDraft: {
         "purpose": "dpo.audit",
         "lawful_basis": "legal_obligation",
+        "categories": [],
         "channel": "web",
         "details": {
             "request_id": "r-1",
