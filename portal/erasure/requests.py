@@ -40,7 +40,7 @@ from portal.clock import Clock, local_date, utcnow
 from portal.dbutil import as_date, as_moment
 from portal.erasure.service import erase_person
 from portal.erasure.tables import ErasureRequest
-from portal.errors import Conflict, Forbidden, NotFound
+from portal.errors import Conflict, Forbidden, InvalidInput, NotFound
 from portal.fielderrors import field_error
 from portal.ids import parse_id
 from portal.ledgering import recording
@@ -149,6 +149,25 @@ def _text(value: str, field: str, *, low: int, high: int, what: str) -> str:
     if len(text) > high:
         raise field_error(field, f"keep it to {high} characters")
     return text
+
+
+def _refusal_reasons(ground: str, explanation: str) -> str:
+    """The explanation, checked with the ground: every field wrong is named at once."""
+    errors = []
+    if ground not in GROUNDS:
+        errors.append({"field": "ground", "message": "choose the legal ground of the refusal"})
+    why = explanation.strip()
+    if not EXPLANATION_MIN <= len(why) <= EXPLANATION_MAX:
+        errors.append(
+            {
+                "field": "explanation",
+                "message": f"explain the refusal to the volunteer, in {EXPLANATION_MIN} to "
+                f"{EXPLANATION_MAX} characters",
+            }
+        )
+    if errors:
+        raise InvalidInput("The refusal needs its ground and explanation", errors=errors)
+    return why
 
 
 def _message_key(request_id: str) -> str:
@@ -421,15 +440,7 @@ class ErasureRequests:
         ledger_request: str = "",
     ) -> RequestView:
         """Refuse with a ground and an explanation: the data stays, the volunteer is told why."""
-        if ground not in GROUNDS:
-            raise field_error("ground", "choose one of: " + ", ".join(GROUNDS))
-        why = _text(
-            explanation,
-            "explanation",
-            low=EXPLANATION_MIN,
-            high=EXPLANATION_MAX,
-            what="explain the refusal to the volunteer",
-        )
+        why = _refusal_reasons(ground, explanation)
         decider = await check_dpo(decided_by)
         row = await self._pending(request_id)
         values = {

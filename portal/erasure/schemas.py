@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from portal.apibody import StrictBody
-from portal.erasure.requests import EXPLANATION_MAX, STATEMENT_MAX, RequestView
+from portal.erasure.requests import EXPLANATION_MAX, GROUNDS, STATEMENT_MAX, RequestView
 
 
 class OwnRequestIn(StrictBody):
@@ -31,7 +31,11 @@ class DecisionIn(StrictBody):
     """``approve`` (the volunteer is told, then erased) or ``refuse`` with a ground and why."""
 
     outcome: Literal["approve", "refuse"]
-    ground: str = Field(default="", max_length=40, description="an Art. 17(3) ground code")
+    ground: str = Field(
+        default="",
+        max_length=40,
+        description="a refusal's ground: " + ", ".join(GROUNDS),
+    )
     explanation: str = Field(default="", max_length=EXPLANATION_MAX)
 
 

@@ -11,6 +11,7 @@ from tests.web.webharness import (
     Served,
     World,
     axe_check,
+    no_horizontal_scroll,
     seed_world,
     sign_in,
     totp_code,
@@ -24,6 +25,7 @@ def _both_widths(page: Any, label: str) -> None:
     axe_check(page, f"{label} at 1280")
     page.set_viewport_size({"width": 320, "height": 800})
     axe_check(page, f"{label} at 320")
+    no_horizontal_scroll(page)
     page.set_viewport_size({"width": 1280, "height": 900})
 
 
@@ -56,7 +58,9 @@ def test_ask_for_erasure_be_refused_then_approved(served: Served, page: Any) -> 
     _both_widths(page, "erasure queue")
     card.get_by_label("Refuse: keep the data").check()
     card.get_by_role("button", name="Record the decision").click()
-    assert "explain the refusal to the volunteer" in page.inner_text("main")
+    main = page.inner_text("main")
+    assert "choose the legal ground of the refusal" in main.lower()
+    assert "explain the refusal to the volunteer" in main.lower()
     _both_widths(page, "refusal without an explanation")
     card = page.locator("section.govuk-summary-card").first
     card.get_by_label("Refuse: keep the data").check()
