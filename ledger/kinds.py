@@ -29,6 +29,8 @@ __all__ = [
     "DisclosureDraft",
     "ErasureDetails",
     "ErasureRecordedDraft",
+    "ErasureRequestDetails",
+    "ErasureRequestDraft",
     "NoticeAcknowledgedDraft",
     "NoticeDetails",
     "NoticeWithdrawalDraft",
@@ -303,3 +305,35 @@ class ErasureRecordedDraft(EntryDraft):
     subject: Literal[""] = ""
     channel: Channel
     details: ErasureDetails
+
+
+class ErasureRequestDetails(_Details):
+    """One step of an Art. 17 erasure request: received, approved or refused.
+
+    ``made_by`` says who put the request in (the volunteer, or the DPO recording one received by
+    letter); ``due_on`` is the statutory one-month date; ``ground`` the Art. 17(3) code of a
+    refusal (empty otherwise). No free text: the reasons live in the request's row.
+    """
+
+    request_id: _RecordId
+    step: Literal["received", "approved", "refused"]
+    made_by: Literal["volunteer", "dpo"]
+    due_on: _Text
+    ground: Annotated[StrictStr, Field(max_length=40)] = ""
+    decided_by: Annotated[StrictStr, Field(max_length=64)] = ""
+
+
+class ErasureRequestDraft(EntryDraft):
+    """An erasure request (UK GDPR Art. 17) received or decided.
+
+    Like ``erasure.recorded`` it names no subject: the request's row leads to the volunteer only
+    until the erasure reduces it, and an entry in the pseudonym's chain would tell anyone reading
+    the log which chain asked to be forgotten.
+    """
+
+    kind: Literal["erasure.request"] = "erasure.request"
+    purpose: _Code
+    lawful_basis: _Code
+    subject: Literal[""] = ""
+    channel: Channel
+    details: ErasureRequestDetails

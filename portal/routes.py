@@ -17,6 +17,7 @@ from portal.coordinator.controllers import CONTROLLERS as COORDINATOR
 from portal.disclosure.controllers import CONTROLLERS as DISCLOSURE
 from portal.dpo.controllers import CONTROLLERS as DPO
 from portal.employer.controllers import CONTROLLERS as EMPLOYER
+from portal.erasure.controllers import CONTROLLERS as ERASURE
 from portal.health import health, ready
 from portal.hours.controllers import CONTROLLERS as HOURS
 from portal.ledger_http.controllers import LedgerController
@@ -36,6 +37,7 @@ DOMAIN_CONTROLLERS: tuple[list[Any], ...] = (
     list(RECIPIENTS),
     list(DPO),
     list(ALERTS),
+    list(ERASURE),
     list(VOCABULARY),
     list(HOURS),
     list(RECOGNITION),

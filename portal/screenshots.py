@@ -69,6 +69,7 @@ PAGES: dict[str, list[tuple[str, str]]] = {
         ("disclosures", "/volunteer/disclosures"),
         ("contact", "/volunteer/contact"),
         ("objections", "/volunteer/objections"),
+        ("erasure", "/volunteer/erasure"),
         ("messages", "/volunteer/messages"),
     ],
     "employer": [
@@ -105,6 +106,7 @@ PAGES: dict[str, list[tuple[str, str]]] = {
         ("messages", "/dpo/messages"),
         ("notices", "/dpo/notices"),
         ("objections", "/dpo/objections"),
+        ("erasure", "/dpo/erasure"),
         ("statistics", "/dpo/statistics"),
         ("volume", "/dpo/volume"),
         ("alerts", "/dpo/alerts"),

@@ -111,3 +111,131 @@ async def replay_on(settings: Any, records: list[dict[str, str]]) -> Any:
     from portal.erasure.replay import replay
 
     return await _with_ledger(settings, lambda ledger: replay(records, ledger))
+
+
+# ---------------------------------------------------------------------------- Art. 17 requests
+
+
+def _requests(settings: Any, ledger: Any) -> Any:
+    from portal.erasure.requests import ErasureRequests
+    from portal.gates import build_gate
+    from portal.messages.disclosing import gated_transport
+
+    return ErasureRequests(
+        ledger, settings, gated_transport(settings, build_gate(ledger, settings))
+    )
+
+
+def _refused(exc: PortalError) -> Any:
+    errors = exc.extra.get("errors") or []
+    named = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+    fail(f"{exc.detail}" + (f" ({named})" if named else ""))
+
+
+def _show(view: Any) -> None:
+    flag = " OVERDUE" if view.overdue else ""
+    click.echo(
+        f"{view.id}  {view.status:<8} received {view.received_on.isoformat()}  "
+        f"due {view.due_on.isoformat()}{flag}  by {view.made_by}"
+        + (f"  volunteer {view.volunteer_id}" if view.volunteer_id else "")
+        + (f"  ground {view.ground}" if view.ground else "")
+    )
+
+
+@erasure.command("requests")
+def requests_command() -> None:
+    """List the erasure requests waiting for a decision or to be carried out, soonest due first."""
+    settings = cli_settings()
+    views = run(_with_ledger(settings, lambda ledger: _requests(settings, ledger).open_requests()))
+    for view in views:
+        _show(view)
+    click.echo(f"{len(views)} waiting, {sum(v.overdue for v in views)} overdue")
+
+
+@erasure.command("request")
+@click.argument("volunteer_id")
+@click.option("--dpo", "dpo_email", required=True, help="Your (the DPO's) account email.")
+@click.option(
+    "--received-on", type=click.DateTime(["%Y-%m-%d"]), default=None,
+    help="The day the request arrived, YYYY-MM-DD (default: today).",
+)  # fmt: skip
+@click.option("--statement", default="", help="How it arrived (a letter of 3 November ...).")
+def request_command(volunteer_id: str, dpo_email: str, received_on: Any, statement: str) -> None:
+    """Record an erasure request VOLUNTEER_ID made by letter, phone or in person."""
+    from portal.retention.approvers import dpo_account
+
+    settings = cli_settings()
+
+    async def work(ledger: Any) -> Any:
+        dpo = await dpo_account(dpo_email)
+        return await _requests(settings, ledger).request(
+            volunteer_id,
+            made_by="dpo",
+            recorded_by=dpo,
+            statement=statement,
+            received_on=received_on.date() if received_on else None,
+            channel="cli",
+        )
+
+    try:
+        view = run(_with_ledger(settings, work))
+    except PortalError as exc:
+        _refused(exc)
+    _show(view)
+
+
+@erasure.command("decide")
+@click.argument("request_id")
+@click.option("--dpo", "dpo_email", required=True, help="Your (the DPO's) account email.")
+@click.option("--approve", is_flag=True, help="Tell the volunteer, then erase them.")
+@click.option("--refuse", "ground", default=None, help="Refuse on this Art. 17(3) ground code.")
+@click.option("--explanation", default="", help="Why, in words the volunteer reads (refusal).")
+def decide_command(
+    request_id: str, dpo_email: str, approve: bool, ground: str | None, explanation: str
+) -> None:
+    """Decide REQUEST_ID: --approve, or --refuse GROUND --explanation TEXT."""
+    from portal.erasure.requests import GROUNDS
+    from portal.retention.approvers import dpo_account
+
+    if approve == (ground is not None):
+        fail("give exactly one of --approve and --refuse GROUND (" + ", ".join(GROUNDS) + ")", 2)
+    settings = cli_settings()
+
+    async def work(ledger: Any) -> Any:
+        dpo = await dpo_account(dpo_email)
+        service = _requests(settings, ledger)
+        if approve:
+            return await service.approve(request_id, decided_by=dpo, channel="cli")
+        return await service.refuse(
+            request_id,
+            ground=ground or "",
+            explanation=explanation,
+            decided_by=dpo,
+            channel="cli",
+        )
+
+    try:
+        view = run(_with_ledger(settings, work))
+    except PortalError as exc:
+        _refused(exc)
+    _show(view)
+    if view.status == "approved":
+        click.echo(
+            "The message to the volunteer has not gone yet; run: esp-portal erasure complete"
+        )
+
+
+@erasure.command("complete")
+def complete_command() -> None:
+    """Carry out every approved request not yet erased (after a crash or a delayed message)."""
+    settings = cli_settings()
+    views = run(
+        _with_ledger(
+            settings, lambda ledger: _requests(settings, ledger).complete_all(channel="cli")
+        )
+    )
+    for view in views:
+        _show(view)
+    click.echo(
+        f"{sum(v.status == 'erased' for v in views)} of {len(views)} approved requests erased"
+    )

@@ -108,6 +108,12 @@ STEPS: tuple[Step, ...] = (
         "UPDATE retention_run SET persons_due = replace(persons_due::text, <VT>, <T>)::json "
         "WHERE strpos(persons_due::text, <VT>) > 0",
     ),
+    _both(
+        "erasure_request",
+        "UPDATE erasure_request SET volunteer = NULL, statement = '', "
+        "recorded_by = CASE WHEN made_by = 'volunteer' THEN '' ELSE recorded_by END "
+        "WHERE volunteer = <V>",
+    ),
     _both("volunteer", "DELETE FROM volunteer WHERE id = <V>"),
 )
 

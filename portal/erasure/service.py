@@ -9,6 +9,7 @@ still verifies.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -75,13 +76,16 @@ async def erase_person(
     channel: Channel = "system",
     request_id: str = "",
     replay_of: str = "",
+    on_erased: Callable[[str], Awaitable[None]] | None = None,
 ) -> ErasureResult:
     """Erase everything the portal holds about one volunteer, in one transaction with its entry.
 
     ``decided_by`` is the DPO's account (None: a scheduled retention run). ``ledger`` is the
     running ledger when the caller has one (the app, a command); without it one is built from
     the settings for this call. Raises NotFound for an unknown id, Conflict when already erased,
-    InvalidInput for a missing reason; the database is unchanged in each case.
+    InvalidInput for a missing reason; the database is unchanged in each case. ``on_erased``
+    runs inside the erasure's transaction with the erasure record's id (an Art. 17 request marks
+    itself erased there, so the request and the erasure commit together).
     """
     text = _checked_reason(reason)
     subject = await _subject_of(volunteer_id)
@@ -90,13 +94,33 @@ async def erase_person(
         await own.start()
         try:
             return await _erase(
-                own, volunteer_id, subject, text, decided_by, channel, request_id, replay_of
+                own,
+                volunteer_id,
+                subject,
+                text,
+                decided_by,
+                _How(channel, request_id, replay_of, on_erased),
             )
         finally:
             await own.close()
     return await _erase(
-        ledger, volunteer_id, subject, text, decided_by, channel, request_id, replay_of
+        ledger,
+        volunteer_id,
+        subject,
+        text,
+        decided_by,
+        _How(channel, request_id, replay_of, on_erased),
     )
+
+
+@dataclass(frozen=True)
+class _How:
+    """How an erasure came about: its channel and request, the record it replays, its hook."""
+
+    channel: Channel
+    request_id: str
+    replay_of: str
+    on_erased: Callable[[str], Awaitable[None]] | None
 
 
 async def _erase(
@@ -105,15 +129,13 @@ async def _erase(
     subject: str,
     reason: str,
     decided_by: UUID | None,
-    channel: Channel,
-    request_id: str,
-    replay_of: str,
+    how: _How,
 ) -> ErasureResult:
     erasure_id = str(uuid.uuid4())
     decider = str(decided_by) if decided_by is not None else SYSTEM
     draft = ErasureRecordedDraft(
-        channel=channel,
-        request_id=request_id,
+        channel=how.channel,
+        request_id=how.request_id,
         details=ErasureDetails(erasure_id=erasure_id, decided_by=decider),
     )
     now = utcnow()
@@ -136,9 +158,11 @@ async def _erase(
                 erased_at=now,
                 erased=erased,
                 ledger_index=receipt.index,
-                replay_of=replay_of,
+                replay_of=how.replay_of,
             )
         )
+        if how.on_erased is not None:
+            await how.on_erased(erasure_id)
     log.info(
         "erasure.done", erasure_id=erasure_id, ledger_index=receipt.index, rows=sum(erased.values())
     )

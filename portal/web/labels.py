@@ -38,6 +38,7 @@ KINDS = {
     "agreement.recorded": "Agreement recorded",
     "retention.run": "Retention run",
     "erasure.recorded": "Erasure recorded",
+    "erasure.request": "Erasure request",
 }
 
 

@@ -29,6 +29,7 @@ from portal.web.controllers.dpo_retention import DpoRetentionPages
 from portal.web.controllers.dpo_search import DpoSearchPages
 from portal.web.controllers.dpo_volume import DpoVolumePages
 from portal.web.controllers.employer import EmployerPages
+from portal.web.controllers.erasure import DpoErasurePages, VolunteerErasurePages
 from portal.web.controllers.objections import DpoObjectionPages, VolunteerObjectionPages
 from portal.web.controllers.privacy import CookiePages, PrivacyPages
 from portal.web.controllers.recipient_notices import PartnerNoticePages, PoliceForceNoticePages
@@ -66,6 +67,8 @@ PAGES = Router(
         DpoRetentionPages,
         VolunteerObjectionPages,
         DpoObjectionPages,
+        VolunteerErasurePages,
+        DpoErasurePages,
         DpoStatisticsPages,
         CoordinatorStatisticsPages,
         CoordinatorAwardPages,

@@ -23,6 +23,7 @@ from ledger import (
     DisclosureDraft,
     EntryDraft,
     ErasureRecordedDraft,
+    ErasureRequestDraft,
     NoticeAcknowledgedDraft,
     NoticeWithdrawalDraft,
     ObjectionDecidedDraft,
@@ -136,6 +137,20 @@ VALID: dict[type[EntryDraft], dict[str, Any]] = {
         "categories": [],
         "details": {"erasure_id": "e-1", "decided_by": "u-dpo"},
     },
+    ErasureRequestDraft: {
+        "purpose": "dpo.audit",
+        "lawful_basis": "legal_obligation",
+        "categories": [],
+        "channel": "web",
+        "details": {
+            "request_id": "r-1",
+            "step": "refused",
+            "made_by": "dpo",
+            "due_on": "2027-01-06",
+            "ground": "legal_claims",
+            "decided_by": "u-dpo",
+        },
+    },
     AgreementRecordedDraft: {
         "recipient_org": ORG,
         "categories": ["identity", "status"],
@@ -179,6 +194,7 @@ REQUIRED: dict[type[EntryDraft], list[str]] = {
     VolumeAlertAcknowledgedDraft: ["purpose", "recipient_org", "details"],
     RetentionRunDraft: ["purpose", "lawful_basis", "details"],
     ErasureRecordedDraft: ["details"],
+    ErasureRequestDraft: ["purpose", "lawful_basis", "details"],
 }  # fmt: skip
 
 
@@ -196,6 +212,7 @@ def test_every_kind_has_a_model_and_a_fixture():
         "alert.acknowledged",
         "retention.run",
         "erasure.recorded",
+        "erasure.request",
     }
 
 

@@ -20,10 +20,16 @@ LONGEST = {
     "day": "30 September 2026",
     "count": 99999,
     "organisations": 999,
+    "received_on": "30 September 2026",
+    "due_on": "31 October 2026",
+    "ground": "The data is needed to establish, exercise or defend legal claims (Article 17(3)(e))",
+    "explanation": "Your duty records are evidence in an open claim.",
 }
 #: The messages of events and account security (staff messages have their own tests and values).
 EMAILS = (
     "disclosure_digest",
+    "erasure_received",
+    "erasure_refused",
     "invitation",
     "leave_decided",
     "leave_requested",

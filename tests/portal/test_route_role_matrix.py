@@ -152,6 +152,13 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/dpo/alerts"): NOBODY_BUT({DPO}),
     ("POST", "/api/dpo/alerts/{alert_id:str}/acknowledge"): NOBODY_BUT({DPO}),
     ("POST", "/api/dpo/volunteers/search"): NOBODY_BUT({DPO}),
+    # erasure requests (Art. 17): the volunteer's own, and the DPO's list and decisions
+    ("GET", "/api/volunteer/erasure-requests"): NOBODY_BUT({VOL}),
+    ("POST", "/api/volunteer/erasure-requests"): NOBODY_BUT({VOL}),
+    ("GET", "/api/dpo/erasure-requests"): NOBODY_BUT({DPO}),
+    ("POST", "/api/dpo/erasure-requests"): NOBODY_BUT({DPO}),
+    ("POST", "/api/dpo/erasure-requests/{request_key:str}/decide"): NOBODY_BUT({DPO}),
+    ("POST", "/api/dpo/erasure-requests/{request_key:str}/complete"): NOBODY_BUT({DPO}),
     # the duty management system
     ("POST", "/api/integrations/duties"): NOBODY_BUT({TOKEN_WRITE}),
     # web pages open to all
@@ -275,6 +282,12 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/dpo/objections/{objection_id:str}/decide"): NOBODY_BUT({DPO}),
     ("GET", "/volunteer/objections"): NOBODY_BUT({VOL}),
     ("POST", "/volunteer/objections"): NOBODY_BUT({VOL}),
+    ("GET", "/volunteer/erasure"): NOBODY_BUT({VOL}),
+    ("POST", "/volunteer/erasure"): NOBODY_BUT({VOL}),
+    ("GET", "/dpo/erasure"): NOBODY_BUT({DPO}),
+    ("POST", "/dpo/erasure"): NOBODY_BUT({DPO}),
+    ("POST", "/dpo/erasure/{request_key:str}/decide"): NOBODY_BUT({DPO}),
+    ("POST", "/dpo/erasure/{request_key:str}/complete"): NOBODY_BUT({DPO}),
     # the OpenAPI document
     ("GET", "/schema"): EVERYONE,
     ("GET", "/schema/openapi.json"): EVERYONE,
