@@ -67,10 +67,10 @@ def run_cli_in_process(
     machine); this costs the command's own work. The command runs in a thread of its own, since
     it starts its own event loop (``asyncio.run``) and the calling test may be inside one. What
     it changes for the whole process is put back afterwards: the tables' engine binding (the
-    command binds its own engine, then closes it) and the log configuration (it logs to the
-    captured stderr). The result looks like :func:`tests.conftest.run_cli`'s: ``returncode``,
-    ``stdout``, ``stderr``; an unexpected exception gives exit 1 and its traceback on stderr, as
-    the real command would.
+    command binds its own engine, then closes it), the log configuration (it logs to the
+    captured stderr) and the cached settings (read from this call's environment). The result
+    looks like :func:`tests.conftest.run_cli`'s: ``returncode``, ``stdout``, ``stderr``; an
+    unexpected exception gives exit 1 and its traceback on stderr, as the real command would.
     """
     import logging
     import threading
@@ -81,6 +81,7 @@ def run_cli_in_process(
 
     from portal.cli.main import cli
     from portal.db import all_tables
+    from portal.settings import get_settings
 
     bindings = {table: table._meta.db for table in all_tables()}
     log_config = structlog.get_config()
@@ -91,9 +92,13 @@ def run_cli_in_process(
     def invoke() -> None:
         outcome.append(CliRunner().invoke(cli, list(args), input=input, env=env))
 
+    # The command reads its settings once per process (get_settings is cached): from this
+    # call's environment, and not left behind for the next call or the test.
+    get_settings.cache_clear()
     worker = threading.Thread(target=invoke, name="esp-portal-in-process")
     worker.start()
     worker.join()
+    get_settings.cache_clear()
     for table, engine in bindings.items():
         table._meta.db = engine
     structlog.configure(**log_config)
