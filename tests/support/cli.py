@@ -71,6 +71,10 @@ def run_cli_in_process(
     captured stderr) and the cached settings (read from this call's environment). The result
     looks like :func:`tests.conftest.run_cli`'s: ``returncode``, ``stdout``, ``stderr``; an
     unexpected exception gives exit 1 and its traceback on stderr, as the real command would.
+
+    Not for commands that migrate (``migrate``, ``demo`` past its argument checks): Piccolo
+    keeps the engine of its migration table for the life of the process, so a second run in
+    one process would migrate the first run's database.
     """
     import logging
     import threading
