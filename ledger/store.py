@@ -404,8 +404,8 @@ class LedgerStore:
         PostgreSQL: the role holds the privileges an append uses, and the head row's lock can be
         taken within ``lock_timeout`` (taken and released at once). SQLite: a transaction's
         connection commits synchronously, the database is not opened read-only, and the write
-        lock can be taken (``BEGIN IMMEDIATE``, then rolled back). A lock held elsewhere for
-        longer makes this False (or, on SQLite, the caller's own time limit ends the wait).
+        lock can be taken within ``lock_timeout`` (``BEGIN IMMEDIATE``, then ended). A lock held
+        elsewhere for longer makes this False (on SQLite the failed ``BEGIN`` raises).
         """
         if self.postgres:
             rows = await self._fetch(
@@ -421,13 +421,21 @@ class LedgerStore:
                 await self._bound_lock_wait()
                 await self._fetch(f"SELECT size FROM {HEAD} WHERE id = 1 FOR UPDATE")
             return True
-        sqlite_engine: Any = self.engine  # Piccolo's SQLiteEngine takes a transaction type
-        async with sqlite_engine.transaction(transaction_type=TransactionType.immediate):
-            try:
-                await self.require_durable_commit()
-            except RuntimeError:
-                return False
-            rows = await self._fetch("PRAGMA query_only")
+        # A connection of its own that waits at most lock_timeout for the write lock (BEGIN
+        # IMMEDIATE then fails by itself) and is always closed: abandoned mid-BEGIN by the
+        # caller's time limit, it stayed open, its thread answering a loop long gone.
+        sqlite_engine: Any = self.engine  # Piccolo's SQLiteEngine; the base has no such call
+        connection = await sqlite_engine.get_connection()
+        try:
+            await connection.execute(f"PRAGMA busy_timeout = {int(self.lock_timeout * 1000)}")
+            async with _KeptConnectionTransaction(self.engine, connection):
+                try:
+                    await self.require_durable_commit()
+                except RuntimeError:
+                    return False
+                rows = await self._fetch("PRAGMA query_only")
+        finally:
+            await connection.close()
         return not (rows and int(next(iter(rows[0].values()))))
 
     async def require_durable_commit(self) -> None:

@@ -46,6 +46,8 @@ WIDTHS = (320, 1280)
 STAFF_LIST = "/employer/staff?purpose=esp.leave-verification"
 FORCE_LIST = "/police-force/people?purpose=force.service-transfer"
 PARTNER_LIST = "/partner/applicants?purpose=partner.application-processing"
+#: One employer and purpose of the DPO's volume pages: the demo hospital's reads for ESP leave.
+VOLUME_SERIES = f"/dpo/volume/{demo_id('organisation', 'nhs')}/esp.leave-verification"
 FIRST_OF = {
     "staff_member": STAFF_LIST,
     "force_person": FORCE_LIST,
@@ -109,6 +111,7 @@ PAGES: dict[str, list[tuple[str, str]]] = {
         ("erasure", "/dpo/erasure"),
         ("statistics", "/dpo/statistics"),
         ("volume", "/dpo/volume"),
+        ("volume-series", VOLUME_SERIES),
         ("alerts", "/dpo/alerts"),
     ],
     "coordinator": [

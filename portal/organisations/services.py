@@ -22,6 +22,7 @@ from portal.fielderrors import field_error
 from portal.ids import parse_id
 from portal.organisations.folding import fold
 from portal.organisations.links import reasons_problem, recorded_reasons
+from portal.organisations.lookup import existing_volunteer
 from portal.organisations.rules import covers
 from portal.organisations.schemas import (
     EmployerCreate,
@@ -298,9 +299,7 @@ class OrganisationService:
         """Change what was sent. A new ``status`` is a change of status effective today, kept
         in the history and allowed only along the moves of ``portal.organisations.status``
         (the same status again changes nothing)."""
-        key = parse_id(volunteer_id)
-        if key is None or not await Volunteer.exists().where(Volunteer.id == key):
-            raise NotFound("No volunteer has this id")
+        key = await existing_volunteer(volunteer_id)
         sent = sorted(data.model_fields_set)
         if not sent:
             raise field_error(

@@ -10,7 +10,9 @@ the assertions are on what is raised and answered.
 from __future__ import annotations
 
 import asyncio
+import gc
 import sqlite3
+import warnings
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -82,3 +84,24 @@ async def test_ready_says_the_ledger_is_not_writable_while_locked(
         assert answer.status_code == 503, answer.text
         assert answer.json()["checks"]["ledger"] == "unavailable"
         assert (await client.get("/ready")).status_code == 200
+
+
+async def test_a_probe_while_locked_leaves_no_connection_open(
+    database: TestDatabase, engine: Any, signer: NoteSigner
+) -> None:
+    """The probe gives up by itself: on SQLite its own connection waits at most ``lock_timeout``
+    and is closed, rather than being abandoned by an outer time limit mid-``BEGIN`` (a
+    connection left open, its thread later answering a closed event loop)."""
+    ledger = Ledger(engine, signer, ORIGIN, lock_timeout=0.5)
+    await ledger.start()
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ResourceWarning)
+            async with head_locked_elsewhere(database):
+                assert not await asyncio.wait_for(ledger.check_writable(), HANG_GUARD_S)
+            assert await ledger.check_writable()
+            gc.collect()
+        unclosed = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
+        assert not unclosed, unclosed
+    finally:
+        await ledger.close()

@@ -8,6 +8,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -54,3 +55,62 @@ def wait_until_up(
                 return
         time.sleep(0.2)
     raise AssertionError(f"{what} did not come up in time")
+
+
+def run_cli_in_process(
+    *args: str, env: dict[str, str] | None = None, input: str = ""
+) -> subprocess.CompletedProcess[str]:
+    """Run ``esp-portal ARGS`` through the same entry point (``portal.cli.main:cli``) in this
+    process, for tests about what a command does rather than about the process boundary.
+
+    A subprocess costs a Python start and the portal's imports (1-3 s each on a loaded 2-core
+    machine); this costs the command's own work. The command runs in a thread of its own, since
+    it starts its own event loop (``asyncio.run``) and the calling test may be inside one. What
+    it changes for the whole process is put back afterwards: the tables' engine binding (the
+    command binds its own engine, then closes it), the log configuration (it logs to the
+    captured stderr) and the cached settings (read from this call's environment). The result
+    looks like :func:`tests.conftest.run_cli`'s: ``returncode``, ``stdout``, ``stderr``; an
+    unexpected exception gives exit 1 and its traceback on stderr, as the real command would.
+
+    Not for commands that migrate (``migrate``, ``demo`` past its argument checks): Piccolo
+    keeps the engine of its migration table for the life of the process, so a second run in
+    one process would migrate the first run's database.
+    """
+    import logging
+    import threading
+    import traceback
+
+    import structlog
+    from click.testing import CliRunner
+
+    from portal.cli.main import cli
+    from portal.db import all_tables
+    from portal.settings import get_settings
+
+    bindings = {table: table._meta.db for table in all_tables()}
+    log_config = structlog.get_config()
+    root = logging.getLogger()
+    root_handlers, root_level = list(root.handlers), root.level
+    outcome: list[Any] = []
+
+    def invoke() -> None:
+        outcome.append(CliRunner().invoke(cli, list(args), input=input, env=env))
+
+    # The command reads its settings once per process (get_settings is cached): from this
+    # call's environment, and not left behind for the next call or the test.
+    get_settings.cache_clear()
+    worker = threading.Thread(target=invoke, name="esp-portal-in-process")
+    worker.start()
+    worker.join()
+    get_settings.cache_clear()
+    for table, engine in bindings.items():
+        table._meta.db = engine
+    structlog.configure(**log_config)
+    root.handlers, root.level = root_handlers, root_level
+    result = outcome[0]
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += "".join(traceback.format_exception(result.exception))
+    return subprocess.CompletedProcess(
+        ["esp-portal", *args], result.exit_code, result.stdout, stderr
+    )

@@ -1,4 +1,5 @@
-"""Fixtures of the web tests: a served portal per test database, Chromium, a fresh page."""
+"""Fixtures of the web tests: a served portal per test database, Chromium (one per worker), a
+fresh page."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import TestDatabase, make_settings
-from tests.web.webharness import CHROMIUM, CHROMIUM_ARGS, Served, require_browser, serve_app
+from tests.web.browser import SharedBrowser
+from tests.web.webharness import Served, require_browser, serve_app
 
 
 @pytest.fixture
@@ -22,20 +24,29 @@ def served(database: TestDatabase, tmp_path: Path) -> Iterator[Served]:
     yield from serve_app(settings_for)
 
 
-@pytest.fixture
-def chromium(served: Served) -> Iterator[Any]:
-    """Chromium for one test, started after (and stopped before) the test's database and
-    server: Playwright's sync API marks an event loop as running in this thread while it is up,
-    and the database fixtures need ``asyncio.run``."""
-    require_browser()
-    from playwright.sync_api import sync_playwright
+@pytest.fixture(scope="session")
+def shared_browser() -> Iterator[SharedBrowser]:
+    """One Playwright driver and one Chromium for this xdist worker, started on first use.
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    Starting them costs several seconds of CPU (the driver alone takes 1-3 s) against well
+    under a second for the fresh context each test gets, so the worker keeps them. Between
+    tests they are parked (:meth:`SharedBrowser.use`), so the rest of the suite can run event
+    loops in this thread."""
+    require_browser()
+    shared = SharedBrowser()
+    try:
+        yield shared
+    finally:
+        shared.stop()
+
+
+@pytest.fixture
+def chromium(served: Served, shared_browser: SharedBrowser) -> Iterator[Any]:
+    """Chromium for one test: the worker's shared browser, lent after (and parked before) the
+    test's database and server are set up and torn down. Every context the test opened is
+    closed when it ends, so no test sees another's cookies or pages."""
+    with shared_browser.use() as browser:
+        yield browser
 
 
 @pytest.fixture

@@ -26,7 +26,8 @@ import pyotp
 import pytest
 
 from tests.conftest import TestDatabase, make_settings
-from tests.web.webharness import CHROMIUM, CHROMIUM_ARGS, Served, require_browser, serve_app
+from tests.web.browser import SharedBrowser
+from tests.web.webharness import Served, serve_app
 
 WIDTH = 320
 ANONYMOUS = "anonymous"
@@ -202,11 +203,8 @@ def _starts(routes: list[PageRoute], role: str, volunteer_id: str) -> list[str]:
 
 
 def test_every_page_of_every_role_fits_320_px(
-    demo_served: tuple[Served, Any], database: TestDatabase
+    demo_served: tuple[Served, Any], database: TestDatabase, shared_browser: SharedBrowser
 ) -> None:
-    require_browser()
-    from playwright.sync_api import sync_playwright
-
     from portal.demo.data import demo_id
 
     served, demo = demo_served
@@ -219,24 +217,18 @@ def test_every_page_of_every_role_fits_320_px(
     roles = {role for role, _ in logins}
     assert roles >= {ANONYMOUS, "volunteer", "employer", "dpo", "coordinator"}, roles
     assert roles >= {"police_force", "partner"}, roles  # each recipient kind's demo user
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            for role, login in logins:
-                context = browser.new_context(
-                    viewport={"width": WIDTH, "height": 640}, locale="en-GB"
-                )
-                context.set_default_timeout(15_000)
-                try:
-                    page = context.new_page()
-                    if login is not None:
-                        _sign_in(page, served, login)
-                    crawl = Crawl(served, routes, role, measured, too_wide)
-                    crawl.run(page, _starts(routes, role, volunteer_id))
-                finally:
-                    context.close()
-        finally:
-            browser.close()
+    with shared_browser.use() as browser:
+        for role, login in logins:
+            context = browser.new_context(viewport={"width": WIDTH, "height": 640}, locale="en-GB")
+            context.set_default_timeout(15_000)
+            try:
+                page = context.new_page()
+                if login is not None:
+                    _sign_in(page, served, login)
+                crawl = Crawl(served, routes, role, measured, too_wide)
+                crawl.run(page, _starts(routes, role, volunteer_id))
+            finally:
+                context.close()
     never = sorted(r.template for r in routes if r.template not in measured)
     assert not never, f"pages never reached, so never measured at {WIDTH} px: {never}"
     assert not too_wide, "pages wider than 320 px:\n" + "\n".join(too_wide)

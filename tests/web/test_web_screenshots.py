@@ -6,6 +6,7 @@ at 320 and 1280 px for each demo role."""
 from __future__ import annotations
 
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -41,6 +42,28 @@ def main_pages() -> dict[str, set[str]]:
     pages = {role.value: {item.href for item in items} for role, items in NAVIGATION.items()}
     pages["anonymous"] = {"/sign-in"}
     return pages
+
+
+def test_every_volume_alert_page_is_in_the_list() -> None:
+    """The pages of docs/VOLUME_ALERTS.md (every GET route of the DPO's volume pages, the
+    one-employer series behind a link included, not only the menu items) are shot by the
+    command, with a real path (the demo's ids) that the test below then loads."""
+    from litestar.handlers import HTTPRouteHandler
+
+    from portal.screenshots import PAGES
+    from portal.web.controllers.dpo_volume import DpoVolumePages
+
+    templates = [
+        DpoVolumePages.path + path
+        for handler in vars(DpoVolumePages).values()
+        if isinstance(handler, HTTPRouteHandler) and "GET" in handler.http_methods
+        for path in handler.paths
+    ]
+    assert len(templates) >= 3, templates  # the controller was read, not an empty list
+    shot = [urlsplit(path).path for _, path in PAGES["dpo"]]
+    for template in templates:
+        pattern = re.compile("^" + re.sub(r"\{\w+:\w+\}", "[^/{}]+", template) + "$")
+        assert any(pattern.match(path) for path in shot), f"no screenshot of {template}"
 
 
 @pytest.mark.slow
