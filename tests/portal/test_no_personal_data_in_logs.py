@@ -46,16 +46,27 @@ NEW_PERSON = {
 }
 
 
+def _stdout_path(log_path: Path) -> Path:
+    """Where the served process's standard output goes, beside its log (standard error)."""
+    return log_path.with_suffix(".stdout")
+
+
 @contextlib.contextmanager
 def _served(env: dict[str, str], log_path: Path) -> Iterator[str]:
     port = free_port()
-    with log_path.open("w", encoding="utf-8") as log:
+    # stdout and stderr to files of their own: the two streams are buffered separately (stdout
+    # by block when it is not a terminal), so one shared file can splice a line of one into a
+    # line of the other, and a spliced JSON line would read as malformed rather than as a leak.
+    with (
+        log_path.open("w", encoding="utf-8") as log,
+        _stdout_path(log_path).open("w", encoding="utf-8") as out,
+    ):
         process = subprocess.Popen(
             [sys.executable, "-m", "portal.cli.main", "serve", "--port", str(port)],
             cwd=ROOT,
             env={**os.environ, **env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
+            stdout=out,
+            stderr=log,
             text=True,
         )
         base = f"http://127.0.0.1:{port}"
@@ -242,6 +253,7 @@ def test_demo_and_served_flows_log_no_personal_data(database: TestDatabase, tmp_
     commands.append(run_cli("retention", "run", env=env))  # a dry run: counts and ids only
     assert all(c.returncode == 0 for c in commands), [c.stderr for c in commands]
     logged = demo.stderr + serve_log.read_text(encoding="utf-8")
+    logged += _stdout_path(serve_log).read_text(encoding="utf-8")
     logged += "".join(c.stderr + c.stdout for c in commands)
 
     events = [json.loads(line) for line in logged.splitlines() if line.startswith("{")]
