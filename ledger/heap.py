@@ -5,7 +5,7 @@ entries that is about 2.5 million small node objects. CPython's collector re-sca
 object on each full (generation 2) collection, which a busy server triggers every few hundred
 thousand allocations; measured on the Art. 15 benchmark (1M entries, 2 vCPUs) each such pass cost
 ~3 s of CPU, so one report in three took 3.7 s instead of 0.8 s and every request in flight
-stalled with it (bench/README.md, "Art. 15 ... quiet re-run"). The map's nodes form a tree (no
+stalled with it (bench/results/art15.md, "quiet re-run"). The map's nodes form a tree (no
 reference cycles), so reference counting alone frees them: the collector gains nothing by
 scanning them. After a full build the process's surviving objects are moved to the collector's
 permanent generation (``gc.freeze``), where they are no longer scanned but are still freed by

@@ -41,7 +41,7 @@ class DurableSQLiteEngine(SQLiteEngine):
     timeout is passed to every connect (it is a connect argument).
 
     Every statement handed to an aiosqlite thread costs thread switches that, on a busy
-    machine, cost more than a short statement itself (profiles in ``bench/README.md``, issue
+    machine, cost more than a short statement itself (profiles in ``bench/results/http.md``, issue
     19). So the hot path's fixed reads run on the event loop's own read-only connection
     (:meth:`read`), and a statement inside a transaction is one hand-off, not four.
     """

@@ -91,7 +91,7 @@ class FixedQuery:
     """One statement on the hot path, compiled once per engine instead of built per request.
 
     Building a select through the query builder cost more CPU than running it (profiles in
-    ``bench/README.md``). The template is a constant of the code (never input); every value is
+    ``bench/results/http.md``). The template is a constant of the code (never input); every value is
     bound. It runs in the current transaction when there is one, else on the pool (PostgreSQL)
     or, on SQLite, on the event loop's own read-only connection (``DurableSQLiteEngine.read``:
     no thread hop; these are the hot path's short reads) unless the call says it is ``long``.
@@ -171,7 +171,7 @@ def json_lists(value: Any) -> list[list[Any]]:
     """A part of :func:`json_parts_select`'s row as lists, in the part's column order.
 
     Decoded with msgspec: a staff page's duties are thousands of small arrays, and the standard
-    library's decoder was 5 % of a staff list's CPU (bench/README.md, fourth round).
+    library's decoder was 5 % of a staff list's CPU (bench/results/http.md, fourth round).
     """
     items: list[list[Any]] = (
         _decode_json(value) if isinstance(value, str | bytes | bytearray) else value or []

@@ -3,7 +3,7 @@
 Litestar's pydantic plugin turns a response model into Python dicts and lists
 (``model_dump(mode="json")``) and msgspec then encodes those. For a staff page (25 people,
 a year of duties each) building the intermediate objects was ~10 % of the request's CPU
-(bench/README.md, fourth round). pydantic's ``model_dump_json`` writes the same JSON in one
+(bench/results/http.md, fourth round). pydantic's ``model_dump_json`` writes the same JSON in one
 pass in Rust; msgspec embeds it unchanged (``msgspec.Raw``). The bytes differ at most in
 spacing, never in values: both use JSON mode with the same defaults (no aliases, nothing
 excluded).

@@ -184,7 +184,7 @@ def _simulated(
     request: the same inputs always give the same balance, so a reused answer is never stale
     (a leave request, a new job or policy version is a different key). The month-by-month
     simulation was 7-12 % of a staff read's CPU, recomputed on every read of the same person
-    (bench/README.md, fourth round). ``Balance`` is frozen, so sharing it is safe."""
+    (bench/results/http.md, fourth round). ``Balance`` is frozen, so sharing it is safe."""
     return simulate(policies, spells, usages, today, last, first, last)
 
 
@@ -235,7 +235,7 @@ def _detail(duties: Sequence[Sequence[Any]], spells: Spells, lo: int) -> list[di
 def _in_spells(start: int, ranges: Sequence[tuple[float, float]]) -> bool:
     """Whether ``start`` falls in one of ``ranges`` ([from, to) seconds); a plain loop, not
     ``any()`` over a generator: this runs once per duty of a page (12.9 % of a staff list's
-    CPU as a generator, bench/README.md fourth round)."""
+    CPU as a generator, bench/results/http.md fourth round)."""
     for lo, hi in ranges:  # noqa: SIM110 (any() over a generator is what this replaced)
         if lo <= start < hi:
             return True
