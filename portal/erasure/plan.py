@@ -40,6 +40,11 @@ class Step:
     sqlite: str
     postgres: str
 
+    @property
+    def operation(self) -> str:
+        """``DELETE`` or ``UPDATE``: what the step does to its table's rows."""
+        return self.sqlite.split(None, 1)[0].upper()
+
 
 def _both(table: str, sql: str) -> Step:
     return Step(table, sql, sql)
@@ -117,7 +122,8 @@ STEPS: tuple[Step, ...] = (
     _both("volunteer", "DELETE FROM volunteer WHERE id = <V>"),
 )
 
-#: Tables whose append-only triggers the SQLite procedure lifts for the erasure's transaction.
+#: Tables whose append-only triggers the plan changes: on SQLite each trigger lets a change through
+#: only while a marker row for its table and operation exists (:mod:`portal.erasure.procedure`).
 GUARDED = frozenset(
     {
         "objection_decision",
@@ -134,6 +140,17 @@ GUARDED = frozenset(
         "account_action",
     }
 )
+
+
+def lifted_by_plan() -> list[tuple[str, str]]:
+    """(table, operation) of each step that changes an append-only table, once each, in order."""
+    pairs: list[tuple[str, str]] = []
+    for step in STEPS:
+        pair = (step.table, step.operation)
+        if step.table in GUARDED and pair not in pairs:
+            pairs.append(pair)
+    return pairs
+
 
 _TOKEN = re.compile(r"<(V|VT|S|T)>")
 #: How the PostgreSQL procedure spells each placeholder (its parameters and variables).

@@ -6,11 +6,13 @@ table; EXECUTE on that one function is all it has, and the function does only wh
 steps say, for one volunteer at a time.
 
 SQLite has no roles, so there is no one to grant or deny anything to: here the plan's steps run
-from :mod:`portal.erasure.plan`. The append-only triggers of the tables the plan changes are
-dropped inside the erasure's own ``BEGIN IMMEDIATE`` transaction and re-created from their exact
-stored text before it commits. SQLite lets one writer in at a time and DDL is transactional, so no
-other connection ever sees the database without its triggers: it sees the state before the
-erasure or after it, and a failure rolls the triggers back with everything else.
+from :mod:`portal.erasure.plan`, inside the erasure's own ``BEGIN IMMEDIATE`` transaction. The
+append-only triggers of the tables the plan changes stay in place; each lets a change through only
+while a marker row naming its table and operation exists in ``append_only_lift`` (the erasure
+migration of 2026-12-07T03:30). The erasure inserts the markers its steps need, runs the steps and
+deletes the markers before it commits: no other connection ever sees them, a failure rolls them
+back with everything else, and a marker left behind makes the commit itself fail (a deferred
+foreign key to a table that holds no row). The schema never changes.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 from piccolo.engine.base import Engine
 
 from portal.db import is_postgres
-from portal.erasure.plan import GUARDED, STEPS, for_piccolo
+from portal.erasure.plan import STEPS, for_piccolo, lifted_by_plan
 from portal.erasure.tables import ErasureRecord
 
 #: The FTS5 index of names the SQLite person search reads; merged after an erasure so the
@@ -50,24 +52,27 @@ async def run_plan(engine: Engine[Any], volunteer_id: uuid.UUID, subject: str) -
     return await _run_on_sqlite(str(volunteer_id), subject, token)
 
 
-async def _lift_triggers() -> list[tuple[str, str]]:
-    names = ", ".join("'" + table + "'" for table in sorted(GUARDED))
-    rows = await _raw(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "  # noqa: S608
-        f"AND tbl_name IN ({names}) ORDER BY name"
+#: The marker table of the SQLite append-only triggers (docs/ERASURE.md, "Append-only").
+LIFT = "append_only_lift"
+
+
+async def _lift() -> None:
+    """A marker for each table and operation the plan's steps change under a trigger."""
+    pairs = lifted_by_plan()
+    rows = ", ".join("({}, {})" for _ in pairs)
+    await _raw(
+        f"INSERT INTO {LIFT} (table_name, operation) VALUES {rows}",  # noqa: S608
+        *[value for pair in pairs for value in pair],
     )
-    lifted = [
-        (row["name"], row["sql"])
-        for row in rows
-        if "BEFORE UPDATE" in row["sql"].upper() or "BEFORE DELETE" in row["sql"].upper()
-    ]
-    for name, _ in lifted:
-        await _raw(f'DROP TRIGGER "{name}"')
-    return lifted
+
+
+async def _unlift() -> None:
+    """Delete the markers: at rest the table is empty, so every row here is this erasure's."""
+    await _raw(f"DELETE FROM {LIFT}")  # noqa: S608
 
 
 async def _run_on_sqlite(volunteer: str, subject: str, token: str) -> dict[str, int]:
-    lifted = await _lift_triggers()
+    await _lift()
     values = {"V": volunteer, "VT": volunteer, "S": subject, "T": token}
     counts: dict[str, int] = {}
     for step in STEPS:
@@ -75,7 +80,6 @@ async def _run_on_sqlite(volunteer: str, subject: str, token: str) -> dict[str, 
         await _raw(sql, *args)
         changed = await _raw("SELECT changes() AS n")
         counts[step.table] = counts.get(step.table, 0) + int(changed[0]["n"])
-    for _, sql in lifted:
-        await _raw(sql)
+    await _unlift()
     await _raw(f"INSERT INTO {_NAME_INDEX} ({_NAME_INDEX}) VALUES ('optimize')")  # noqa: S608
     return counts

@@ -1,11 +1,12 @@
 """The erase step: each row kind's rows past a recorded step's cutoff go, or are reduced.
 
-Runs inside the approval's write transaction, after the run is marked approved, so the triggers
-of the append-only tables can see the approval (:mod:`portal.retention.tables`).
+Runs inside the approval's write transaction, after the run is marked approved, so the owner
+procedure for refused attempts finds its step in an approved run (:mod:`portal.retention.tables`).
 
 - ``refusals``: refused attempts are append-only. The rows go through the owner's procedure a
   migration defines (PostgreSQL: ``esp_portal_retention_erase``, SECURITY DEFINER; SQLite: the
-  trigger a step's move to ``erasing`` fires); the application deletes nothing itself.
+  trigger a step's move to ``erasing`` fires, lifting the refusal table's delete trigger with a
+  marker row of its own transaction); the application deletes nothing itself.
 - ``messages``: the message row stays for the DPO's counts (template, channel, status, times,
   ledger entry); the person (``volunteer``), the address, the wording and the key naming the
   event are emptied.

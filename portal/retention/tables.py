@@ -2,9 +2,10 @@
 
 A run is one look at the schedule on one clock: each :class:`RetentionStep` fixes the cutoff of
 one record kind, so approving the run later erases what was past that cutoff when it was found,
-never more. ``state`` moves ``found`` -> ``erasing`` -> ``erased``; the append-only triggers of
-the history tables let a row go only while an approved run's step for its kind is ``erasing``
-and the row is older than the step's cutoff (docs/RETENTION.md).
+never more. ``state`` moves ``found`` -> ``erasing`` -> ``erased``; only a step of an approved run
+may move to ``erasing``, and on SQLite that move runs the owner procedure for refused attempts,
+which passes their append-only trigger with a marker row of its own transaction
+(docs/RETENTION.md).
 """
 
 from __future__ import annotations

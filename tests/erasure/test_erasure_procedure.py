@@ -4,12 +4,14 @@ PostgreSQL: the application role holds no DELETE, UPDATE or TRUNCATE on any appe
 (found by their triggers, not listed by hand), may EXECUTE only the owner's SECURITY DEFINER
 procedure, and cannot switch the procedure's setting on to delete anything itself; after the
 procedure ran in a transaction, the rest of that transaction is append-only again. The
-procedure's steps are the plan's (a frozen copy in the migration). SQLite: the triggers the
-procedure lifts come back with their exact text. Both: bad calls change nothing.
+procedure's steps are the plan's (a frozen copy in the migration). SQLite: the procedure
+changes no trigger (marker rows in its own transaction let it through). Both: bad calls change
+nothing.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import uuid
 from typing import Any
@@ -18,6 +20,7 @@ import asyncpg
 import pytest
 
 from portal.consent.tables import ConsentEvent
+from portal.erasure import procedure
 from portal.erasure.plan import STEPS, for_postgres, volunteer_digest
 from portal.erasure.service import erase_person
 from portal.erasure.tables import ErasureRecord
@@ -26,6 +29,8 @@ from portal.organisations.tables import Volunteer
 from tests.support import disclosure_world as world
 
 LV = "esp.leave-verification"
+LIFT = "append_only_lift"
+TRIGGER_NAMES = "SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name"
 GUARD_FUNCTIONS = (
     "esp_portal_reject_change",
     "hours_reject_change",
@@ -123,19 +128,68 @@ async def test_the_procedure_runs_exactly_the_plans_steps(database: Any, owner_s
         at = found
 
 
-async def test_sqlite_puts_back_every_trigger_it_lifts_exactly(
+async def test_sqlite_erasure_changes_no_trigger_and_leaves_no_marker(
     database: Any, engine: Any, ledger: Any, owner_sql: Any
 ) -> None:
+    """No trigger is dropped or re-created (the schema version does not move) and the markers
+    that let the plan through are gone when the erasure commits."""
     if database.kind != "sqlite":
-        pytest.skip("PostgreSQL's triggers are never lifted")
+        pytest.skip("PostgreSQL's triggers consult the owner procedure's setting")
     eve, kit = await _two_people(ledger)
     query = "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name"
-    (before,) = await owner_sql(query)
+    (before, version) = await owner_sql(query, "PRAGMA schema_version")
     await erase_person(uuid.UUID(eve.id), reason="Art. 17(1)(b)", decided_by=None, ledger=ledger)
-    (after,) = await owner_sql(query)
-    assert after == before
+    (after, version_after) = await owner_sql(query, "PRAGMA schema_version")
+    assert after == before and version_after == version
+    assert await owner_sql(f"SELECT COUNT(*) FROM {LIFT}") == [[(0,)]]
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
         await owner_sql(f"DELETE FROM consent_event WHERE volunteer = '{kit.id}'")
+
+
+async def test_sqlite_during_an_erasure_every_trigger_stays_and_others_cannot_change_rows(
+    database: Any, engine: Any, ledger: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Watched from inside the erasure's transaction, half way through its steps: every trigger
+    is still there. Another connection at that moment sees no marker and changes nothing."""
+    if database.kind != "sqlite":
+        pytest.skip("PostgreSQL's triggers are never touched")
+    eve, kit = await _two_people(ledger)
+    path = database.url.removeprefix("sqlite:///")
+    seen: dict[str, Any] = {}
+    original = procedure._raw
+
+    def other_connection() -> dict[str, Any]:
+        other = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            found: dict[str, Any] = {"triggers": other.execute(TRIGGER_NAMES).fetchall()}
+            try:
+                other.execute(f"DELETE FROM consent_event WHERE volunteer = '{kit.id}'")
+                found["delete"] = "done"
+            except sqlite3.DatabaseError as exc:  # locked by the erasure, or append-only
+                found["delete"] = str(exc)
+            try:
+                found["markers"] = other.execute(f"SELECT COUNT(*) FROM {LIFT}").fetchall()
+            except sqlite3.OperationalError as exc:  # no marker table (before the migration)
+                found["markers"] = str(exc)
+            return found
+        finally:
+            other.close()
+
+    async def watching(sql: str, *args: Any) -> list[dict[str, Any]]:
+        rows = await original(sql, *args)
+        if sql.startswith("DELETE FROM consent_event") and not seen:
+            seen["inside"] = [r["name"] for r in await original(TRIGGER_NAMES)]
+            seen["other"] = await asyncio.to_thread(other_connection)
+        return rows
+
+    before = [r[0] for r in sqlite3.connect(path).execute(TRIGGER_NAMES).fetchall()]
+    monkeypatch.setattr(procedure, "_raw", watching)
+    await erase_person(uuid.UUID(eve.id), reason="Art. 17(1)(b)", decided_by=None, ledger=ledger)
+    assert seen["inside"] == before
+    assert [r[0] for r in seen["other"]["triggers"]] == before
+    assert seen["other"]["markers"] == [(0,)]
+    assert seen["other"]["delete"] != "done"
+    assert await ConsentEvent.count().where(ConsentEvent.volunteer == kit.id) == 1
 
 
 async def test_bad_requests_change_nothing(database: Any, engine: Any, ledger: Any) -> None:
