@@ -34,7 +34,7 @@ class PurposeBasis(Output):
 
 class RetentionOut(Output):
     period: str | None = Field(description="ISO 8601 period (P6Y, P12M, P90D); null: as the ledger")
-    counted_from: str = Field(description="leaving, record or ledger")
+    counted_from: str = Field(description="leaving, record, decision or ledger")
     in_words: str
     reason: str
 

@@ -4,8 +4,9 @@ The DPO's look at the person passes the disclosure gate under ``dpo.audit`` firs
 name, status, application stage and (when they have any) duty hours and awards are released by
 the gate, and the ``dpo.audit`` entry naming those categories is durable before anything else is
 read for the report. Then each domain that owns a record kind gives its copy (contact details and
-employers, leave, consents, objections, awards, accounts, messages), the ledger gives every
-disclosure with a receipt against one signed checkpoint, and the refusal log every refused attempt.
+employers, leave, consents, objections, awards, accounts, erasure requests, messages), the ledger
+gives every disclosure with a receipt against one signed checkpoint, and the refusal log every
+refused attempt.
 ``portal/vocabulary/records.json`` says, per record kind, why it is held (purposes, hence lawful
 bases), from where and for how long.
 """
@@ -41,6 +42,7 @@ from portal.dpo.schemas import (
     RetentionOut,
     SubjectAccessReport,
 )
+from portal.erasure.subject_access import erasure_requests_held
 from portal.hours.leave import volunteer_requests
 from portal.hours.schemas import DutyOut
 from portal.hours.subject_access import duties_held, duty_fields
@@ -305,6 +307,7 @@ class SubjectAccess:
                 for o in await objections_of(volunteer_id)
             ],
             "accounts": await accounts_held(volunteer_id),
+            "erasure-requests": await erasure_requests_held(volunteer_id),
             "messages": await messages_to([person.email, person.phone or ""]),
             "disclosures": [_count(disclosures, "disclosures", lambda d: d["logged_at"])],
             "refusals": [],

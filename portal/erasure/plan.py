@@ -66,6 +66,14 @@ _OUTBOX = (
     " 'password_reset:' || CAST(i.id AS TEXT)))"
 )
 
+#: How an erasure request is reduced, by an erasure of its person and by the retention schedule
+#: alike (``erasure-requests`` in records.json): the person, their words and their own account go;
+#: the dates, the status and the decision stay.
+REQUEST_REDUCED = (
+    "volunteer = NULL, statement = '', "
+    "recorded_by = CASE WHEN made_by = 'volunteer' THEN '' ELSE recorded_by END"
+)
+
 STEPS: tuple[Step, ...] = (
     _both(
         "objection_decision",
@@ -115,9 +123,7 @@ STEPS: tuple[Step, ...] = (
     ),
     _both(
         "erasure_request",
-        "UPDATE erasure_request SET volunteer = NULL, statement = '', "
-        "recorded_by = CASE WHEN made_by = 'volunteer' THEN '' ELSE recorded_by END "
-        "WHERE volunteer = <V>",
+        f"UPDATE erasure_request SET {REQUEST_REDUCED} WHERE volunteer = <V>",  # noqa: S608
     ),
     _both("volunteer", "DELETE FROM volunteer WHERE id = <V>"),
 )

@@ -14,6 +14,9 @@ procedure for refused attempts finds its step in an approved run (:mod:`portal.r
   one that can never be delivered (the column is unique and required).
 - ``accounts``: a leaver's portal account is closed: inactive, no password or authenticator
   secret, its email replaced likewise, every session revoked.
+- ``erasure-requests``: a request decided before the cutoff is reduced exactly as an erasure of
+  its person reduces it (:data:`portal.erasure.plan.REQUEST_REDUCED`): the person, their words and
+  their own account go; the dates, status and decision stay. Open requests are never touched.
 """
 
 from __future__ import annotations
@@ -23,11 +26,14 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 
 from portal.accounts.tables import UserAccount, UserSession
+from portal.erasure.plan import REQUEST_REDUCED
+from portal.erasure.tables import ErasureRequest
 from portal.messages.tables import OutboxMessage
 from portal.organisations.tables import Volunteer
 from portal.retention.finding import (
     MESSAGES_WHERE,
     REDUCED_DOMAIN,
+    REQUESTS_WHERE,
     Leaver,
     accounts_where,
     contact_where,
@@ -115,6 +121,19 @@ async def _accounts(
     return len(accounts)
 
 
+#: Constant text (the cutoff is bound): the condition the dry run counts with.
+REDUCE_REQUESTS = (
+    f"UPDATE erasure_request SET {REQUEST_REDUCED} WHERE {REQUESTS_WHERE} RETURNING id"  # noqa: S608
+)
+
+
+async def _erasure_requests(
+    step_id: str, cutoff: dt.datetime, _: Sequence[Leaver], now: dt.datetime
+) -> int:
+    rows = await ErasureRequest.raw(REDUCE_REQUESTS, cutoff)
+    return len(rows)
+
+
 Eraser = Callable[[str, dt.datetime, Sequence[Leaver], dt.datetime], Awaitable[int]]
 
 #: One eraser per row kind of :data:`portal.retention.schedule.ROW_KINDS`.
@@ -123,4 +142,5 @@ ERASERS: dict[str, Eraser] = {
     "messages": _messages,
     "contact": _contact,
     "accounts": _accounts,
+    "erasure-requests": _erasure_requests,
 }

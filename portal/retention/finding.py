@@ -14,6 +14,7 @@ from typing import Any
 from portal.accounts.tables import UserAccount
 from portal.dbutil import as_date
 from portal.disclosure.tables import DisclosureRefusal
+from portal.erasure.tables import ErasureRequest
 from portal.messages.tables import OutboxMessage
 from portal.organisations.tables import Volunteer, VolunteerStatus, VolunteerStatusChange
 from portal.retention.schedule import Plan
@@ -86,6 +87,14 @@ MESSAGES_WHERE = (
 )
 
 
+#: Decided erasure requests, decided before the cutoff (``{}``), still naming their person or
+#: holding their words. Raw SQL like the messages: the count and the reduction use the same text.
+REQUESTS_WHERE = (
+    "status IN ('erased', 'refused') AND decided_at < {} "
+    "AND (volunteer IS NOT NULL OR statement <> '')"
+)
+
+
 def contact_where(volunteers: Sequence[str]) -> Any:
     return Volunteer.id.is_in(list(volunteers)) & Volunteer.email.not_like(f"%{REDUCED_DOMAIN}")
 
@@ -108,6 +117,10 @@ async def count_rows(plan: Plan, everyone: Sequence[Leaver]) -> dict[str, int]:
     count = f"SELECT COUNT(*) AS n FROM outbox WHERE {MESSAGES_WHERE}"  # noqa: S608  (constant)
     rows = await OutboxMessage.raw(count, messages)
     found["messages"] = int(rows[0]["n"])
+    count = f"SELECT COUNT(*) AS n FROM erasure_request WHERE {REQUESTS_WHERE}"  # noqa: S608
+    requests = plan.kind("erasure-requests").cutoff
+    assert requests is not None  # it has a period
+    found["erasure-requests"] = int((await ErasureRequest.raw(count, requests))[0]["n"])
     gone = left_before(everyone, contact)
     found["contact"] = await Volunteer.count().where(contact_where(gone)) if gone else 0
     gone = left_before(everyone, accounts)

@@ -5,7 +5,7 @@ gives, per kind, the instant (or, for kinds counted from leaving, the day) befor
 passed its time. How a kind goes follows from where the force keeps it:
 
 - ``rows``: the kind is rows of its own that can go or be reduced one by one (refused attempts,
-  messages, a leaver's contact details and portal account);
+  messages, a leaver's contact details and portal account, decided erasure requests);
 - ``person``: the kind is part of the person's record and goes when the whole person is erased
   (identity, status, duties, leave, awards, employers, the application);
 - ``kept``: the kind is kept for as long as the ledger (consents, objections, disclosures), so
@@ -30,7 +30,7 @@ from portal.vocabulary.records import RecordKind, RecordsHeld
 Handling = Literal["rows", "person", "kept"]
 
 #: Record kinds erased row by row; :mod:`portal.retention.erasing` has one eraser for each.
-ROW_KINDS = ("refusals", "messages", "contact", "accounts")
+ROW_KINDS = ("refusals", "messages", "contact", "accounts", "erasure-requests")
 #: Record kinds counted from leaving that belong to an application rather than a service record.
 APPLICATION_KIND = "application"
 

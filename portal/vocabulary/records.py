@@ -19,7 +19,7 @@ import functools
 import json
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -28,7 +28,7 @@ from portal.vocabulary import Purpose, Vocabulary, vocabulary
 RECORDS_FILE = Path(__file__).resolve().parent / "records.json"
 
 #: When a retention period starts counting.
-CountedFrom = Literal["leaving", "record", "ledger"]
+CountedFrom = Literal["leaving", "record", "decision", "ledger"]
 
 _PERIOD = re.compile(r"^P([1-9][0-9]*)([YMD])$")
 _UNITS = {"Y": ("year", "years"), "M": ("month", "months"), "D": ("day", "days")}
@@ -84,8 +84,8 @@ class RecordsHeld(BaseModel):
         codes = [r.code for r in self.records]
         if len(set(codes)) != len(codes):
             raise ValueError("a record kind is listed twice")
-        if set(self.counted_from) != {"leaving", "record", "ledger"}:
-            raise ValueError("'from' must word each of leaving, record and ledger")
+        if set(self.counted_from) != set(get_args(CountedFrom)):
+            raise ValueError("'from' must word each of leaving, record, decision and ledger")
         return self
 
     def check_against(self, vocab: Vocabulary) -> RecordsHeld:

@@ -24,6 +24,7 @@ from ledger.checkpoint import open_checkpoint
 from portal.accounts.recovery import PasswordRecovery
 from portal.consent.objections import ObjectionService
 from portal.dpo.report_csv import REPORT_CSV_COLUMNS
+from portal.erasure.requests import one_month_after
 from portal.settings import Settings
 from portal.vocabulary import LawfulBasis, vocabulary
 from portal.vocabulary.records import records_held
@@ -372,3 +373,89 @@ async def test_page_shows_the_same_report(client: AsyncTestClient[Any], scene: S
     ):
         assert words in text, words
     assert "/static/dist/portal.css" in text
+
+
+async def test_the_persons_erasure_requests_are_in_every_form_of_the_report_and_no_one_elses(
+    client: AsyncTestClient[Any], scene: Scene
+) -> None:
+    """An erasure request is data about the person who made it (records.json
+    ``erasure-requests``): the report lists theirs (received, due, status, the decision's ground)
+    in JSON, CSV and on the page, and never another person's, nor which staff decided."""
+    (alex,) = scene.staff_a
+    bo = scene.staff_b[0]
+    await scene.as_volunteer(client, alex)
+    own = await client.post(
+        "/api/volunteer/erasure-requests", json={"statement": "Please erase what you hold on me."}
+    )
+    assert own.status_code == 201, own.text
+    await scene.as_user(client, scene.dpo)
+    refused = await client.post(
+        f"/api/dpo/erasure-requests/{own.json()['id']}/decide",
+        json={
+            "outcome": "refuse",
+            "ground": "legal_claims",
+            "explanation": "Your duty records back leave your employer gave, under a claim.",
+        },
+    )
+    assert refused.status_code == 200, refused.text
+    letter = await client.post(
+        "/api/dpo/erasure-requests",
+        json={"volunteer_id": alex.id, "statement": "Letter received at headquarters."},
+    )
+    assert letter.status_code == 201, letter.text
+    other = await client.post(
+        "/api/dpo/erasure-requests",
+        json={"volunteer_id": bo.id, "statement": "Bo's own letter about a neighbour."},
+    )
+    assert other.status_code == 201, other.text
+
+    report = (await client.get(f"/api/dpo/subjects/{alex.subject}/report")).json()
+    (category,) = [c for c in report["categories"] if c["code"] == "erasure-requests"]
+    assert category["retention"]["in_words"] == "2 years after the request is decided"
+    assert "Information Commissioner" in category["retention"]["reason"]
+    assert [p["code"] for p in category["purposes"]] == ["dpo.audit"]
+    first, second = category["items"]
+    assert first["id"] == own.json()["id"] and second["id"] == letter.json()["id"]
+    assert (first["status"], first["ground"], first["made_by"]) == (
+        "refused",
+        "legal_claims",
+        "volunteer",
+    )
+    assert first["ground_label"].endswith("(Article 17(3)(e))")
+    assert first["received_on"] == TODAY.isoformat() and first["decided_at"]
+    assert first["due_on"] == second["due_on"] == one_month_after(TODAY).isoformat()
+    assert (second["status"], second["made_by"], second["decided_at"]) == ("pending", "dpo", None)
+    assert second["statement"] == "Letter received at headquarters."
+    for item in category["items"]:
+        assert not {"volunteer", "recorded_by", "decided_by", "volunteer_id"} & set(item)
+        assert scene.dpo.id not in item.values() and "Bo's" not in str(item.values())
+
+    csv_text = (await client.get(f"/api/dpo/subjects/{alex.id}/report.csv")).text
+    header, *rows = list(csv.reader(io.StringIO(csv_text)))
+    named = [dict(zip(header, row, strict=True)) for row in rows]
+    held = {
+        (r["record_id"], r["field"]): r["value"]
+        for r in named
+        if (r["section"], r["category"]) == ("held", "erasure-requests")
+    }
+    assert held[(own.json()["id"], "status")] == "refused"
+    assert held[(own.json()["id"], "ground")] == "legal_claims"
+    assert held[(letter.json()["id"], "due_on")] == second["due_on"]
+    assert {record for record, _ in held} == {own.json()["id"], letter.json()["id"]}
+    (rule,) = [
+        r for r in named if r["section"] == "category" and r["category"] == "erasure-requests"
+    ]
+    assert rule["retention"] == "2 years after the request is decided"
+    assert other.json()["id"] not in csv_text and "neighbour" not in csv_text
+
+    page = (await client.get("/dpo/subjects", params={"volunteer": alex.subject})).text
+    assert 'id="category-erasure-requests"' in page
+    for words in (
+        "Erasure requests",
+        own.json()["id"],
+        letter.json()["id"],
+        "legal_claims",
+        "2 years after the request is decided",
+    ):
+        assert words in page, words
+    assert other.json()["id"] not in page and "neighbour" not in page

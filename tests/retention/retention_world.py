@@ -11,7 +11,10 @@ At ``LATER`` (two years and a day after ``BASE``):
   person due, contact and account past 12 months); ``served`` left at ``BASE`` after serving
   (contact and account past 12 months, person kept 6 years); ``veteran`` served and left seven
   years before ``LATER`` (person due); ``recent`` served and left 30 days before ``LATER``
-  (nothing); ``serving`` never left (nothing).
+  (nothing); ``serving`` never left (nothing);
+- erasure requests (``served``'s, refused; ``serving``'s, still pending): one decided at ``BASE``
+  is past two years after its decision and is reduced; one decided a month before ``LATER`` is
+  not; the pending one, received at ``BASE``, is never touched.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from dataclasses import dataclass
 from portal.accounts.roles import Role
 from portal.clock import utcnow
 from portal.disclosure.tables import DisclosureRefusal
+from portal.erasure.tables import ErasureRequest
 from portal.messages.tables import OutboxMessage
 from portal.organisations.tables import Volunteer, VolunteerStatusChange
 from portal.settings import Settings
@@ -59,6 +63,7 @@ class RetentionWorld:
     coordinator: TestUser
     refusals: dict[str, str]
     messages: dict[str, str]
+    requests: dict[str, str]
 
 
 async def _volunteer(name: str, base: dt.datetime) -> str:
@@ -116,6 +121,28 @@ async def _message(volunteer: str, at: dt.datetime, status: str) -> str:
     return key
 
 
+async def _request(volunteer: str, received: dt.datetime, decided: dt.datetime | None) -> str:
+    key = str(uuid.uuid4())
+    await ErasureRequest.insert(
+        ErasureRequest(
+            id=key,
+            volunteer=volunteer,
+            made_by="volunteer",
+            recorded_by="an-account",
+            received_on=received.date(),
+            due_on=received.date() + dt.timedelta(days=30),
+            statement="Please erase everything you hold about me.",
+            status="refused" if decided else "pending",
+            ground="legal_claims" if decided else "",
+            explanation="The duty records back leave an employer gave." if decided else "",
+            decided_by="a-dpo" if decided else "",
+            decided_at=decided,
+            received_index=0,
+        )
+    )
+    return key
+
+
 async def build_world(settings: Settings, base: dt.datetime = BASE) -> RetentionWorld:
     """The world with its old rows made at ``base``; a run's clock is ``base + MOVED``."""
     later = base + MOVED
@@ -141,4 +168,11 @@ async def build_world(settings: Settings, base: dt.datetime = BASE) -> Retention
         "young": await _message(served, later - dt.timedelta(days=30), "sent"),
         "pending": await _message(served, base, "pending"),
     }
-    return RetentionWorld(volunteers, accounts, dpo, coordinator, refusals, messages)
+    requests = {
+        "old": await _request(served, base - dt.timedelta(days=3), base),
+        "young": await _request(
+            served, later - dt.timedelta(days=40), later - dt.timedelta(days=30)
+        ),
+        "pending": await _request(volunteers["serving"], base, None),
+    }
+    return RetentionWorld(volunteers, accounts, dpo, coordinator, refusals, messages, requests)

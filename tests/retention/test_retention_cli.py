@@ -21,7 +21,7 @@ from tests.support.cli import cli_env
 
 
 def counts(output: str) -> dict[str, int]:
-    rows = re.findall(r"^(\w+(?:\.\w+)?)\s+(\d+)", output, flags=re.MULTILINE)
+    rows = re.findall(r"^([\w-]+(?:\.\w+)?)\s+(\d+)", output, flags=re.MULTILINE)
     return {kind: int(n) for kind, n in rows}
 
 
@@ -40,6 +40,7 @@ async def test_the_command_dry_runs_then_erases_on_a_dpos_approval(
         "messages": 1,
         "contact": 3,
         "accounts": 2,
+        "erasure-requests": 1,
         "persons.application": 1,
         "persons.identity": 1,
     }

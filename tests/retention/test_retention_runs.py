@@ -15,6 +15,8 @@ from ledger.tables import LedgerEntry
 from portal.accounts.tables import UserAccount
 from portal.disclosure.tables import DisclosureRefusal
 from portal.erasure.for_retention import ScheduledErasure
+from portal.erasure.plan import STEPS
+from portal.erasure.tables import ErasureRequest
 from portal.errors import Conflict, Forbidden, InvalidInput, NotFound
 from portal.messages.tables import OutboxMessage
 from portal.organisations.tables import Volunteer
@@ -55,6 +57,19 @@ async def snapshot() -> dict[str, Any]:
                 UserAccount.id, UserAccount.email, UserAccount.is_active
             )
         },
+        "requests": {
+            str(r["id"]): {k: v for k, v in r.items() if k != "id"}
+            for r in await ErasureRequest.select(
+                ErasureRequest.id,
+                ErasureRequest.volunteer,
+                ErasureRequest.statement,
+                ErasureRequest.recorded_by,
+                ErasureRequest.status,
+                ErasureRequest.ground,
+                ErasureRequest.received_on,
+                ErasureRequest.decided_at,
+            )
+        },
     }
 
 
@@ -71,7 +86,9 @@ async def test_a_dry_run_counts_what_has_passed_its_time_and_erases_nothing(
         requested_by=world.dpo.id, channel="web"
     )
 
-    assert found(view) == {"refusals": 1, "messages": 1, "contact": 3, "accounts": 2}
+    assert found(view) == {
+        "refusals": 1, "messages": 1, "contact": 3, "accounts": 2, "erasure-requests": 1,
+    }  # fmt: skip
     due = {(p.volunteer, p.rule) for p in view.persons_due}
     assert due == {
         (world.volunteers["applicant"], "application"),
@@ -86,7 +103,7 @@ async def test_a_dry_run_counts_what_has_passed_its_time_and_erases_nothing(
     details = entry.document()["details"]
     assert details["step"] == "found" and details["persons_due"] == 2
     assert set(details["counts"]) == {
-        "refusals:1", "messages:1", "contact:3", "accounts:2",
+        "refusals:1", "messages:1", "contact:3", "accounts:2", "erasure-requests:1",
         "persons.application:1", "persons.identity:1",
     }  # fmt: skip
     for key in world.volunteers.values():  # counts only, never a person
@@ -102,7 +119,9 @@ async def test_a_clock_short_of_each_period_finds_nothing_of_it(
     view = await RetentionService(ledger, clock=lambda: BASE + dt.timedelta(days=89)).dry_run(
         requested_by=world.dpo.id, channel="web"
     )
-    assert found(view) == {"refusals": 0, "messages": 0, "contact": 1, "accounts": 0}
+    assert found(view) == {
+        "refusals": 0, "messages": 0, "contact": 1, "accounts": 0, "erasure-requests": 0,
+    }  # fmt: skip
     assert view.persons_due == ()
 
 
@@ -152,7 +171,34 @@ async def test_approval_erases_exactly_what_the_run_found_and_the_ledger_verifie
     assert verified.returncode == 0, verified.stdout + verified.stderr
     # a second run at the same clock finds nothing left of the row kinds
     again = await service.dry_run(requested_by=world.dpo.id, channel="web")
-    assert found(again) == {"refusals": 0, "messages": 0, "contact": 0, "accounts": 0}
+    assert found(again) == {
+        "refusals": 0, "messages": 0, "contact": 0, "accounts": 0, "erasure-requests": 0,
+    }  # fmt: skip
+
+
+async def test_approval_reduces_an_erasure_request_past_two_years_as_erasure_would(
+    world: RetentionWorld, ledger: Ledger
+) -> None:
+    """A request decided more than two years ago loses its person, their words and their own
+    account, exactly the columns erasing the person empties; the decision and dates stay. One
+    decided a month ago, and one still pending for years, are kept as they are."""
+    service = RetentionService(ledger, clock=lambda: LATER)
+    run = await service.dry_run(requested_by=world.dpo.id, channel="web")
+    before = (await snapshot())["requests"]
+
+    done = await service.approve(run.id, approver=world.dpo.id, channel="web")
+
+    assert {k.code: k.erased for k in done.kinds}["erasure-requests"] == 1
+    after = (await snapshot())["requests"]
+    old, young, pending = (world.requests[k] for k in ("old", "young", "pending"))
+    assert after[old] == {
+        **before[old], "volunteer": None, "statement": "", "recorded_by": "",
+    }  # fmt: skip
+    assert before[old]["volunteer"] is not None and before[old]["statement"]
+    assert after[young] == before[young] and after[pending] == before[pending]
+    (step,) = [s for s in STEPS if s.table == "erasure_request"]
+    for column in ("volunteer = NULL", "statement = ''", "recorded_by = CASE"):
+        assert column in step.sqlite  # the same reduction as erasing the person
 
 
 async def test_approval_hands_each_person_due_to_erasure(

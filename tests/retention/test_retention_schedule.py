@@ -47,12 +47,14 @@ def test_each_kind_gets_the_cutoff_records_json_says() -> None:
         period = record.retention.period
         if period is None:
             assert (kind.handling, kind.cutoff) == ("kept", None)
-        elif record.retention.counted_from == "record":
+        elif record.retention.counted_from in ("record", "decision"):
             assert kind.cutoff == instant_before(NOW, period)
         else:
             assert kind.cutoff_day == before(dt.date(2028, 2, 29), period)
     assert applied.kind("refusals").cutoff == dt.datetime(2026, 2, 28, 12, tzinfo=dt.UTC)
     assert applied.kind("messages").cutoff == NOW - dt.timedelta(days=90)
+    requests = applied.kind("erasure-requests")
+    assert (requests.handling, requests.cutoff) == ("rows", applied.kind("refusals").cutoff)
     assert applied.not_taken_forward.rule == "application"
     assert applied.not_taken_forward.left_before == dt.date(2027, 2, 28)
     assert applied.served.left_before == dt.date(2022, 2, 28)

@@ -45,7 +45,7 @@ async def test_the_scheduled_run_finds_tells_the_dpo_once_a_day_and_erases_nothi
     )
     (mail,) = await OutboxMessage.select().where(OutboxMessage.template == "retention_due")
     assert mail["recipient"] == world.dpo.email
-    assert "7 record(s) past the time" in mail["body_text"]
+    assert "8 record(s) past the time" in mail["body_text"]
     assert "2 person(s) due for erasure" in mail["body_text"]
     assert f"/dpo/retention/runs/{run['id']}" in mail["body_text"]
     assert "Nothing has been erased" in mail["body_text"]

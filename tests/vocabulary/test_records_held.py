@@ -15,6 +15,7 @@ from portal.vocabulary.records import RECORDS_FILE, load_records, records_held
 ART15 = {
     "identity", "contact", "status", "application", "employment", "duties", "leave",
     "consents", "objections", "accounts", "messages", "disclosures", "refusals",
+    "erasure-requests",
 }  # fmt: skip
 
 
@@ -42,6 +43,9 @@ def test_every_art15_category_has_purposes_retention_and_source() -> None:
         assert words and (record.retention.period is None) == (words.startswith("for as long"))
     assert held.retention_in_words(held.get("messages")) == "90 days after the record is made"
     assert held.retention_in_words(held.get("refusals")).startswith("2 years after")
+    requests = held.get("erasure-requests")
+    assert held.retention_in_words(requests) == "2 years after the request is decided"
+    assert "Information Commissioner" in requests.retention.reason
 
 
 @pytest.mark.parametrize(
@@ -51,6 +55,7 @@ def test_every_art15_category_has_purposes_retention_and_source() -> None:
         (lambda d: _record(d, "duties")["shared_as"].remove("training"), "no record kind"),
         (lambda d: _record(d, "status")["shared_as"].append("identity"), "is shared as"),
         (lambda d: _record(d, "identity")["purposes"].remove("esp.recognition"), "list them"),
+        (lambda d: d["from"].pop("decision"), "must word each"),
     ],
 )
 def test_records_that_disagree_with_the_vocabulary_are_refused(
