@@ -4,6 +4,7 @@ Run from the repository root (PostgreSQL at 127.0.0.1:5432, trust auth, as for t
 
     python -m bench.completeness_bench                       # everything (~6 min)
     python -m bench.completeness_bench --engines sqlite --skip-big
+    python -m bench.completeness_bench --skip-appends --skip-big --map-memory 100000,1000000
 
 Every figure is printed next to a baseline measured in the same run:
 
@@ -18,7 +19,9 @@ Every figure is printed next to a baseline measured in the same run:
   build it by rebuilding the map from the entries (what every proof did before the map was
   stored, and what a size from before it still does), and the time to verify the bundle with
   completeness against without (inclusion proofs only), plus the same figures for a subject with
-  one entry (proof size must not grow with the ledger).
+  one entry (proof size must not grow with the ledger);
+* **memory** (``--map-memory``): the Python memory the in-memory map of N subjects holds after
+  its first commit (tracemalloc), the figure a process with a million subjects pays.
 """
 
 from __future__ import annotations
@@ -26,11 +29,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import gc
 import json
 import statistics
 import sys
 import tempfile
 import time
+import tracemalloc
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -236,6 +241,30 @@ def memory_section(batch: int) -> None:
     )
 
 
+def map_memory_section(sizes: list[int]) -> None:
+    """Python memory held by the in-memory map of N subjects after its first commit (so with
+    the tile encodings a running sequencer keeps), measured by tracemalloc: the nodes, the
+    keys, the cached hashes and encodings; the build's temporaries are gone by then."""
+    print("\n## Memory of the in-memory subject map (tracemalloc, after a commit)\n")
+    print("| subjects | MB | bytes per subject | build + commit s (traced) |")
+    print("|---:|---:|---:|---:|")
+    for size in sizes:
+        gc.collect()
+        tracemalloc.start()
+        started = time.perf_counter()
+        subject_map = SubjectMap.build((subject_key(f"sub_{n:08d}"), n) for n in range(size))
+        subject_map.commit(size)
+        took = time.perf_counter() - started
+        gc.collect()
+        held, _ = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        del subject_map
+        print(
+            f"| {size:,} | {held / 1e6:,.0f} | {held / size:,.0f} | {took:,.0f} |",
+            flush=True,
+        )
+
+
 @dataclass
 class ChainedMaker:
     """Bulk entries of a chained log: ``target`` every ``every``-th entry, others round robin."""
@@ -409,6 +438,12 @@ def main() -> None:
         help="also N appends to each of three ledgers in turn (no map / map as before / stored)",
     )
     parser.add_argument("--paired-batches", default="1,32")
+    parser.add_argument(
+        "--map-memory",
+        default="",
+        metavar="N,...",
+        help="also the in-memory map's Python memory at N subjects (e.g. 100000,1000000)",
+    )
     args = parser.parse_args()
     check_chained_against_model(BULK_TIME)
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))
@@ -430,6 +465,8 @@ def main() -> None:
         if args.paired:
             batches = [int(b) for b in args.paired_batches.split(",")]
             asyncio.run(paired_section(kinds, args.paired, batches, work))
+        if args.map_memory:
+            map_memory_section([int(n) for n in args.map_memory.split(",")])
         if not args.skip_big:
             asyncio.run(big_section(kinds, args.size, args.per_subject, work))
 

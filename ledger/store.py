@@ -176,6 +176,30 @@ def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
         yield items[start : start + size]
 
 
+class _Compiled(QueryString):
+    """An SQLite statement already written with ``?`` placeholders, handed to the engine as is.
+
+    Piccolo compiles a query string by splitting its template at every ``{}`` and wrapping each
+    piece in an object: for a batch's multi-row INSERTs (hundreds of values: the entries, the
+    tree's nodes, the subject map's tiles) that cost more of an append's CPU than SQLite's own
+    work on the rows (bench/results/completeness.md, "Where the map's time goes"). Only for
+    statements this module writes, whose values are all parameters.
+    """
+
+    def __init__(self, statement: str, args: list[Any]) -> None:
+        super().__init__(statement.replace("{", "{{").replace("}", "}}"))
+        self._statement = statement
+        self._args = args
+
+    def compile_string(self, engine_type: str = "postgres") -> tuple[str, list[Any]]:
+        if engine_type != "sqlite":  # pragma: no cover - only _sqlite_insert builds these
+            raise ValueError("a pre-compiled statement is SQLite's")
+        return self._statement, self._args
+
+    def __str__(self) -> str:
+        return f"{self._statement} -- {len(self._args)} values"
+
+
 class _KeptConnectionTransaction(SQLiteTransaction):
     """Piccolo's SQLite transaction (``BEGIN IMMEDIATE``) on a connection it does not own.
 
@@ -537,12 +561,15 @@ class LedgerStore:
     async def _sqlite_insert(
         self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
     ) -> None:
+        """Multi-row INSERTs, written with SQLite's own ``?`` placeholders (see
+        :class:`_Compiled`): a batch inserts hundreds of values, entries and map tiles."""
         per_statement = max(1, min(_SQLITE_MAX_ROWS, _SQLITE_MAX_VARS // len(columns)))
-        placeholders = "(" + ", ".join("{}" for _ in columns) + ")"
+        placeholders = "(" + ", ".join("?" for _ in columns) + ")"
         for chunk in _chunks(rows, per_statement):
             values = ", ".join(placeholders for _ in chunk)
             args = [value for row in chunk for value in row]
-            await self._fetch(f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values}", *args)
+            statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values}"
+            await self.engine.run_querystring(_Compiled(statement, args))
 
     # ------------------------------------------------------------------ entries
 
