@@ -36,6 +36,7 @@ from portal.errors import Conflict, Forbidden, InvalidInput, NotFound
 from portal.hours import duties, leave
 from portal.hours.periods import Month
 from portal.hours.schemas import LeaveRequestIn
+from portal.organisations.links import link_reasons
 from portal.organisations.rules import covers, has_ended
 from portal.organisations.schemas import VolunteerUpdate
 from portal.organisations.services import OrganisationService
@@ -113,6 +114,9 @@ class PurposeView:
         return html_id("categories", self.employer_id, self.purpose.code)
 
     employer_id: str = ""
+    #: The volunteer's link to a police force or partner was not made for this purpose: it is
+    #: listed only for a consent given earlier to be withdrawn, never offered.
+    outside_link: bool = False
 
 
 @dataclass
@@ -143,11 +147,13 @@ async def _sharing(identity: Identity, ledger: Ledger) -> tuple[list[EmployerVie
         page = await agreements.list_current(1, 0, employer_id=link.employer_id)
         agreement = next((a for a in page.items if a.state in {"in_force", "scheduled"}), None)
         purposes: list[PurposeView] = []
+        made_for = link_reasons(employer.kind, link.reasons)
         for code, categories in sorted((agreement.purposes if agreement else {}).items()):
             purpose = vocabulary().purpose(code)
             if purpose is None:
                 continue
             view = PurposeView(purpose=purpose, categories=list(categories))
+            view.outside_link = made_for is not None and code not in made_for
             view.employer_id = link.employer_id
             current = {
                 c.category: c
@@ -163,6 +169,12 @@ async def _sharing(identity: Identity, ledger: Ledger) -> tuple[list[EmployerVie
                     if record is not None:
                         view.withdrawn_or_expired.append(record)
             view.reconfirm = needs_confirming(code, view.given, today)
+            if view.outside_link:
+                # Nothing is shared through this link for the purpose (the gate refuses it), so
+                # nothing is offered; a consent given earlier stays listed, to be withdrawn.
+                if not view.given:
+                    continue
+                view.not_given, view.reconfirm = [], None
             purposes.append(view)
         views.append(
             EmployerView(
