@@ -131,6 +131,44 @@ class EmployerView:
     notices: list[SentNotice] = field(default_factory=list)
 
 
+def _purpose_view(
+    employer_id: str, code: str, categories: list[str], overview: Any, today: dt.date
+) -> PurposeView | None:
+    """One purpose of an organisation's agreement with the volunteer's consents to it."""
+    purpose = vocabulary().purpose(code)
+    if purpose is None:
+        return None
+    view = PurposeView(purpose=purpose, categories=list(categories))
+    view.employer_id = employer_id
+    current = {
+        c.category: c
+        for c in overview.current
+        if c.employer_id == employer_id and c.purpose == code
+    }
+    for category in categories:
+        record = current.get(category)
+        if record is not None and record.state == "given":
+            view.given.append(record)
+        else:
+            view.not_given.append(category)
+            if record is not None:
+                view.withdrawn_or_expired.append(record)
+    view.reconfirm = needs_confirming(code, view.given, today)
+    return view
+
+
+def _offered(view: PurposeView, made_for: frozenset[str] | None) -> bool:
+    """Whether the page lists ``view`` for a link made for ``made_for`` (``None``: a job with
+    an employer, not bound to reasons). Nothing is shared through a link for a purpose it was
+    not made for (the gate refuses it), so nothing is offered for one; a consent given earlier
+    stays listed, with nothing more offered, so it can still be withdrawn."""
+    if made_for is None or view.purpose.code in made_for:
+        return True
+    view.outside_link = True
+    view.not_given, view.reconfirm = [], None
+    return bool(view.given)
+
+
 async def _sharing(identity: Identity, ledger: Ledger) -> tuple[list[EmployerView], Any]:
     assert identity.volunteer_id
     organisations = OrganisationService()
@@ -146,36 +184,13 @@ async def _sharing(identity: Identity, ledger: Ledger) -> tuple[list[EmployerVie
         employer = await organisations.get_employer(link.employer_id)
         page = await agreements.list_current(1, 0, employer_id=link.employer_id)
         agreement = next((a for a in page.items if a.state in {"in_force", "scheduled"}), None)
-        purposes: list[PurposeView] = []
         made_for = link_reasons(employer.kind, link.reasons)
-        for code, categories in sorted((agreement.purposes if agreement else {}).items()):
-            purpose = vocabulary().purpose(code)
-            if purpose is None:
-                continue
-            view = PurposeView(purpose=purpose, categories=list(categories))
-            view.outside_link = made_for is not None and code not in made_for
-            view.employer_id = link.employer_id
-            current = {
-                c.category: c
-                for c in overview.current
-                if c.employer_id == link.employer_id and c.purpose == code
-            }
-            for category in categories:
-                record = current.get(category)
-                if record is not None and record.state == "given":
-                    view.given.append(record)
-                else:
-                    view.not_given.append(category)
-                    if record is not None:
-                        view.withdrawn_or_expired.append(record)
-            view.reconfirm = needs_confirming(code, view.given, today)
-            if view.outside_link:
-                # Nothing is shared through this link for the purpose (the gate refuses it), so
-                # nothing is offered; a consent given earlier stays listed, to be withdrawn.
-                if not view.given:
-                    continue
-                view.not_given, view.reconfirm = [], None
-            purposes.append(view)
+        purposes = [
+            view
+            for code, categories in sorted((agreement.purposes if agreement else {}).items())
+            if (view := _purpose_view(link.employer_id, code, categories, overview, today))
+            and _offered(view, made_for)
+        ]
         views.append(
             EmployerView(
                 id=link.employer_id,
