@@ -16,10 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from portal.accounts.roles import ORGANISATION_ROLES, Role
+from portal.accounts.roles import Role
 from portal.accounts.tables import UserAccount
 from portal.messages.outbox import enqueue
-from portal.organisations.tables import Organisation
 from portal.settings import Settings
 
 FORCE_STAFF = (Role.DPO, Role.COORDINATOR)
@@ -52,32 +51,6 @@ async def force_staff() -> list[StaffAddress]:
         .order_by(UserAccount.email)
     )
     return [StaffAddress(str(r["id"]), r["email"]) for r in rows]
-
-
-async def organisation_contacts(employer_id: str, kind: str = "employer") -> list[StaffAddress]:
-    """A recipient organisation's active accounts of the role for its ``kind`` (an employer's
-    employer accounts, a force's ``police_force`` accounts, a partner's ``partner`` accounts);
-    with none, the organisation's contact address, if any."""
-    role = ORGANISATION_ROLES.get(kind, Role.EMPLOYER)
-    rows = await (
-        UserAccount.select(UserAccount.id, UserAccount.email)
-        .where(
-            (UserAccount.role == role.value)
-            & (UserAccount.organisation == employer_id)
-            & (UserAccount.is_active == True)  # noqa: E712
-        )
-        .order_by(UserAccount.email)
-    )
-    if rows:
-        return [StaffAddress(str(r["id"]), r["email"]) for r in rows]
-    org = (
-        await Organisation.select(Organisation.contact_email)
-        .where(Organisation.id == employer_id)
-        .first()
-    )
-    if org and org["contact_email"]:
-        return [StaffAddress(f"org:{employer_id}", org["contact_email"])]
-    return []
 
 
 async def send_to(

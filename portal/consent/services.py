@@ -58,6 +58,7 @@ from portal.errors import Conflict, Forbidden
 from portal.fielderrors import field_error
 from portal.ledgering import recording
 from portal.messages.outbox import enqueue
+from portal.organisations.links import link_reasons
 from portal.organisations.rules import not_ended_by
 from portal.organisations.tables import Employment, Organisation, Volunteer
 from portal.receipts import ReceiptOut
@@ -97,6 +98,44 @@ class _Me:
     user_id: str
 
 
+_LINK_COLUMNS = (
+    Employment.volunteer,
+    Employment.employer,
+    Employment.employer.kind,
+    Employment.reasons,
+)
+
+
+@dataclass(frozen=True)
+class _Link:
+    """A volunteer's current or future links to one organisation, as consent needs them: the
+    purposes they were made for (``None``: a job with an employer, not bound to reasons)."""
+
+    reasons: frozenset[str] | None
+
+    @classmethod
+    def of(cls, rows: Sequence[dict[str, Any]]) -> _Link | None:
+        """The links in ``rows`` (one volunteer, one organisation) taken together, or ``None``
+        when there are none: a purpose any of them was made for is one of theirs."""
+        if not rows:
+            return None
+        kind = str(rows[0]["employer.kind"])
+        recorded = [code for row in rows for code in json_list(row["reasons"])]
+        return cls(link_reasons(kind, recorded))
+
+    def check(self, purpose: Purpose) -> None:
+        """Refuse consent for a purpose the link was not made for: the gate refuses every read
+        through the link for it (``purpose_not_for_link``), so such a consent could never
+        release anything, and recording it would mislead the volunteer."""
+        if self.reasons is not None and purpose.code not in self.reasons:
+            made_for = ", ".join(sorted(self.reasons)) or "no purpose"
+            raise field_error(
+                "purpose",
+                f"your link to this organisation was made for {made_for}, not "
+                f"{purpose.code}, so consent for it could not take effect",
+            )
+
+
 @dataclass
 class _Known:
     """What :meth:`ConsentService.give` looks up per consent, fetched once for a bulk call:
@@ -104,24 +143,25 @@ class _Known:
     each employer's agreed terms (looked up on first use)."""
 
     subjects: dict[str, str]
-    links: set[tuple[str, str]]
+    links: dict[tuple[str, str], _Link]
     agreed: dict[str, dict[str, list[str]] | None]
 
     @classmethod
     async def fetch(cls, volunteer_ids: list[str], today: dt.date) -> _Known:
         wanted = sorted({v for v in volunteer_ids if v})
         subjects: dict[str, str] = {}
-        links: set[tuple[str, str]] = set()
+        rows: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for start in range(0, len(wanted), 500):
             part = wanted[start : start + 500]
             for row in await Volunteer.select(Volunteer.id, Volunteer.subject).where(
                 Volunteer.id.is_in(part)
             ):
                 subjects[str(row["id"])] = str(row["subject"])
-            for row in await Employment.select(Employment.volunteer, Employment.employer).where(
+            for row in await Employment.select(*_LINK_COLUMNS).where(
                 Employment.volunteer.is_in(part) & not_ended_by(today)
             ):
-                links.add((str(row["volunteer"]), str(row["employer"])))
+                rows.setdefault((str(row["volunteer"]), str(row["employer"])), []).append(row)
+        links = {key: link for key, found in rows.items() if (link := _Link.of(found)) is not None}
         return cls(subjects, links, {})
 
     def me(self, identity: Identity) -> _Me:
@@ -399,17 +439,20 @@ class ConsentService:
         if expires_at > now + CONSENT_MAX_AGE + dt.timedelta(minutes=5):
             raise field_error("expires_at", "must be at most 12 months ahead")
         employer_id = str(data.employer_id)
-        linked = (
-            (me.volunteer_id, employer_id) in known.links
+        link = (
+            known.links.get((me.volunteer_id, employer_id))
             if known
-            else await Employment.exists().where(
-                (Employment.volunteer == me.volunteer_id)
-                & (Employment.employer == employer_id)
-                & not_ended_by(local_date(now))
+            else _Link.of(
+                await Employment.select(*_LINK_COLUMNS).where(
+                    (Employment.volunteer == me.volunteer_id)
+                    & (Employment.employer == employer_id)
+                    & not_ended_by(local_date(now))
+                )
             )
         )
-        if not linked:
+        if link is None:
             raise field_error("employer_id", "you have no current or future job with this employer")
+        link.check(purpose)
         agreed = (
             await known.terms(self.ledger, employer_id)
             if known

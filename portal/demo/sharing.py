@@ -25,12 +25,14 @@ from portal.clock import utcnow
 from portal.consent.schemas import ConsentGive, ConsentWithdraw
 from portal.consent.services import ConsentService
 from portal.consent.tables import ConsentEvent, ConsentState
+from portal.dbutil import json_value
 from portal.demo import data
 from portal.demo.context import DemoContext
 from portal.disclosure.gate import Recipient
 from portal.errors import Conflict
 from portal.gates import build_gate
 from portal.hours.periods import Month
+from portal.organisations.links import link_reasons
 from portal.organisations.rules import employed_on
 from portal.organisations.tables import Employment, Volunteer
 from portal.vocabulary import notices, vocabulary
@@ -153,7 +155,8 @@ async def load_consents(ctx: DemoContext) -> None:
     """Most serving volunteers consent, per employer with an agreement, to what it offers.
 
     Only purposes whose lawful basis is consent need one (``consent_required`` in the
-    vocabulary); the categories are those the agreement names, narrowed per volunteer by
+    vocabulary) and, for a link to a force or partner, only the link's reasons (as the sharing
+    page offers them); the categories are those the agreement names, narrowed per volunteer by
     :func:`portal.demo.data.consent_wanted`. Each consent is given through
     ``ConsentService.give``, against the current privacy notice, as the volunteer would.
     Counted in consent records (one per category), as the consent history holds them.
@@ -166,9 +169,9 @@ async def load_consents(ctx: DemoContext) -> None:
         str(r["id"])
         for r in await Volunteer.select(Volunteer.id).where(Volunteer.id.is_in(list(people)))
     }
-    links = await Employment.select(Employment.volunteer, Employment.employer).where(
-        Employment.volunteer.is_in(list(present)) & employed_on(today)
-    )
+    links = await Employment.select(
+        Employment.volunteer, Employment.employer, Employment.employer.kind, Employment.reasons
+    ).where(Employment.volunteer.is_in(list(present)) & employed_on(today))
     existing = await _consent_keys(list(present))
     accounts = await _volunteer_accounts()
     notice = notices().current(today).version
@@ -176,10 +179,13 @@ async def load_consents(ctx: DemoContext) -> None:
     for link in sorted(links, key=lambda r: (str(r["volunteer"]), str(r["employer"]))):
         volunteer_id, employer_id = str(link["volunteer"]), str(link["employer"])
         purposes = in_force.get(employer_id, {})
+        made_for = link_reasons(str(link["employer.kind"]), json_value(link["reasons"]))
         for code, offered in sorted(purposes.items()):
             purpose = vocabulary().purpose(code)
             if purpose is None or not purpose.consent_required:
                 continue
+            if made_for is not None and code not in made_for:
+                continue  # the link is not for it: the sharing page does not offer it
             if (volunteer_id, employer_id, code) in existing:
                 continue
             categories = data.consent_wanted(people[volunteer_id], code, tuple(offered))

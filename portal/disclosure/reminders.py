@@ -3,8 +3,9 @@
 A notice unacknowledged ``ESP_WITHDRAWAL_REMINDER_DAYS`` (7) after it was issued is brought to the
 contacts of the organisation it is addressed to (an employer, another police force) once: the
 message's idempotency key is the notice's, so however often the job runs (or however many workers
-run it) each contact gets one reminder per notice. It names the purpose and the date, not the
-volunteer: the contact reads the notice itself signed in.
+run it) each contact gets one reminder per notice. Who the contacts are is
+:func:`portal.accounts.contacts.organisation_contacts`, the rule the notice itself was sent by. It
+names the purpose and the date, not the volunteer: the contact reads the notice itself signed in.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ import datetime as dt
 
 import structlog
 
+from portal.accounts.contacts import contact_key, organisation_contacts
 from portal.accounts.roles import NOTICE_PATHS
 from portal.clock import local_date
 from portal.consent.tables import WithdrawalAcknowledgement, WithdrawalNotice
 from portal.dbutil import as_moment, write_transaction
 from portal.messages.tables import OutboxMessage
 from portal.settings import Settings
-from portal.staffmail import ORGANISATION_AUDIENCES, organisation_contacts, send_to
+from portal.staffmail import ORGANISATION_AUDIENCES, StaffAddress, send_to
 from portal.vocabulary import vocabulary
 
 log = structlog.get_logger(__name__)
@@ -56,7 +58,10 @@ async def remind_unacknowledged(settings: Settings, now: dt.datetime) -> int:
         async with write_transaction(OutboxMessage):
             written += await send_to(
                 settings,
-                await organisation_contacts(employer, kind),
+                [
+                    StaffAddress(contact_key(address), address)
+                    for address in await organisation_contacts(employer)
+                ],
                 kind="withdrawal_reminder",
                 event_key=f"withdrawal-reminder:{row['id']}",
                 context={

@@ -43,7 +43,7 @@ async def _applicant_of_two_forces(ledger: Any) -> tuple[world.Person, str, str]
     employer = await world.employer("Acme Logistics")
     await world.agreement(ledger, employer, {LV: ["identity", "status"]})
     person = await world.volunteer("Ash Applicant", status="applicant")
-    await world.employ(person, force)
+    await world.employ(person, force, reasons=(MULTI,))
     await world.employ(person, employer)
     return person, force, employer
 

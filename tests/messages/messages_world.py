@@ -1,5 +1,8 @@
 """A world for the message tests: an employer with a leave desk, a volunteer who works there and
-consents to leave verification, a leave policy, and the real gate on a started ledger."""
+consents to leave verification, a leave policy, and the real gate on a started ledger.
+
+The desk is the employer's recorded contact address; it has an HR account too, so the desk is
+not mailed (the recorded address is only a fallback: ``portal.accounts.contacts``)."""
 
 from __future__ import annotations
 

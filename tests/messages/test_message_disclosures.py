@@ -57,11 +57,12 @@ async def test_leave_messages_reach_a_real_smtp_server_and_the_address_is_ledger
     world = await mw.build(settings, ledger)
     request_id = await mw.ask_for_leave(world)
 
-    # Leave requested: the employer's contacts (its leave desk and its HR account), by email.
+    # Leave requested: the employer's contacts (its HR account: the leave desk's recorded
+    # address is only a fallback for an employer with no account), by email.
     asked = await OutboxMessage.select(
         OutboxMessage.recipient, OutboxMessage.volunteer, OutboxMessage.channel
     ).where(OutboxMessage.template == "leave_requested")
-    assert sorted(r["recipient"] for r in asked) == sorted([mw.DESK, world.hr.email])
+    assert [r["recipient"] for r in asked] == [world.hr.email]
     assert {(r["volunteer"], r["channel"]) for r in asked} == {("", "email")}
 
     await leave.approve_request(
@@ -80,7 +81,7 @@ async def test_leave_messages_reach_a_real_smtp_server_and_the_address_is_ledger
     transport = gated_transport(settings, world.gate)
     assert isinstance(transport, GatedTransport) and isinstance(transport.inner, SmtpTransport)
     before = await ledger.size()
-    assert await run_once(settings, transport) == 4  # two to the employer, email and text
+    assert await run_once(settings, transport) == 3  # one to the employer, email and text
     statuses = {
         (r["template"], r["channel"]): r["status"]
         for r in await OutboxMessage.select(
@@ -99,16 +100,15 @@ async def test_leave_messages_reach_a_real_smtp_server_and_the_address_is_ledger
         tuple(env[1]): mail
         for env, mail in zip(smtp.mailbox.envelopes, smtp.mailbox.messages, strict=True)
     }
-    assert set(received) == {(mw.DESK,), (world.hr.email,), (world.email,)}
-    for address in (mw.DESK, world.hr.email):
-        mail = received[(address,)]
-        assert mail["Subject"] == "A new ESP leave request is waiting for you"
-        text = mail.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
-        html = mail.get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
-        for body in (text, html):
-            assert mw.NAME not in body and world.email not in body and mw.PHONE not in body
-            assert "From ESP Portal" in body and "change how we contact you" in body
-            assert "/employer/leave" in body
+    assert set(received) == {(world.hr.email,), (world.email,)}
+    mail = received[(world.hr.email,)]
+    assert mail["Subject"] == "A new ESP leave request is waiting for you"
+    text = mail.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    html = mail.get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
+    for body in (text, html):
+        assert mw.NAME not in body and world.email not in body and mw.PHONE not in body
+        assert "From ESP Portal" in body and "change how we contact you" in body
+        assert "/employer/leave" in body
     mine = received[(world.email,)]
     assert mine["Subject"] == "Your ESP leave request has been approved"
     assert "/volunteer/contact" in mine.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
@@ -166,7 +166,7 @@ async def test_a_channel_the_volunteer_did_not_choose_is_refused_recorded_and_no
     assert '"categories":["contact.email"]' in bytes(entry["body"]).decode()
     files = list(settings.outbox_files_dir.glob("*"))
     assert [f.suffix for f in files if f.name.endswith(".sms.txt")] == []
-    assert sum(1 for f in files if f.suffix == ".eml") == 3  # desk, HR, the volunteer
+    assert sum(1 for f in files if f.suffix == ".eml") == 2  # HR, the volunteer
 
 
 async def test_account_security_email_is_sent_whatever_the_preferences_and_still_ledgered(

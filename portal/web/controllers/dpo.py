@@ -186,6 +186,14 @@ def _export_query(filters: LedgerFilter) -> dict[str, str]:
     return {key: value for key, value in found.items() if value}
 
 
+def report_kinds() -> dict[str, str]:
+    """The kinds of recipient a subject report can be narrowed to, in words: every audience of
+    the vocabulary's purposes (employers, other forces, partners, the force itself for the
+    DPO's own looks, messaging providers), in the vocabulary's order; the API takes the same."""
+    audiences = dict.fromkeys(p.audience for p in vocabulary().purposes)
+    return {a: labels.recipient_kind(a) for a in audiences}
+
+
 class DpoPages(Controller):
     path = "/dpo"
     guards = [requires_role(Role.DPO)]
@@ -276,11 +284,34 @@ class DpoPages(Controller):
             return await render(
                 request, "dpo/subject_form.html", status=400, errors=errors, value=raw
             )
+        kinds = report_kinds()
+        kind = query_text(request, "recipient_kind", 40)
+        if kind and kind not in kinds:
+            errors.add(
+                "recipient_kind",
+                f"Choose a kind of recipient from the list ({kind[:20]} is not one), "
+                "or all recipients",
+            )
+            return await render(
+                request,
+                "dpo/subject_report.html",
+                status=400,
+                errors=errors,
+                report=None,
+                volunteer=volunteer_id,
+                kinds=kinds,
+                kind=kind,
+            )
         identity = caller(request)
         report = await dpo.subject_report(
-            Recipient.of(identity, channel="web"), volunteer_id, request_id=request_id(request)
+            Recipient.of(identity, channel="web"),
+            volunteer_id,
+            request_id=request_id(request),
+            recipient_kind=kind or None,
         )
         refusal_names = await organisation_names([r.recipient_org for r in report.refusals])
+        downloads = f"/api/dpo/subjects/{report.volunteer_id}/report"
+        keep = "?" + urlencode({"recipient_kind": kind}) if kind else ""
         return await render(
             request,
             "dpo/subject_report.html",
@@ -289,6 +320,11 @@ class DpoPages(Controller):
             disclosures=report.disclosures[:REPORT_ROWS_SHOWN],
             refusal_names=refusal_names,
             reasons=REFUSAL_REASONS,
+            volunteer=report.volunteer_id,
+            kinds=kinds,
+            kind=kind,
+            csv_link=f"{downloads}.csv{keep}",
+            json_link=f"{downloads}{keep}",
         )
 
     # ----------------------------------------------------------------------------- refusals

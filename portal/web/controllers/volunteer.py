@@ -36,6 +36,7 @@ from portal.errors import Conflict, Forbidden, InvalidInput, NotFound
 from portal.hours import duties, leave
 from portal.hours.periods import Month
 from portal.hours.schemas import LeaveRequestIn
+from portal.organisations.links import link_reasons
 from portal.organisations.rules import covers, has_ended
 from portal.organisations.schemas import VolunteerUpdate
 from portal.organisations.services import OrganisationService
@@ -113,6 +114,9 @@ class PurposeView:
         return html_id("categories", self.employer_id, self.purpose.code)
 
     employer_id: str = ""
+    #: The volunteer's link to a police force or partner was not made for this purpose: it is
+    #: listed only for a consent given earlier to be withdrawn, never offered.
+    outside_link: bool = False
 
 
 @dataclass
@@ -125,6 +129,44 @@ class EmployerView:
     purposes: list[PurposeView]
     #: Withdrawal notices sent to this employer, and when each was acknowledged.
     notices: list[SentNotice] = field(default_factory=list)
+
+
+def _purpose_view(
+    employer_id: str, code: str, categories: list[str], overview: Any, today: dt.date
+) -> PurposeView | None:
+    """One purpose of an organisation's agreement with the volunteer's consents to it."""
+    purpose = vocabulary().purpose(code)
+    if purpose is None:
+        return None
+    view = PurposeView(purpose=purpose, categories=list(categories))
+    view.employer_id = employer_id
+    current = {
+        c.category: c
+        for c in overview.current
+        if c.employer_id == employer_id and c.purpose == code
+    }
+    for category in categories:
+        record = current.get(category)
+        if record is not None and record.state == "given":
+            view.given.append(record)
+        else:
+            view.not_given.append(category)
+            if record is not None:
+                view.withdrawn_or_expired.append(record)
+    view.reconfirm = needs_confirming(code, view.given, today)
+    return view
+
+
+def _offered(view: PurposeView, made_for: frozenset[str] | None) -> bool:
+    """Whether the page lists ``view`` for a link made for ``made_for`` (``None``: a job with
+    an employer, not bound to reasons). Nothing is shared through a link for a purpose it was
+    not made for (the gate refuses it), so nothing is offered for one; a consent given earlier
+    stays listed, with nothing more offered, so it can still be withdrawn."""
+    if made_for is None or view.purpose.code in made_for:
+        return True
+    view.outside_link = True
+    view.not_given, view.reconfirm = [], None
+    return bool(view.given)
 
 
 async def _sharing(identity: Identity, ledger: Ledger) -> tuple[list[EmployerView], Any]:
@@ -142,28 +184,13 @@ async def _sharing(identity: Identity, ledger: Ledger) -> tuple[list[EmployerVie
         employer = await organisations.get_employer(link.employer_id)
         page = await agreements.list_current(1, 0, employer_id=link.employer_id)
         agreement = next((a for a in page.items if a.state in {"in_force", "scheduled"}), None)
-        purposes: list[PurposeView] = []
-        for code, categories in sorted((agreement.purposes if agreement else {}).items()):
-            purpose = vocabulary().purpose(code)
-            if purpose is None:
-                continue
-            view = PurposeView(purpose=purpose, categories=list(categories))
-            view.employer_id = link.employer_id
-            current = {
-                c.category: c
-                for c in overview.current
-                if c.employer_id == link.employer_id and c.purpose == code
-            }
-            for category in categories:
-                record = current.get(category)
-                if record is not None and record.state == "given":
-                    view.given.append(record)
-                else:
-                    view.not_given.append(category)
-                    if record is not None:
-                        view.withdrawn_or_expired.append(record)
-            view.reconfirm = needs_confirming(code, view.given, today)
-            purposes.append(view)
+        made_for = link_reasons(employer.kind, link.reasons)
+        purposes = [
+            view
+            for code, categories in sorted((agreement.purposes if agreement else {}).items())
+            if (view := _purpose_view(link.employer_id, code, categories, overview, today))
+            and _offered(view, made_for)
+        ]
         views.append(
             EmployerView(
                 id=link.employer_id,
