@@ -13,9 +13,12 @@ import datetime as dt
 import functools
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from operator import itemgetter
 from typing import Any
+
+from pydantic_core import to_json
 
 from portal.clock import local_date, utcnow
 from portal.dbutil import (
@@ -35,6 +38,7 @@ from portal.hours.gateway import HOURS_CATEGORIES
 from portal.hours.periods import MAX_DUTY, Month, local_midnight, london_iso_s
 from portal.hours.reports import _Person, _summary_fields
 from portal.hours.tables import DutyRecord, LeaveStatus
+from portal.jsonedge import EncodedJSON
 from portal.settings import Settings
 
 #: Duty records per person in ``hours.detail`` (a year of duties is a few hundred at most).
@@ -242,6 +246,63 @@ def _in_spells(start: int, ranges: Sequence[tuple[float, float]]) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class _Window:
+    """The months a staff view covers and the monthly minimum it checks (a cache key part)."""
+
+    first: Month
+    last: Month
+    minimum: int
+
+
+@functools.lru_cache(maxsize=4096)
+def _person_fields(
+    duties: tuple[tuple[Any, ...], ...],
+    spells: tuple[tuple[dt.date, dt.date | None], ...],
+    balance: Balance | None,
+    wanted: tuple[bool, bool, bool],
+    window: _Window,
+) -> dict[str, Any]:
+    """One person's hours fields (``wanted``: summary, training, detail) from what this request
+    read: their current duty versions in the window (sorted), their jobs with the employer and
+    their leave balance (itself computed from committed state, :func:`_simulated`).
+
+    A pure function of its arguments, so it is remembered on all of them: a new, corrected or
+    cancelled duty, a changed job or leave is a different key, and a reused answer is never
+    older than the request. Spans, monthly totals, the summary and the duty records were about
+    a third of a staff list's CPU, recomputed on every read of the same people
+    (bench/results/http.md, fifth round). The duty records are kept encoded
+    (:class:`EncodedJSON`): the response splices them in rather than encoding them again.
+    """
+    summary, training, detail = wanted
+    first, last = window.first, window.last
+    period = f"{first.year}"
+    spell_list = list(spells)
+    fields: dict[str, Any] = {}
+    if summary or training:
+        person = _Person("", (), employment=spell_list)
+        person.spans = clip_to_employment(_spans(duties), spell_list)
+        person.balance = balance
+        person.totals = monthly_totals(person.spans, first, last)
+        if summary:
+            fields["hours_summary"] = {
+                "period": period,
+                **_summary_fields(person, first, last, window.minimum),
+            }
+        if training:
+            minutes = sum(t.training_minutes for t in person.totals)
+            fields["training"] = {"training_hours": float(hours(minutes))}
+    if detail:
+        records = _detail(duties, spell_list, int(first.start().timestamp()))
+        # Written by the serializer the response models use (``model_dump_json``), with the
+        # same settings: the bytes are what the response would have held.
+        fields["hours_detail"] = {
+            "period": period,
+            "duties": EncodedJSON(to_json(records, inf_nan_mode="null").decode()),
+        }
+    return fields
+
+
 def year_to_date_fields(
     organisation_id: str, settings: Settings, today: dt.date | None = None
 ) -> FieldProvider:
@@ -254,7 +315,6 @@ def year_to_date_fields(
     last = Month.of_date(day)
     first = Month(last.year, 1)
     minimum = minutes_of(settings.monthly_minimum_hours)
-    period = f"{first.year}"
     lo = int(first.start().timestamp())
     hi = int(last.end().timestamp())
     window_lo = lo - int(MAX_DUTY.total_seconds())
@@ -281,25 +341,19 @@ def year_to_date_fields(
         found = _balances(facts, wanted, day, first, last) if wanted else {}
         provided: dict[str, dict[str, Any]] = {}
         for volunteer, categories in subjects:
-            fields: dict[str, Any] = {}
-            spells = facts.jobs.get(volunteer, [])
-            duties = facts.duties.get(volunteer, [])
-            if "hours.summary" in categories or "training" in categories:
-                person = _Person(volunteer, tuple(categories), employment=spells)
-                person.spans = clip_to_employment(_spans(duties), spells)
-                person.balance = found.get(volunteer)
-                person.totals = monthly_totals(person.spans, first, last)
-                if "hours.summary" in categories:
-                    fields["hours_summary"] = {
-                        "period": period,
-                        **_summary_fields(person, first, last, minimum),
-                    }
-                if "training" in categories:
-                    minutes = sum(t.training_minutes for t in person.totals)
-                    fields["training"] = {"training_hours": float(hours(minutes))}
-            if "hours.detail" in categories:
-                fields["hours_detail"] = {"period": period, "duties": _detail(duties, spells, lo)}
-            provided[volunteer] = fields
+            fields = _person_fields(
+                tuple(map(tuple, facts.duties.get(volunteer, ()))),
+                tuple(facts.jobs.get(volunteer, ())),
+                found.get(volunteer),
+                (
+                    "hours.summary" in categories,
+                    "training" in categories,
+                    "hours.detail" in categories,
+                ),
+                _Window(first, last, minimum),
+            )
+            # The cached answer is shared: each caller gets its own dicts.
+            provided[volunteer] = {name: dict(value) for name, value in fields.items()}
         return provided
 
     return provide
