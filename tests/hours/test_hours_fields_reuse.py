@@ -12,6 +12,7 @@ are never older than the request.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
@@ -29,12 +30,18 @@ JOB = ((dt.date(2025, 3, 1), None),)
 JUNE_1 = int(dt.datetime(2026, 6, 1, 8, tzinfo=dt.UTC).timestamp())  # 09:00 in London
 
 
-def _duty(day: int, hours: int, *, cancelled: bool = False, version: int = 1) -> tuple[Any, ...]:
+def _duty(day: int, hours: int, *, cancelled: bool = False, version: int = 1) -> list[Any]:
+    """One duty row as the facts statement sends it (``_DUTY_COLUMNS``)."""
     start = JUNE_1 + day * 86400
-    return (ANNE, start, start + hours * 3600, hours * 60, "patrol", True, cancelled, version)
+    return [start, start + hours * 3600, hours * 60, "patrol", True, cancelled, version]
 
 
-DUTIES = (_duty(0, 6), _duty(3, 4), _duty(10, 8))
+def _rows(*duties: list[Any]) -> str:
+    return json.dumps(list(duties))
+
+
+D1, D2, D3 = _duty(0, 6), _duty(3, 4), _duty(10, 8)
+DUTIES = _rows(D1, D2, D3)
 
 
 @pytest.fixture
@@ -65,30 +72,35 @@ def _records(fields: dict[str, Any]) -> list[dict[str, Any]]:
 
 def test_same_inputs_are_computed_once(counted: list[int]) -> None:
     first = _person_fields(DUTIES, JOB, None, ALL, WINDOW)
-    again = _person_fields(tuple(DUTIES), tuple(JOB), None, ALL, _Window(*vars(WINDOW).values()))
+    again = _person_fields(
+        _rows(D1, D2, D3), tuple(JOB), None, ALL, _Window(*vars(WINDOW).values())
+    )
     assert again is first
     assert len(counted) == 1
+    # Rows sent in another order are another key, computed afresh to the same answer.
+    assert _person_fields(_rows(D3, D1, D2), JOB, None, ALL, WINDOW) == first
+    assert len(counted) == 2
     assert first["hours_summary"]["total_hours"] == 18.0
     assert [r["hours"] for r in _records(first)] == [6.0, 4.0, 8.0]
     # Asking for different fields is a different answer, not a part of the first one.
     summary_only = _person_fields(DUTIES, JOB, None, (True, False, False), WINDOW)
     assert set(summary_only) == {"hours_summary"}
-    assert len(counted) == 2
+    assert len(counted) == 3
 
 
 @pytest.mark.parametrize(
     ("duties", "job", "total", "records"),
     [
-        ((*DUTIES, _duty(20, 2)), JOB, 20.0, [6.0, 4.0, 8.0, 2.0]),
-        ((DUTIES[0], _duty(3, 3, version=2), DUTIES[2]), JOB, 17.0, [6.0, 3.0, 8.0]),
-        ((DUTIES[0], _duty(3, 4, cancelled=True, version=2), DUTIES[2]), JOB, 14.0, [6.0, 8.0]),
+        (_rows(D1, D2, D3, _duty(20, 2)), JOB, 20.0, [6.0, 4.0, 8.0, 2.0]),
+        (_rows(D1, _duty(3, 3, version=2), D3), JOB, 17.0, [6.0, 3.0, 8.0]),
+        (_rows(D1, _duty(3, 4, cancelled=True, version=2), D3), JOB, 14.0, [6.0, 8.0]),
         (DUTIES, ((dt.date(2025, 3, 1), dt.date(2026, 6, 5)),), 10.0, [6.0, 4.0]),
     ],
     ids=["new duty", "corrected duty", "cancelled duty", "job ended"],
 )
 def test_changed_inputs_are_computed_afresh(
     counted: list[int],
-    duties: tuple[tuple[Any, ...], ...],
+    duties: str,
     job: tuple[tuple[dt.date, dt.date | None], ...],
     total: float,
     records: list[float],
