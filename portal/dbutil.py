@@ -142,13 +142,16 @@ def _sqlite_value(value: Any, is_list: bool) -> Any:
     return value
 
 
-def json_parts_select(parts: Mapping[str, tuple[str, Sequence[str]]]) -> dict[str, str]:
+def json_parts_select(
+    parts: Mapping[str, tuple[str | Mapping[str, str], Sequence[str]]],
+) -> dict[str, str]:
     """One statement returning one row: each named part's rows as a JSON array of arrays.
 
-    ``parts`` maps a name to a select (a :class:`FixedQuery` template) and the columns of it to
-    return, in order. Several small reads that would each cost a round trip (and, on the
-    pool, an acquire and a release) become one; and they all read one snapshot. Returns the
-    template per engine (``postgres``, ``sqlite``): the JSON functions differ.
+    ``parts`` maps a name to a select (a :class:`FixedQuery` template, or one per engine:
+    ``postgres``, ``sqlite``) and the columns of it to return, in order. Several small reads
+    that would each cost a round trip (and, on the pool, an acquire and a release) become one;
+    and they all read one snapshot. Returns the template per engine (``postgres``,
+    ``sqlite``): the JSON functions differ.
     """
     out = {}
     for engine, agg, build, empty in (
@@ -156,7 +159,8 @@ def json_parts_select(parts: Mapping[str, tuple[str, Sequence[str]]]) -> dict[st
         ("sqlite", "json_group_array", "json_array", "{}"),
     ):
         selects = []
-        for name, (select, columns) in parts.items():
+        for name, (template, columns) in parts.items():
+            select = template if isinstance(template, str) else template[engine]
             cols = ", ".join(f"t.{c}" for c in columns)
             aggregate = empty.replace("{}", f"{agg}({build}({cols}))", 1)
             selects.append(f"(SELECT {aggregate} FROM ({select}) t) AS {name}")  # noqa: S608

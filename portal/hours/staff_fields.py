@@ -13,9 +13,13 @@ import datetime as dt
 import functools
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from operator import itemgetter
 from typing import Any
+
+import msgspec
+from pydantic_core import to_json
 
 from portal.clock import local_date, utcnow
 from portal.dbutil import (
@@ -35,6 +39,7 @@ from portal.hours.gateway import HOURS_CATEGORIES
 from portal.hours.periods import MAX_DUTY, Month, local_midnight, london_iso_s
 from portal.hours.reports import _Person, _summary_fields
 from portal.hours.tables import DutyRecord, LeaveStatus
+from portal.jsonedge import EncodedJSON
 from portal.settings import Settings
 
 #: Duty records per person in ``hours.detail`` (a year of duties is a few hundred at most).
@@ -45,16 +50,7 @@ DETAIL_LIMIT = 1000
 #: versions, and their approved and pending leave.
 _COLUMNS = {
     "jobs": ("volunteer", "starts_on", "ends_on"),
-    "duties": (
-        "volunteer",
-        "start_s",
-        "end_s",
-        "minutes",
-        "duty_type",
-        "esp_leave",
-        "is_cancelled",
-        "version",
-    ),
+    "duties": ("volunteer", "duties"),
     "policies": (
         "id",
         "version",
@@ -68,6 +64,31 @@ _COLUMNS = {
     ),
     "leave": ("volunteer", "starts_at", "amount", "status", "unit"),
 }
+#: Each duty row, positional (a page of staff has thousands): see ``_D_*``.
+_DUTY_COLUMNS = ("start_s", "end_s", "minutes", "duty_type", "esp_leave", "is_cancelled", "version")
+_DUTY_SELECT = ", ".join(f"d.{c}" for c in _DUTY_COLUMNS)
+_DUTY_SELECT_S = ", ".join(f"s.{c}" for c in _DUTY_COLUMNS)
+_DUTY_WHERE = (
+    "d.volunteer {ids} AND d.start_s >= {} AND d.start_s < {} "
+    "AND NOT EXISTS (SELECT 1 FROM duty_record x WHERE x.supersedes = d.id)"
+)
+(_D_START, _D_END, _D_MINUTES, _D_TYPE, _D_ESP, _D_CANCELLED, _D_VERSION) = range(
+    len(_DUTY_COLUMNS)
+)
+#: Each volunteer's current duty versions in the window, as one JSON array. SQLite has no
+#: ORDER BY inside an aggregate (before 3.44): its rows come ordered, and Python sorts either way.
+_DUTIES_BY_VOLUNTEER = {
+    "postgres": f"SELECT d.volunteer, json_agg(json_build_array({_DUTY_SELECT}) "  # noqa: S608
+    "ORDER BY d.start_s, d.version, d.id)::text AS duties "
+    f"FROM duty_record d WHERE {_DUTY_WHERE} GROUP BY d.volunteer",
+    "sqlite": f"SELECT s.volunteer, json_group_array(json_array({_DUTY_SELECT_S})) "  # noqa: S608
+    f"AS duties FROM (SELECT d.volunteer, {_DUTY_SELECT} FROM duty_record d "
+    f"WHERE {_DUTY_WHERE} ORDER BY d.volunteer, d.start_s, d.version, d.id) s "
+    "GROUP BY s.volunteer",
+}
+_encode_json = msgspec.json.Encoder().encode
+_decode_json = msgspec.json.Decoder().decode
+
 _FACTS = FixedQuery(
     json_parts_select(
         {
@@ -77,10 +98,7 @@ _FACTS = FixedQuery(
                 _COLUMNS["jobs"],
             ),
             "duties": (
-                "SELECT d.volunteer, d.start_s, d.end_s, d.minutes, d.duty_type, d.esp_leave, "
-                "d.is_cancelled, d.version FROM duty_record d WHERE d.volunteer {ids} "
-                "AND d.start_s >= {} AND d.start_s < {} "
-                "AND NOT EXISTS (SELECT 1 FROM duty_record x WHERE x.supersedes = d.id)",
+                _DUTIES_BY_VOLUNTEER,
                 _COLUMNS["duties"],
             ),
             "policies": (
@@ -99,9 +117,6 @@ _FACTS = FixedQuery(
 )
 
 Spells = list[tuple[dt.date, dt.date | None]]
-(_D_VOLUNTEER, _D_START, _D_END, _D_MINUTES, _D_TYPE, _D_ESP, _D_CANCELLED, _D_VERSION) = range(
-    len(_COLUMNS["duties"])
-)
 
 
 class _Facts:
@@ -114,14 +129,21 @@ class _Facts:
             self.jobs.setdefault(str(job["volunteer"]), []).append(
                 (as_date(job["starts_on"]), as_date(ends) if ends is not None else None)
             )
-        # Duties stay positional lists (a page of staff has thousands): see _D_* for columns.
-        self.duties: dict[str, list[list[Any]]] = {v: [] for v in volunteers}
-        duties = json_lists(row["duties"])
-        duties.sort(key=itemgetter(_D_START, _D_VERSION))
-        for duty in duties:
-            self.duties.setdefault(str(duty[_D_VOLUNTEER]), []).append(duty)
+        # Each volunteer's duty rows stay JSON text: the text is the key of what is remembered
+        # (_person_fields), decoded only when nothing is. PostgreSQL sends it as text, in a
+        # fixed order; SQLite may send the array itself, encoded again here in sorted order.
+        self.duties: dict[str, str] = {v: "[]" for v in volunteers}
+        for volunteer, rows in json_lists(row["duties"]):
+            if not isinstance(rows, str):
+                rows = _encode_json(_sorted(rows)).decode()
+            self.duties[str(volunteer)] = rows
         self.policies = [_policy(p) for p in json_rows(row["policies"], _COLUMNS["policies"])]
         self.leave = json_rows(row["leave"], _COLUMNS["leave"])
+
+
+def _sorted(duties: list[list[Any]]) -> list[list[Any]]:
+    duties.sort(key=itemgetter(_D_START, _D_VERSION))
+    return duties
 
 
 def _policy(row: Mapping[str, Any]) -> PolicyVersion:
@@ -242,6 +264,66 @@ def _in_spells(start: int, ranges: Sequence[tuple[float, float]]) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class _Window:
+    """The months a staff view covers and the monthly minimum it checks (a cache key part)."""
+
+    first: Month
+    last: Month
+    minimum: int
+
+
+@functools.lru_cache(maxsize=4096)
+def _person_fields(
+    duty_rows: str,
+    spells: tuple[tuple[dt.date, dt.date | None], ...],
+    balance: Balance | None,
+    wanted: tuple[bool, bool, bool],
+    window: _Window,
+) -> dict[str, Any]:
+    """One person's hours fields (``wanted``: summary, training, detail) from what this request
+    read: their current duty versions in the window (the JSON text of their rows, as the
+    database sent it: a repeated read costs hashing that text, not decoding it), their jobs with
+    the employer and their leave balance (itself computed from committed state,
+    :func:`_simulated`).
+
+    A pure function of its arguments, so it is remembered on all of them: a new, corrected or
+    cancelled duty, a changed job or leave is a different key, and a reused answer is never
+    older than the request. Spans, monthly totals, the summary and the duty records were about
+    a third of a staff list's CPU, recomputed on every read of the same people
+    (bench/results/http.md, fifth round). The duty records are kept encoded
+    (:class:`EncodedJSON`): the response splices them in rather than encoding them again.
+    """
+    summary, training, detail = wanted
+    duties = _sorted(_decode_json(duty_rows))
+    first, last = window.first, window.last
+    period = f"{first.year}"
+    spell_list = list(spells)
+    fields: dict[str, Any] = {}
+    if summary or training:
+        person = _Person("", (), employment=spell_list)
+        person.spans = clip_to_employment(_spans(duties), spell_list)
+        person.balance = balance
+        person.totals = monthly_totals(person.spans, first, last)
+        if summary:
+            fields["hours_summary"] = {
+                "period": period,
+                **_summary_fields(person, first, last, window.minimum),
+            }
+        if training:
+            minutes = sum(t.training_minutes for t in person.totals)
+            fields["training"] = {"training_hours": float(hours(minutes))}
+    if detail:
+        records = _detail(duties, spell_list, int(first.start().timestamp()))
+        # Written by the serializer the response models use (``model_dump_json``), with the
+        # same settings: the bytes are what the response would have held.
+        fields["hours_detail"] = {
+            "period": period,
+            "duties": EncodedJSON(to_json(records, inf_nan_mode="null").decode()),
+        }
+    return fields
+
+
 def year_to_date_fields(
     organisation_id: str, settings: Settings, today: dt.date | None = None
 ) -> FieldProvider:
@@ -254,7 +336,6 @@ def year_to_date_fields(
     last = Month.of_date(day)
     first = Month(last.year, 1)
     minimum = minutes_of(settings.monthly_minimum_hours)
-    period = f"{first.year}"
     lo = int(first.start().timestamp())
     hi = int(last.end().timestamp())
     window_lo = lo - int(MAX_DUTY.total_seconds())
@@ -281,25 +362,19 @@ def year_to_date_fields(
         found = _balances(facts, wanted, day, first, last) if wanted else {}
         provided: dict[str, dict[str, Any]] = {}
         for volunteer, categories in subjects:
-            fields: dict[str, Any] = {}
-            spells = facts.jobs.get(volunteer, [])
-            duties = facts.duties.get(volunteer, [])
-            if "hours.summary" in categories or "training" in categories:
-                person = _Person(volunteer, tuple(categories), employment=spells)
-                person.spans = clip_to_employment(_spans(duties), spells)
-                person.balance = found.get(volunteer)
-                person.totals = monthly_totals(person.spans, first, last)
-                if "hours.summary" in categories:
-                    fields["hours_summary"] = {
-                        "period": period,
-                        **_summary_fields(person, first, last, minimum),
-                    }
-                if "training" in categories:
-                    minutes = sum(t.training_minutes for t in person.totals)
-                    fields["training"] = {"training_hours": float(hours(minutes))}
-            if "hours.detail" in categories:
-                fields["hours_detail"] = {"period": period, "duties": _detail(duties, spells, lo)}
-            provided[volunteer] = fields
+            fields = _person_fields(
+                facts.duties.get(volunteer, "[]"),
+                tuple(facts.jobs.get(volunteer, ())),
+                found.get(volunteer),
+                (
+                    "hours.summary" in categories,
+                    "training" in categories,
+                    "hours.detail" in categories,
+                ),
+                _Window(first, last, minimum),
+            )
+            # The cached answer is shared: each caller gets its own dicts.
+            provided[volunteer] = {name: dict(value) for name, value in fields.items()}
         return provided
 
     return provide

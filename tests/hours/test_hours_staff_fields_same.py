@@ -23,6 +23,7 @@ import pytest
 from ledger import Ledger
 from portal.clock import local_date, utcnow
 from portal.disclosure.gate import Recipient
+from portal.disclosure.schemas import StaffMember
 from portal.gates import build_gate
 from portal.hours.aggregate import minutes_of
 from portal.hours.duties import correct_duty, list_duties
@@ -33,8 +34,10 @@ from portal.hours.reports import report_fields, started_while_employed
 from portal.hours.schemas import CorrectionIn, DutyOut, LeavePolicyIn
 from portal.hours.staff_fields import year_to_date_fields
 from portal.hours.tables import DutyRecord, LeaveRequest
+from portal.jsonedge import EncodedJSON, model_json
 from portal.ledgering import build_ledger
 from portal.organisations.tables import Employment
+from portal.receipts import ReceiptOut
 from portal.settings import Settings
 from tests.hours import hours_world as w
 
@@ -256,3 +259,50 @@ async def test_the_gated_read_releases_what_the_old_computation_gave(
     for released in page_new.items:
         one = await gate.disclose_one(recipient, w.LEAVE, released.volunteer_id, request_id="one")
         assert (one.categories, one.data) == (released.categories, released.data)
+
+
+@pytest.mark.parametrize("seed", [5])
+async def test_the_sent_json_is_byte_for_byte_the_old_computations(
+    seed: int, settings: Settings, ledger: Ledger
+) -> None:
+    """The duty records arrive pre-encoded (not rebuilt and re-encoded per response) and the
+    response body holds exactly the bytes the old computation's Python values gave."""
+    org, _people = await _world(seed, settings)
+    gate = build_gate(ledger, settings)
+    recipient = Recipient("employer", org, "user-hr", "api")
+    old = _old_year_to_date_fields(org, settings, local_date(utcnow()))
+    page_new = await gate.disclose_staff(recipient, w.LEAVE, request_id="new", limit=50)
+    page_old = await gate.disclose_staff(
+        recipient, w.LEAVE, request_id="old", limit=50, provider=old
+    )
+    assert page_new.items and len(page_new.items) == len(page_old.items)
+    detailed = [r for r in page_new.items if "hours_detail" in r.data]
+    assert detailed and all(
+        isinstance(r.data["hours_detail"]["duties"], EncodedJSON) for r in detailed
+    )
+    assert any(r.data["hours_detail"]["duties"] for r in detailed)  # the world has duties
+    for new, was in zip(page_new.items, page_old.items, strict=True):
+        receipt = ReceiptOut.of(new.receipt)  # the same receipt: only the data is compared
+        sent = StaffMember(
+            volunteer_id=new.volunteer_id,
+            purpose=new.purpose,
+            categories=list(new.categories),
+            data=new.data,
+            receipt=receipt,
+        )
+        expected = StaffMember(
+            volunteer_id=was.volunteer_id,
+            purpose=was.purpose,
+            categories=list(was.categories),
+            data=was.data,
+            receipt=receipt,
+        )
+        assert model_json(sent) == expected.model_dump_json()
+    # The answers are remembered across reads: what one caller does to its copy changes
+    # nothing another caller receives.
+    for released in page_new.items:
+        for value in released.data.values():
+            if isinstance(value, dict):
+                value.clear()
+    again = await gate.disclose_staff(recipient, w.LEAVE, request_id="again", limit=50)
+    assert [r.data for r in again.items] == [r.data for r in page_old.items]

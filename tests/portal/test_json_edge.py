@@ -15,6 +15,7 @@ import pytest
 from pydantic import BaseModel
 
 from portal.app import create_app
+from portal.jsonedge import TYPE_ENCODERS, EncodedJSON, model_json
 from portal.settings import Settings
 from portal.vocabulary.controllers import purposes
 from tests.support.served import serve_app
@@ -38,3 +39,44 @@ async def test_a_response_model_is_written_once_and_unchanged(
     assert answer.status_code == 200
     assert answer.content == expected
     assert dumps == []  # no intermediate Python objects: pydantic wrote the JSON
+
+
+class _Page(BaseModel):
+    items: list[dict[str, Any]]
+    note: str
+
+
+def test_encoded_json_is_spliced_unchanged() -> None:
+    records = [{"starts_at": "2026-07-01T09:00:00+01:00", "hours": 6.5, "ok": True}, {"x": None}]
+    text = msgspec.json.encode(records).decode()
+    page = _Page(items=[{"duties": EncodedJSON(text)}, {"duties": records}], note='é "q"')
+    plain = _Page(items=[{"duties": records}, {"duties": records}], note='é "q"')
+    assert model_json(page) == plain.model_dump_json()
+    assert msgspec.json.encode({"d": EncodedJSON(text)}, enc_hook=_hook) == msgspec.json.encode(
+        {"d": records}
+    )
+    # It reads as the value it encodes, and hands out copies: nothing shared can be changed.
+    encoded = EncodedJSON(text)
+    assert encoded == records and list(encoded) == records and len(encoded) == 2
+    encoded.value()[0]["hours"] = 0
+    assert encoded[0]["hours"] == 6.5
+    assert not EncodedJSON("[]") and EncodedJSON("[1]")
+
+
+def _hook(value: Any) -> Any:
+    return TYPE_ENCODERS[EncodedJSON](value)
+
+
+def test_a_value_that_looks_like_a_placeholder_is_left_alone() -> None:
+    """Only placeholders carrying this process's nonce are replaced; the nonce is never sent."""
+    looks_like = '"esp-splice-0123456789abcdef0123456789abcdef-0"'
+    page = _Page(items=[{"duties": EncodedJSON("[1]"), "text": looks_like[1:-1]}], note="n")
+    assert (
+        model_json(page)
+        == _Page(items=[{"duties": [1], "text": looks_like[1:-1]}], note="n").model_dump_json()
+    )
+
+
+def test_an_unknown_value_still_fails_to_encode() -> None:
+    with pytest.raises(Exception, match="serialize"):
+        model_json(_Page(items=[{"x": object()}], note="n"))
