@@ -30,6 +30,9 @@ __all__ = ["StoredMapError", "load_stored_map", "read_map_path"]
 
 _VERSION_BYTES = 8
 
+#: Rows checked per hand-off to a verification's thread (the loop has a turn between two).
+_ROWS_PER_HANDOFF = 200
+
 #: A row to read: the branch to attach it under (None: the root), on its right side?, the
 #: reference naming it, and the key of the row holding that reference (None: the log's root).
 _Pending = tuple[_Branch | None, bool, Ref, bytes | None]
@@ -141,9 +144,9 @@ class _Loader:
         keys: list[bytes],
         bodies: dict[bytes, bytes],
     ) -> None:
-        """Check and attach one level of rows read for ``level``'s references (pure CPU);
+        """Check and attach rows read for ``level``'s references (pure CPU: a level, or a
+        slice of one);
         the references they hold are queued in :attr:`pending` for the next level."""
-        self.pending = []
         for (parent, right, ref, referrer), key in zip(level, keys, strict=True):
             body = bodies.get(key)
             if body is None:
@@ -200,6 +203,11 @@ async def load_stored_map(
     while level:
         keys = [row_key(ref.version, ref.path) for _, _, ref, _ in level]
         bodies = await store.subject_nodes(keys)
-        await off_loop(hashing, loader.take_level, subject_map, level, keys, bodies)
+        loader.pending = []
+        for at in range(0, len(level), _ROWS_PER_HANDOFF):
+            end = at + _ROWS_PER_HANDOFF
+            await off_loop(
+                hashing, loader.take_level, subject_map, level[at:end], keys[at:end], bodies
+            )
         level = loader.pending
     return subject_map, loader.rows, loader.leaves
