@@ -144,9 +144,8 @@ class _Loader:
         keys: list[bytes],
         bodies: dict[bytes, bytes],
     ) -> None:
-        """Check and attach rows read for ``level``'s references (pure CPU: a level, or a
-        slice of one);
-        the references they hold are queued in :attr:`pending` for the next level."""
+        """Check and attach the rows read for ``level``'s references (pure CPU: a level, or a
+        slice of one); the references they hold are queued in :attr:`pending` for the next."""
         for (parent, right, ref, referrer), key in zip(level, keys, strict=True):
             body = bodies.get(key)
             if body is None:
