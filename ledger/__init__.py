@@ -17,6 +17,7 @@ from .errors import (
     LedgerRangeError,
     LedgerUsageError,
     LedgerWriteError,
+    VerificationRunningError,
 )
 from .kinds import (
     AgreementRecordedDraft,
@@ -64,6 +65,7 @@ __all__ = [
     "Receipt",
     "RetentionRunDraft",
     "StoredEntry",
+    "VerificationRunningError",
     "VerifyProblem",
     "VerifyResult",
     "VolumeAlertAcknowledgedDraft",

@@ -44,3 +44,8 @@ class LedgerNotFoundError(LedgerError, LookupError):
 
 class LedgerCorruptError(LedgerError):
     """The stored log contradicts itself (a node or row is missing); run ``ledger verify``."""
+
+
+class VerificationRunningError(LedgerError):
+    """A full verification is already running in this process; a second would replay the
+    whole log again beside it for the same answer, so it is refused rather than started."""

@@ -9,9 +9,11 @@ seeds its in-memory map from instead of rebuilding it from every entry. Both are
 from __future__ import annotations
 
 import base64
+from concurrent.futures import Executor
 
 from .errors import LedgerCorruptError
 from .maptiles import Leaf, Node, Ref, RowError, node_hash, parse_row, walk
+from .offload import off_loop
 from .store import LedgerStore
 from .subjectmap import (
     EMPTY_HASH,
@@ -27,6 +29,13 @@ from .subjectmap import (
 __all__ = ["StoredMapError", "load_stored_map", "read_map_path"]
 
 _VERSION_BYTES = 8
+
+#: Rows checked per hand-off to a verification's thread (the loop has a turn between two).
+_ROWS_PER_HANDOFF = 200
+
+#: A row to read: the branch to attach it under (None: the root), on its right side?, the
+#: reference naming it, and the key of the row holding that reference (None: the log's root).
+_Pending = tuple[_Branch | None, bool, Ref, bytes | None]
 
 
 def _b64(data: bytes) -> str:
@@ -106,7 +115,7 @@ class _Loader:
         self.leaves = 0
         #: Children stored in their own rows: (parent branch, right side?, reference, the row
         #: holding the reference).
-        self.pending: list[tuple[_Branch | None, bool, Ref, bytes | None]] = []
+        self.pending: list[_Pending] = []
         self.row: bytes | None = None
 
     def convert(self, node: Node, version: int) -> _Leaf | _Branch | None:
@@ -128,31 +137,15 @@ class _Loader:
         branch.stored = version
         return branch
 
-
-async def load_stored_map(
-    store: LedgerStore, size: int, root: bytes
-) -> tuple[SubjectMap, int, int]:
-    """The map of ``size`` read from its stored rows, how many rows were read, and how many
-    subjects (leaves) it holds.
-
-    Every row reachable from the root row of ``size`` is read (one query per level of tiles)
-    and hashed: the root row must hash to ``root`` (the map root the log committed to at
-    ``size``) and each other row to the hash its parent row states. Raises
-    :class:`StoredMapError` naming the first row that is missing, malformed or does not hash
-    to what refers to it. The map's nodes keep the versions they were read from, so the next
-    commit stores only what changes.
-    """
-    loader = _Loader()
-    subject_map = SubjectMap()
-    if root == EMPTY_HASH and await store.subject_node(size, node_path(0, 0)) is None:
-        return subject_map, 0, 0  # an empty map stores no row
-    level: list[tuple[_Branch | None, bool, Ref, bytes | None]] = [
-        (None, False, Ref(root, size, 0, 0), None)
-    ]
-    while level:
-        keys = [row_key(ref.version, ref.path) for _, _, ref, _ in level]
-        bodies = await store.subject_nodes(keys)
-        loader.pending = []
+    def take_level(
+        self,
+        subject_map: SubjectMap,
+        level: list[_Pending],
+        keys: list[bytes],
+        bodies: dict[bytes, bytes],
+    ) -> None:
+        """Check and attach the rows read for ``level``'s references (pure CPU: a level, or a
+        slice of one); the references they hold are queued in :attr:`pending` for the next."""
         for (parent, right, ref, referrer), key in zip(level, keys, strict=True):
             body = bodies.get(key)
             if body is None:
@@ -172,9 +165,9 @@ async def load_stored_map(
                 raise StoredMapError(
                     "hash", key, ref.hash, found, "does not hash to what names it", referrer
                 )
-            loader.rows += 1
-            loader.row = key
-            node = loader.convert(parsed, ref.version)
+            self.rows += 1
+            self.row = key
+            node = self.convert(parsed, ref.version)
             if isinstance(node, _Branch):  # how its parent's tile refers to it, unchanged
                 node.blob = REF_TAG + ref.hash + ref.version.to_bytes(_VERSION_BYTES, "big")
             if parent is None:
@@ -183,5 +176,37 @@ async def load_stored_map(
                 parent.right = node
             else:
                 parent.left = node
+
+
+async def load_stored_map(
+    store: LedgerStore, size: int, root: bytes, *, hashing: Executor | None = None
+) -> tuple[SubjectMap, int, int]:
+    """The map of ``size`` read from its stored rows, how many rows were read, and how many
+    subjects (leaves) it holds.
+
+    Every row reachable from the root row of ``size`` is read (one query per level of tiles)
+    and hashed: the root row must hash to ``root`` (the map root the log committed to at
+    ``size``) and each other row to the hash its parent row states. Raises
+    :class:`StoredMapError` naming the first row that is missing, malformed or does not hash
+    to what refers to it. The map's nodes keep the versions they were read from, so the next
+    commit stores only what changes.
+
+    With ``hashing`` (the verifier's thread), each level's rows are parsed and hashed there
+    while the reads stay on the event loop; without it, inline.
+    """
+    loader = _Loader()
+    subject_map = SubjectMap()
+    if root == EMPTY_HASH and await store.subject_node(size, node_path(0, 0)) is None:
+        return subject_map, 0, 0  # an empty map stores no row
+    level: list[_Pending] = [(None, False, Ref(root, size, 0, 0), None)]
+    while level:
+        keys = [row_key(ref.version, ref.path) for _, _, ref, _ in level]
+        bodies = await store.subject_nodes(keys)
+        loader.pending = []
+        for at in range(0, len(level), _ROWS_PER_HANDOFF):
+            end = at + _ROWS_PER_HANDOFF
+            await off_loop(
+                hashing, loader.take_level, subject_map, level[at:end], keys[at:end], bodies
+            )
         level = loader.pending
     return subject_map, loader.rows, loader.leaves

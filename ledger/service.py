@@ -22,6 +22,7 @@ must then not disclose.
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import Any, TypeVar
@@ -42,6 +43,7 @@ from .errors import (
     LedgerRangeError,
     LedgerUsageError,
     LedgerWriteError,
+    VerificationRunningError,
 )
 from .merkle import EMPTY_ROOT
 from .note import NoteSigner, NoteVerifier
@@ -84,6 +86,11 @@ class LedgerTransaction:
     async def append(self, drafts: Sequence[EntryDraft]) -> list[Receipt]:
         """Sequence ``drafts`` in this transaction; the receipts hold once it commits."""
         return await self._ledger.append_in_transaction(drafts)
+
+
+#: Held while a full verification runs in this process (any ledger, any event loop): each one
+#: replays the whole log, so a second press of "verify now" is told one is running instead.
+_VERIFYING = threading.Lock()
 
 
 class Ledger:
@@ -404,7 +411,20 @@ class Ledger:
     async def verify(
         self, progress: ProgressCallback | None = None, *, map_checkpoints: int = 1
     ) -> VerifyResult:
-        """Audit the whole log with this ledger's own key (see :func:`ledger.verify.verify`)."""
-        return await verify(
-            self._engine, self.verifier(), self._origin, progress, map_checkpoints=map_checkpoints
-        )
+        """Audit the whole log with this ledger's own key (see :func:`ledger.verify.verify`).
+
+        One at a time per process: a second call while one runs raises
+        :class:`VerificationRunningError` at once instead of replaying the log a second time.
+        """
+        if not _VERIFYING.acquire(blocking=False):
+            raise VerificationRunningError("a verification of the ledger is already running")
+        try:
+            return await verify(
+                self._engine,
+                self.verifier(),
+                self._origin,
+                progress,
+                map_checkpoints=map_checkpoints,
+            )
+        finally:
+            _VERIFYING.release()

@@ -31,9 +31,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import collections
 import contextlib
 import json
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -46,8 +48,9 @@ from .checkpoint import CheckpointError, OriginMismatchError, open_checkpoint
 from .compact import CompactRange
 from .entries import SUBJECT_MAP, format_timestamp
 from .mapstore import StoredMapError, load_stored_map
-from .nodes import NodeID, consistency_plan
+from .nodes import NodeID, ProofPlan, consistency_plan
 from .note import NoteError, NoteVerifier
+from .offload import hashing_thread, off_loop
 from .store import LedgerStore, StoredCheckpoint, StoredEntry
 from .tables import node_key
 
@@ -57,6 +60,11 @@ ProgressCallback = Callable[[int, int], None]
 """Called as ``progress(entries_done, entries_total)`` after each page."""
 
 PAGE_SIZE = 1000
+
+#: Entries hashed per hand-off to the verification's thread. Between two hand-offs the loop has
+#: a turn for certain; within one it depends on the interpreter handing the GIL over, which a
+#: busy machine delays (measured: bench/verify_bench.py).
+HASH_SLICE = 100
 
 
 def _b64(data: bytes) -> str:
@@ -167,8 +175,17 @@ def _check_columns(stored: StoredEntry, document: dict[str, Any]) -> None:
 
 
 class _Auditor:
-    def __init__(self, store: LedgerStore, verifier: NoteVerifier, origin: str, size: int) -> None:
+    def __init__(
+        self,
+        store: LedgerStore,
+        verifier: NoteVerifier,
+        origin: str,
+        size: int,
+        hashing: Executor | None = None,
+    ) -> None:
         self.store = store
+        #: The thread every page is hashed and checked on (:mod:`ledger.offload`).
+        self.hashing = hashing
         self.verifier = verifier
         self.origin = origin
         self.size = size
@@ -182,6 +199,8 @@ class _Auditor:
         #: The tree size the current batch ends at (its entries say so); 0 before the first.
         self.batch_end = 0
         self.chains = ChainAudit()
+        #: The checkpoints the current page reaches and that are not yet checked, in size order.
+        self.due: collections.deque[StoredCheckpoint] = collections.deque()
 
     def check_place(self, index: int, body: bytes) -> dict[str, Any]:
         """The entry's own index and batch end agree with where it is stored (its document)."""
@@ -311,12 +330,16 @@ class _Auditor:
         self.checkpoints += 1
 
     async def prove_reached_consistent(self) -> None:
-        """Consistency of each reached checkpoint with its predecessor, via stored nodes."""
+        """Consistency of each reached checkpoint with its predecessor, via stored nodes (read
+        on the loop, hashed on the verification's thread)."""
         if not self.reached:
             return
         plans = [consistency_plan(old, new) for old, _, new, _ in self.reached]
         ids = [node for plan in plans for node in plan.node_ids]
         fetched = await self.store.node_hashes(ids) if ids else {}
+        await off_loop(self.hashing, self._check_consistency, plans, fetched)
+
+    def _check_consistency(self, plans: list[ProofPlan], fetched: dict[NodeID, bytes]) -> None:
         for (old, old_root, new, new_root), plan in zip(self.reached, plans, strict=True):
             try:
                 proof = plan.assemble(fetched)
@@ -365,35 +388,22 @@ class _Auditor:
                     asyncio.ensure_future(self._page(following)) if following < self.size else None
                 )
                 stop = min(self.size, following)
+                # The checkpoints this page can reach, read here on the loop so that the page is
+                # then checked on the hashing thread without awaiting anything.
+                due: list[StoredCheckpoint] = []
+                while pending is not None and pending.size <= stop:
+                    due.append(pending)
+                    pending = await anext(checkpoints, None)
+                self.due = collections.deque(due)
                 expected = start
-                for stored in leaves:
-                    index, stored_leaf, body = stored.index, stored.leaf_hash, stored.body
-                    if index != expected:
-                        raise _Found(self._missing_entry(expected))
-                    leaf = merkle.leaf_hash(body)
-                    if leaf != stored_leaf:
-                        raise _Found(
-                            VerifyProblem(
-                                index,
-                                "leaf-hash",
-                                f"entry {index}'s stored bytes do not hash to its stored leaf "
-                                "hash (the entry or its hash was changed)",
-                                _b64(leaf),
-                                _b64(stored_leaf),
-                            )
-                        )
-                    _check_columns(stored, self.check_place(index, body))
-                    for node, computed in self.compact.append(leaf):
-                        self._check_node(index, node, computed, stored_nodes.get(node))
-                    self.entries += 1
-                    checked_here = False
-                    while pending is not None and pending.size <= self.compact.size:
-                        if pending.size == self.compact.size:
-                            self.check_checkpoint(pending)
-                            checked_here = True
-                        pending = await anext(checkpoints, None)
-                    self.check_batch_end(checked_here)
-                    expected += 1
+                for at in range(0, len(leaves), HASH_SLICE):
+                    expected = await off_loop(
+                        self.hashing,
+                        self._check_leaves,
+                        expected,
+                        leaves[at : at + HASH_SLICE],
+                        stored_nodes,
+                    )
                 if expected < stop:
                     raise _Found(self._missing_entry(expected))
                 await self.prove_reached_consistent()
@@ -404,6 +414,43 @@ class _Auditor:
                 upcoming.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await upcoming
+
+    def _check_leaves(
+        self, expected: int, leaves: list[StoredEntry], stored_nodes: dict[NodeID, bytes]
+    ) -> int:
+        """Re-hash a slice of a page's entries in leaf order, rebuild the nodes they complete
+        and check the checkpoints they reach (pure CPU: runs on the verification's thread).
+        Returns the index the next entry must have."""
+        due = self.due
+        for stored in leaves:
+            index, stored_leaf, body = stored.index, stored.leaf_hash, stored.body
+            if index != expected:
+                raise _Found(self._missing_entry(expected))
+            leaf = merkle.leaf_hash(body)
+            if leaf != stored_leaf:
+                raise _Found(
+                    VerifyProblem(
+                        index,
+                        "leaf-hash",
+                        f"entry {index}'s stored bytes do not hash to its stored leaf "
+                        "hash (the entry or its hash was changed)",
+                        _b64(leaf),
+                        _b64(stored_leaf),
+                    )
+                )
+            _check_columns(stored, self.check_place(index, body))
+            for node, computed in self.compact.append(leaf):
+                self._check_node(index, node, computed, stored_nodes.get(node))
+            self.entries += 1
+            checked_here = False
+            while due and due[0].size <= self.compact.size:
+                reached = due.popleft()
+                if reached.size == self.compact.size:
+                    self.check_checkpoint(reached)
+                    checked_here = True
+            self.check_batch_end(checked_here)
+            expected += 1
+        return expected
 
     def _check_node(self, index: int, node: NodeID, computed: bytes, stored: bytes | None) -> None:
         self.nodes += 1
@@ -439,7 +486,7 @@ async def _stated_map_root(store: LedgerStore, size: int) -> bytes | None:
 
 
 async def audit_stored_maps(
-    store: LedgerStore, sizes: list[int]
+    store: LedgerStore, sizes: list[int], hashing: Executor | None = None
 ) -> tuple[int, VerifyProblem | None]:
     """Read back the stored subject map of each checkpoint size in ``sizes`` and hash every row
     reachable from its root row (:func:`ledger.mapstore.load_stored_map`): the root row must
@@ -448,7 +495,8 @@ async def audit_stored_maps(
     proof is read from, so a changed one would otherwise only show as slow proofs.
 
     A log that never stored a map (written before stored maps, no batch since) has no rows and
-    nothing to audit. Returns the rows read and the first problem.
+    nothing to audit. Returns the rows read and the first problem. Rows are hashed on
+    ``hashing``'s thread, a level of tiles at a time (inline when None).
     """
     rows = 0
     if not sizes or not await store.has_subject_nodes():
@@ -458,7 +506,7 @@ async def audit_stored_maps(
         if root is None:
             continue
         try:
-            _, read, _ = await load_stored_map(store, size, root)
+            _, read, _ = await load_stored_map(store, size, root, hashing=hashing)
         except StoredMapError as exc:
             return rows, VerifyProblem(
                 size - 1,
@@ -483,11 +531,31 @@ async def verify(
 
     Then the stored subject maps of the latest ``map_checkpoints`` checkpoints are read back
     and hashed (:func:`audit_stored_maps`).
+
+    The hashing runs on a thread of the verification's own (:mod:`ledger.offload`), a page at
+    a time, so a verify of a large log started from a served page leaves the event loop free.
     """
-    store = LedgerStore(engine)
+    hashing = hashing_thread()
+    try:
+        return await _verify(
+            LedgerStore(engine), verifier, origin, progress, map_checkpoints, hashing
+        )
+    finally:
+        hashing.shutdown(wait=False, cancel_futures=True)
+
+
+async def _verify(
+    store: LedgerStore,
+    verifier: NoteVerifier,
+    origin: str,
+    progress: ProgressCallback | None,
+    map_checkpoints: int,
+    hashing: Executor,
+) -> VerifyResult:
     head, stored_entries, checkpointed = await store.head_and_extent()
-    auditor = _Auditor(store, verifier, origin, head.size)
+    auditor = _Auditor(store, verifier, origin, head.size, hashing)
     problem: VerifyProblem | None = None
+    root = head.root_hash
     try:
         beyond = max(stored_entries, checkpointed)
         if beyond > head.size:
@@ -504,7 +572,7 @@ async def verify(
                 )
             )
         await auditor.run(progress)
-        root = auditor.compact.root()
+        root = await off_loop(hashing, auditor.compact.root)
         last = head.size - 1
         if auditor.batch_end > head.size:
             # The last batch's entries say it ended later: its tail was cut and the head moved
@@ -536,10 +604,10 @@ async def verify(
     map_rows = 0
     if problem is None and head.size > 0 and map_checkpoints > 0:
         sizes = await store.latest_checkpoint_sizes(head.size, map_checkpoints)
-        map_rows, problem = await audit_stored_maps(store, sizes)
+        map_rows, problem = await audit_stored_maps(store, sizes, hashing)
     return VerifyResult(
         size=head.size,
-        root_hash=head.root_hash if problem else auditor.compact.root(),
+        root_hash=head.root_hash if problem else root,
         entries=auditor.entries,
         nodes=auditor.nodes,
         checkpoints=auditor.checkpoints,

@@ -19,7 +19,7 @@ from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 
-from ledger import Ledger
+from ledger import Ledger, VerificationRunningError
 from ledger.cosignature import CosignatureVerifier
 from ledger.witnessing import CosignatureStore
 from portal.accounts.roles import Role
@@ -395,13 +395,18 @@ class DpoPages(Controller):
             verifier_key=ledger.verifier_key(),
             origin=ledger.origin,
             last=last,
+            running=query_text(request, "running", 1) == "1",
             witnesses=await witness_rows(ledger, settings.witnesses),
         )
 
     @post("/integrity/verify", name="web.dpo.verify")
     async def verify(self, request: AppRequest, ledger: NamedDependency[Ledger]) -> Redirect:
         started = time.monotonic()
-        result = await ledger.verify()
+        try:
+            result = await ledger.verify()
+        except VerificationRunningError:
+            # A second press while the first replays the log: told, not a second replay.
+            return see_other("/dpo/integrity?running=1")
         request.app.state["web_last_verify"] = {
             "at": utcnow(),
             "ok": result.ok,
