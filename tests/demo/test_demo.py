@@ -10,6 +10,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from ledger import merkle
 from ledger.checkpoint import open_checkpoint
 from ledger.note import NoteVerifier
@@ -26,6 +28,9 @@ from portal.vocabulary import notices, vocabulary
 from tests.conftest import TestDatabase, run_cli
 from tests.support.auth import in_app, serve, sign_in, sign_out
 from tests.support.cli import cli_env, run_cli_in_process
+
+# Every test here loads the demo data set (at least once): run first (tests/conftest.py).
+pytestmark = pytest.mark.slow
 
 LOGIN_BLOCK = re.compile(
     r"^- role: (?P<role>\w+).*\n"

@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from ledger.tables import LedgerEntry
 from portal.consent.tables import ConsentEvent
 from portal.demo.scale import FIRST_NUMBER
@@ -16,6 +18,9 @@ from portal.organisations.tables import Employment, Organisation, Volunteer
 from portal.settings import Settings
 from tests.conftest import TestDatabase, run_cli
 from tests.support.cli import cli_env, run_cli_in_process
+
+# Loads the demo data set at a given size: run first (tests/conftest.py).
+pytestmark = pytest.mark.slow
 
 SIZE = 250
 

@@ -30,6 +30,9 @@ from portal.demo.data import EMPLOYERS, USERS, demo_id
 from tests.conftest import ROOT, TestDatabase, run_cli
 from tests.support.cli import cli_env, free_port, wait_until_up
 
+# Every test here loads the demo and serves two workers: run first (tests/conftest.py).
+pytestmark = pytest.mark.slow
+
 LV = "esp.leave-verification"
 NHS = str(EMPLOYERS[0].id)
 #: Demo volunteer 0 works for the NHS trust and consents to everything leave verification offers.
