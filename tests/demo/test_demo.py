@@ -29,9 +29,6 @@ from tests.conftest import TestDatabase, run_cli
 from tests.support.auth import in_app, serve, sign_in, sign_out
 from tests.support.cli import cli_env, run_cli_in_process
 
-# Every test here loads the demo data set (at least once): run first (tests/conftest.py).
-pytestmark = pytest.mark.slow
-
 LOGIN_BLOCK = re.compile(
     r"^- role: (?P<role>\w+).*\n"
     r"  email: +(?P<email>\S+)\n"
@@ -123,6 +120,7 @@ async def _check_sharing(loaded: dict[str, Any]) -> None:
     assert steps == {stage.value for stage in Stage}
 
 
+@pytest.mark.slow
 async def test_demo_is_realistic_idempotent_and_every_role_signs_in(
     database: TestDatabase, settings: Settings, tmp_path: Path, engine: Any
 ) -> None:
@@ -281,6 +279,7 @@ async def _dpo_sees_ledger(client: Any) -> None:
     ]
 
 
+@pytest.mark.slow
 async def test_demo_refuses_a_database_with_real_accounts(
     database: TestDatabase, tmp_path: Path, engine: Any
 ) -> None:

@@ -19,9 +19,6 @@ from portal.settings import Settings
 from tests.conftest import TestDatabase, run_cli
 from tests.support.cli import cli_env, run_cli_in_process
 
-# Loads the demo data set at a given size: run first (tests/conftest.py).
-pytestmark = pytest.mark.slow
-
 SIZE = 250
 
 
@@ -35,6 +32,7 @@ async def _counts() -> dict[str, int]:
     }
 
 
+@pytest.mark.slow
 async def test_demo_at_a_given_size(
     database: TestDatabase, settings: Settings, tmp_path: Path, engine: Any
 ) -> None:

@@ -30,9 +30,6 @@ from portal.demo.data import EMPLOYERS, USERS, demo_id
 from tests.conftest import ROOT, TestDatabase, run_cli
 from tests.support.cli import cli_env, free_port, wait_until_up
 
-# Every test here loads the demo and serves two workers: run first (tests/conftest.py).
-pytestmark = pytest.mark.slow
-
 LV = "esp.leave-verification"
 NHS = str(EMPLOYERS[0].id)
 #: Demo volunteer 0 works for the NHS trust and consents to everything leave verification offers.
@@ -146,6 +143,7 @@ async def reads_during(base: str, cookies: httpx.Cookies, change: Any) -> None:
     assert after and all(status == 404 for status in after), after
 
 
+@pytest.mark.slow
 def test_sign_out_ends_the_session_on_every_worker(demo: tuple[dict[str, str], str]) -> None:
     with two_servers(demo[0]) as (a, b):
         hr_a = sign_in(a, HR.email, HR.password)
@@ -161,6 +159,7 @@ def test_sign_out_ends_the_session_on_every_worker(demo: tuple[dict[str, str], s
         assert hr_a.get("/api/auth/me").status_code == 401
 
 
+@pytest.mark.slow
 async def test_withdrawal_refuses_the_next_read_on_every_worker(
     demo: tuple[dict[str, str], str],
 ) -> None:
@@ -182,6 +181,7 @@ async def test_withdrawal_refuses_the_next_read_on_every_worker(
         assert VOLUNTEER_0 not in listed(hr_a) and VOLUNTEER_0 not in listed(hr_b)
 
 
+@pytest.mark.slow
 async def test_ended_agreement_refuses_the_next_read_on_every_worker(
     demo: tuple[dict[str, str], str],
 ) -> None:
