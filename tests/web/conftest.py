@@ -50,7 +50,9 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     ):
         return None
     shared: BrowserThread = pyfuncitem.funcargs["shared_browser"]
-    arguments = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
+    # The test's own parameters (fixtures and parametrised values), as pytest would pass them.
+    wanted = inspect.signature(pyfuncitem.obj).parameters
+    arguments = {name: value for name, value in pyfuncitem.funcargs.items() if name in wanted}
     shared.call(pyfuncitem.obj, **arguments)
     return True
 
