@@ -16,6 +16,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,17 @@ FAST_HASHING = {
     "password_hash_memory_kib": 64,
     "password_hash_parallelism": 1,
 }
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``slow`` first, each group in its collection order.
+
+    pytest-xdist hands tests out in collection order, and the longest ones (the screenshot
+    command, every page at 320 px, demo loads) sit in the last folders: run last, one of them
+    kept a worker busy minutes after the other had run out of work. Started first, they run
+    beside the short ones instead (longest-first scheduling). Every worker sorts the same
+    collection the same way, as xdist requires."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @dataclass(frozen=True)
@@ -133,6 +145,66 @@ def pg_template() -> Iterator[str]:
     asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+class PgCopies:
+    """This worker's PostgreSQL test databases: copies of the migrated template, each made while
+    the test before it runs and dropped in the background after its test.
+
+    On PostgreSQL 15 ``DROP DATABASE`` forces an immediate checkpoint (every dirty buffer of the
+    server written and synced) and ``CREATE DATABASE ... TEMPLATE`` writes the whole copy: 0.5-5 s
+    a test on a shared 2-core machine, spent waiting on the disk while the worker sat idle. The
+    copies are the same, private to one test and made from the same template; only the waiting
+    moves off the test's path. Errors of a background create surface in the test that takes
+    the copy, errors of a drop when the worker's session ends."""
+
+    def __init__(self, template: str) -> None:
+        self._template = template
+        # One thread each: a drop (a checkpoint) must not hold up the next test's copy.
+        self._maker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pg-create")
+        self._dropper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pg-drop")
+        self._next: Future[str] | None = None
+        self._drops: list[Future[None]] = []
+
+    def take(self) -> str:
+        """A fresh copy of the template for one test (the next one is started meanwhile)."""
+        ready = self._next or self._maker.submit(self._create)
+        self._next = self._maker.submit(self._create)
+        return ready.result(timeout=300)
+
+    def discard(self, name: str) -> None:
+        """Drop a test's copy, without waiting for it."""
+        self._drops.append(self._dropper.submit(self._drop, name))
+
+    def close(self) -> None:
+        """Drop the copy made for a test that never came, and wait for every drop."""
+        try:
+            if self._next is not None:
+                self.discard(self._next.result(timeout=300))
+        finally:
+            self._maker.shutdown(wait=True)
+            self._dropper.shutdown(wait=True)
+        for drop in self._drops:
+            drop.result()  # a drop that failed is an error of the session, not lost
+
+    def _create(self) -> str:
+        name = f"esp_t_{uuid.uuid4().hex[:16]}"
+        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{self._template}"'))
+        return name
+
+    @staticmethod
+    def _drop(name: str) -> None:
+        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def pg_copies(pg_template: str) -> Iterator[PgCopies]:
+    """Copies of this worker's PostgreSQL template, made ahead and dropped in the background."""
+    copies = PgCopies(pg_template)
+    try:
+        yield copies
+    finally:
+        copies.close()
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestDatabase]:
     """A private, migrated database for one test, on each engine in turn."""
@@ -143,14 +215,13 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestDat
         url = f"sqlite:///{path}"
         yield TestDatabase("sqlite", url, url)
         return
-    template_name: str = request.getfixturevalue("pg_template")
-    name = f"esp_t_{uuid.uuid4().hex[:16]}"
-    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"'))
+    copies: PgCopies = request.getfixturevalue("pg_copies")
+    name = copies.take()
     owner_url = _with_db(PG_ADMIN_URL, name)
     try:
         yield TestDatabase("postgres", _with_user(owner_url, PG_APP_ROLE), owner_url)
     finally:
-        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        copies.discard(name)
 
 
 def make_settings(database: TestDatabase, data_dir: Path, **overrides: Any) -> Settings:

@@ -10,6 +10,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from ledger import merkle
 from ledger.checkpoint import open_checkpoint
 from ledger.note import NoteVerifier
@@ -118,6 +120,7 @@ async def _check_sharing(loaded: dict[str, Any]) -> None:
     assert steps == {stage.value for stage in Stage}
 
 
+@pytest.mark.slow
 async def test_demo_is_realistic_idempotent_and_every_role_signs_in(
     database: TestDatabase, settings: Settings, tmp_path: Path, engine: Any
 ) -> None:
@@ -276,6 +279,7 @@ async def _dpo_sees_ledger(client: Any) -> None:
     ]
 
 
+@pytest.mark.slow
 async def test_demo_refuses_a_database_with_real_accounts(
     database: TestDatabase, tmp_path: Path, engine: Any
 ) -> None:

@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from ledger.tables import LedgerEntry
 from portal.consent.tables import ConsentEvent
 from portal.demo.scale import FIRST_NUMBER
@@ -30,6 +32,7 @@ async def _counts() -> dict[str, int]:
     }
 
 
+@pytest.mark.slow
 async def test_demo_at_a_given_size(
     database: TestDatabase, settings: Settings, tmp_path: Path, engine: Any
 ) -> None:

@@ -143,6 +143,7 @@ async def reads_during(base: str, cookies: httpx.Cookies, change: Any) -> None:
     assert after and all(status == 404 for status in after), after
 
 
+@pytest.mark.slow
 def test_sign_out_ends_the_session_on_every_worker(demo: tuple[dict[str, str], str]) -> None:
     with two_servers(demo[0]) as (a, b):
         hr_a = sign_in(a, HR.email, HR.password)
@@ -158,6 +159,7 @@ def test_sign_out_ends_the_session_on_every_worker(demo: tuple[dict[str, str], s
         assert hr_a.get("/api/auth/me").status_code == 401
 
 
+@pytest.mark.slow
 async def test_withdrawal_refuses_the_next_read_on_every_worker(
     demo: tuple[dict[str, str], str],
 ) -> None:
@@ -179,6 +181,7 @@ async def test_withdrawal_refuses_the_next_read_on_every_worker(
         assert VOLUNTEER_0 not in listed(hr_a) and VOLUNTEER_0 not in listed(hr_b)
 
 
+@pytest.mark.slow
 async def test_ended_agreement_refuses_the_next_read_on_every_worker(
     demo: tuple[dict[str, str], str],
 ) -> None:

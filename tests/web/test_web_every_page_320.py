@@ -26,7 +26,7 @@ import pyotp
 import pytest
 
 from tests.conftest import TestDatabase, make_settings
-from tests.web.browser import SharedBrowser
+from tests.web.browser import BrowserThread
 from tests.web.webharness import Served, serve_app
 
 WIDTH = 320
@@ -202,8 +202,9 @@ def _starts(routes: list[PageRoute], role: str, volunteer_id: str) -> list[str]:
     return plain + extra
 
 
+@pytest.mark.slow
 def test_every_page_of_every_role_fits_320_px(
-    demo_served: tuple[Served, Any], database: TestDatabase, shared_browser: SharedBrowser
+    demo_served: tuple[Served, Any], database: TestDatabase, shared_browser: BrowserThread
 ) -> None:
     from portal.demo.data import demo_id
 

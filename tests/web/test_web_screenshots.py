@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.conftest import FAST_HASHING
 from tests.web.webharness import CHROMIUM, require_browser
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -80,6 +81,9 @@ def test_screenshots_command_writes_every_page_at_both_widths(tmp_path: Path) ->
 
     out = tmp_path / "shots"
     env = {k: v for k, v in os.environ.items() if not k.startswith("ESP_")}
+    # Cheap Argon2, as in every other test (the command's eight demo accounts and six sign-ins
+    # cost 1-2 s of CPU each with the production parameters): the pages are what is checked.
+    env.update({f"ESP_{key.upper()}": str(value) for key, value in FAST_HASHING.items()})
     result = subprocess.run(
         [sys.executable, "-m", "portal.screenshots", str(out), "--chromium", CHROMIUM],
         capture_output=True,
