@@ -53,6 +53,9 @@ if str(ROOT) not in sys.path:
 import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 
+from bench.cpuacct import CORES, Meter, Usage, run_measured  # noqa: E402
+from bench.pgwatch import Watch, Watcher  # noqa: E402
+
 PG_ADMIN_URL = os.environ.get("ESP_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 LV = "esp.leave-verification"
 STAFF_LIST_SIZE = 25
@@ -98,7 +101,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_ready(port: int, path: str, timeout: float = 60.0) -> None:
+def wait_ready(port: int, path: str, timeout: float = 180.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -274,6 +277,16 @@ class Row:
     p99_ms: float
     errors: int
     ratio: float = 0.0
+    connections: int = 0
+    mean_ms: float = 0.0
+    usage: Usage | None = None
+    watch: Watch | None = None
+
+    @property
+    def little_ms(self) -> float:
+        """Little's law for wrk's closed loop: with ``connections`` requests always in flight,
+        the mean latency is connections ÷ throughput, whatever the server does."""
+        return 1000 * self.connections / self.rps if self.rps else 0.0
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
@@ -284,6 +297,25 @@ def _ms(text: str) -> float:
     if not match:
         raise ValueError(f"unexpected wrk latency {text!r}")
     return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+@dataclass
+class WrkResult:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    requests: int = 0
+    mean_ms: float = 0.0
+    usage: Usage | None = None
+    watch: Watch | None = None
+
+
+def parse_wrk_extra(output: str) -> tuple[int, float]:
+    """Requests answered and mean latency (ms) of a wrk run."""
+    requests = re.search(r"(\d+) requests in", output)
+    mean = re.search(r"Latency\s+(\S+)", output)
+    return (int(requests.group(1)) if requests else 0, _ms(mean.group(1)) if mean else 0.0)
 
 
 def parse_wrk(output: str) -> tuple[float, float, float, int]:
@@ -332,7 +364,10 @@ class Load:
         headers: dict[str, str] | None = None,
         seconds: int | None = None,
         warm_up: bool = False,
-    ) -> tuple[float, float, float, int]:
+        meter: Meter | None = None,
+        watcher: Watcher | None = None,
+        label: str = "",
+    ) -> WrkResult:
         args = [
             self.wrk,
             f"-t{self.threads}",
@@ -344,11 +379,22 @@ class Load:
         ]
         for name, value in (headers or {}).items():
             args += ["-H", f"{name}: {value}"]
-        done = subprocess.run([*args, url], capture_output=True, text=True, check=True)
-        rps, p50, p99, errors = parse_wrk(done.stdout)
-        if (rps == 0 or errors) and not warm_up:
-            print(done.stdout, file=sys.stderr)
-        return rps, p50, p99, errors
+        if watcher is not None:
+            watcher.start(label)
+        if meter is not None:
+            meter.start()
+        try:
+            output, wrk_cpu = run_measured([*args, url])
+        finally:
+            watch = watcher.stop() if watcher is not None else None
+        result = WrkResult(*parse_wrk(output))
+        result.requests, result.mean_ms = parse_wrk_extra(output)
+        if meter is not None:
+            result.usage = meter.stop(result.requests, wrk_cpu)
+        result.watch = watch
+        if (result.rps == 0 or result.errors) and not warm_up:
+            print(output, file=sys.stderr)
+        return result
 
 
 # ------------------------------------------------------------------------------ one portal
@@ -393,8 +439,29 @@ def routes(signed: Signed) -> list[tuple[str, str, bool]]:
     ]
 
 
+def row_of(label: str, engine: str, workers: int, got: WrkResult, connections: int) -> Row:
+    return Row(
+        label,
+        engine,
+        workers,
+        got.rps,
+        got.p50_ms,
+        got.p99_ms,
+        int(got.errors),
+        connections=connections,
+        mean_ms=got.mean_ms,
+        usage=got.usage,
+        watch=got.watch,
+    )
+
+
 def bench_portal(
-    db: BenchDatabase, data_dir: Path, workers: int, load: Load, only: set[str] | None
+    db: BenchDatabase,
+    data_dir: Path,
+    workers: int,
+    load: Load,
+    only: set[str] | None,
+    watch_dir: Path | None = None,
 ) -> list[Row]:
     port = free_port()
     proc = subprocess.Popen(
@@ -414,6 +481,12 @@ def bench_portal(
         stderr=subprocess.DEVNULL,
     )
     rows: list[Row] = []
+    meter = Meter(proc.pid, None, db.name or None)
+    watcher = (
+        Watcher(PG_ADMIN_URL, db.name, proc.pid, watch_dir)
+        if watch_dir is not None and db.kind == "postgres"
+        else None
+    )
     try:
         wait_ready(port, "/health")
         signed = sign_in(port)
@@ -424,9 +497,19 @@ def bench_portal(
             headers = {"Cookie": signed.cookie} if auth else None
             load.run(url, headers, WARM_UP_S, warm_up=True)
             slow = label.startswith("staff list")
-            rps, p50, p99, errors = load.run(url, headers, load.list_duration if slow else None)
-            rows.append(Row(label, db.kind, workers, rps, p50, p99, int(errors)))
-            print(f"  {db.kind} w{workers} {label}: {rps:,.0f}/s p99 {p99:.1f} ms", flush=True)
+            got = load.run(
+                url,
+                headers,
+                load.list_duration if slow else None,
+                meter=meter,
+                watcher=watcher,
+                label=f"{db.kind} w{workers} {label}",
+            )
+            rows.append(row_of(label, db.kind, workers, got, load.connections))
+            print(
+                f"  {db.kind} w{workers} {label}: {got.rps:,.0f}/s p99 {got.p99_ms:.1f} ms",
+                flush=True,
+            )
     finally:
         stop(proc)
     return rows
@@ -455,20 +538,111 @@ class Report:
 
     def table(self) -> str:
         out = [
-            "| route | engine | workers | req/s | ÷ bare | p50 ms | p99 ms | errors |",
-            "|---|---|---:|---:|---:|---:|---:|---:|",
+            "| route | engine | workers | req/s | ÷ bare | p50 ms | mean ms "
+            "| conns ÷ req/s ms | p99 ms | errors |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
-        b = self.bare
-        out.append(
-            f"| bare Litestar `GET /hello` | — | 1 | {b.rps:,.0f} | 1 | {b.p50_ms:.1f} | "
-            f"{b.p99_ms:.1f} | {b.errors} |"
-        )
-        for r in self.rows:
+        for r in [self.bare, *self.rows]:
+            label = "bare Litestar `GET /hello`" if r is self.bare else r.label
             out.append(
-                f"| {r.label} | {r.engine} | {r.workers} | {r.rps:,.0f} | {r.ratio:.3f} | "
-                f"{r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.errors} |"
+                f"| {label} | {r.engine} | {r.workers} | {r.rps:,.0f} | {r.ratio:.3f} | "
+                f"{r.p50_ms:.1f} | {r.mean_ms:.1f} | {r.little_ms:.1f} | {r.p99_ms:.1f} | "
+                f"{r.errors} |"
             )
         return "\n".join(out)
+
+    def cpu_table(self) -> str:
+        """Cores busy per party (CPU s ÷ wall s) and CPU ms per request, with the ceiling that
+        CPU per request allows on this machine's cores with nothing else running."""
+        out = [
+            f"CPU during each run ({CORES} cores; cores busy = CPU s ÷ wall s; ms = CPU ms per "
+            "request; pg = this database's backends + walwriter; rest = the machine outside "
+            "the portal, all PostgreSQL processes, wrk and the bare route)",
+            "",
+            "| route | engine | workers | worker cores | pg cores | wrk cores | bare cores "
+            "| all pg cores | rest cores | machine cores | worker ms | pg ms | wrk ms "
+            "| CPU ceiling req/s | req/s ÷ ceiling |",
+            "|---|---|---:|" + "---:|" * 12,
+        ]
+        for r in [self.bare, *self.rows]:
+            u = r.usage
+            if u is None:
+                continue
+            label = "bare `GET /hello`" if r is self.bare else r.label
+            ceiling = u.ceiling(r.workers)
+            out.append(
+                f"| {label} | {r.engine} | {r.workers} | {u.cores('worker'):.2f} | "
+                f"{u.cores('pg_db'):.2f} | {u.cores('wrk'):.2f} | {u.cores('bare'):.2f} | "
+                f"{u.cores('pg_all'):.2f} | {u.cores('rest'):.2f} | {u.cores('machine'):.2f} | "
+                f"{u.per_request_ms('worker') or u.per_request_ms('bare'):.3f} | "
+                f"{u.per_request_ms('pg_db'):.3f} | {u.per_request_ms('wrk'):.3f} | "
+                f"{ceiling:,.0f} | {r.rps / ceiling if ceiling else 0:.2f} |"
+            )
+        return "\n".join(out)
+
+    def waits(self) -> str:
+        """What the database's backends were doing while each PostgreSQL row ran."""
+        out: list[str] = []
+        for r in self.rows:
+            w = r.watch
+            if w is None or not w.samples:
+                continue
+            shares = ", ".join(f"{k} {v:.0%}" for k, v in w.shares()[:6])
+            out.append(
+                f"- {r.label}, {r.workers} worker(s): {w.samples} samples; of backend samples "
+                f"not idle in the pool: {shares}; most lock waiters at once "
+                f"{w.head_lock_waiters_max}; longest open transaction seen "
+                f"{w.longest_open_xact_ms:.0f} ms"
+                + (f"; STALLS: {', '.join(w.stalls)}" if w.stalls else "")
+            )
+            total = sum(w.statements.values())
+            for (kind, query), n in w.statements.most_common(4):
+                out.append(f"  - {n / total:.0%} {kind}: `{query}`")
+        return "\n".join(out)
+
+    def bounds(self) -> list[str]:
+        """Where a p99 goal asks for more throughput than the CPU per request allows."""
+        out: list[str] = []
+        for engine, prefix, p99_goal in (
+            ("postgres", "/api/auth/me", 20.0),
+            ("postgres", "gated", 50.0),
+            ("postgres", "staff list", 100.0),
+        ):
+            row = self.find(engine, 1, prefix)
+            if row is None or not row.connections:
+                continue
+            needed = 1000 * row.connections / p99_goal
+            ceiling = row.usage.ceiling(1) if row.usage else 0.0
+            verdict = (
+                "below what the CPU per request allows"
+                if ceiling and ceiling < needed
+                else "within the CPU ceiling"
+            )
+            out.append(
+                f"- {prefix} on {engine}: p99 < {p99_goal:.0f} ms at {row.connections} "
+                f"connections needs a mean below it, so ≥ {needed:,.0f} req/s (Little: mean = "
+                f"connections ÷ req/s; measured mean {row.mean_ms:.1f} ms = "
+                f"{row.connections} ÷ {row.rps:,.0f}/s → {row.little_ms:.1f} ms); the measured "
+                f"CPU per request allows ≤ {ceiling:,.0f} req/s with 1 worker: the goal is "
+                f"{verdict}"
+            )
+        for engine in ("postgres", "sqlite"):
+            one = self.find(engine, 1, "gated")
+            if one is None or one.usage is None or not one.rps:
+                continue
+            most = one.usage.ceiling(2) / one.rps
+            scale = one.usage.ceiling(2) / (one.usage.ceiling(1) or 1)
+            out.append(
+                f"- gated read on {engine}: with 1 worker the worker used "
+                f"{one.usage.cores('worker'):.2f} cores, its database "
+                f"{one.usage.cores('pg_db'):.2f}, wrk {one.usage.cores('wrk'):.2f}, the rest of "
+                f"the machine {one.usage.cores('rest'):.2f} (of {CORES}); at the same CPU per "
+                f"request ({one.usage.served_ms:.2f} ms, all parties) 2 workers can give at most "
+                f"{one.usage.ceiling(2):,.0f} req/s, i.e. 2 ÷ 1 ≤ {most:.2f} against this run's "
+                f"1-worker rate, and ≤ {scale:.2f} against the 1-worker ceiling (the figure "
+                f"that does not depend on what else ran)"
+            )
+        return out
 
     def goals(self) -> list[Goal]:
         goals: list[Goal] = []
@@ -526,7 +700,16 @@ def main() -> None:
     )
     parser.add_argument("--only", default="", help="comma-separated route labels to run")
     parser.add_argument("--json", default="", help="also write the rows to this file")
+    parser.add_argument(
+        "--watch",
+        default="",
+        help="directory: sample what PostgreSQL backends wait on during each run, and on a "
+        "stall (no commit for 2 s) write pg_stat_activity, pg_locks and py-spy dumps there",
+    )
     args = parser.parse_args()
+    watch_dir = Path(args.watch).resolve() if args.watch else None
+    if watch_dir is not None:
+        watch_dir.mkdir(parents=True, exist_ok=True)
     load = Load(ensure_wrk(), args.connections, args.duration, args.list_duration)
     only = {o for o in args.only.split(",") if o} or None
     print(f"load average at start: {os.getloadavg()}", flush=True)
@@ -541,15 +724,16 @@ def main() -> None:
         wait_ready(bare_port, "/hello")
         url = f"http://127.0.0.1:{bare_port}/hello"
         load.run(url, None, WARM_UP_S, warm_up=True)
-        rps, p50, p99, errors = load.run(url)
-        report = Report(Row("bare", "—", 1, rps, p50, p99, int(errors), 1.0))
-        print(f"  bare /hello: {rps:,.0f}/s p99 {p99:.1f} ms", flush=True)
+        got = load.run(url, meter=Meter(None, bare.pid, None))
+        report = Report(row_of("bare", "—", 1, got, load.connections))
+        report.bare.ratio = 1.0
+        print(f"  bare /hello: {got.rps:,.0f}/s p99 {got.p99_ms:.1f} ms", flush=True)
         with tempfile.TemporaryDirectory(prefix="esp-http-bench-") as tmp:
             for kind in [e for e in args.engines.split(",") if e]:
                 db, data_dir = asyncio.run(prepare(kind, Path(tmp)))
                 try:
                     for workers in [int(w) for w in args.workers.split(",") if w]:
-                        report.rows += bench_portal(db, data_dir, workers, load, only)
+                        report.rows += bench_portal(db, data_dir, workers, load, only, watch_dir)
                 finally:
                     asyncio.run(drop_database(db))
     finally:
@@ -564,14 +748,35 @@ def main() -> None:
     )
     print(report.table())
     print()
+    print(report.cpu_table())
+    print()
     for goal in report.goals():
         verdict = {True: "met", False: "MISSED", None: "not measured"}[goal.met]
         print(f"- {goal.text}: {goal.figure} — {verdict}")
+    print()
+    print("Bounds (Little's law at this many connections; CPU per request measured above):")
+    for line in report.bounds():
+        print(line)
+    waits = report.waits()
+    if waits:
+        print()
+        print("What this database's backends were doing (pg_stat_activity samples):")
+        print(waits)
     if any(r.errors for r in [report.bare, *report.rows]):
         print("\nSOME ROWS HAD ERRORS (non-2xx answers or socket errors): their figures are void")
     if args.json:
         Path(args.json).write_text(
-            json.dumps([r.__dict__ for r in [report.bare, *report.rows]], indent=2)
+            json.dumps(
+                [
+                    {
+                        **{k: v for k, v in r.__dict__.items() if k not in {"usage", "watch"}},
+                        "cpu": r.usage.__dict__ if r.usage else None,
+                        "waits": dict(r.watch.kinds) if r.watch else None,
+                    }
+                    for r in [report.bare, *report.rows]
+                ],
+                indent=2,
+            )
         )
 
 
