@@ -108,6 +108,9 @@ class Usage:
     wall: float
     requests: int
     cpu: dict[str, float] = field(default_factory=dict)
+    #: a worker process ended (killed and replaced by uvicorn's supervisor) during the run:
+    #: the run's figures then include a worker's restart
+    replaced: bool = False
 
     def cores(self, party: str) -> float:
         return self.cpu.get(party, 0.0) / self.wall if self.wall else 0.0
@@ -167,6 +170,7 @@ class Meter:
         machine = machine_busy() - self._machine
         end = self._read(self._groups())
         usage = Usage(wall, requests)
+        usage.replaced = bool(set(self._start.get("worker", {})) - set(end.get("worker", {})))
         for name, pids in end.items():
             before = self._start.get(name, {})
             # a process that started during the run counts from zero; one that ended is lost

@@ -561,8 +561,8 @@ class Report:
             "",
             "| route | engine | workers | worker cores | pg cores | wrk cores | bare cores "
             "| all pg cores | rest cores | machine cores | worker ms | pg ms | wrk ms "
-            "| CPU ceiling req/s | req/s ÷ ceiling |",
-            "|---|---|---:|" + "---:|" * 12,
+            "| CPU ceiling req/s | req/s ÷ ceiling | worker replaced |",
+            "|---|---|---:|" + "---:|" * 12 + "---|",
         ]
         for r in [self.bare, *self.rows]:
             u = r.usage
@@ -576,7 +576,8 @@ class Report:
                 f"{u.cores('pg_all'):.2f} | {u.cores('rest'):.2f} | {u.cores('machine'):.2f} | "
                 f"{u.per_request_ms('worker') or u.per_request_ms('bare'):.3f} | "
                 f"{u.per_request_ms('pg_db'):.3f} | {u.per_request_ms('wrk'):.3f} | "
-                f"{ceiling:,.0f} | {r.rps / ceiling if ceiling else 0:.2f} |"
+                f"{ceiling:,.0f} | {r.rps / ceiling if ceiling else 0:.2f} | "
+                f"{'YES' if u.replaced else 'no'} |"
             )
         return "\n".join(out)
 

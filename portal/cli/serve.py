@@ -15,6 +15,14 @@ from portal.cli.common import cli_settings, fail
 
 FACTORY = "portal.asgi:application"
 
+#: Seconds uvicorn's supervisor waits for a worker to answer its health ping before it SIGKILLs
+#: and replaces it (uvicorn's default is 5). A new worker answers only once it has imported the
+#: CLI and the app (multiprocessing's spawn re-imports ``__main__`` first): 2 s of CPU, which on
+#: a loaded host took 39 s of wall time. With 5 s every new worker was killed before it could
+#: answer and replaced, forever, and ``serve --workers 2`` never served. A worker that is truly
+#: hung is still replaced, two minutes later.
+WORKER_HEALTHCHECK_S = 120
+
 
 @click.command("serve")
 @click.option(
@@ -85,4 +93,5 @@ def serve(host: str, port: int, workers: int, forwarded_allow_ips: str | None) -
         forwarded_allow_ips=forwarded_allow_ips,
         server_header=False,
         timeout_graceful_shutdown=30,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
     )

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import httpx
@@ -81,6 +82,75 @@ def test_serve_runs_several_workers(database: TestDatabase, tmp_path: Path) -> N
     assert "Traceback" not in stderr, stderr
     warned = "workers on SQLite" in stderr
     assert warned == (database.kind == "sqlite"), stderr
+
+
+#: Run at the start of every worker process (``sitecustomize``): a worker that takes this long
+#: before it can answer uvicorn's health pings, as every worker does on a loaded host (importing
+#: the CLI and the app took 39 s of wall time at load 15 on two cores, 2 s of CPU).
+SLOW_WORKER_START = """
+import sys, time
+if "--multiprocessing-fork" in sys.argv and "resource_tracker" not in " ".join(sys.argv):
+    time.sleep({seconds})
+"""
+
+
+def _workers(parent: int) -> set[int]:
+    """The uvicorn worker processes under ``parent`` (not multiprocessing's resource tracker)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
+        if ppid == parent and "spawn_main" in cmdline:
+            found.add(int(entry.name))
+    return found
+
+
+def test_serve_workers_survive_a_slow_start(database: TestDatabase, tmp_path: Path) -> None:
+    """A worker that needs longer than uvicorn's default 5 s health-check to start is waited
+    for, not killed: with the default, every new worker on a loaded host was SIGKILLed before
+    it could answer and replaced, forever, and ``serve --workers 2`` never answered."""
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(SLOW_WORKER_START.format(seconds=7))
+    env = cli_env(database, tmp_path)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(hook), str(ROOT)]))
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "portal.cli.main", "serve", "--port", str(port), "--workers", "2"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    seen: set[int] = set()
+    try:
+        deadline = time.monotonic() + 240
+        up = False
+        while time.monotonic() < deadline and not up:
+            seen |= _workers(process.pid)
+            assert len(seen) <= 2, f"workers were killed and replaced while starting: {seen}"
+            try:
+                up = httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        assert up, "serve --workers 2 did not answer /health in 240 s"
+        for _ in range(10):  # both serving, neither replaced
+            seen |= _workers(process.pid)
+            time.sleep(0.2)
+        assert len(seen) == 2, seen
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def test_every_command_has_help() -> None:
