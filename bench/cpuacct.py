@@ -76,7 +76,7 @@ def descendants(root: int) -> set[int]:
     return found
 
 
-def _cmdline(pid: int) -> str:
+def cmdline(pid: int) -> str:
     try:
         return (_PROC / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode()
     except OSError:
@@ -90,7 +90,7 @@ def postgres_pids(database: str | None = None) -> set[int]:
     if database is None:
         return pids
     pattern = re.compile(rf"postgres: .*\b{re.escape(database)}\b|postgres: .*walwriter")
-    return {pid for pid in pids if pattern.search(_cmdline(pid))}
+    return {pid for pid in pids if pattern.search(cmdline(pid))}
 
 
 def machine_busy() -> float:

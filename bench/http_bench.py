@@ -53,7 +53,15 @@ if str(ROOT) not in sys.path:
 import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 
-from bench.cpuacct import CORES, Meter, Usage, run_measured  # noqa: E402
+from bench.cpuacct import (  # noqa: E402
+    CORES,
+    Meter,
+    Usage,
+    cmdline,
+    descendants,
+    process_cpu,
+    run_measured,
+)
 from bench.pgwatch import Watch, Watcher  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("ESP_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -111,6 +119,25 @@ def wait_ready(port: int, path: str, timeout: float = 180.0) -> None:
             pass
         time.sleep(0.2)
     raise SystemExit(f"server on port {port} did not answer {path} within {timeout:.0f} s")
+
+
+def wait_settled(server: int, workers: int, timeout: float = 300.0) -> None:
+    """Wait until ``workers`` worker processes run under ``server`` and all of them are idle.
+
+    ``/health`` answers as soon as one worker has started; with two, the other may still be
+    importing the app, and its start-up CPU would then be measured as the first route's (it
+    was: the 2-worker ``/api/auth/me`` row showed 4× the CPU per request of the 1-worker one).
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pids = descendants(server)
+        before = sum(process_cpu(pid) for pid in pids)
+        time.sleep(1.0)
+        busy = sum(process_cpu(pid) for pid in descendants(server)) - before
+        spawned = [pid for pid in pids if pid != server and "spawn_main" in cmdline(pid)]
+        if busy < 0.05 and (workers == 1 or len(spawned) >= workers):
+            return
+    raise SystemExit(f"the server's {workers} worker(s) did not settle within {timeout:.0f} s")
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
@@ -489,6 +516,7 @@ def bench_portal(
     )
     try:
         wait_ready(port, "/health")
+        wait_settled(proc.pid, workers)
         signed = sign_in(port)
         for label, path, auth in routes(signed):
             if only and not any(o in label for o in only):
