@@ -22,8 +22,14 @@ In one run:
      with ``hours.summary`` (the gate, the year-to-date hours, one durable ledger append);
    - ``GET /api/employer/staff?purpose=esp.leave-verification&limit=25`` (25 people, 25 appends).
 
-Every row is printed with req/s, its ratio to the bare route, p50 and p99, and the goals of
-issue 19 are checked against the figures of this run (misses included). A non-2xx answer makes
+Every row is printed with req/s, its ratio to the bare route, p50, mean and p99, and the goals of
+issue 19 are checked against the figures of this run (misses included). Each run's CPU is
+accounted per party (``bench.cpuacct``: the workers, this database's PostgreSQL backends, wrk,
+the rest of the machine), with the ceiling that CPU per request allows on this machine's cores
+and the Little's-law bound a p99 goal sets at this many connections (mean = connections ÷
+req/s), so a missed goal says whether it is speed, the cores shared with PostgreSQL and wrk, or
+the tail. ``--watch DIR`` samples what the database's backends wait on and snapshots a stall
+(``bench.pgwatch``). A non-2xx answer makes
 the row an error: a benchmark of error pages measures nothing.
 """
 
