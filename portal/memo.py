@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import math
 import time
 import weakref
 from collections import OrderedDict
@@ -41,8 +42,8 @@ class PersonalMemo(Generic[V]):
     """A bounded map from hashable keys to answers, each kept at most ``ttl`` seconds.
 
     Entries stay in the order they were computed (a hit does not renew one), so the expired are
-    always at the front and dropping them costs only their own number. ``clock`` (seconds,
-    monotonic) is replaceable so tests need not wait.
+    always at the front: a read checks one time, and dropping them costs only their own number.
+    ``clock`` (seconds, monotonic) is replaceable so tests need not wait.
     """
 
     def __init__(
@@ -52,6 +53,7 @@ class PersonalMemo(Generic[V]):
         self.ttl = ttl
         self.clock = clock
         self._entries: OrderedDict[Hashable, tuple[float, V]] = OrderedDict()
+        self._first_at = math.inf  # when the front (oldest) entry was computed
         _MEMOS.add(self)  # type: ignore[arg-type]  # a WeakSet of memos of any value type
 
     def remember(self, compute: Callable[P, V]) -> Callable[P, V]:
@@ -60,13 +62,14 @@ class PersonalMemo(Generic[V]):
 
         @functools.wraps(compute)
         def remembered(*args: P.args, **kwargs: P.kwargs) -> V:
+            if kwargs:
+                return compute(*args, **kwargs)
             self.drop_expired()
-            found = self._entries.get(args) if not kwargs else None
+            found = self._entries.get(args)
             if found is not None:
                 return found[1]
-            value = compute(*args, **kwargs)
-            if not kwargs:
-                self.put(args, value)
+            value = compute(*args)
+            self.put(args, value)
             return value
 
         return remembered
@@ -75,23 +78,32 @@ class PersonalMemo(Generic[V]):
         """Remember ``value`` for ``key`` from now (the oldest goes past ``maxsize``)."""
         now = self.clock()
         self.drop_expired(now)
-        self._entries[key] = (now, value)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.maxsize:
-            self._entries.popitem(last=False)
+        entries = self._entries
+        entries.pop(key, None)  # a key put again is as new: last in the order
+        entries[key] = (now, value)
+        while len(entries) > self.maxsize:
+            entries.popitem(last=False)
+        self._first_at = self._front()
 
     def drop_expired(self, now: float | None = None) -> None:
         """Forget every entry computed ``ttl`` seconds or more ago."""
         oldest = (self.clock() if now is None else now) - self.ttl
+        # Only the front entry's time is read on the way (kept aside: reaching an OrderedDict's
+        # first value hashes its key, as dear as a staff lookup itself).
+        if self._first_at > oldest:
+            return
         entries = self._entries
-        while entries:
-            key = next(iter(entries))
-            if entries[key][0] > oldest:
-                return
-            del entries[key]
+        while entries and self._first_at <= oldest:
+            entries.popitem(last=False)
+            self._first_at = self._front()
+
+    def _front(self) -> float:
+        """When the oldest entry was computed (infinity when there is none)."""
+        return next(iter(self._entries.values()))[0] if self._entries else math.inf
 
     def clear(self) -> None:
         self._entries.clear()
+        self._first_at = math.inf
 
     def __len__(self) -> int:
         return len(self._entries)

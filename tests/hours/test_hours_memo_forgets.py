@@ -12,8 +12,7 @@ import asyncio
 import datetime as dt
 import io
 import uuid
-from collections.abc import AsyncIterator, Hashable, Iterator
-from typing import Any
+from collections.abc import Hashable, Iterator
 
 import pytest
 
@@ -27,7 +26,6 @@ from portal.hours import staff_fields
 from portal.hours.imports import import_csv
 from portal.hours.leave import record_policy
 from portal.hours.schemas import LeavePolicyIn
-from portal.ledgering import build_ledger
 from portal.memo import PersonalMemo
 from portal.settings import Settings
 from tests.hours import hours_world as w
@@ -45,16 +43,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture
-async def ledger(settings: Settings, engine: Any) -> AsyncIterator[Ledger]:
-    instance = build_ledger(settings, engine)
-    await instance.start()
-    try:
-        yield instance
-    finally:
-        await instance.close()
 
 
 @pytest.fixture
