@@ -68,7 +68,7 @@ class PersonalMemo(Generic[V]):
             found = self._entries.get(args)
             if found is not None:
                 return found[1]
-            value = compute(*args)
+            value = compute(*args, **kwargs)
             self.put(args, value)
             return value
 

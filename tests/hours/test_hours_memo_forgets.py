@@ -103,8 +103,9 @@ def _held(name: str, starts_at: str) -> list[Hashable]:
     return fields + balances
 
 
+@pytest.mark.usefixtures("empty_memos")
 async def test_an_erasure_leaves_nothing_of_the_person_remembered(
-    settings: Settings, ledger: Ledger, empty_memos: None
+    settings: Settings, ledger: Ledger
 ) -> None:
     org, people = await _two_staff()
     gate = build_gate(ledger, settings)

@@ -36,12 +36,18 @@ async def _released_categories(org: str) -> list[list[str]]:
     return [json.loads(bytes(r["body"]))["categories"] for r in rows]
 
 
-async def test_staff_api_gives_the_hours_it_records(settings: Settings, engine: Any) -> None:
+async def _consenting(name: str) -> tuple[str, w.Person]:
+    """An employer and one employee of it who consented to every category here."""
     org = await w.employer()
     await w.agreement(org, {w.LEAVE: CATEGORIES})
-    person = await w.volunteer("Hours Person")
+    person = await w.volunteer(name)
     await w.employ([person], org)
     await w.consent([person], org, CATEGORIES)
+    return org, person
+
+
+async def test_staff_api_gives_the_hours_it_records(settings: Settings, engine: Any) -> None:
+    org, person = await _consenting("Hours Person")
     day = _duty_day()
     line = w.duty_line(person, f"{day}T09:00Z", f"{day}T13:00Z", esp="yes")
     await import_csv(io.BytesIO(w.csv_text([line])), created_by="test")
@@ -153,11 +159,7 @@ async def test_the_staff_member_page_decodes_its_duty_records_once(
 ) -> None:
     """The duty records reach the page encoded (``portal.jsonedge.EncodedJSON``, shared with
     later reads); the page decodes them once for its template, not at each touch."""
-    org = await w.employer()
-    await w.agreement(org, {w.LEAVE: CATEGORIES})
-    person = await w.volunteer("Decoded Person")
-    await w.employ([person], org)
-    await w.consent([person], org, CATEGORIES)
+    org, person = await _consenting("Decoded Person")
     day = _duty_day()
     lines = [
         w.duty_line(person, f"{day}T09:00Z", f"{day}T13:00Z", esp="yes"),
