@@ -21,6 +21,7 @@ from ledger import Ledger
 from ledger.cosignature import CosignatureVerifier
 from ledger.witness.client import WitnessClient
 from ledger.witnessing import Witnessing
+from portal import memo
 from portal.accounts.passwords import PasswordHashing
 from portal.accounts.services import AccountService
 from portal.apibody import StrictBodyPlugin
@@ -96,7 +97,10 @@ def create_app(settings: Settings, *, configure_logs: bool = True) -> Litestar:
         witnessing.start()
         log.info("app.started", engine=settings.engine_kind, witnesses=len(settings.witnesses))
         try:
-            async with in_process_worker(settings, periodic_jobs(settings), gate):
+            async with (
+                memo.sweeping(),
+                in_process_worker(settings, periodic_jobs(settings), gate),
+            ):
                 yield
         finally:
             await witnessing.close()

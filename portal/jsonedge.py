@@ -33,8 +33,9 @@ class EncodedJSON:
     """A JSON value already encoded, spliced into responses as it is (never re-encoded).
 
     Immutable, so one can be shared (remembered across requests). Code that reads the value
-    rather than sending it (a page template iterating duty records) gets a fresh decoded copy
-    each time, so it behaves as the list it encodes and can change nothing shared.
+    rather than sending it gets a fresh decoded copy each time, so it behaves as the list it
+    encodes and can change nothing shared; that is one decoding per touch, so a page hands its
+    template :func:`decoded` data instead (decoded once).
     """
 
     __slots__ = ("text",)
@@ -68,6 +69,22 @@ class EncodedJSON:
 
     def __repr__(self) -> str:
         return f"EncodedJSON({self.text[:60]!r}{'…' if len(self.text) > 60 else ''})"
+
+
+def decoded(value: Any) -> Any:
+    """``value`` for code that reads it rather than sends it (a page's template): each
+    :class:`EncodedJSON` in it decoded once, the dicts, lists and tuples holding them copied.
+
+    A template touches duty records several times (is there any? each one in turn): on the
+    encoded value each touch decodes again. The copy is the request's own, so nothing a template
+    does to it reaches the shared encoded value."""
+    if isinstance(value, EncodedJSON):
+        return value.value()
+    if isinstance(value, dict):
+        return {key: decoded(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(decoded(item) for item in value)
+    return value
 
 
 def model_json(model: BaseModel) -> str:

@@ -15,6 +15,10 @@ The recorded address is a fallback, not an addition: once the organisation has p
 on the portal, they decide who reads its notices (a shared inbox can be given an account).
 These addresses are staff of the organisation acting for it, not volunteer data, so messages to
 them carry no volunteer's data and need no gate.
+
+An organisation of a kind with no role here (the force itself, a messaging provider, a kind added
+later and not yet given one) has no contacts under this rule: asking for them raises
+:class:`NoContactRole` naming the kind, rather than guessing a role and mailing its accounts.
 """
 
 from __future__ import annotations
@@ -22,13 +26,26 @@ from __future__ import annotations
 import hashlib
 
 from portal.accounts.emails import normalise_email
-from portal.accounts.roles import ORGANISATION_ROLES, Role
+from portal.accounts.roles import ORGANISATION_ROLES
 from portal.accounts.tables import UserAccount
 from portal.organisations.tables import Organisation
 
 
+class NoContactRole(LookupError):
+    """The organisation's kind names no role whose accounts read its notices."""
+
+    def __init__(self, organisation_id: str, kind: str) -> None:
+        super().__init__(
+            f"organisation {organisation_id} is of kind {kind!r}, which has no contact role "
+            f"(known kinds: {', '.join(sorted(ORGANISATION_ROLES))})"
+        )
+        self.kind = kind
+
+
 async def organisation_contacts(organisation_id: str) -> list[str]:
-    """The organisation's contact addresses under the module's rule, normalised, each once."""
+    """The organisation's contact addresses under the module's rule, normalised, each once.
+
+    Raises :class:`NoContactRole` for an organisation whose kind has no role (never a guess)."""
     org = (
         await Organisation.select(Organisation.contact_email, Organisation.kind)
         .where(Organisation.id == organisation_id)
@@ -36,7 +53,10 @@ async def organisation_contacts(organisation_id: str) -> list[str]:
     )
     if org is None:
         return []
-    role = ORGANISATION_ROLES.get(str(org["kind"]), Role.EMPLOYER)
+    kind = str(org["kind"])
+    role = ORGANISATION_ROLES.get(kind)
+    if role is None:
+        raise NoContactRole(organisation_id, kind)
     accounts = await UserAccount.select(UserAccount.email).where(
         (UserAccount.organisation == organisation_id)
         & (UserAccount.role == role.value)

@@ -20,6 +20,7 @@ import structlog
 from ledger import ErasureRecordedDraft, Ledger, Receipt
 from ledger.entries import Channel
 from ledger.kinds import ErasureDetails
+from portal import memo
 from portal.clock import utcnow
 from portal.erasure.plan import volunteer_digest
 from portal.erasure.procedure import run_plan
@@ -163,6 +164,9 @@ async def _erase(
         )
         if how.on_erased is not None:
             await how.on_erased(erasure_id)
+    # Answers this process remembered from the person's data (their computed hours) go too; other
+    # processes drop theirs within the memo's age limit (portal.memo).
+    memo.forget_everything()
     log.info(
         "erasure.done", erasure_id=erasure_id, ledger_index=receipt.index, rows=sum(erased.values())
     )

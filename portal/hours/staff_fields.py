@@ -21,6 +21,7 @@ from typing import Any
 import msgspec
 from pydantic_core import to_json
 
+from portal import memo
 from portal.clock import local_date, utcnow
 from portal.dbutil import (
     FixedQuery,
@@ -40,6 +41,7 @@ from portal.hours.periods import MAX_DUTY, Month, local_midnight, london_iso_s
 from portal.hours.reports import _Person, _summary_fields
 from portal.hours.tables import DutyRecord, LeaveStatus
 from portal.jsonedge import EncodedJSON
+from portal.memo import PersonalMemo
 from portal.settings import Settings
 
 #: Duty records per person in ``hours.detail`` (a year of duties is a few hundred at most).
@@ -193,7 +195,15 @@ def _balances(
     return found
 
 
-@functools.lru_cache(maxsize=4096)
+#: How long a person's computed hours may stay in this process's memory (seconds): past it they
+#: are recomputed, and an erased person's are gone even from processes that did not erase them.
+REMEMBER_FOR = 600.0
+#: One person's leave balance and hours fields, each on the inputs it was computed from.
+_BALANCES: PersonalMemo[Balance | None] = PersonalMemo(maxsize=4096, ttl=REMEMBER_FOR)
+_FIELDS: PersonalMemo[dict[str, Any]] = PersonalMemo(maxsize=4096, ttl=REMEMBER_FOR)
+
+
+@_BALANCES.remember
 def _simulated(
     policies: tuple[PolicyVersion, ...],
     spells: tuple[tuple[dt.date, dt.date | None], ...],
@@ -203,10 +213,12 @@ def _simulated(
     last: Month,
 ) -> Balance | None:
     """``simulate`` remembered on every one of its inputs, all read from committed state in this
-    request: the same inputs always give the same balance, so a reused answer is never stale
-    (a leave request, a new job or policy version is a different key). The month-by-month
-    simulation was 7-12 % of a staff read's CPU, recomputed on every read of the same person
-    (bench/results/http.md, fourth round). ``Balance`` is frozen, so sharing it is safe."""
+        request: the same inputs always give the same balance, so a reused answer is never stale
+        (a leave request, a new job or policy version is a different key). The month-by-month
+        simulation was 7-12 % of a staff read's CPU, recomputed on every read of the same person
+        (bench/results/http.md, fourth round). ``Balance`` is frozen, so sharing it is safe. Its
+    inputs and answer are a person's employment and leave: remembered for :data:`REMEMBER_FOR` at
+    most, and forgotten when anyone is erased (``portal.memo``)."""
     return simulate(policies, spells, usages, today, last, first, last)
 
 
@@ -273,7 +285,7 @@ class _Window:
     minimum: int
 
 
-@functools.lru_cache(maxsize=4096)
+@_FIELDS.remember
 def _person_fields(
     duty_rows: str,
     spells: tuple[tuple[dt.date, dt.date | None], ...],
@@ -293,6 +305,8 @@ def _person_fields(
     a third of a staff list's CPU, recomputed on every read of the same people
     (bench/results/http.md, fifth round). The duty records are kept encoded
     (:class:`EncodedJSON`): the response splices them in rather than encoding them again.
+    What is remembered is the person's data: kept :data:`REMEMBER_FOR` at most, and forgotten
+    when anyone is erased (``portal.memo``).
     """
     summary, training, detail = wanted
     duties = _sorted(_decode_json(duty_rows))
@@ -346,6 +360,7 @@ def year_to_date_fields(
         if not any(set(cats).intersection(HOURS_CATEGORIES) for _v, cats in subjects):
             return {}  # nothing asked for here needs hours: no queries
         volunteers = [v for v, _cats in subjects]
+        erased_before = memo.erasures()
         (row,) = await _FACTS.rows(
             organisation_id,
             volunteers,
@@ -375,6 +390,8 @@ def year_to_date_fields(
             )
             # The cached answer is shared: each caller gets its own dicts.
             provided[volunteer] = {name: dict(value) for name, value in fields.items()}
+        # Someone erased while this read was under way may have been remembered again.
+        memo.forget_if_erased_since(erased_before)
         return provided
 
     return provide

@@ -57,13 +57,13 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         return simulate(*args, **kwargs)
 
     monkeypatch.setattr(staff_fields, "simulate", counting)
-    staff_fields._simulated.cache_clear()
+    staff_fields._BALANCES.clear()
     return calls
 
 
 def _direct(facts: _Facts, volunteer: str) -> Any:
     """The balance computed without any reuse, as ``portal.hours.leave.balances`` does."""
-    staff_fields._simulated.cache_clear()
+    staff_fields._BALANCES.clear()
     return _balances(facts, [volunteer], TODAY, FIRST, LAST).get(volunteer)
 
 

@@ -54,13 +54,13 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         return monthly_totals(*args, **kwargs)
 
     monkeypatch.setattr(staff_fields, "monthly_totals", counting)
-    _person_fields.cache_clear()
+    staff_fields._FIELDS.clear()
     return calls
 
 
 def _direct(*args: Any) -> dict[str, Any]:
     """The fields computed without any reuse."""
-    _person_fields.cache_clear()
+    staff_fields._FIELDS.clear()
     return _person_fields(*args)
 
 

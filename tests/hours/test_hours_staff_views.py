@@ -11,7 +11,10 @@ import io
 import json
 from typing import Any
 
+import pytest
+
 from ledger.tables import LedgerEntry
+from portal import jsonedge
 from portal.hours.imports import import_csv
 from portal.settings import Settings
 from tests.hours import hours_world as w
@@ -33,12 +36,18 @@ async def _released_categories(org: str) -> list[list[str]]:
     return [json.loads(bytes(r["body"]))["categories"] for r in rows]
 
 
-async def test_staff_api_gives_the_hours_it_records(settings: Settings, engine: Any) -> None:
+async def _consenting(name: str) -> tuple[str, w.Person]:
+    """An employer and one employee of it who consented to every category here."""
     org = await w.employer()
     await w.agreement(org, {w.LEAVE: CATEGORIES})
-    person = await w.volunteer("Hours Person")
+    person = await w.volunteer(name)
     await w.employ([person], org)
     await w.consent([person], org, CATEGORIES)
+    return org, person
+
+
+async def test_staff_api_gives_the_hours_it_records(settings: Settings, engine: Any) -> None:
+    org, person = await _consenting("Hours Person")
     day = _duty_day()
     line = w.duty_line(person, f"{day}T09:00Z", f"{day}T13:00Z", esp="yes")
     await import_csv(io.BytesIO(w.csv_text([line])), created_by="test")
@@ -143,3 +152,35 @@ async def test_a_huge_duty_list_offset_is_a_400_naming_it(settings: Settings, en
         mine = await client.get("/api/volunteer/duties", params={"offset": huge})
         assert mine.status_code == 400, mine.text
         assert "offset" in mine.json()["detail"]
+
+
+async def test_the_staff_member_page_decodes_its_duty_records_once(
+    settings: Settings, engine: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The duty records reach the page encoded (``portal.jsonedge.EncodedJSON``, shared with
+    later reads); the page decodes them once for its template, not at each touch."""
+    org, person = await _consenting("Decoded Person")
+    day = _duty_day()
+    lines = [
+        w.duty_line(person, f"{day}T09:00Z", f"{day}T13:00Z", esp="yes"),
+        w.duty_line(person, f"{day}T18:00Z", f"{day}T20:30Z", esp="no"),
+    ]
+    await import_csv(io.BytesIO(w.csv_text(lines)), created_by="test")
+    hr = await w.employer_user(settings, org)
+    decodes: list[str] = []
+
+    def counting(text: str) -> Any:
+        decodes.append(text)
+        return decode(text)
+
+    decode = jsonedge._decode
+    monkeypatch.setattr(jsonedge, "_decode", counting)
+    async with serve(settings) as client:
+        await w.signed_in(client, hr)
+        for read in ("first", "remembered"):
+            decodes.clear()
+            page = await client.get(f"/employer/staff/{person.id}", params={"purpose": w.LEAVE})
+            assert page.status_code == 200, (read, page.text)
+            assert "4 hours" in page.text and "2.5 hours" in page.text, read
+            assert "No, own time" in page.text and "Yes" in page.text, read
+            assert len(decodes) == 1, (read, len(decodes))

@@ -2,7 +2,8 @@
 
 Only enabled, activated accounts of the role for the organisation's kind; the organisation's
 recorded contact address only when it has no such account; each address once whatever its case.
-The withdrawal reminder follows the same rule as the notice it reminds of.
+The withdrawal reminder follows the same rule as the notice it reminds of. A kind with no role
+is an error naming the kind, never another kind's accounts mailed.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from portal.accounts.contacts import organisation_contacts
+import pytest
+
+from portal.accounts.contacts import NoContactRole, organisation_contacts
 from portal.accounts.roles import Role
 from portal.accounts.tables import UserAccount
 from portal.consent.tables import WithdrawalNotice
@@ -98,3 +101,19 @@ async def test_the_reminder_goes_where_the_notice_went(engine: Any, settings: Se
     (mail,) = await OutboxMessage.select().where(OutboxMessage.template == "withdrawal_reminder")
     assert mail["recipient"] == "desk@pending.example"
     assert mail["recipient"] == (await organisation_contacts(partner_id))[0]
+
+
+@pytest.mark.parametrize("kind", [OrganisationKind.PROVIDER.value, OrganisationKind.FORCE.value])
+async def test_a_kind_without_a_role_is_an_error_naming_it(
+    engine: Any, settings: Settings, kind: str
+) -> None:
+    """Employer accounts in an organisation of another kind are not its contacts: before, any
+    kind without a role was taken for an employer and those accounts were mailed."""
+    org_id = await world.employer(f"Odd {kind}")
+    await create_user(settings, "hr@odd.example", Role.EMPLOYER, organisation_id=org_id)
+    await _recorded_contact(org_id, "desk@odd.example")
+    assert await organisation_contacts(org_id) == ["hr@odd.example"]
+    await Organisation.update({Organisation.kind: kind}).where(Organisation.id == org_id)
+    with pytest.raises(NoContactRole, match=repr(kind)) as raised:
+        await organisation_contacts(org_id)
+    assert raised.value.kind == kind

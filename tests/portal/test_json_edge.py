@@ -8,6 +8,7 @@ byte what the old path (``model_dump(mode="json")`` then msgspec) gave.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import msgspec
@@ -15,7 +16,7 @@ import pytest
 from pydantic import BaseModel
 
 from portal.app import create_app
-from portal.jsonedge import TYPE_ENCODERS, EncodedJSON, model_json
+from portal.jsonedge import TYPE_ENCODERS, EncodedJSON, decoded, model_json
 from portal.settings import Settings
 from portal.vocabulary.controllers import purposes
 from tests.support.served import serve_app
@@ -61,6 +62,19 @@ def test_encoded_json_is_spliced_unchanged() -> None:
     encoded.value()[0]["hours"] = 0
     assert encoded[0]["hours"] == 6.5
     assert not EncodedJSON("[]") and EncodedJSON("[1]")
+
+
+def test_decoded_reads_each_encoded_value_once_into_the_readers_own_copy() -> None:
+    records = [{"hours": 6.5}, {"hours": 2.0}]
+    shared = {"hours_detail": {"period": "2026", "duties": EncodedJSON(json.dumps(records))}}
+    data = decoded({**shared, "names": ("a", ["b"])})
+    assert data == {**shared, "names": ("a", ["b"])}
+    assert type(data["hours_detail"]["duties"]) is list  # decoded: touching it decodes nothing
+    assert type(data["names"]) is tuple
+    data["hours_detail"]["duties"][0]["hours"] = 0
+    data["hours_detail"]["duties"].clear()
+    data["hours_detail"].clear()
+    assert shared["hours_detail"]["duties"] == records  # the shared value is unchanged
 
 
 def _hook(value: Any) -> Any:

@@ -13,22 +13,12 @@ from typing import Any
 
 from tests.web.webharness import (
     Served,
-    axe_check,
-    no_horizontal_scroll,
+    axe_at_both_widths,
     seed_world,
     sign_in,
     totp_code,
     totp_secret,
 )
-
-
-def _both_widths(page: Any, label: str) -> None:
-    for width in (1280, 320):
-        page.set_viewport_size({"width": width, "height": 800})
-        axe_check(page, f"{label} at {width} px")
-        if width == 320:
-            no_horizontal_scroll(page)
-    page.set_viewport_size({"width": 1280, "height": 900})
 
 
 def _date(page: Any, prefix: str, day: dt.date) -> None:
@@ -49,20 +39,20 @@ def test_coordinator_records_a_force_its_agreement_a_user_and_a_reasoned_link(
     sign_in(page, served, world.emails["coordinator"], code=code)
     page.get_by_role("link", name="Forces and partners").first.click()
     assert page.locator("h1").inner_text() == "Other police forces and partners"
-    _both_widths(page, "organisations")
+    axe_at_both_widths(page, "organisations")
 
     # Nothing chosen: both fields named, the page as typed.
     page.get_by_label("Name", exact=True).fill("Eastshire Police")
     page.get_by_role("button", name="Record organisation").click()
     assert "Select whether it is another police force or a partner" in _error_summary(page)
     assert page.get_by_label("Name", exact=True).input_value() == "Eastshire Police"
-    _both_widths(page, "organisations with an error")
+    axe_at_both_widths(page, "organisations with an error")
     page.get_by_label("Another police force").check()
     page.get_by_role("button", name="Record organisation").click()
     assert page.locator("h1").inner_text() == "Eastshire Police"
     assert "Organisation recorded." in page.inner_text("main")
     assert "No information sharing agreement is recorded" in page.inner_text("main")
-    _both_widths(page, "organisation")
+    axe_at_both_widths(page, "organisation")
     force_url = page.url.split("?")[0]
 
     # The information sharing agreement, through the one agreement path (ledgered).
@@ -89,7 +79,7 @@ def test_coordinator_records_a_force_its_agreement_a_user_and_a_reasoned_link(
     _date(page, "link_starts_on", today)
     page.get_by_role("button", name="Link volunteer").click()
     assert "Select what the link is for" in _error_summary(page)
-    _both_widths(page, "organisation with an error")
+    axe_at_both_widths(page, "organisation with an error")
     page.get_by_label("Transferring their service").check()
     page.locator("input[name=reasons]:checked").evaluate(
         "box => { box.value = 'esp.programme-management'; }"
@@ -106,7 +96,7 @@ def test_coordinator_records_a_force_its_agreement_a_user_and_a_reasoned_link(
     links = page.locator("#links ~ dl").first.inner_text()
     assert "Sam Special" in links and "For: Transferring their service" in links, links
     assert "Their application to more than one force" not in links
-    _both_widths(page, "organisation with a link")
+    axe_at_both_widths(page, "organisation with a link")
 
     # The volunteer's own record names the force and what the link is for.
     page.locator("#links ~ dl").first.get_by_role("link", name="Sam Special").click()

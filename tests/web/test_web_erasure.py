@@ -10,23 +10,13 @@ from typing import Any
 from tests.web.webharness import (
     Served,
     World,
-    axe_check,
-    no_horizontal_scroll,
+    axe_at_both_widths,
     seed_world,
     sign_in,
-    totp_code,
-    totp_secret,
+    sign_in_as_dpo,
 )
 
 WHY = "Your duty records are evidence in an open claim against the force."
-
-
-def _both_widths(page: Any, label: str) -> None:
-    axe_check(page, f"{label} at 1280")
-    page.set_viewport_size({"width": 320, "height": 800})
-    axe_check(page, f"{label} at 320")
-    no_horizontal_scroll(page)
-    page.set_viewport_size({"width": 1280, "height": 900})
 
 
 def _sign_out(page: Any) -> None:
@@ -34,8 +24,7 @@ def _sign_out(page: Any) -> None:
 
 
 def _dpo_page(page: Any, served: Served, world: World, step: int) -> Any:
-    secret = served.run(totp_secret(world.dpo_id))
-    sign_in(page, served, world.emails["dpo"], code=totp_code(secret, step))
+    sign_in_as_dpo(page, served, world, step)
     page.get_by_role("link", name="Erasure requests").click()
     return page.locator("section.govuk-summary-card").first
 
@@ -44,24 +33,24 @@ def test_ask_for_erasure_be_refused_then_approved(served: Served, page: Any) -> 
     world = served.run(seed_world(served))
     sign_in(page, served, world.emails["volunteer"])
     page.get_by_role("link", name="Ask for your data to be erased").click()
-    _both_widths(page, "erasure form")
+    axe_at_both_widths(page, "erasure form")
     page.get_by_label("Anything you want the officer to know (optional)").fill("Please erase me.")
     page.get_by_role("button", name="Ask for my data to be erased").click()
     main = page.inner_text("main")
     assert "Your request is recorded" in main and "Waiting for a decision" in main
     assert "Answer due by" in main
-    _both_widths(page, "erasure request waiting")
+    axe_at_both_widths(page, "erasure request waiting")
     _sign_out(page)
 
     card = _dpo_page(page, served, world, 0)
     assert "Please erase me." in card.inner_text() and "Due by" in card.inner_text()
-    _both_widths(page, "erasure queue")
+    axe_at_both_widths(page, "erasure queue")
     card.get_by_label("Refuse: keep the data").check()
     card.get_by_role("button", name="Record the decision").click()
     main = page.inner_text("main")
     assert "choose the legal ground of the refusal" in main.lower()
     assert "explain the refusal to the volunteer" in main.lower()
-    _both_widths(page, "refusal without an explanation")
+    axe_at_both_widths(page, "refusal without an explanation")
     card = page.locator("section.govuk-summary-card").first
     card.get_by_label("Refuse: keep the data").check()
     card.get_by_label("Legal ground for a refusal").select_option("legal_claims")
@@ -69,14 +58,14 @@ def test_ask_for_erasure_be_refused_then_approved(served: Served, page: Any) -> 
     card.get_by_role("button", name="Record the decision").click()
     main = page.inner_text("main")
     assert "Request refused" in main and "No erasure request is waiting" in main
-    _both_widths(page, "erasure refused")
+    axe_at_both_widths(page, "erasure refused")
     _sign_out(page)
 
     sign_in(page, served, world.emails["volunteer"])
     page.goto(served.url("/volunteer/erasure"))
     main = page.inner_text("main")
     assert "Refused" in main and WHY in main and "Article 17(3)(e)" in main
-    _both_widths(page, "refusal read by the volunteer")
+    axe_at_both_widths(page, "refusal read by the volunteer")
     page.get_by_role("button", name="Ask for my data to be erased").click()
     assert "Waiting for a decision" in page.inner_text("main")
     _sign_out(page)
@@ -87,7 +76,7 @@ def test_ask_for_erasure_be_refused_then_approved(served: Served, page: Any) -> 
     main = page.inner_text("main")
     assert "The volunteer was told, and their data is erased" in main
     assert "Approved and erased" in main and "Yes, before the erasure" in main
-    _both_widths(page, "erasure done")
+    axe_at_both_widths(page, "erasure done")
     _sign_out(page)
 
     mails = [p.read_text() for p in served.settings.outbox_files_dir.glob("*.eml")]

@@ -16,9 +16,8 @@ from typing import Any
 from tests.web.webharness import (
     Served,
     World,
-    axe_check,
+    axe_at_both_widths,
     make_user,
-    no_horizontal_scroll,
     seed_world,
     sign_in,
 )
@@ -88,18 +87,9 @@ async def _recipients(served: Served, world: World) -> None:
         await make_user(served.settings, email, kind, organisation_id=org.id)
 
 
-def _both_widths(page: Any, label: str) -> None:
-    for width in (1280, 320):
-        page.set_viewport_size({"width": width, "height": 800})
-        axe_check(page, f"{label} at {width} px")
-        if width == 320:
-            no_horizontal_scroll(page)
-    page.set_viewport_size({"width": 1280, "height": 900})
-
-
 def _read_the_applicant(page: Any, purpose_words: str, list_caption: str) -> None:
     """From the role's home: choose the purpose, see the list, open the applicant's page."""
-    _both_widths(page, "home")
+    axe_at_both_widths(page, "home")
     page.get_by_role("link", name=purpose_words).click()
     table = page.locator("main table")
     assert table.locator("caption").inner_text() == list_caption
@@ -107,7 +97,7 @@ def _read_the_applicant(page: Any, purpose_words: str, list_caption: str) -> Non
     assert row.locator("th").inner_text() == "Sam Special"
     assert "Application in progress" in row.locator("td").all_inner_texts()
     assert RAW.search(page.inner_text("main")) is None, page.inner_text("main")
-    _both_widths(page, "list")
+    axe_at_both_widths(page, "list")
     row.get_by_role("link", name="Sam Special").click()
     assert page.locator("h1").inner_text() == "Sam Special"
     facts = page.locator("main .govuk-summary-list").first
@@ -121,7 +111,7 @@ def _read_the_applicant(page: Any, purpose_words: str, list_caption: str) -> Non
     assert shown["Application progress"] == "Application in progress", shown
     assert "recorded in the ledger" in page.inner_text("main")
     assert RAW.search(page.inner_text("main")) is None, page.inner_text("main")
-    _both_widths(page, "person")
+    axe_at_both_widths(page, "person")
     page.get_by_role("button", name="Sign out").click()
 
 
@@ -140,7 +130,7 @@ def _disclosure_card(page: Any, served: Served, world: World, name: str) -> dict
             strict=True,
         )
     )
-    _both_widths(page, "disclosures")
+    axe_at_both_widths(page, "disclosures")
     page.get_by_role("button", name="Sign out").click()
     return rows
 

@@ -16,8 +16,7 @@ from typing import Any
 from tests.web.webharness import (
     Served,
     World,
-    axe_check,
-    no_horizontal_scroll,
+    axe_at_both_widths,
     seed_world,
     sign_in,
 )
@@ -116,15 +115,6 @@ def _section(page: Any, name: str) -> Any:
     return page.locator("section", has=page.get_by_role("heading", name=name, exact=True))
 
 
-def _both_widths(page: Any, label: str) -> None:
-    for width in (1280, 320):
-        page.set_viewport_size({"width": width, "height": 800})
-        axe_check(page, f"{label} at {width} px")
-        if width == 320:
-            no_horizontal_scroll(page)
-    page.set_viewport_size({"width": 1280, "height": 900})
-
-
 def test_the_sharing_page_offers_only_the_links_reasons(served: Served, page: Any) -> None:
     world = served.run(seed_world(served))
     served.run(_forces(served, world))
@@ -148,7 +138,7 @@ def test_the_sharing_page_offers_only_the_links_reasons(served: Served, page: An
     assert MULTI_LABEL in west.inner_text()
     assert west.get_by_role("checkbox").count() == 0
     assert west.get_by_role("button", name="Give consent").count() == 0
-    _both_widths(page, "sharing page with links to two forces")
+    axe_at_both_widths(page, "sharing page with links to two forces")
 
     # The earlier consent is withdrawn in one step; then nothing for it is offered at all.
     west.get_by_role("button", name=f"Withdraw consent for {MULTI_LABEL}").click()
@@ -157,4 +147,4 @@ def test_the_sharing_page_offers_only_the_links_reasons(served: Served, page: An
     assert MULTI_LABEL not in west.inner_text()
     assert west.locator(".app-outside-link").count() == 0
     assert TRANSFER_LABEL in west.inner_text()
-    _both_widths(page, "after withdrawing")
+    axe_at_both_widths(page, "after withdrawing")

@@ -22,12 +22,9 @@ from portal.dpo.report_csv import REPORT_CSV_COLUMNS
 from tests.web.webharness import (
     Served,
     World,
-    axe_check,
-    no_horizontal_scroll,
+    axe_at_both_widths,
     seed_world,
-    sign_in,
-    totp_code,
-    totp_secret,
+    sign_in_as_dpo,
 )
 
 LEAVE = "esp.leave-verification"
@@ -109,15 +106,6 @@ async def _read_by_two_kinds(served: Served, world: World) -> None:
         await gate.disclose_one(recipient, purpose, world.volunteer_id, request_id="seed")
 
 
-def _both_widths(page: Any, label: str) -> None:
-    for width in (1280, 320):
-        page.set_viewport_size({"width": width, "height": 800})
-        axe_check(page, f"{label} at {width} px")
-        if width == 320:
-            no_horizontal_scroll(page)
-    page.set_viewport_size({"width": 1280, "height": 900})
-
-
 def _recipient_names(page: Any) -> list[str]:
     table = page.locator("#recipients ~ .app-table-scroll").first
     return table.locator("tbody tr td:first-child").all_inner_texts()
@@ -131,9 +119,7 @@ def _disclosure_recipients(page: Any) -> list[str]:
 def test_the_report_page_filters_by_kind_of_recipient(served: Served, page: Any) -> None:
     world = served.run(seed_world(served))
     served.run(_read_by_two_kinds(served, world))
-    sign_in(
-        page, served, world.emails["dpo"], code=totp_code(served.run(totp_secret(world.dpo_id)))
-    )
+    sign_in_as_dpo(page, served, world)
     page.goto(served.url(f"/dpo/subjects?volunteer={world.volunteer_id}"))
     assert sorted(_recipient_names(page)) == ["Acme Logistics", "Southshire Police", "The force"]
 
@@ -147,7 +133,7 @@ def test_the_report_page_filters_by_kind_of_recipient(served: Served, page: Any)
         "Messaging provider",
     ]
     assert select.input_value() == ""
-    _both_widths(page, "report, all recipients")
+    axe_at_both_widths(page, "report, all recipients")
 
     select.select_option(label="Another police force")
     page.get_by_role("button", name="Show report").click()
@@ -162,7 +148,7 @@ def test_the_report_page_filters_by_kind_of_recipient(served: Served, page: Any)
     for link in (csv_link, json_link):
         href = link.get_attribute("href") or ""
         assert parse_qs(urlparse(href).query) == {"recipient_kind": ["police_force"]}, href
-    _both_widths(page, "report, another police force only")
+    axe_at_both_widths(page, "report, another police force only")
 
     with page.expect_download() as download:
         csv_link.click()
@@ -192,6 +178,6 @@ def test_the_report_page_filters_by_kind_of_recipient(served: Served, page: Any)
     expect(page.locator("#recipient_kind-error")).to_be_visible()
     assert page.locator("#recipients").count() == 0
     assert page.locator("#disclosures").count() == 0
-    _both_widths(page, "report, unknown kind")
+    axe_at_both_widths(page, "report, unknown kind")
     link.click()
     expect(page.get_by_label("Kind of recipient")).to_be_focused()

@@ -351,6 +351,24 @@ def sign_in(page: Any, served: Served, email: str, *, code: str | None = None) -
         page.get_by_role("button", name="Sign in").click()
 
 
+def sign_in_as_dpo(page: Any, served: Served, world: World, step: int = 0) -> None:
+    """Sign in as the seeded DPO with their authenticator's code ``step`` periods ahead (a code
+    is accepted once: a test signing in again takes the next)."""
+    code = totp_code(served.run(totp_secret(world.dpo_id)), step)
+    sign_in(page, served, world.emails["dpo"], code=code)
+
+
+def axe_at_both_widths(page: Any, label: str) -> None:
+    """0 axe-core violations at 1280 and at 320 px wide, no sideways scrolling at 320; the page
+    is left at 1280 x 900."""
+    for width in (1280, 320):
+        page.set_viewport_size({"width": width, "height": 800})
+        axe_check(page, f"{label} at {width} px")
+        if width == 320:
+            no_horizontal_scroll(page)
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
 def focus_is_visible(page: Any) -> bool:
     """The focused element shows the GOV.UK focus style (outline, box shadow or yellow fill)."""
     return bool(

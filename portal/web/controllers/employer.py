@@ -27,6 +27,7 @@ from portal.errors import Conflict, InvalidInput, NotFound
 from portal.hours import leave
 from portal.hours import reports as hour_reports
 from portal.hours.schemas import EmployerReportOut
+from portal.jsonedge import decoded
 from portal.receipts import ReceiptOut
 from portal.request_context import request_id
 from portal.settings import Settings
@@ -188,12 +189,14 @@ class EmployerPages(Controller):
             volunteer_id,
             request_id=request_id(request),
         )
+        # Duty records arrive encoded (shared with later reads): decoded once for the template.
+        data = decoded(released.data)
         return await render(
             request,
             "employer/staff_member.html",
             purpose=chosen,
-            member=released,
-            rows=staffview.member_rows(released.data, settings.monthly_minimum_hours),
+            data=data,
+            rows=staffview.member_rows(data, settings.monthly_minimum_hours),
             member_receipt=ReceiptOut.of(released.receipt),
         )
 
