@@ -36,7 +36,6 @@ siblings that did not change.
 from __future__ import annotations
 
 import hashlib
-from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -184,46 +183,24 @@ EMPTY_TAG = b"\x00"
 REF_TAG = b"\x01"
 
 
-class _Batch:
-    """One commit's constants: its version, the rows it stores, and the keys whose value
-    changed since the last hash (as sorted integers), their paths not yet cleared."""
-
-    __slots__ = ("out", "stale", "version")
-
-    def __init__(self, version: int, stale: list[int]) -> None:
-        self.version = version
-        self.out: list[tuple[bytes, bytes]] = []
-        self.stale = stale
-
-
 def _commit_tile(
-    node: _Leaf | _Branch, depth: int, prefix: int, batch: _Batch, lo: int, hi: int
+    node: _Leaf | _Branch, depth: int, prefix: int, version: int, out: list[tuple[bytes, bytes]]
 ) -> bytes:
     """Store the tile rooted at ``node`` (at ``depth``, a multiple of the tile height) as of
-    the batch's version, the changed tiles below it first; returns its hash. ``batch.stale[lo:hi]``
-    are the changed keys under ``node``."""
+    ``version``, the changed tiles below it first; returns its hash."""
     if isinstance(node, _Leaf):  # only the root: elsewhere a leaf sits in its parent's tile
         body = _LEAF + node.key + node.value.to_bytes(8, "big")
         digest = node.hash = _sha256(body).digest()
-        batch.out.append((node_path(depth, prefix), TILE + body))
+        out.append((node_path(depth, prefix), TILE + body))
         return digest
     parts = [TILE, _BRANCH]
     limit, deeper = depth + TILE_HEIGHT, depth + 1
-    middle = _split_at(batch.stale, depth, prefix, lo, hi)
-    left = _encode(node.left, deeper, limit, prefix << 1, batch, parts, lo, middle)
-    right = _encode(node.right, deeper, limit, (prefix << 1) | 1, batch, parts, middle, hi)
+    left = _encode(node.left, deeper, limit, prefix << 1, version, out, parts)
+    right = _encode(node.right, deeper, limit, (prefix << 1) | 1, version, out, parts)
     digest = node.hash = _sha256(_BRANCH + left + right).digest()
-    node.blob = REF_TAG + digest + batch.version.to_bytes(8, "big")
-    batch.out.append((node_path(depth, prefix), b"".join(parts)))
+    node.blob = REF_TAG + digest + version.to_bytes(8, "big")
+    out.append((node_path(depth, prefix), b"".join(parts)))
     return digest
-
-
-def _split_at(stale: list[int], depth: int, prefix: int, lo: int, hi: int) -> int:
-    """Where ``stale[lo:hi]`` (keys under the node at ``depth``, ``prefix``) pass to its right
-    child: the first at or above the right child's smallest key."""
-    if lo == hi:
-        return lo
-    return bisect_left(stale, ((prefix << 1) | 1) << (KEY_BITS - 1 - depth), lo, hi)
 
 
 def _encode(
@@ -231,16 +208,14 @@ def _encode(
     depth: int,
     limit: int,
     prefix: int,
-    batch: _Batch,
+    version: int,
+    out: list[tuple[bytes, bytes]],
     parts: list[bytes],
-    lo: int,
-    hi: int,
 ) -> bytes:
     """Append ``node``'s subtree down to depth ``limit`` to ``parts`` in preorder: leaves
     inline wherever they sit, a branch at ``limit`` as a reference to its own tile (stored
-    first if it changed). A branch unchanged since the last commit (no changed key under it:
-    ``lo == hi``) is appended as it was then (its ``blob``) with its cached hash: neither
-    re-encoded nor re-hashed."""
+    first if it changed). A branch unchanged since the last commit is appended as it was then
+    (its ``blob``) with its cached hash: neither re-encoded nor re-hashed."""
     if node is None:
         parts.append(EMPTY_TAG)
         return EMPTY_HASH
@@ -252,18 +227,17 @@ def _encode(
             cached = node.hash = _sha256(body).digest()
         return cached
     blob = node.blob
-    if blob is not None and node.hash is not None and lo == hi:
+    if blob is not None and node.hash is not None:
         parts.append(blob)
         return node.hash
     if depth == limit:
-        digest = _commit_tile(node, depth, prefix, batch, lo, hi)
+        digest = _commit_tile(node, depth, prefix, version, out)
         parts.append(node.blob)  # type: ignore[arg-type]  # set by _commit_tile
         return digest
     mine = [_BRANCH]
     deeper = depth + 1
-    middle = _split_at(batch.stale, depth, prefix, lo, hi)
-    left = _encode(node.left, deeper, limit, prefix << 1, batch, mine, lo, middle)
-    right = _encode(node.right, deeper, limit, (prefix << 1) | 1, batch, mine, middle, hi)
+    left = _encode(node.left, deeper, limit, prefix << 1, version, out, mine)
+    right = _encode(node.right, deeper, limit, (prefix << 1) | 1, version, out, mine)
     digest = node.hash = _sha256(_BRANCH + left + right).digest()
     node.blob = blob = b"".join(mine)
     parts.append(blob)
@@ -340,26 +314,12 @@ class SubjectMap:
 
     Not shared between tasks: the sequencer owns its map and drops it when a batch fails (see
     :mod:`ledger.chains`); a proof builds its own.
-
-    Keeps an index from key to leaf (built on the first :meth:`put`), so a put of a key already
-    in the map (most of an append's) is a dict lookup: it returns the previous value at once
-    and only records the key; the branches on its path lose their cached hash and encoding
-    when a hash is next asked for (:meth:`root`, :meth:`commit`, :meth:`prove`), all of a
-    batch's paths in one loop. Between two puts the sequencer touches much else, so a descent
-    per put ran cold in the CPU's caches (bench/results/completeness.md). The index costs a
-    dict slot per subject (measured there too).
     """
 
-    __slots__ = ("_leaves", "_root", "_stale")
+    __slots__ = ("_root",)
 
     def __init__(self, root: _Node = None) -> None:
         self._root = root
-        #: Every leaf by its key; None until the first put needs it (a map read back from
-        #: stored rows is attached before its lower rows are, so it is indexed once complete).
-        self._leaves: dict[bytes, _Leaf] | None = None
-        #: Keys whose leaf took a new value since the last hash was asked for, their path's
-        #: branches still holding the old hashes and encodings (see :meth:`_settle`).
-        self._stale: list[bytes] = []
 
     @classmethod
     def build(cls, items: Iterable[tuple[bytes, int]]) -> SubjectMap:
@@ -378,40 +338,14 @@ class SubjectMap:
             return node.value
         return None
 
-    def _index(self) -> dict[bytes, _Leaf]:
-        """Every leaf by key, from one walk of the tree."""
-        leaves: dict[bytes, _Leaf] = {}
-        todo: list[_Node] = [self._root]
-        while todo:
-            node = todo.pop()
-            if isinstance(node, _Branch):
-                todo.append(node.right)
-                todo.append(node.left)
-            elif node is not None:
-                leaves[node.key] = node
-        self._leaves = leaves
-        return leaves
-
     def put(self, key: bytes, value: int) -> int | None:
         """Set ``key -> value`` in place and return the key's previous value (None: new key).
 
-        A known key: its leaf found by the index, the value set, the key recorded so its path
-        is cleared before the next hash (:meth:`_settle`). A new key: one descent, clearing the
-        cached hashes on the way, so the next :meth:`root` rehashes only the changed paths.
+        One descent: the branches passed lose their cached hash, so the next :meth:`root`
+        rehashes only the paths changed since the last one.
         """
         if len(key) != KEY_SIZE or not 0 <= value <= _MAX_VALUE:
             raise ValueError("a map key is 32 bytes and a value a uint64")
-        leaves = self._leaves
-        if leaves is None:
-            leaves = self._index()
-        known = leaves.get(key)
-        if known is not None:
-            previous = known.value
-            known.value = value
-            if known.hash is not None:  # None: already recorded, or its path already cleared
-                known.hash = None
-                self._stale.append(key)
-            return previous
         bits = f"{int.from_bytes(key, 'big'):0256b}"  # one character per level, read by index
         parent: _Branch | None = None
         right = False
@@ -424,38 +358,26 @@ class SubjectMap:
             right = bits[depth] == "1"
             node = node.right if right else node.left
             depth += 1
-        leaf = _Leaf(key, value)
-        leaves[key] = leaf
-        replacement = leaf if node is None else _split(node, leaf, depth)
+        previous = None
+        if node is None:
+            replacement: _Leaf | _Branch = _Leaf(key, value)
+        elif node.key == key:
+            previous = node.value
+            node.value = value
+            node.hash = None
+            return previous
+        else:
+            replacement = _split(node, _Leaf(key, value), depth)
         if parent is None:
             self._root = replacement
         elif right:
             parent.right = replacement
         else:
             parent.left = replacement
-        return None
-
-    def _settle(self) -> None:
-        """Clear the cached hash and encoding of every branch on the paths of the keys whose
-        value changed since the last hash (what each put of a new key does as it descends)."""
-        stale = self._stale
-        if not stale:
-            return
-        root = self._root
-        for key in stale:
-            bits = f"{int.from_bytes(key, 'big'):0256b}"
-            node = root
-            depth = 0
-            while isinstance(node, _Branch):
-                node.hash = None
-                node.blob = None
-                node = node.right if bits[depth] == "1" else node.left
-                depth += 1
-        stale.clear()
+        return previous
 
     def root(self) -> bytes:
         """The root hash. Caches every hash, so it also marks the map as stored (see commit)."""
-        self._settle()
         return _node_hash(self._root)
 
     def commit(self, version: int) -> tuple[bytes, list[tuple[bytes, bytes]]]:
@@ -468,28 +390,20 @@ class SubjectMap:
         under; a reader follows those down from the root tile of a version. A map built in one
         pass is all changed (stored whole). An empty map stores nothing.
         """
-        # The paths of keys whose value changed are not cleared first: the walk passes each
-        # such key's range down and re-encodes every branch above one (what clearing them
-        # would make it do), visiting only the nodes it writes anyway.
-        stale = sorted(int.from_bytes(key, "big") for key in self._stale)
-        self._stale.clear()
-        batch = _Batch(version, stale)
+        changed: list[tuple[bytes, bytes]] = []
         root = self._root
         if root is None:
-            return EMPTY_HASH, batch.out
+            return EMPTY_HASH, changed
         root.hash = None
-        return _commit_tile(root, 0, 0, batch, 0, len(stale)), batch.out
+        return _commit_tile(root, 0, 0, version, changed), changed
 
     def attach(self, root: _Leaf | _Branch | None) -> None:
         """Take ``root`` as the whole map: a tree read back from stored rows, every hash and
         version set (see :mod:`ledger.mapstore`)."""
         self._root = root
-        self._leaves = None
-        self._stale.clear()
 
     def prove(self, key: bytes) -> MapProof:
         """The path of ``key``: proves its value, or that it is absent."""
-        self._settle()
         siblings: list[bytes] = []
         node = self._root
         depth = 0
