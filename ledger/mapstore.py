@@ -118,23 +118,22 @@ class _Loader:
         self.pending: list[_Pending] = []
         self.row: bytes | None = None
 
-    def convert(self, node: Node, version: int) -> _Leaf | _Branch | None:
+    def convert(self, node: Node) -> _Leaf | _Branch | None:
         """The in-memory nodes of a parsed row, hashes set; references queued for the next
-        level. Built nodes count as stored under ``version`` (the row they came from)."""
+        level. Which version each row is stored under lives in the references (a branch
+        rooting a row keeps it in its ``blob``), so the next commit stores only changes."""
         if node is None or isinstance(node, Ref):
             return None
         if isinstance(node, Leaf):
             self.leaves += 1
             leaf = _Leaf(node.key, node.value)
             leaf.hash = node_hash(node)
-            leaf.stored = version
             return leaf
-        branch = _Branch(self.convert(node.left, version), self.convert(node.right, version))
+        branch = _Branch(self.convert(node.left), self.convert(node.right))
         for right, child in ((False, node.left), (True, node.right)):
             if isinstance(child, Ref):
                 self.pending.append((branch, right, child, self.row))
         branch.hash = node_hash(node)
-        branch.stored = version
         return branch
 
     def take_level(
@@ -167,7 +166,7 @@ class _Loader:
                 )
             self.rows += 1
             self.row = key
-            node = self.convert(parsed, ref.version)
+            node = self.convert(parsed)
             if isinstance(node, _Branch):  # how its parent's tile refers to it, unchanged
                 node.blob = REF_TAG + ref.hash + ref.version.to_bytes(_VERSION_BYTES, "big")
             if parent is None:

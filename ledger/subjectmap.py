@@ -93,24 +93,21 @@ class MapProofError(ValueError):
 
 
 class _Leaf:
-    __slots__ = ("hash", "key", "stored", "value")
+    __slots__ = ("hash", "key", "value")
 
     def __init__(self, key: bytes, value: int) -> None:
         self.key = key
         self.value = value
         self.hash: bytes | None = None
-        #: The version (tree size) this node's current content is stored under; 0: not yet.
-        self.stored = 0
 
 
 class _Branch:
-    __slots__ = ("blob", "hash", "left", "right", "stored")
+    __slots__ = ("blob", "hash", "left", "right")
 
     def __init__(self, left: _Node, right: _Node) -> None:
         self.left = left
         self.right = right
         self.hash: bytes | None = None
-        self.stored = 0
         #: How this branch reads in its parent's stored tile as of the last commit: its subtree
         #: there, or the reference to its own tile if it roots one. None: changed since (every
         #: :meth:`SubjectMap.put` clears it along its path), so its tile must be written again.
@@ -201,7 +198,6 @@ def _commit_tile(
     left = _encode(node.left, deeper, limit, prefix << 1, version, out, parts)
     right = _encode(node.right, deeper, limit, (prefix << 1) | 1, version, out, parts)
     digest = node.hash = _sha256(_BRANCH + left + right).digest()
-    node.stored = version
     node.blob = REF_TAG + digest + version.to_bytes(8, "big")
     out.append((node_path(depth, prefix), b"".join(parts)))
     return digest
