@@ -11,9 +11,9 @@ import msgspec
 from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
 from litestar.routes import HTTPRoute
+from litestar.typing import FieldDefinition
 from litestar.utils.helpers import unwrap_partial
 from litestar.utils.signature import ParsedSignature
-from litestar.typing import FieldDefinition
 
 from portal.app import create_app
 from tests.conftest import TestDatabase, make_settings

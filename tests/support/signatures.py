@@ -66,7 +66,7 @@ def _decoder_key(part: Any) -> tuple[Any, tuple[Any, ...]] | None:
         return id(part), (part,)
     if isinstance(part, partial) and type(part.func) is FunctionType:
         values = (part.func, *part.args, *part.keywords.values())
-        return (id(part.func), tuple(map(id, part.args)), tuple(part.keywords), tuple(map(id, values))), values
+        return (len(part.args), tuple(part.keywords), tuple(map(id, values))), values
     return None
 
 
