@@ -25,6 +25,11 @@ import asyncpg
 import pytest
 
 from portal.settings import Settings, load_settings
+from tests.support import signatures
+
+# Litestar's per-app parse of every handler's signature, done once per test process instead:
+# most of what a test that serves the app spends in ``create_app`` (tests/support/signatures.py).
+signatures.install()
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("ESP_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
