@@ -19,7 +19,7 @@ from portal.consent.objections import ObjectionService
 from portal.consent.tables import WithdrawalAcknowledgement, WithdrawalNotice
 from portal.disclosure.reminders import remind_unacknowledged
 from portal.jobs import periodic_jobs
-from portal.messages.periodic import Job, claim, period_of, run_due_jobs, run_job
+from portal.messages.periodic import Job, JobResult, claim, period_of, run_due_jobs, run_job
 from portal.messages.tables import JobRun, OutboxMessage
 from portal.organisations.tables import OrganisationKind
 from portal.settings import Settings
@@ -33,10 +33,13 @@ __all__ = ["ledger"]
 NOW = dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.UTC)
 
 
-def _counting_job(name: str, runs: list[dt.datetime], pause: float = 0.0) -> Job:
+def _counting_job(name: str, runs: list[dt.datetime], until: asyncio.Event | None = None) -> Job:
+    """A job that counts its runs; with ``until``, each run lasts until that event is set."""
+
     async def run(now: dt.datetime) -> int:
         runs.append(now)
-        await asyncio.sleep(pause)
+        if until is not None:
+            await until.wait()
         return 1
 
     return Job(name, run)
@@ -44,9 +47,20 @@ def _counting_job(name: str, runs: list[dt.datetime], pause: float = 0.0) -> Job
 
 async def test_a_job_runs_once_per_period_across_workers(engine: Any, settings: Settings) -> None:
     runs: list[dt.datetime] = []
-    job = _counting_job("count", runs, pause=0.05)
-    # two workers reach the same period at once: one runs it, the other is told it is held
-    first, second = await asyncio.gather(run_job(settings, job, NOW), run_job(settings, job, NOW))
+    # Two workers reach the same period at once: one runs it, the other is told it is held. The
+    # run lasts until the other worker has its answer (a fixed 50 ms pause was not always long
+    # enough on a loaded machine: the other worker then asked after the run and was told "done").
+    # Were both to claim the period, neither run would end: the outer limit fails the test.
+    answered = asyncio.Event()
+    job = _counting_job("count", runs, until=answered)
+
+    async def worker() -> JobResult:
+        try:
+            return await run_job(settings, job, NOW)
+        finally:
+            answered.set()
+
+    first, second = await asyncio.wait_for(asyncio.gather(worker(), worker()), 120)
     assert sorted([first.claim, second.claim]) == ["claimed", "held"]
     assert len(runs) == 1
     later_same_period = NOW + dt.timedelta(seconds=settings.jobs_interval_seconds - 1)

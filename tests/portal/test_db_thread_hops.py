@@ -113,6 +113,9 @@ async def test_a_busy_database_is_waited_for_off_the_loop(engine: Any) -> None:
         released.set()
 
     ticks = 0
+    read_done = False
+    #: (ticks, whether the read had returned) when the lock was let go.
+    at_release: list[tuple[int, bool]] = []
 
     async def ticker() -> None:
         nonlocal ticks
@@ -120,17 +123,31 @@ async def test_a_busy_database_is_waited_for_off_the_loop(engine: Any) -> None:
             ticks += 1
             await asyncio.sleep(0.01)
 
-    async def release_later() -> None:
-        await asyncio.sleep(0.3)
+    async def release_once_the_loop_went_round() -> None:
+        # The lock is let go once the loop has gone round ten times (not after a fixed 0.3 s:
+        # on a loaded machine fewer than ten 10 ms sleeps fitted in it). A read holding the loop
+        # would stop the ticker; the outer limit then releases it and the assertions fail.
+        deadline = asyncio.get_running_loop().time() + 60
+        while ticks < 10 and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.01)
+        at_release.append((ticks, read_done))
         await asyncio.to_thread(release)
 
+    async def read() -> list[dict[str, Any]]:
+        nonlocal read_done
+        rows = await _COUNT.rows("nobody")
+        read_done = True
+        return rows
+
     ticking = asyncio.create_task(ticker())
-    releasing = asyncio.create_task(release_later())
-    rows = await _COUNT.rows("nobody")
+    releasing = asyncio.create_task(release_once_the_loop_went_round())
+    rows = await read()
     await releasing
     await ticking
     assert rows == [{"n": 0}]
-    assert ticks >= 10  # the loop ran other work for the 0.3 s the read waited
+    # The read was still waiting for the lock after the loop had run other work ten times.
+    [(ticks_while_locked, returned_before_release)] = at_release
+    assert ticks_while_locked >= 10 and not returned_before_release, at_release
 
 
 async def test_a_statement_in_a_transaction_is_one_hand_off(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import socket
 import subprocess
 import time
@@ -35,26 +34,42 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+#: How long a served process may take to answer its first request. Starting ``esp-portal serve``
+#: costs a Python start and the portal's imports per process (three with ``--workers 2``): a few
+#: seconds alone, but over 60 s was seen on the 2-core machine with the other test worker and
+#: other work beside it. Only a process that never comes up waits this long.
+UP_TIMEOUT_S = 240.0
+
+
 def wait_until_up(
     base: str,
     process: subprocess.Popen[str],
-    timeout: float = 60,
+    timeout: float = UP_TIMEOUT_S,
     *,
     path: str = "/health",
     ready: Callable[[httpx.Response], bool] = lambda response: response.status_code == 200,
     what: str = "serve",
 ) -> None:
     """Poll ``GET {base}{path}`` until the served process answers as ``ready`` wants (or fail if
-    it exits first)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    it exits first). Each poll may take a few seconds to be answered on a loaded machine."""
+    started = time.monotonic()
+    last = "no answer yet"
+    while time.monotonic() - started < timeout:
         if process.poll() is not None:
             raise AssertionError(f"{what} exited early with {process.returncode}")
-        with contextlib.suppress(httpx.HTTPError):
-            if ready(httpx.get(f"{base}{path}", timeout=1)):
+        try:
+            response = httpx.get(f"{base}{path}", timeout=5)
+        except httpx.HTTPError as exc:
+            last = f"{type(exc).__name__}"
+        else:
+            if ready(response):
                 return
+            last = f"HTTP {response.status_code}"
         time.sleep(0.2)
-    raise AssertionError(f"{what} did not come up in time")
+    raise AssertionError(
+        f"{what} did not answer GET {base}{path} as ready within {timeout:.0f} s "
+        f"(process still running; last poll: {last})"
+    )
 
 
 def run_cli_in_process(
