@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -16,7 +15,7 @@ from click.testing import CliRunner
 
 from portal.cli.main import cli
 from tests.conftest import ROOT, TestDatabase, run_cli
-from tests.support.cli import cli_env, free_port, wait_until_up
+from tests.support.cli import cli_env, free_port, stop_served, wait_until_up
 
 PASSWORD = "serve test passphrase 42"
 
@@ -70,12 +69,7 @@ def test_serve_runs_several_workers(database: TestDatabase, tmp_path: Path) -> N
                 listing = client.get("/api/coordinator/employers")
                 assert listing.status_code == 200 and listing.json()["total"] == 1
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_served(process)
         log.seek(0)
         stderr = log.read()
         log.close()
@@ -145,12 +139,7 @@ def test_serve_workers_survive_a_slow_start(database: TestDatabase, tmp_path: Pa
             time.sleep(0.2)
         assert len(seen) == 2, seen
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_served(process)
 
 
 def test_every_command_has_help() -> None:

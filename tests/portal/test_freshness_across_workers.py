@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -28,7 +27,7 @@ import pytest
 
 from portal.demo.data import EMPLOYERS, USERS, demo_id
 from tests.conftest import ROOT, TestDatabase, run_cli
-from tests.support.cli import cli_env, free_port, wait_until_up
+from tests.support.cli import cli_env, free_port, stop_served, wait_until_up
 
 LV = "esp.leave-verification"
 NHS = str(EMPLOYERS[0].id)
@@ -67,14 +66,7 @@ def two_servers(env: dict[str, str]) -> Iterator[tuple[str, str]]:
             wait_until_up(base, process)
         yield bases[0], bases[1]
     finally:
-        for process in processes:
-            process.send_signal(signal.SIGINT)
-        for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_served(*processes)
         for log in logs:
             log.seek(0)
             stderr = log.read()

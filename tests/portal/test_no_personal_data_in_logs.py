@@ -22,7 +22,6 @@ import datetime as dt
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -37,7 +36,7 @@ import pytest
 from portal.demo import data
 from tests.conftest import ROOT, TestDatabase, run_cli
 from tests.demo.test_demo import _logins
-from tests.support.cli import cli_env, free_port, wait_until_up
+from tests.support.cli import cli_env, free_port, stop_served, wait_until_up
 
 NEW_PERSON = {
     "display_name": "Rosalind Featherstonehaugh",
@@ -74,12 +73,7 @@ def _served(env: dict[str, str], log_path: Path) -> Iterator[str]:
             wait_until_up(base, process)
             yield base
         finally:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_served(process, timeout=20)
 
 
 @contextlib.contextmanager

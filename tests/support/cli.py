@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import time
@@ -70,6 +71,19 @@ def wait_until_up(
         f"{what} did not answer GET {base}{path} as ready within {timeout:.0f} s "
         f"(process still running; last poll: {last})"
     )
+
+
+def stop_served(*processes: subprocess.Popen[Any], timeout: float = 30) -> None:
+    """Stop served portals as an operator would (SIGINT to every one first, so they shut down
+    side by side), killing any that has not exited within ``timeout`` seconds."""
+    for process in processes:
+        process.send_signal(signal.SIGINT)
+    for process in processes:
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def run_cli_in_process(
