@@ -213,10 +213,10 @@ def _simulated(
     last: Month,
 ) -> Balance | None:
     """``simulate`` remembered on every one of its inputs, all read from committed state in this
-        request: the same inputs always give the same balance, so a reused answer is never stale
-        (a leave request, a new job or policy version is a different key). The month-by-month
-        simulation was 7-12 % of a staff read's CPU, recomputed on every read of the same person
-        (bench/results/http.md, fourth round). ``Balance`` is frozen, so sharing it is safe. Its
+    request: the same inputs always give the same balance, so a reused answer is never stale
+    (a leave request, a new job or policy version is a different key). The month-by-month
+    simulation was 7-12 % of a staff read's CPU, recomputed on every read of the same person
+    (bench/results/http.md, fourth round). ``Balance`` is frozen, so sharing it is safe. Its
     inputs and answer are a person's employment and leave: remembered for :data:`REMEMBER_FOR` at
     most, and forgotten when anyone is erased (``portal.memo``)."""
     return simulate(policies, spells, usages, today, last, first, last)
