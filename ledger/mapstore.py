@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 from concurrent.futures import Executor
+from typing import Any
 
 from .errors import LedgerCorruptError
 from .maptiles import Leaf, Node, Ref, RowError, node_hash, parse_row, walk
@@ -19,10 +20,9 @@ from .subjectmap import (
     EMPTY_HASH,
     KEY_BITS,
     REF_TAG,
+    MapCore,
     MapProof,
     SubjectMap,
-    _Branch,
-    _Leaf,
     node_path,
 )
 
@@ -35,7 +35,8 @@ _ROWS_PER_HANDOFF = 200
 
 #: A row to read: the branch to attach it under (None: the root), on its right side?, the
 #: reference naming it, and the key of the row holding that reference (None: the log's root).
-_Pending = tuple[_Branch | None, bool, Ref, bytes | None]
+#: (The branch is the map's core's node: see :class:`ledger.subjectmap.MapCore`.)
+_Pending = tuple[Any, bool, Ref, bytes | None]
 
 
 def _b64(data: bytes) -> str:
@@ -110,7 +111,8 @@ async def read_map_path(store: LedgerStore, key: bytes, size: int) -> MapProof |
 class _Loader:
     """Builds the in-memory map of one version from its rows, checking each row's hash."""
 
-    def __init__(self) -> None:
+    def __init__(self, core: MapCore) -> None:
+        self.core = core
         self.rows = 0
         self.leaves = 0
         #: Children stored in their own rows: (parent branch, right side?, reference, the row
@@ -118,7 +120,7 @@ class _Loader:
         self.pending: list[_Pending] = []
         self.row: bytes | None = None
 
-    def convert(self, node: Node) -> _Leaf | _Branch | None:
+    def convert(self, node: Node) -> Any:
         """The in-memory nodes of a parsed row, hashes set; references queued for the next
         level. Which version each row is stored under lives in the references (a branch
         rooting a row keeps it in its ``blob``), so the next commit stores only changes."""
@@ -126,10 +128,10 @@ class _Loader:
             return None
         if isinstance(node, Leaf):
             self.leaves += 1
-            leaf = _Leaf(node.key, node.value)
+            leaf = self.core.leaf(node.key, node.value)
             leaf.hash = node_hash(node)
             return leaf
-        branch = _Branch(self.convert(node.left), self.convert(node.right))
+        branch = self.core.branch(self.convert(node.left), self.convert(node.right))
         for right, child in ((False, node.left), (True, node.right)):
             if isinstance(child, Ref):
                 self.pending.append((branch, right, child, self.row))
@@ -167,7 +169,7 @@ class _Loader:
             self.rows += 1
             self.row = key
             node = self.convert(parsed)
-            if isinstance(node, _Branch):  # how its parent's tile refers to it, unchanged
+            if self.core.is_branch(node):  # how its parent's tile refers to it, unchanged
                 node.blob = REF_TAG + ref.hash + ref.version.to_bytes(_VERSION_BYTES, "big")
             if parent is None:
                 subject_map.attach(node)
@@ -193,8 +195,8 @@ async def load_stored_map(
     With ``hashing`` (the verifier's thread), each level's rows are parsed and hashed there
     while the reads stay on the event loop; without it, inline.
     """
-    loader = _Loader()
     subject_map = SubjectMap()
+    loader = _Loader(subject_map.core)
     if root == EMPTY_HASH and await store.subject_node(size, node_path(0, 0)) is None:
         return subject_map, 0, 0  # an empty map stores no row
     level: list[_Pending] = [(None, False, Ref(root, size, 0, 0), None)]

@@ -31,30 +31,44 @@ a quarter as many, and a key's proof reads one per tile down its path (:mod:`led
 reads rows, :mod:`ledger.mapstore` follows them), never the whole map. Each branch keeps how it
 reads in its parent's tile, so a changed tile is written without re-encoding or re-hashing the
 siblings that did not change.
+
+**Two cores, one tree.** :data:`PYTHON_CORE` below is the reference: the nodes as Python objects
+and the walks written out here. :data:`NATIVE_CORE` is the same nodes and walks in C
+(``ledger/_mapcore.c``, built at install when a C compiler and OpenSSL's headers are there): the
+per-entry ``put`` and per-batch ``commit`` are most of what the completeness commitment costs an
+append. Both give the same roots, rows and proofs (the rows reference test,
+``tests/ledger/test_subjectmap_rows_reference.py``, runs every history through each); a map keeps
+the core it was made with, and a new one takes :func:`default_core` (native when built).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "EMPTY_HASH",
     "EMPTY_TAG",
     "FORMAT",
     "KEY_SIZE",
+    "NATIVE_CORE",
+    "PYTHON_CORE",
     "REF_TAG",
     "TILE",
     "TILE_HEIGHT",
+    "MapCore",
     "MapProof",
     "MapProofError",
     "SubjectMap",
     "branch_hash",
+    "default_core",
     "key_bit",
     "key_path",
     "map_leaf_hash",
     "node_path",
+    "set_default_core",
     "subject_key",
     "verify_map_proof",
 ]
@@ -244,16 +258,116 @@ def _encode(
     return digest
 
 
-def _build(items: list[tuple[bytes, int]], lo: int, hi: int, depth: int) -> _Node:
-    """The subtree at ``depth`` of the sorted, distinct keys ``items[lo:hi]``."""
+def _build(core: MapCore, items: list[tuple[bytes, int]], lo: int, hi: int, depth: int) -> Any:
+    """The subtree at ``depth`` of the sorted, distinct keys ``items[lo:hi]``, in ``core``'s
+    nodes."""
     if lo == hi:
         return None
     if hi - lo == 1:
-        return _Leaf(*items[lo])
+        return core.leaf(*items[lo])
     middle = lo
     while middle < hi and not key_bit(items[middle][0], depth):
         middle += 1
-    return _Branch(_build(items, lo, middle, depth + 1), _build(items, middle, hi, depth + 1))
+    return core.branch(
+        _build(core, items, lo, middle, depth + 1), _build(core, items, middle, hi, depth + 1)
+    )
+
+
+def _put(root: _Node, key: bytes, value: int) -> tuple[_Leaf | _Branch, int | None]:
+    """Set ``key -> value`` under ``root`` in place: the new root and the key's previous value.
+
+    One descent: the branches passed lose their cached hash and encoding, so the next commit
+    rehashes and re-encodes only the paths changed since the last one.
+    """
+    if len(key) != KEY_SIZE or not 0 <= value <= _MAX_VALUE:
+        raise ValueError("a map key is 32 bytes and a value a uint64")
+    bits = f"{int.from_bytes(key, 'big'):0256b}"  # one character per level, read by index
+    parent: _Branch | None = None
+    right = False
+    node = root
+    depth = 0
+    while isinstance(node, _Branch):
+        node.hash = None
+        node.blob = None
+        parent = node
+        right = bits[depth] == "1"
+        node = node.right if right else node.left
+        depth += 1
+    if node is None:
+        replacement: _Leaf | _Branch = _Leaf(key, value)
+    elif node.key == key:
+        previous = node.value
+        node.value = value
+        node.hash = None
+        return root, previous  # type: ignore[return-value]  # root is a node: node was found
+    else:
+        replacement = _split(node, _Leaf(key, value), depth)
+    if parent is None:
+        return replacement, None
+    if right:
+        parent.right = replacement
+    else:
+        parent.left = replacement
+    return root, None  # type: ignore[return-value]  # a branch was passed: root is one
+
+
+def _commit(root: _Node, version: int) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+    """The root hash, and ``(path, row)`` of every tile changed since the last commit."""
+    changed: list[tuple[bytes, bytes]] = []
+    if root is None:
+        return EMPTY_HASH, changed
+    root.hash = None
+    return _commit_tile(root, 0, 0, version, changed), changed
+
+
+@dataclass(frozen=True, slots=True)
+class MapCore:
+    """Who holds a map's nodes and walks them: the node types and the three walks a batch runs
+    (``put``, ``commit``, ``node_hash``). Everything else (proofs, loading stored rows, building)
+    is written once, over either core's nodes, which read and write the same attributes."""
+
+    name: str
+    leaf: Callable[[bytes, int], Any]
+    branch: Callable[[Any, Any], Any]
+    put: Callable[[Any, bytes, int], tuple[Any, int | None]]
+    commit: Callable[[Any, int], tuple[bytes, list[tuple[bytes, bytes]]]]
+    node_hash: Callable[[Any], bytes]
+
+    def is_branch(self, node: object) -> bool:
+        return isinstance(node, self.branch)  # type: ignore[arg-type]  # a node type
+
+    def is_leaf(self, node: object) -> bool:
+        return isinstance(node, self.leaf)  # type: ignore[arg-type]  # a node type
+
+
+#: The reference: nodes and walks in Python (this module).
+PYTHON_CORE = MapCore("python", _Leaf, _Branch, _put, _commit, _node_hash)
+
+
+def _native_core() -> MapCore | None:
+    try:
+        from . import _mapcore  # type: ignore[attr-defined]  # built by setuptools, optional
+    except ImportError:
+        return None
+    return MapCore(
+        "native", _mapcore.Leaf, _mapcore.Branch, _mapcore.put, _mapcore.commit, _mapcore.node_hash
+    )
+
+
+#: The same nodes and walks in C (``ledger/_mapcore.c``); None where it was not built.
+NATIVE_CORE = _native_core()
+_default = [NATIVE_CORE or PYTHON_CORE]
+
+
+def default_core() -> MapCore:
+    """The core a new map takes: native when built, unless :func:`set_default_core` said."""
+    return _default[0]
+
+
+def set_default_core(core: MapCore) -> MapCore:
+    """Make new maps take ``core`` (to compare the two in one process); returns the previous."""
+    previous, _default[0] = _default[0], core
+    return previous
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,29 +427,34 @@ class SubjectMap:
     """A compressed sparse Merkle tree of ``key -> latest index``, updated in place.
 
     Not shared between tasks: the sequencer owns its map and drops it when a batch fails (see
-    :mod:`ledger.chains`); a proof builds its own.
+    :mod:`ledger.chains`); a proof builds its own. Its nodes are ``core``'s.
     """
 
-    __slots__ = ("_root",)
+    __slots__ = ("_root", "core")
 
-    def __init__(self, root: _Node = None) -> None:
+    def __init__(self, root: Any = None, *, core: MapCore | None = None) -> None:
         self._root = root
+        self.core = core or default_core()
 
     @classmethod
-    def build(cls, items: Iterable[tuple[bytes, int]]) -> SubjectMap:
+    def build(
+        cls, items: Iterable[tuple[bytes, int]], *, core: MapCore | None = None
+    ) -> SubjectMap:
         """A map of ``(key, value)`` pairs in one pass (a later pair of a key wins)."""
         latest = dict(items)
         ordered = sorted(latest.items())
-        return cls(_build(ordered, 0, len(ordered), 0))
+        chosen = core or default_core()
+        return cls(_build(chosen, ordered, 0, len(ordered), 0), core=chosen)
 
     def get(self, key: bytes) -> int | None:
         node = self._root
         depth = 0
-        while isinstance(node, _Branch):
+        is_branch = self.core.is_branch
+        while is_branch(node):
             node = node.right if key_bit(key, depth) else node.left
             depth += 1
         if node is not None and node.key == key:
-            return node.value
+            return int(node.value)
         return None
 
     def put(self, key: bytes, value: int) -> int | None:
@@ -344,41 +463,12 @@ class SubjectMap:
         One descent: the branches passed lose their cached hash, so the next :meth:`root`
         rehashes only the paths changed since the last one.
         """
-        if len(key) != KEY_SIZE or not 0 <= value <= _MAX_VALUE:
-            raise ValueError("a map key is 32 bytes and a value a uint64")
-        bits = f"{int.from_bytes(key, 'big'):0256b}"  # one character per level, read by index
-        parent: _Branch | None = None
-        right = False
-        node = self._root
-        depth = 0
-        while isinstance(node, _Branch):
-            node.hash = None
-            node.blob = None
-            parent = node
-            right = bits[depth] == "1"
-            node = node.right if right else node.left
-            depth += 1
-        previous = None
-        if node is None:
-            replacement: _Leaf | _Branch = _Leaf(key, value)
-        elif node.key == key:
-            previous = node.value
-            node.value = value
-            node.hash = None
-            return previous
-        else:
-            replacement = _split(node, _Leaf(key, value), depth)
-        if parent is None:
-            self._root = replacement
-        elif right:
-            parent.right = replacement
-        else:
-            parent.left = replacement
+        self._root, previous = self.core.put(self._root, key, value)
         return previous
 
     def root(self) -> bytes:
         """The root hash. Caches every hash, so it also marks the map as stored (see commit)."""
-        return _node_hash(self._root)
+        return self.core.node_hash(self._root)
 
     def commit(self, version: int) -> tuple[bytes, list[tuple[bytes, bytes]]]:
         """The root, and ``(path, row)`` of every tile changed since the last commit, stored
@@ -390,16 +480,11 @@ class SubjectMap:
         under; a reader follows those down from the root tile of a version. A map built in one
         pass is all changed (stored whole). An empty map stores nothing.
         """
-        changed: list[tuple[bytes, bytes]] = []
-        root = self._root
-        if root is None:
-            return EMPTY_HASH, changed
-        root.hash = None
-        return _commit_tile(root, 0, 0, version, changed), changed
+        return self.core.commit(self._root, version)
 
-    def attach(self, root: _Leaf | _Branch | None) -> None:
-        """Take ``root`` as the whole map: a tree read back from stored rows, every hash and
-        version set (see :mod:`ledger.mapstore`)."""
+    def attach(self, root: Any) -> None:
+        """Take ``root`` (this map's core's node, or None) as the whole map: a tree read back
+        from stored rows, every hash and version set (see :mod:`ledger.mapstore`)."""
         self._root = root
 
     def prove(self, key: bytes) -> MapProof:
@@ -407,12 +492,13 @@ class SubjectMap:
         siblings: list[bytes] = []
         node = self._root
         depth = 0
-        while isinstance(node, _Branch):
+        is_branch, node_hash = self.core.is_branch, self.core.node_hash
+        while is_branch(node):
             if key_bit(key, depth):
-                siblings.append(_node_hash(node.left))
+                siblings.append(node_hash(node.left))
                 node = node.right
             else:
-                siblings.append(_node_hash(node.right))
+                siblings.append(node_hash(node.right))
                 node = node.left
             depth += 1
         leaf = (node.key, node.value) if node is not None else None

@@ -10,6 +10,7 @@ version proves.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import given, settings
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 from ledger.maptiles import Leaf, Ref, RowError, parse_row, walk
 from ledger.subjectmap import (
     TILE_HEIGHT,
+    MapCore,
     MapProof,
     MapProofError,
     SubjectMap,
@@ -25,7 +27,15 @@ from ledger.subjectmap import (
     subject_key,
     verify_map_proof,
 )
+from tests.support.map_cores import CORES, each_core
 from tests.support.spec_completeness import spec_key, spec_map_root
+
+
+@pytest.fixture(scope="module", params=CORES, autouse=True)
+def map_core(request: pytest.FixtureRequest) -> Iterator[MapCore]:
+    """Every test here runs on each core: the Python reference and the C one."""
+    yield from each_core(request)
+
 
 keys = st.binary(min_size=32, max_size=32)
 

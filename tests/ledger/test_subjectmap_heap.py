@@ -20,10 +20,20 @@ from ledger import Ledger
 from ledger.chains import load_subject_state
 from ledger.heap import settle_long_lived
 from ledger.store import LedgerStore
-from ledger.subjectmap import SubjectMap, _Branch
+from ledger.subjectmap import NATIVE_CORE, PYTHON_CORE, SubjectMap, set_default_core
 from tests.ledger.conftest import make_draft
 
 SUBJECTS = 40
+
+
+@pytest.fixture
+def python_nodes() -> Iterator[None]:
+    """Maps made in the test hold Python nodes (the ones the collector would scan)."""
+    previous = set_default_core(PYTHON_CORE)
+    try:
+        yield
+    finally:
+        set_default_core(previous)
 
 
 @pytest.fixture
@@ -45,7 +55,19 @@ def _tracked_map_nodes(subject_map: SubjectMap) -> int:
         if node is None:
             continue
         count += id(node) in tracked
-        if isinstance(node, _Branch):
+        if subject_map.core.is_branch(node):
+            stack.extend((node.left, node.right))
+    return count
+
+
+def _map_nodes(subject_map: SubjectMap) -> int:
+    count, stack = 0, [subject_map._root]
+    while stack:
+        node = stack.pop()
+        if node is None:
+            continue
+        count += 1
+        if subject_map.core.is_branch(node):
             stack.extend((node.left, node.right))
     return count
 
@@ -55,7 +77,7 @@ async def _state(ledger: Ledger, engine: Any, freeze_from: int) -> SubjectMap:
     return (await load_subject_state(store, await store.head(), None, freeze_from=freeze_from)).map
 
 
-@pytest.mark.usefixtures("thawed")
+@pytest.mark.usefixtures("thawed", "python_nodes")
 async def test_a_big_rebuilt_map_is_not_scanned_by_the_collector(
     ledger: Ledger, engine: Any
 ) -> None:
@@ -66,7 +88,7 @@ async def test_a_big_rebuilt_map_is_not_scanned_by_the_collector(
     assert _tracked_map_nodes(subject_map) == 0
 
 
-@pytest.mark.usefixtures("thawed")
+@pytest.mark.usefixtures("thawed", "python_nodes")
 async def test_a_small_map_is_left_to_the_collector(ledger: Ledger, engine: Any) -> None:
     await ledger.append([make_draft(i) for i in range(SUBJECTS)])
     frozen_before = gc.get_freeze_count()
@@ -90,3 +112,22 @@ def test_the_threshold_is_inclusive_and_nothing_unreachable_is_frozen() -> None:
     assert watch() is not None  # a cycle: only the collector frees it
     assert settle_long_lived(10, freeze_from=10)
     assert watch() is None  # collected before the freeze, not frozen with the rest
+
+
+@pytest.mark.skipif(NATIVE_CORE is None, reason="ledger._mapcore was not built")
+@pytest.mark.usefixtures("thawed")
+async def test_native_nodes_are_never_scanned_whatever_the_map_size(
+    ledger: Ledger, engine: Any
+) -> None:
+    """The C nodes are not tracked by the collector at all (a tree has no cycles to find), so
+    even a map below the freezing threshold costs a full collection nothing."""
+    assert NATIVE_CORE is not None
+    await ledger.append([make_draft(i) for i in range(SUBJECTS)])
+    previous = set_default_core(NATIVE_CORE)
+    try:
+        subject_map = await _state(ledger, engine, freeze_from=SUBJECTS + 1)
+    finally:
+        set_default_core(previous)
+    assert subject_map.core is NATIVE_CORE
+    assert _map_nodes(subject_map) >= SUBJECTS
+    assert _tracked_map_nodes(subject_map) == 0

@@ -11,7 +11,9 @@ reference's, so a faster commit cannot change what the log commits to or what it
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -21,11 +23,19 @@ from ledger.subjectmap import (
     REF_TAG,
     TILE,
     TILE_HEIGHT,
+    MapCore,
     SubjectMap,
     node_path,
     subject_key,
 )
+from tests.support.map_cores import CORES, each_core
 from tests.support.spec_completeness import spec_map_root
+
+
+@pytest.fixture(scope="module", params=CORES, autouse=True)
+def map_core(request: pytest.FixtureRequest) -> Iterator[MapCore]:
+    """Every test here runs on each core: the Python reference and the C one."""
+    yield from each_core(request)
 
 
 def _bit(key: bytes, depth: int) -> int:
@@ -155,3 +165,16 @@ def test_a_busy_map_commits_the_reference_rows_batch_after_batch() -> None:
             assert live.put(key, index) == reference.values.get(key)
             reference.put(key, index)
         assert live.commit(version * 32) == reference.commit(version * 32)
+
+
+def test_maps_made_here_take_the_core_under_test(map_core: MapCore) -> None:
+    """The parametrisation reaches the maps: new, built and grown maps hold this core's nodes."""
+    assert SubjectMap().core is map_core
+    built = SubjectMap.build([(bytes(32), 1), (b"\xff" * 32, 2)])
+    assert built.core is map_core
+    grown = SubjectMap()
+    grown.put(bytes(32), 1)
+    grown.put(b"\xff" * 32, 2)
+    for subject_map in (built, grown):
+        assert map_core.is_branch(subject_map._root)
+        assert map_core.is_leaf(subject_map._root.left)

@@ -1,0 +1,108 @@
+"""The C core of the subject map (ledger/_mapcore.c) at its edges: bad input is refused with the
+Python core's errors, node attributes read and write as the Python nodes' do (ledger.mapstore
+sets them), and a map dropped frees its memory. Its trees, roots and rows are held to the Python
+reference by the map tests run on both cores (test_subjectmap*.py)."""
+
+from __future__ import annotations
+
+import gc
+import tracemalloc
+
+import pytest
+
+from ledger.subjectmap import NATIVE_CORE, PYTHON_CORE, MapCore, SubjectMap, subject_key
+from tests.support.map_cores import CORES
+
+pytestmark = pytest.mark.skipif(NATIVE_CORE is None, reason="ledger._mapcore was not built")
+KEY = subject_key("sub_1")
+
+
+def _native() -> MapCore:
+    assert NATIVE_CORE is not None
+    return NATIVE_CORE
+
+
+@pytest.mark.parametrize("core", CORES)
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [(KEY[:31], 1), (KEY + b"\x00", 1), (KEY, -1), (KEY, 2**64)],
+    ids=["short-key", "long-key", "negative", "over-uint64"],
+)
+def test_a_bad_key_or_value_is_refused_alike(core: MapCore, key: bytes, value: int) -> None:
+    subject_map = SubjectMap(core=core)
+    subject_map.put(subject_key("sub_0"), 0)
+    with pytest.raises(ValueError, match="a map key is 32 bytes and a value a uint64"):
+        subject_map.put(key, value)
+    assert subject_map.get(subject_key("sub_0")) == 0  # nothing lost
+
+
+def test_the_largest_value_round_trips() -> None:
+    native, python = SubjectMap(core=_native()), SubjectMap(core=PYTHON_CORE)
+    for subject_map in (native, python):
+        subject_map.put(KEY, 2**64 - 1)
+        assert subject_map.put(KEY, 5) == 2**64 - 1
+    assert native.commit(7) == python.commit(7)
+
+
+def test_nodes_refuse_what_is_not_a_node() -> None:
+    core = _native()
+    leaf = core.leaf(KEY, 3)
+    with pytest.raises(TypeError, match="Leaf, a Branch or None, not str"):
+        core.branch("left", None)
+    branch = core.branch(leaf, None)
+    with pytest.raises(TypeError, match="not int"):
+        branch.right = 7
+    with pytest.raises(ValueError, match="32 bytes or None"):
+        branch.hash = b"short"
+    with pytest.raises(TypeError, match="bytes or None"):
+        branch.blob = "text"
+    with pytest.raises(ValueError, match="32 bytes and a value a uint64"):
+        core.leaf(KEY[:5], 1)
+    with pytest.raises(TypeError, match="Leaf, a Branch or None"):
+        core.node_hash(object())
+    with pytest.raises(ValueError, match="uint64"):
+        core.commit(branch, -1)
+
+
+def test_attributes_read_and_write_as_the_python_nodes_do() -> None:
+    core = _native()
+    leaf = core.leaf(KEY, 3)
+    assert (leaf.key, leaf.value, leaf.hash) == (KEY, 3, None)
+    digest = core.node_hash(leaf)
+    assert leaf.hash == digest == PYTHON_CORE.node_hash(PYTHON_CORE.leaf(KEY, 3))
+    leaf.value = 4
+    leaf.hash = None
+    assert core.node_hash(leaf) == PYTHON_CORE.node_hash(PYTHON_CORE.leaf(KEY, 4))
+    branch = core.branch(None, leaf)
+    assert (branch.left, branch.right, branch.hash, branch.blob) == (None, leaf, None, None)
+    branch.hash, branch.blob = bytes(32), b"\x01kept"
+    assert (branch.hash, branch.blob) == (bytes(32), b"\x01kept")
+    branch.left, branch.blob = leaf, None
+    assert branch.left is leaf and branch.blob is None
+
+
+def _build_and_drop() -> int:
+    """Bytes held by a committed 5,000-subject map while it lives."""
+    start = tracemalloc.get_traced_memory()[0]
+    subject_map = SubjectMap(core=_native())
+    for n in range(5_000):
+        subject_map.put(subject_key(f"sub_{n}"), n)
+    subject_map.commit(5_000)
+    return tracemalloc.get_traced_memory()[0] - start
+
+
+def test_a_dropped_map_frees_its_nodes() -> None:
+    """Built and dropped three times, the traced memory does not grow: what the first round
+    leaves behind is the interpreter's free lists (the Python core leaves the same), not nodes."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        held = _build_and_drop()
+        after_one = tracemalloc.get_traced_memory()[0]
+        _build_and_drop()
+        _build_and_drop()
+        after_three = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert held > 5_000 * 100  # the map was really there (nodes, keys, kept encodings)
+    assert after_three - after_one < held / 100  # and went with its last reference, twice
