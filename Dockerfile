@@ -2,6 +2,11 @@
 # Build stage: turn the project and its dependencies into wheels.
 FROM python:3.11-slim AS build
 WORKDIR /src
+# A C compiler and OpenSSL's headers build the subject map's C core (ledger/_mapcore.c); the
+# runtime image has OpenSSL's library already (Python's own ssl and hashlib use it).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gcc libc6-dev libssl-dev \
+    && rm -rf /var/lib/apt/lists/*
 RUN pip install --no-cache-dir --upgrade pip
 COPY pyproject.toml README.md piccolo_conf.py ./
 COPY portal ./portal

@@ -66,7 +66,15 @@ from ledger.chains import SubjectChains, SubjectState  # noqa: E402
 from ledger.entries import SubjectMapCommitment, format_timestamp  # noqa: E402
 from ledger.note import NoteSigner  # noqa: E402
 from ledger.store import LedgerStore  # noqa: E402
-from ledger.subjectmap import SubjectMap, subject_key  # noqa: E402
+from ledger.subjectmap import (  # noqa: E402
+    NATIVE_CORE,
+    PYTHON_CORE,
+    MapCore,
+    SubjectMap,
+    default_core,
+    set_default_core,
+    subject_key,
+)
 from portal.db import bind_engine, build_engine, close_engine, open_engine  # noqa: E402
 from portal.disclosure.bundle import FORMAT, check_bundle  # noqa: E402
 
@@ -168,7 +176,8 @@ async def paired_section(kinds: list[str], iterations: int, batches: list[int], 
     """Durable appends to three ledgers taken in turn (order rotated every round), so load
     from elsewhere hits all three alike: the median latency of each, and the costs."""
     print(
-        f"\n## Append cost, paired: {iterations} appends to each of three ledgers in turn\n\n"
+        f"\n## Append cost, paired: {iterations} appends to each of three ledgers in turn "
+        f"(map core: {default_core().name})\n\n"
         "| engine | entries per append | no map ms | map, not stored (before) ms | "
         "map stored (after) ms | before vs none | after vs none | after vs before |"
     )
@@ -234,7 +243,8 @@ def memory_section(batch: int) -> None:
         chained = min(chained, with_chains())
     per_entry = (chained - plain) / len(drafts) * 1e6
     print(
-        f"\nIn memory, batches of {batch}: serialising {len(drafts):,} entries "
+        f"\nIn memory ({default_core().name} map core), batches of {batch}: serialising "
+        f"{len(drafts):,} entries "
         f"{plain / len(drafts) * 1e6:.1f} µs/entry; with back-pointers and a map root per batch "
         f"{chained / len(drafts) * 1e6:.1f} µs/entry (+{per_entry:.1f} µs/entry)",
         flush=True,
@@ -420,6 +430,21 @@ async def big_section(kinds: list[str], size: int, per_subject: int, work: Path)
             await db.cleanup()
 
 
+def _cores(names: str) -> list[MapCore]:
+    """The map cores named (``python``, ``native``); exits naming one that is not there."""
+    known = {"python": PYTHON_CORE, "native": NATIVE_CORE}
+    cores: list[MapCore] = []
+    for name in names.split(","):
+        core = known.get(name)
+        if core is None:
+            raise SystemExit(
+                f"--cores: {name!r} is not a map core here (python, or native once "
+                "ledger/_mapcore.c is built by `pip install -e .`)"
+            )
+        cores.append(core)
+    return cores
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--engines", default="sqlite,postgres")
@@ -439,20 +464,29 @@ def main() -> None:
     )
     parser.add_argument("--paired-batches", default="1,32")
     parser.add_argument(
+        "--cores",
+        default="native,python" if NATIVE_CORE is not None else "python",
+        help="map cores whose in-memory and paired figures to print, in turn (the rest: the last)",
+    )
+    parser.add_argument(
         "--map-memory",
         default="",
         metavar="N,...",
         help="also the in-memory map's Python memory at N subjects (e.g. 100000,1000000)",
     )
     args = parser.parse_args()
+    cores = _cores(args.cores)
     check_chained_against_model(BULK_TIME)
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))
     kinds = args.engines.split(",")
     with tempfile.TemporaryDirectory() as directory:
         work = Path(directory)
         if not args.skip_appends:
-            memory_section(1)
-            memory_section(32)
+            for core in cores:
+                set_default_core(core)
+                memory_section(1)
+                memory_section(32)
+            set_default_core(cores[-1])
             asyncio.run(
                 append_section(
                     kinds,
@@ -464,7 +498,9 @@ def main() -> None:
             )
         if args.paired:
             batches = [int(b) for b in args.paired_batches.split(",")]
-            asyncio.run(paired_section(kinds, args.paired, batches, work))
+            for core in cores:
+                set_default_core(core)
+                asyncio.run(paired_section(kinds, args.paired, batches, work))
         if args.map_memory:
             map_memory_section([int(n) for n in args.map_memory.split(",")])
         if not args.skip_big:

@@ -61,6 +61,7 @@ from .proofs import (
 )
 from .sequencer import Sequencer
 from .store import LedgerStore, StoredEntry
+from .subjectmap import default_core
 from .verify import ProgressCallback, VerifyResult, verify
 
 __all__ = ["Ledger", "LedgerTransaction"]
@@ -157,7 +158,12 @@ class Ledger:
             raise LedgerUsageError(str(exc)) from None
         await self._store.keep_wal_open()
         self._batcher.start()
-        log.info("ledger.started", tree_size=head.size, key_id=self._signer.key_id.hex())
+        log.info(
+            "ledger.started",
+            tree_size=head.size,
+            key_id=self._signer.key_id.hex(),
+            map_core=default_core().name,
+        )
 
     async def check_writable(self) -> bool:
         """Whether an append could commit now (for readiness probes): never writes.

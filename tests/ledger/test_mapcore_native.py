@@ -7,13 +7,25 @@ from __future__ import annotations
 
 import gc
 import tracemalloc
+from typing import Any
 
 import pytest
+from structlog.testing import capture_logs
 
-from ledger.subjectmap import NATIVE_CORE, PYTHON_CORE, MapCore, SubjectMap, subject_key
+from ledger import Ledger
+from ledger.note import NoteSigner
+from ledger.subjectmap import (
+    NATIVE_CORE,
+    PYTHON_CORE,
+    MapCore,
+    SubjectMap,
+    default_core,
+    subject_key,
+)
+from tests.ledger.conftest import ORIGIN
 from tests.support.map_cores import CORES
 
-pytestmark = pytest.mark.skipif(NATIVE_CORE is None, reason="ledger._mapcore was not built")
+native_only = pytest.mark.skipif(NATIVE_CORE is None, reason="ledger._mapcore was not built")
 KEY = subject_key("sub_1")
 
 
@@ -36,6 +48,7 @@ def test_a_bad_key_or_value_is_refused_alike(core: MapCore, key: bytes, value: i
     assert subject_map.get(subject_key("sub_0")) == 0  # nothing lost
 
 
+@native_only
 def test_the_largest_value_round_trips() -> None:
     native, python = SubjectMap(core=_native()), SubjectMap(core=PYTHON_CORE)
     for subject_map in (native, python):
@@ -44,6 +57,7 @@ def test_the_largest_value_round_trips() -> None:
     assert native.commit(7) == python.commit(7)
 
 
+@native_only
 def test_nodes_refuse_what_is_not_a_node() -> None:
     core = _native()
     leaf = core.leaf(KEY, 3)
@@ -64,6 +78,7 @@ def test_nodes_refuse_what_is_not_a_node() -> None:
         core.commit(branch, -1)
 
 
+@native_only
 def test_attributes_read_and_write_as_the_python_nodes_do() -> None:
     core = _native()
     leaf = core.leaf(KEY, 3)
@@ -91,6 +106,7 @@ def _build_and_drop() -> int:
     return tracemalloc.get_traced_memory()[0] - start
 
 
+@native_only
 def test_a_dropped_map_frees_its_nodes() -> None:
     """Built and dropped three times, the traced memory does not grow: what the first round
     leaves behind is the interpreter's free lists (the Python core leaves the same), not nodes."""
@@ -106,3 +122,16 @@ def test_a_dropped_map_frees_its_nodes() -> None:
         tracemalloc.stop()
     assert held > 5_000 * 100  # the map was really there (nodes, keys, kept encodings)
     assert after_three - after_one < held / 100  # and went with its last reference, twice
+
+
+async def test_the_started_log_line_names_the_map_core(engine: Any, signer: NoteSigner) -> None:
+    """An operator can tell a build without the C core (slower appends) from its log."""
+    ledger = Ledger(engine, signer, ORIGIN)
+    with capture_logs() as logs:
+        await ledger.start()
+    try:
+        started = [line for line in logs if line["event"] == "ledger.started"]
+        assert [line["map_core"] for line in started] == [default_core().name]
+        assert default_core() is (NATIVE_CORE or PYTHON_CORE)
+    finally:
+        await ledger.close()
