@@ -437,17 +437,10 @@ static PyObject *split(LeafObject *old, LeafObject *new, int depth)
     return node;
 }
 
-static PyObject *mapcore_put(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+/* Set `bits` (a key) -> value under `root`; `key` is its bytes object, or NULL to make one only
+ * if a new leaf needs it. Returns (root, previous). */
+static PyObject *put_key(PyObject *root, const unsigned char *bits, PyObject *key, uint64_t value)
 {
-    if (nargs != 3) {
-        PyErr_SetString(PyExc_TypeError, "put(root, key, value)");
-        return NULL;
-    }
-    PyObject *root = args[0], *key = args[1];
-    uint64_t value;
-    if (as_node(root) < 0 || as_key(key) < 0 || as_value(args[2], &value) < 0)
-        return NULL;
-    const unsigned char *bits = (const unsigned char *)PyBytes_AS_STRING(key);
     BranchObject *parent = NULL;
     int right = 0, depth = 0;
     PyObject *node = root;
@@ -460,28 +453,32 @@ static PyObject *mapcore_put(PyObject *module, PyObject *const *args, Py_ssize_t
         node = right ? branch->right : branch->left;
         depth++;
     }
-    PyObject *replacement;
-    if (node == Py_None) {
-        replacement = (PyObject *)new_leaf(key, value);
-    }
-    else {
+    if (node != Py_None && memcmp(leaf_key((LeafObject *)node), bits, KEY_SIZE) == 0) {
         LeafObject *leaf = (LeafObject *)node;
-        if (memcmp(leaf_key(leaf), bits, KEY_SIZE) == 0) {
-            PyObject *previous = PyLong_FromUnsignedLongLong(leaf->value);
-            if (previous == NULL)
-                return NULL;
-            leaf->value = value;
-            leaf->has_hash = 0;
-            return Py_BuildValue("(ON)", root, previous);
-        }
-        LeafObject *added = new_leaf(key, value);
-        if (added == NULL)
+        PyObject *previous = PyLong_FromUnsignedLongLong(leaf->value);
+        if (previous == NULL)
             return NULL;
-        replacement = split(leaf, added, depth);
-        Py_DECREF(added);
+        leaf->value = value;
+        leaf->has_hash = 0;
+        return Py_BuildValue("(ON)", root, previous);
     }
-    if (replacement == NULL)
+    PyObject *owned = NULL;
+    if (key == NULL) {
+        key = owned = PyBytes_FromStringAndSize((const char *)bits, KEY_SIZE);
+        if (key == NULL)
+            return NULL;
+    }
+    LeafObject *added = new_leaf(key, value);
+    Py_XDECREF(owned);
+    if (added == NULL)
         return NULL;
+    PyObject *replacement = (PyObject *)added;
+    if (node != Py_None) {
+        replacement = split((LeafObject *)node, added, depth);
+        Py_DECREF(added);
+        if (replacement == NULL)
+            return NULL;
+    }
     if (parent == NULL)
         return Py_BuildValue("(NO)", replacement, Py_None);
     if (right)
@@ -489,6 +486,42 @@ static PyObject *mapcore_put(PyObject *module, PyObject *const *args, Py_ssize_t
     else
         Py_SETREF(parent->left, replacement);
     return Py_BuildValue("(OO)", root, Py_None);
+}
+
+static PyObject *mapcore_put(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "put(root, key, value)");
+        return NULL;
+    }
+    uint64_t value;
+    if (as_node(args[0]) < 0 || as_key(args[1]) < 0 || as_value(args[2], &value) < 0)
+        return NULL;
+    return put_key(args[0], (const unsigned char *)PyBytes_AS_STRING(args[1]), args[1], value);
+}
+
+/* put() of subject_key(subject): the pseudonym hashed here, its key's bytes object made only
+ * for a subject new to the map (most of an append's subjects are already in it). */
+static PyObject *mapcore_put_subject(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "put_subject(root, subject, value)");
+        return NULL;
+    }
+    uint64_t value;
+    if (as_node(args[0]) < 0 || as_value(args[2], &value) < 0)
+        return NULL;
+    if (!PyUnicode_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "a subject is a str");
+        return NULL;
+    }
+    Py_ssize_t size;
+    const char *text = PyUnicode_AsUTF8AndSize(args[1], &size);
+    if (text == NULL)
+        return NULL;
+    unsigned char key[KEY_SIZE];
+    sha256((const unsigned char *)text, (size_t)size, key);
+    return put_key(args[0], key, NULL, value);
 }
 
 /* ------------------------------------------------------------------ commit */
@@ -724,6 +757,8 @@ static PyObject *mapcore_commit(PyObject *module, PyObject *const *args, Py_ssiz
 static PyMethodDef mapcore_methods[] = {
     {"put", (PyCFunction)(void (*)(void))mapcore_put, METH_FASTCALL,
      "put(root, key, value) -> (root, previous): set key -> value in place."},
+    {"put_subject", (PyCFunction)(void (*)(void))mapcore_put_subject, METH_FASTCALL,
+     "put_subject(root, subject, value) -> (root, previous): put() of SHA-256(subject)."},
     {"commit", (PyCFunction)(void (*)(void))mapcore_commit, METH_FASTCALL,
      "commit(root, version) -> (root hash, [(path, row)]): the tiles changed since the last."},
     {"node_hash", (PyCFunction)mapcore_node_hash, METH_O,

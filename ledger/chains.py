@@ -73,7 +73,7 @@ class SubjectChains:
         """The back-pointer of entry ``index`` (None: the subject's first), and record it."""
         if not draft.subject:
             return NOT_CHAINED
-        return self._map.put(subject_key(draft.subject), index)
+        return self._map.put_subject(draft.subject, index)
 
     def commitment(self, version: int) -> SubjectMapCommitment:
         """The map's root after the batch's last entry (the batch ends the tree of ``version``
@@ -125,7 +125,7 @@ async def load_subject_state(
         if stored is not None and stored.root_hash == cached.log_root:
             subject_map = cached.map
             for index, subject in await store.subjects_between(cached.size, head.size):
-                subject_map.put(subject_key(subject), index)
+                subject_map.put_subject(subject, index)
             return SubjectState(head.size, head.root_hash, cached.since, subject_map)
     since = await _since(store, head.size)
     seeded = await _seeded(store, head, freeze_from)

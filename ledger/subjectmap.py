@@ -311,6 +311,11 @@ def _put(root: _Node, key: bytes, value: int) -> tuple[_Leaf | _Branch, int | No
     return root, None  # type: ignore[return-value]  # a branch was passed: root is one
 
 
+def _put_subject(root: _Node, subject: str, value: int) -> tuple[_Leaf | _Branch, int | None]:
+    """:func:`_put` of :func:`subject_key` of ``subject``."""
+    return _put(root, subject_key(subject), value)
+
+
 def _commit(root: _Node, version: int) -> tuple[bytes, list[tuple[bytes, bytes]]]:
     """The root hash, and ``(path, row)`` of every tile changed since the last commit."""
     changed: list[tuple[bytes, bytes]] = []
@@ -330,6 +335,7 @@ class MapCore:
     leaf: Callable[[bytes, int], Any]
     branch: Callable[[Any, Any], Any]
     put: Callable[[Any, bytes, int], tuple[Any, int | None]]
+    put_subject: Callable[[Any, str, int], tuple[Any, int | None]]
     commit: Callable[[Any, int], tuple[bytes, list[tuple[bytes, bytes]]]]
     node_hash: Callable[[Any], bytes]
 
@@ -341,7 +347,7 @@ class MapCore:
 
 
 #: The reference: nodes and walks in Python (this module).
-PYTHON_CORE = MapCore("python", _Leaf, _Branch, _put, _commit, _node_hash)
+PYTHON_CORE = MapCore("python", _Leaf, _Branch, _put, _put_subject, _commit, _node_hash)
 
 
 def _native_core() -> MapCore | None:
@@ -350,7 +356,13 @@ def _native_core() -> MapCore | None:
     except ImportError:
         return None
     return MapCore(
-        "native", _mapcore.Leaf, _mapcore.Branch, _mapcore.put, _mapcore.commit, _mapcore.node_hash
+        "native",
+        _mapcore.Leaf,
+        _mapcore.Branch,
+        _mapcore.put,
+        _mapcore.put_subject,
+        _mapcore.commit,
+        _mapcore.node_hash,
     )
 
 
@@ -464,6 +476,12 @@ class SubjectMap:
         rehashes only the paths changed since the last one.
         """
         self._root, previous = self.core.put(self._root, key, value)
+        return previous
+
+    def put_subject(self, subject: str, value: int) -> int | None:
+        """:meth:`put` of ``subject_key(subject)``: the sequencer's call, once per entry (the C
+        core hashes the pseudonym itself and makes a key object only for a new subject)."""
+        self._root, previous = self.core.put_subject(self._root, subject, value)
         return previous
 
     def root(self) -> bytes:

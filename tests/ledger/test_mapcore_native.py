@@ -135,3 +135,17 @@ async def test_the_started_log_line_names_the_map_core(engine: Any, signer: Note
         assert default_core() is (NATIVE_CORE or PYTHON_CORE)
     finally:
         await ledger.close()
+
+
+@pytest.mark.parametrize("core", CORES)
+def test_put_subject_is_put_of_the_subject_key(core: MapCore) -> None:
+    """The sequencer's per-entry call hashes the pseudonym as ``subject_key`` does, non-ASCII
+    included, and makes the same tree and rows as ``put`` of that key."""
+    subjects = ["sub_1", "sub_2", "sub_1", "Zoë", "sub_\u20ac\U0001f46e", "Zoë", "sub_3"]
+    by_subject, by_key = SubjectMap(core=core), SubjectMap(core=core)
+    for index, subject in enumerate(subjects):
+        assert by_subject.put_subject(subject, index) == by_key.put(subject_key(subject), index)
+    assert by_subject.commit(len(subjects)) == by_key.commit(len(subjects))
+    assert by_subject.get(subject_key("Zoë")) == 5
+    with pytest.raises(UnicodeEncodeError):
+        by_subject.put_subject("sub_\ud800", 9)  # a lone surrogate is no UTF-8
