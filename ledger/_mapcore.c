@@ -8,6 +8,12 @@
  * Python implementation, which stays the reference (and the fallback where this module is not
  * built): tests/ledger/test_subjectmap_rows_reference.py holds both to the same roots and rows.
  *
+ * Unlike the Python nodes, a branch keeps no copy of how it reads in its parent's tile: only a
+ * tile's top branch keeps the version its row was stored under. A changed tile is encoded by
+ * walking it (at most 31 nodes, no hashing of what did not change), which costs less than
+ * keeping, allocating and copying an encoding per branch, and the map holds about a third of the
+ * memory.
+ *
  * The nodes are not tracked by the cyclic garbage collector: the map is a tree (no reference
  * cycles), so reference counting frees it, and a collection never has to scan millions of nodes
  * (see ledger/heap.py for what that scan cost the Python nodes).
@@ -60,9 +66,10 @@ typedef struct {
     PyObject_HEAD
     PyObject *left;  /* Leaf, Branch or None; never NULL */
     PyObject *right;
-    PyObject *blob;  /* how it reads in its parent's tile as of the last commit; NULL: changed */
+    uint64_t version; /* a tile's top branch: the version its tile row is stored under */
     unsigned char hash[HASH_SIZE];
     char has_hash;
+    char stored;      /* a tile's top branch unchanged since its row was stored (version set) */
 } BranchObject;
 
 static PyTypeObject LeafType;
@@ -261,7 +268,8 @@ static BranchObject *new_branch(PyObject *left, PyObject *right)
         return NULL;
     branch->left = Py_NewRef(left);
     branch->right = Py_NewRef(right);
-    branch->blob = NULL;
+    branch->version = 0;
+    branch->stored = 0;
     branch->has_hash = 0;
     return branch;
 }
@@ -281,7 +289,6 @@ static void Branch_dealloc(BranchObject *self)
 {
     Py_XDECREF(self->left);
     Py_XDECREF(self->right);
-    Py_XDECREF(self->blob);
     PyObject_Free(self);
 }
 
@@ -327,24 +334,49 @@ static int Branch_set_hash(BranchObject *self, PyObject *value, void *closure)
     return set_hash(self->hash, &self->has_hash, value);
 }
 
-static PyObject *Branch_get_blob(BranchObject *self, void *closure)
+static void reference_of(BranchObject *branch, unsigned char out[REF_SIZE])
 {
-    if (self->blob == NULL)
-        Py_RETURN_NONE;
-    return Py_NewRef(self->blob);
+    out[0] = TAG_REF;
+    memcpy(out + 1, branch->hash, HASH_SIZE);
+    put_be64(out + 1 + HASH_SIZE, branch->version);
 }
 
+/* The Python nodes' `blob`, as far as a C branch keeps it: a tile's top branch unchanged since
+ * its row was stored reads as its reference (0x01, hash, version); anything else as None. */
+static PyObject *Branch_get_blob(BranchObject *self, void *closure)
+{
+    if (!(self->stored && self->has_hash))
+        Py_RETURN_NONE;
+    unsigned char reference[REF_SIZE];
+    reference_of(self, reference);
+    return PyBytes_FromStringAndSize((const char *)reference, REF_SIZE);
+}
+
+/* Set by ledger.mapstore on a tile's top branch read back from its row: its reference. */
 static int Branch_set_blob(BranchObject *self, PyObject *value, void *closure)
 {
     if (value == NULL || value == Py_None) {
-        Py_CLEAR(self->blob);
+        self->stored = 0;
         return 0;
     }
-    if (!PyBytes_Check(value)) {
-        PyErr_SetString(PyExc_TypeError, "a branch's blob is bytes or None");
+    if (!PyBytes_Check(value) || PyBytes_GET_SIZE(value) != REF_SIZE ||
+        PyBytes_AS_STRING(value)[0] != TAG_REF) {
+        PyErr_SetString(PyExc_ValueError,
+                        "a C branch keeps only its tile's reference: 0x01, hash, uint64 version");
         return -1;
     }
-    Py_XSETREF(self->blob, Py_NewRef(value));
+    const unsigned char *reference = (const unsigned char *)PyBytes_AS_STRING(value);
+    if (self->has_hash && memcmp(self->hash, reference + 1, HASH_SIZE) != 0) {
+        PyErr_SetString(PyExc_ValueError, "the reference names another hash than the branch's");
+        return -1;
+    }
+    memcpy(self->hash, reference + 1, HASH_SIZE);
+    self->has_hash = 1;
+    uint64_t version = 0;
+    for (int i = 0; i < 8; i++)
+        version = (version << 8) | reference[1 + HASH_SIZE + i];
+    self->version = version;
+    self->stored = 1;
     return 0;
 }
 
@@ -447,7 +479,7 @@ static PyObject *put_key(PyObject *root, const unsigned char *bits, PyObject *ke
     while (IS_BRANCH(node)) {
         BranchObject *branch = (BranchObject *)node;
         branch->has_hash = 0;
-        Py_CLEAR(branch->blob);
+        branch->stored = 0;
         parent = branch;
         right = key_bit(bits, depth);
         node = right ? branch->right : branch->left;
@@ -582,7 +614,7 @@ static inline void set_path_bit(unsigned char *path, int depth, int bit)
 
 typedef struct {
     unsigned char path[KEY_SIZE + 1]; /* the bits above the node being encoded */
-    unsigned char version[8];
+    uint64_t version;
     PyObject *rows;                   /* list of (path, row) */
 } Commit;
 
@@ -640,16 +672,12 @@ static int commit_tile(Commit *commit, PyObject *node, int depth)
     set_path_bit(commit->path, depth, 1);
     if (encode(commit, branch->right, depth + 1, limit, &tile, &right) < 0)
         goto done;
-    branch_digest(left_hash, right, branch->hash);
-    branch->has_hash = 1;
-    unsigned char reference[REF_SIZE];
-    reference[0] = TAG_REF;
-    memcpy(reference + 1, branch->hash, HASH_SIZE);
-    memcpy(reference + 1 + HASH_SIZE, commit->version, 8);
-    PyObject *blob = PyBytes_FromStringAndSize((const char *)reference, REF_SIZE);
-    if (blob == NULL)
-        goto done;
-    Py_XSETREF(branch->blob, blob);
+    if (!branch->has_hash) {
+        branch_digest(left_hash, right, branch->hash);
+        branch->has_hash = 1;
+    }
+    branch->version = commit->version;
+    branch->stored = 1;
     failed = add_row(commit, depth, &tile);
 done:
     PyMem_Free(tile.data);
@@ -657,8 +685,8 @@ done:
 }
 
 /* Append `node`'s subtree down to depth `limit` to `parts` in preorder: leaves inline, a branch
- * at `limit` as a reference to its own tile (stored first if it changed); a branch unchanged
- * since the last commit as it read then (its blob), neither re-encoded nor re-hashed. */
+ * at `limit` as a reference to its own tile (stored first if it changed). Only what changed is
+ * hashed (a put clears the hashes on its path); what did not is walked and copied. */
 static int encode(Commit *commit, PyObject *node, int depth, int limit, Buffer *parts,
                   const unsigned char **digest)
 {
@@ -678,17 +706,14 @@ static int encode(Commit *commit, PyObject *node, int depth, int limit, Buffer *
         return buffer_add(parts, body, LEAF_BODY);
     }
     BranchObject *branch = (BranchObject *)node;
-    if (branch->blob != NULL && branch->has_hash) {
-        *digest = branch->hash;
-        return buffer_add(parts, PyBytes_AS_STRING(branch->blob), PyBytes_GET_SIZE(branch->blob));
-    }
     if (depth == limit) {
-        if (commit_tile(commit, node, depth) < 0)
+        if (!(branch->stored && branch->has_hash) && commit_tile(commit, node, depth) < 0)
             return -1;
+        unsigned char reference[REF_SIZE];
+        reference_of(branch, reference);
         *digest = branch->hash;
-        return buffer_add(parts, PyBytes_AS_STRING(branch->blob), PyBytes_GET_SIZE(branch->blob));
+        return buffer_add(parts, reference, REF_SIZE);
     }
-    Py_ssize_t start = parts->length;
     const unsigned char *left, *right;
     unsigned char left_hash[HASH_SIZE];
     if (buffer_byte(parts, TAG_BRANCH) < 0)
@@ -700,13 +725,10 @@ static int encode(Commit *commit, PyObject *node, int depth, int limit, Buffer *
     set_path_bit(commit->path, depth, 1);
     if (encode(commit, branch->right, depth + 1, limit, parts, &right) < 0)
         return -1;
-    branch_digest(left_hash, right, branch->hash);
-    branch->has_hash = 1;
-    PyObject *blob = PyBytes_FromStringAndSize((const char *)parts->data + start,
-                                               parts->length - start);
-    if (blob == NULL)
-        return -1;
-    Py_XSETREF(branch->blob, blob);
+    if (!branch->has_hash) {
+        branch_digest(left_hash, right, branch->hash);
+        branch->has_hash = 1;
+    }
     *digest = branch->hash;
     return 0;
 }
@@ -733,7 +755,7 @@ static PyObject *mapcore_commit(PyObject *module, PyObject *const *args, Py_ssiz
     }
     Commit commit;
     memset(commit.path, 0, sizeof commit.path);
-    put_be64(commit.version, version);
+    commit.version = version;
     commit.rows = PyList_New(0);
     if (commit.rows == NULL)
         return NULL;
