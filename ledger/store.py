@@ -1,8 +1,8 @@
 """Storage of the log in SQL (SQLite or PostgreSQL) through a Piccolo engine.
 
-Only this module writes SQL. Every statement goes through ``engine.run_querystring``, so it runs in
-the engine's current transaction when there is one (the sequencer relies on that) and otherwise on
-its own connection. The ledger never binds or builds an engine: the caller hands one in.
+Only this module writes SQL. Every statement runs in the engine's current transaction when there is
+one (the sequencer relies on that) and otherwise on a connection of the engine's choosing
+(``engine.run_querystring``). The ledger never binds or builds an engine: the caller hands one in.
 
 Layout (see :mod:`ledger.tables`): ``ledger_entry`` holds the leaves (level 0: the leaf hash sits
 next to the entry's bytes), ``ledger_node`` the interior perfect subtrees (level >= 1) keyed by
@@ -31,7 +31,7 @@ from datetime import datetime
 from typing import Any
 
 from piccolo.engine.base import Engine
-from piccolo.engine.sqlite import SQLiteTransaction, TransactionType
+from piccolo.engine.sqlite import SQLiteTransaction, TransactionType, dict_factory
 from piccolo.querystring import QueryString
 
 from .entries import Entry
@@ -200,6 +200,39 @@ class _Compiled(QueryString):
         return f"{self._statement} -- {len(self._args)} values"
 
 
+def _transaction_connection(engine: Any) -> Any | None:
+    """The aiosqlite connection of the engine's current SQLite transaction, if any.
+
+    Piccolo's SQLite engine hands a statement to the connection's thread four times inside a
+    transaction (``PRAGMA foreign_keys``, execute, fetch, close the cursor); each hand-off costs
+    thread switches and event-loop wake-ups that outweigh an append's short statements. On the
+    transaction's connection (found as Piccolo finds it) ``execute_fetchall`` runs a statement
+    whole in one hand-off, whatever the engine. The pragma is not lost: SQLite ignores it inside
+    a transaction, Piccolo's ``get_connection`` set it when the connection was opened, and the
+    ledger's tables have no foreign keys anyway.
+    With query logging on, statements keep Piccolo's path, which prints them.
+    """
+    if engine.log_queries or engine.log_responses:
+        return None
+    transaction = engine.current_transaction.get()
+    connection = getattr(transaction, "connection", None)
+    if connection is None:
+        return None
+    if connection.row_factory is not dict_factory:  # as Piccolo sets it before each statement
+        connection.row_factory = dict_factory
+    return connection
+
+
+def _require_full_sync(level: int) -> None:
+    """SQLite cannot change ``synchronous`` inside a transaction, so a connection that is not
+    FULL (2) or EXTRA (3) is refused rather than silently committed non-durably."""
+    if level < 2:
+        raise RuntimeError(
+            f"SQLite connection has PRAGMA synchronous={level}; the ledger needs FULL (2) "
+            "so that a returned receipt survives a power loss"
+        )
+
+
 class _KeptConnectionTransaction(SQLiteTransaction):
     """Piccolo's SQLite transaction (``BEGIN IMMEDIATE``) on a connection it does not own.
 
@@ -245,10 +278,18 @@ class LedgerStore:
         self._writer: Any = None
 
     async def _fetch(self, template: str, *args: Any) -> list[Mapping[str, Any]]:
-        rows: list[Mapping[str, Any]] = await self.engine.run_querystring(
-            QueryString(template, *args)
-        )
-        return rows
+        return await self._run(QueryString(template, *args))
+
+    async def _run(self, query: QueryString) -> list[Mapping[str, Any]]:
+        """Run one statement: on SQLite inside a transaction, in one hand-off to the
+        transaction's connection (see :func:`_transaction_connection`); otherwise through the
+        engine."""
+        connection = None if self.postgres else _transaction_connection(self.engine)
+        if connection is None:
+            rows: list[Mapping[str, Any]] = await self.engine.run_querystring(query)
+            return rows
+        statement, args = query.compile_string(engine_type="sqlite")
+        return list(await connection.execute_fetchall(statement, args))
 
     async def keep_wal_open(self) -> None:
         """SQLite: open the ledger's own writer connection now and keep it for its lifetime.
@@ -328,7 +369,8 @@ class LedgerStore:
         PostgreSQL: a row lock every appender in every process queues on, taken in the same
         round trip as ``synchronous_commit = on`` for this transaction. SQLite has no row locks:
         the caller's ``BEGIN IMMEDIATE`` already holds the database's single write lock; the
-        connection's ``synchronous`` level is checked here instead.
+        connection's ``synchronous`` level is checked instead, read in the same statement as the
+        head (``pragma_synchronous``; a row even when the head row is missing).
         """
         if self.postgres:
             await self._bound_lock_wait()
@@ -336,10 +378,13 @@ class LedgerStore:
                 "SELECT size, root_hash, set_config('synchronous_commit', 'on', true) AS sync "
                 f"FROM {HEAD} WHERE id = 1 FOR UPDATE"
             )
-        else:
-            await self.require_durable_commit()
-            rows = await self._fetch(f"SELECT size, root_hash FROM {HEAD} WHERE id = 1")
-        return self._head(rows)
+            return self._head(rows)
+        rows = await self._fetch(
+            "SELECT p.synchronous, h.size, h.root_hash FROM pragma_synchronous AS p "
+            f"LEFT JOIN {HEAD} AS h ON h.id = 1"
+        )
+        _require_full_sync(int(rows[0]["synchronous"]) if rows else 0)
+        return self._head([row for row in rows if row["size"] is not None])
 
     async def _bound_lock_wait(self) -> None:
         """PostgreSQL: this transaction waits at most ``lock_timeout`` for a lock, then fails
@@ -472,12 +517,7 @@ class LedgerStore:
             await self._fetch("SET LOCAL synchronous_commit = on")
             return
         rows = await self._fetch("PRAGMA synchronous")
-        level = int(next(iter(rows[0].values()))) if rows else 0
-        if level < 2:
-            raise RuntimeError(
-                f"SQLite connection has PRAGMA synchronous={level}; the ledger needs FULL (2) "
-                "so that a returned receipt survives a power loss"
-            )
+        _require_full_sync(int(next(iter(rows[0].values()))) if rows else 0)
 
     # ------------------------------------------------------------------ nodes
 
@@ -569,7 +609,7 @@ class LedgerStore:
             values = ", ".join(placeholders for _ in chunk)
             args = [value for row in chunk for value in row]
             statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values}"
-            await self.engine.run_querystring(_Compiled(statement, args))
+            await self._run(_Compiled(statement, args))
 
     # ------------------------------------------------------------------ entries
 
