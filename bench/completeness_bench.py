@@ -109,7 +109,10 @@ async def _appends(url: str, callers: int, seconds: float, subject_map: bool) ->
 async def append_section(
     kinds: list[str], callers: list[int], seconds: float, rounds: int, work: Path
 ) -> None:
-    print(f"\n## Append cost of the subject map (best of {rounds} alternating rounds)\n")
+    print(
+        f"\n## Append cost of the subject map (best of {rounds} alternating rounds; "
+        f"map core: {default_core().name})\n"
+    )
     print(
         "| engine | callers | with map appends/s | without appends/s | ratio | cost | "
         "with p99 ms | without p99 ms |"
@@ -466,7 +469,7 @@ def main() -> None:
     parser.add_argument(
         "--cores",
         default="native,python" if NATIVE_CORE is not None else "python",
-        help="map cores whose in-memory and paired figures to print, in turn (the rest: the last)",
+        help="map cores whose figures to print, each section once per core in turn",
     )
     parser.add_argument(
         "--map-memory",
@@ -486,16 +489,17 @@ def main() -> None:
                 set_default_core(core)
                 memory_section(1)
                 memory_section(32)
-            set_default_core(cores[-1])
-            asyncio.run(
-                append_section(
-                    kinds,
-                    [int(c) for c in args.callers.split(",")],
-                    args.seconds,
-                    args.rounds,
-                    work,
+            for core in cores:
+                set_default_core(core)
+                asyncio.run(
+                    append_section(
+                        kinds,
+                        [int(c) for c in args.callers.split(",")],
+                        args.seconds,
+                        args.rounds,
+                        work,
+                    )
                 )
-            )
         if args.paired:
             batches = [int(b) for b in args.paired_batches.split(",")]
             for core in cores:
