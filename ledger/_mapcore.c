@@ -385,7 +385,8 @@ static PyGetSetDef Branch_getset[] = {
     {"right", (getter)Branch_get_right, (setter)Branch_set_right, "Bit 1's side.", NULL},
     {"hash", (getter)Branch_get_hash, (setter)Branch_set_hash, "The hash, or None.", NULL},
     {"blob", (getter)Branch_get_blob, (setter)Branch_set_blob,
-     "How the branch reads in its parent's tile as of the last commit, or None.", NULL},
+     "A tile top unchanged since its row was stored: its reference (0x01, hash, version); "
+     "else None.", NULL},
     {NULL},
 };
 
