@@ -484,27 +484,37 @@ def open_file_chooser_by_keyboard(page: Any, path: Path) -> None:
     """With the file input focused, open the operating system's file chooser from the keyboard
     and answer it with ``path``.
 
-    Space is what a keyboard user presses on a file input; headless Chromium under load
-    sometimes drops that one activation (no chooser event at all), so Enter, the other key that
-    activates it, is tried once after a pause. Either way only a key press opens the chooser.
+    Space is what a keyboard user presses on a file input, Enter the other key that activates
+    it. Headless Chromium under load sometimes drops an activation (no chooser event at all:
+    CI saw it about once in 1,900 tests, always on a second upload after the page re-rendered
+    the form with its errors, never reproduced on demand), so the pair is tried in up to three
+    rounds, the page brought to the front and two animation frames let by before each; every
+    attempt's state is kept for the failure message. Only a key press ever opens the chooser.
     """
     from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
     assert page.evaluate("document.activeElement.type") == "file"
-    # Two animation frames: the page has painted since it loaded, so the key press below is
-    # input to a shown page (a press before the first paint may open nothing).
-    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
-    for key in ("Space", "Enter"):
-        try:
-            with page.expect_file_chooser(timeout=7_000) as chooser:
-                page.keyboard.press(key)
-        except PlaywrightTimeoutError:
-            continue
-        chooser.value.set_files(str(path))
-        break
-    else:
-        raise AssertionError("neither Space nor Enter opened the file chooser")
-    assert page.locator("input[type=file]").evaluate("(i) => i.files[0].name") == path.name
+    attempts: list[str] = []
+    for _round in range(3):
+        for key in ("Space", "Enter"):
+            page.bring_to_front()
+            # Two animation frames: the page has painted since it loaded, so the key press is
+            # input to a shown page (a press before the first paint may open nothing).
+            state = page.evaluate(
+                "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r("
+                "`${document.activeElement.id || document.activeElement.tagName} `"
+                "+ `focus=${document.hasFocus()} ${document.visibilityState}`))))"
+            )
+            try:
+                with page.expect_file_chooser(timeout=5_000) as chooser:
+                    page.keyboard.press(key)
+            except PlaywrightTimeoutError:
+                attempts.append(f"{key} on {state}")
+                continue
+            chooser.value.set_files(str(path))
+            assert page.locator("input[type=file]").evaluate("(i) => i.files[0].name") == path.name
+            return
+    raise AssertionError(f"no key press opened the file chooser: {attempts}")
 
 
 def choose_file_by_keyboard(page: Any, path: Path) -> None:
