@@ -27,6 +27,9 @@ import pytest
 from portal.settings import Settings, load_settings
 from tests.support import signatures
 
+#: Fixtures shared by test folders that have no conftest in common.
+pytest_plugins = ("tests.support.hand_offs",)
+
 # Litestar's per-app parse of every handler's signature, done once per test process instead:
 # most of what a test that serves the app spends in ``create_app`` (tests/support/signatures.py).
 signatures.install()

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
 import pytest
 from piccolo.engine.sqlite import SQLiteEngine
 
@@ -42,20 +41,6 @@ class Phase:
         table-valued pragma as ``-- PRAGMA ...``; neither is a statement of its own."""
         texts = [text for text in self.traced if not text.startswith("-- ")]
         return [text for i, text in enumerate(texts) if i == 0 or texts[i - 1] != text]
-
-
-@pytest.fixture
-def hand_offs(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """Every call handed to an aiosqlite connection's thread, by function name."""
-    seen: list[str] = []
-    original = aiosqlite.Connection._execute
-
-    async def counting(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        seen.append(getattr(fn, "__name__", repr(fn)))
-        return await original(self, fn, *args, **kwargs)
-
-    monkeypatch.setattr(aiosqlite.Connection, "_execute", counting)
-    yield seen
 
 
 def _record(

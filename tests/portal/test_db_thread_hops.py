@@ -14,10 +14,8 @@ import asyncio
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
-import aiosqlite
 import pytest
 
 from portal.db import is_postgres
@@ -25,20 +23,6 @@ from portal.dbutil import FixedQuery
 from portal.organisations.tables import Employment, Organisation, OrganisationKind
 
 _COUNT = FixedQuery("SELECT count(*) AS n FROM organisation WHERE name = {}", Organisation)
-
-
-@pytest.fixture
-def hand_offs(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """Every call handed to an aiosqlite connection's thread, by function name."""
-    seen: list[str] = []
-    original = aiosqlite.Connection._execute
-
-    async def counting(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        seen.append(getattr(fn, "__name__", repr(fn)))
-        return await original(self, fn, *args, **kwargs)
-
-    monkeypatch.setattr(aiosqlite.Connection, "_execute", counting)
-    yield seen
 
 
 def _sqlite_only(engine: Any) -> None:
