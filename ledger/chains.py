@@ -27,14 +27,13 @@ every later commitment repeats it. Entries before ``since`` keep verifying as th
 
 from __future__ import annotations
 
-import base64
 import json
 from dataclasses import dataclass
 
 from .entries import NOT_CHAINED, SUBJECT_MAP, EntryDraft, SubjectMapCommitment
 from .errors import LedgerCorruptError
 from .heap import FREEZE_FROM_SUBJECTS, settle_long_lived
-from .mapstore import StoredMapError, load_stored_map
+from .mapstore import StoredMapError, caught_up_map, stated_map_root
 from .store import Head, LedgerStore
 from .subjectmap import SubjectMap, subject_key
 
@@ -75,11 +74,15 @@ class SubjectChains:
             return NOT_CHAINED
         return self._map.put_subject(draft.subject, index)
 
-    def commitment(self, version: int) -> SubjectMapCommitment:
+    def commitment(self, version: int, store: bool = True) -> SubjectMapCommitment:
         """The map's root after the batch's last entry (the batch ends the tree of ``version``
-        entries); records the nodes changed to get there, to be stored as of ``version``."""
-        root, changed = self._map.commit(version)
-        self.changed = changed
+        entries). With ``store``, also the tiles changed since the map was last stored, to be
+        stored as of ``version``; without, the root alone (the tiles stay marked changed, so the
+        next batch that stores writes them)."""
+        if store:
+            root, self.changed = self._map.commit(version)
+        else:
+            root, self.changed = self._map.root(), []
         return SubjectMapCommitment(root, self._since)
 
     def state(self, size: int, log_root: bytes) -> SubjectState:
@@ -136,21 +139,24 @@ async def load_subject_state(
 
 
 async def _seeded(store: LedgerStore, head: Head, freeze_from: int) -> SubjectMap | None:
-    """The map at the head read from its stored rows (a query per level of tiles), each row
-    hashed on the way up to the root the head's last entry commits to; None when it cannot be
-    (a log from before stored maps, or a stored row that does not hash right: the caller then
-    rebuilds from the entries, and ``ledger verify`` names the row)."""
+    """The map at the head read from the stored rows of the latest version stored at or below
+    it (a query per level of tiles, each row hashed on the way up to the root that version's
+    last entry commits to), caught up with the subjects of the entries since and checked
+    against the head's commitment; None when it cannot be (a log from before stored maps, or a
+    stored row that does not hash right: the caller then rebuilds from the entries, and
+    ``ledger verify`` names the row)."""
     if head.size == 0:
         return None
-    last = await store.entry(head.size - 1)
-    stated = json.loads(last.body).get(SUBJECT_MAP) if last is not None else None
-    root = stated.get("root") if isinstance(stated, dict) else None
-    if not isinstance(root, str):
-        return None
     try:
-        subject_map, _, subjects = await load_stored_map(store, head.size, base64.b64decode(root))
-    except (StoredMapError, ValueError):
+        root = await stated_map_root(store, head.size)
+        if root is None:
+            return None
+        seeded = await caught_up_map(store, head.size, root)
+    except (StoredMapError, ValueError):  # a bad row, or a commitment that is not base64
         return None
+    if seeded is None:
+        return None
+    subject_map, subjects = seeded
     settle_long_lived(subjects, freeze_from=freeze_from)
     return subject_map
 

@@ -4,14 +4,24 @@ The whole map is what ``ledger verify`` audits (every row reachable from a check
 must hash to what its parent, or for the root the log's commitment, says) and what a process
 seeds its in-memory map from instead of rebuilding it from every entry. Both are one walk:
 :func:`load_stored_map`, a query per level of tiles, checking every row as it goes.
+
+A busy log stores its map with one batch in several (:mod:`ledger.sequencer`), so the map of a
+size may have no rows of its own: :func:`caught_up_map` reads the latest version stored at or
+below it and puts the subjects of the entries since, then checks the root against the log's
+commitment. For a proof it reads only the rows on the paths of the keys it needs (the asked key's
+and those the entries since touched); the subtrees off those paths stay as their hashes.
 """
 
 from __future__ import annotations
 
 import base64
+import json
+from bisect import bisect_left
+from collections.abc import Iterable
 from concurrent.futures import Executor
 from typing import Any
 
+from .entries import SUBJECT_MAP
 from .errors import LedgerCorruptError
 from .maptiles import Leaf, Node, Ref, RowError, node_hash, parse_row, walk
 from .offload import off_loop
@@ -24,9 +34,16 @@ from .subjectmap import (
     MapProof,
     SubjectMap,
     node_path,
+    subject_key,
 )
 
-__all__ = ["StoredMapError", "load_stored_map", "read_map_path"]
+__all__ = [
+    "StoredMapError",
+    "caught_up_map",
+    "load_stored_map",
+    "read_map_path",
+    "stated_map_root",
+]
 
 _VERSION_BYTES = 8
 
@@ -111,8 +128,10 @@ async def read_map_path(store: LedgerStore, key: bytes, size: int) -> MapProof |
 class _Loader:
     """Builds the in-memory map of one version from its rows, checking each row's hash."""
 
-    def __init__(self, core: MapCore) -> None:
+    def __init__(self, core: MapCore, wanted: list[int] | None = None) -> None:
         self.core = core
+        #: Keys (as integers, sorted) whose paths are read; None: every row.
+        self.wanted = wanted
         self.rows = 0
         self.leaves = 0
         #: Children stored in their own rows: (parent branch, right side?, reference, the row
@@ -120,12 +139,23 @@ class _Loader:
         self.pending: list[_Pending] = []
         self.row: bytes | None = None
 
+    def follows(self, ref: Ref) -> bool:
+        """Whether the row ``ref`` names is read: always, or when a wanted key lies below it."""
+        if self.wanted is None:
+            return True
+        low = ref.prefix << (KEY_BITS - ref.depth)
+        at = bisect_left(self.wanted, low)
+        return at < len(self.wanted) and self.wanted[at] < low + (1 << (KEY_BITS - ref.depth))
+
     def convert(self, node: Node) -> Any:
         """The in-memory nodes of a parsed row, hashes set; references queued for the next
         level. Which version each row is stored under lives in the references (a branch
-        rooting a row keeps it in its ``blob``), so the next commit stores only changes."""
-        if node is None or isinstance(node, Ref):
+        rooting a row keeps it in its ``blob``), so the next commit stores only changes. A
+        reference not followed becomes a branch known only by its hash (and its row's key)."""
+        if node is None:
             return None
+        if isinstance(node, Ref):
+            return None if self.follows(node) else self._known_by_hash(node)
         if isinstance(node, Leaf):
             self.leaves += 1
             leaf = self.core.leaf(node.key, node.value)
@@ -133,9 +163,15 @@ class _Loader:
             return leaf
         branch = self.core.branch(self.convert(node.left), self.convert(node.right))
         for right, child in ((False, node.left), (True, node.right)):
-            if isinstance(child, Ref):
+            if isinstance(child, Ref) and self.follows(child):
                 self.pending.append((branch, right, child, self.row))
         branch.hash = node_hash(node)
+        return branch
+
+    def _known_by_hash(self, ref: Ref) -> Any:
+        branch = self.core.branch(None, None)
+        branch.hash = ref.hash
+        branch.blob = REF_TAG + ref.hash + ref.version.to_bytes(_VERSION_BYTES, "big")
         return branch
 
     def take_level(
@@ -180,7 +216,12 @@ class _Loader:
 
 
 async def load_stored_map(
-    store: LedgerStore, size: int, root: bytes, *, hashing: Executor | None = None
+    store: LedgerStore,
+    size: int,
+    root: bytes,
+    *,
+    hashing: Executor | None = None,
+    wanted: list[int] | None = None,
 ) -> tuple[SubjectMap, int, int]:
     """The map of ``size`` read from its stored rows, how many rows were read, and how many
     subjects (leaves) it holds.
@@ -193,10 +234,12 @@ async def load_stored_map(
     commit stores only what changes.
 
     With ``hashing`` (the verifier's thread), each level's rows are parsed and hashed there
-    while the reads stay on the event loop; without it, inline.
+    while the reads stay on the event loop; without it, inline. With ``wanted`` (keys as sorted
+    integers) only the rows on their paths are read, the rest kept as hashes: enough to put and
+    prove those keys, not a map to store from.
     """
     subject_map = SubjectMap()
-    loader = _Loader(subject_map.core)
+    loader = _Loader(subject_map.core, wanted)
     if root == EMPTY_HASH and await store.subject_node(size, node_path(0, 0)) is None:
         return subject_map, 0, 0  # an empty map stores no row
     level: list[_Pending] = [(None, False, Ref(root, size, 0, 0), None)]
@@ -211,3 +254,44 @@ async def load_stored_map(
             )
         level = loader.pending
     return subject_map, loader.rows, loader.leaves
+
+
+async def stated_map_root(store: LedgerStore, size: int) -> bytes | None:
+    """The subject map root entry ``size - 1`` commits to (None: it commits to none)."""
+    last = await store.entry(size - 1)
+    stated = json.loads(last.body).get(SUBJECT_MAP) if last is not None else None
+    if not isinstance(stated, dict) or not isinstance(stated.get("root"), str):
+        return None
+    return base64.b64decode(stated["root"])
+
+
+async def caught_up_map(
+    store: LedgerStore, size: int, root: bytes, *, keys: Iterable[bytes] | None = None
+) -> tuple[SubjectMap, int] | None:
+    """The map of ``size`` (and the subjects read): the latest version stored at or below it,
+    read and checked row by row, then the subjects of the entries since put in order; its root
+    must be ``root``, what entry ``size - 1`` commits to.
+
+    With ``keys``, only the rows on the paths of those keys and of the keys the entries since
+    touched are read: enough to prove ``keys``, not a map to append to. None when no stored
+    version is within reach or the caught-up root is not ``root`` (the caller rebuilds from the
+    entries); a stored row that does not hash right raises :class:`StoredMapError`.
+    """
+    versions = await store.latest_map_versions(size)
+    if not versions:
+        return None
+    version = versions[0]
+    stated = await stated_map_root(store, version)
+    if stated is None:
+        return None
+    since = await store.subjects_between(version, size)
+    wanted = None
+    if keys is not None:
+        touched = {subject_key(subject) for _, subject in since}
+        wanted = sorted(int.from_bytes(key, "big") for key in touched.union(keys))
+    subject_map, _, subjects = await load_stored_map(store, version, stated, wanted=wanted)
+    for index, subject in since:
+        subject_map.put_subject(subject, index)
+    if subject_map.root() != root:
+        return None
+    return subject_map, subjects

@@ -19,7 +19,7 @@ from .checkpoint import open_checkpoint
 from .completeness import CompletenessProof
 from .entries import SUBJECT_MAP
 from .errors import LedgerCorruptError, LedgerNotFoundError, LedgerRangeError
-from .mapstore import read_map_path
+from .mapstore import StoredMapError, caught_up_map, read_map_path
 from .nodes import (
     NodeID,
     ProofPlan,
@@ -283,6 +283,23 @@ async def stored_map_proof(store: LedgerStore, key: bytes, tree_size: int) -> Ma
     return await read_map_path(store, key, tree_size)
 
 
+async def caught_up_map_proof(
+    store: LedgerStore, key: bytes, tree_size: int, stated_root: object
+) -> MapProof | None:
+    """The map path of ``key`` at a size whose map was not stored (a busy log stores it with one
+    batch in several): from the latest stored version below it, only the rows on the paths of
+    ``key`` and of the keys the entries since touched, caught up and checked against the root
+    the tree's last entry committed to (:func:`ledger.mapstore.caught_up_map`). None when that
+    cannot be done (the caller rebuilds the map from the entries)."""
+    if not isinstance(stated_root, str):
+        return None
+    try:
+        caught_up = await caught_up_map(store, tree_size, base64.b64decode(stated_root), keys=[key])
+    except (StoredMapError, ValueError):
+        return None
+    return None if caught_up is None else caught_up[0].prove(key)
+
+
 async def recomputed_map_proof(
     store: LedgerStore, key: bytes, tree_size: int, stated_root: object
 ) -> MapProof:
@@ -333,6 +350,8 @@ async def build_completeness_proof(
     key = subject_key(subject)
     map_proof = await stored_map_proof(store, key, tree_size)
     if map_proof is None or not _leads_to(map_proof, stated.get("root")):
+        map_proof = await caught_up_map_proof(store, key, tree_size, stated.get("root"))
+    if map_proof is None:
         map_proof = await recomputed_map_proof(store, key, tree_size, stated.get("root"))
     inclusion = await build_inclusion_proof(store, tree_size - 1, tree_size)
     return CompletenessProof(

@@ -29,7 +29,25 @@ from .note import NoteSigner
 from .proofs import Receipt
 from .store import Head, LedgerStore, StoredCheckpoint, StoredEntry
 
-__all__ = ["SequencedBatch", "Sequencer"]
+__all__ = ["MAP_STORE_EVERY", "SequencedBatch", "Sequencer", "stores_map"]
+
+#: Under load, the subject map's changed tiles are stored with one batch in this many (every
+#: batch still commits the map's root). Storing them was most of what the completeness
+#: commitment cost a busy log (bench/results/completeness.md); a proof or a restart at a size
+#: whose tiles were not stored starts from the last stored version and catches up from the
+#: entries since (:mod:`ledger.mapstore`).
+MAP_STORE_EVERY = 8
+
+
+def stores_map(requests: int, unstored: int, every: int) -> bool:
+    """Whether a batch of ``requests`` callers' requests stores the map's tiles, ``unstored``
+    batches after the last that did.
+
+    A batch of one request stores (a quiet log, an application's own transaction: every version
+    stored, as before); a batch that coalesced several callers' requests (a busy log) stores once
+    in ``every``.
+    """
+    return requests <= 1 or unstored + 1 >= every
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +70,10 @@ class Sequencer:
         origin: str,
         *,
         subject_map: bool = True,
+        map_store_every: int = MAP_STORE_EVERY,
     ) -> None:
+        if map_store_every < 1:
+            raise ValueError("map_store_every is at least 1 (every batch stores the map)")
         self._store = store
         self._signer = signer
         self._origin = origin
@@ -61,6 +82,9 @@ class Sequencer:
         #: written without it has no completeness proofs from then on.
         self._subject_map = subject_map
         self._subjects: SubjectState | None = None
+        self._map_store_every = map_store_every
+        #: Batches committed since the last that stored the map's tiles (this process's).
+        self._unstored = 0
 
     def remember(self, batch: SequencedBatch) -> None:
         """Keep the right edge of a batch known to be committed.
@@ -110,6 +134,7 @@ class Sequencer:
         # Every entry records the size of the checkpoint its batch commits with: the batch
         # boundaries are then part of the hashed log, and a removed checkpoint is detectable.
         batch_end = start + sum(len(drafts) for drafts in requests)
+        store_map = stores_map(len(requests), self._unstored, self._map_store_every)
         stamp = format_timestamp(now)
         rows: list[StoredEntry] = []
         new_nodes: list[tuple[NodeID, bytes]] = []
@@ -122,7 +147,7 @@ class Sequencer:
                     # The back-pointer first: the last entry's commitment includes itself.
                     previous = chains.link(draft, index)
                     last = index == batch_end - 1
-                    commitment = chains.commitment(batch_end) if last else None
+                    commitment = chains.commitment(batch_end, store_map) if last else None
                     body = draft.bytes_at(index, stamp, batch_end, previous, commitment)
                 leaf = leaf_hash(body)
                 rows.append(
@@ -183,4 +208,5 @@ class Sequencer:
             # Keyed by this batch's size and root: if it never commits (the caller rolls back),
             # the next batch finds another head and rebuilds the map from the entries.
             subjects = self._subjects = chains.state(size, root)
+            self._unstored = 0 if store_map else self._unstored + 1
         return SequencedBatch(receipts=receipts, compact=compact, root_hash=root, subjects=subjects)

@@ -59,7 +59,7 @@ from .proofs import (
     check_consistency_params,
     check_inclusion_params,
 )
-from .sequencer import Sequencer
+from .sequencer import MAP_STORE_EVERY, Sequencer
 from .store import LedgerStore, StoredEntry
 from .subjectmap import default_core
 from .verify import ProgressCallback, VerifyResult, verify
@@ -106,6 +106,7 @@ class Ledger:
         batch_max: int = 256,
         lock_timeout: float = 5.0,
         subject_map: bool = True,
+        map_store_every: int = MAP_STORE_EVERY,
     ) -> None:
         Checkpoint(origin, 0, EMPTY_ROOT)  # a bad origin fails here, not at the first append
         self._engine = engine
@@ -113,7 +114,13 @@ class Ledger:
         self._origin = origin
         self._store = LedgerStore(engine, lock_timeout)
         self._lock_timeout = lock_timeout
-        self._sequencer = Sequencer(self._store, signer, origin, subject_map=subject_map)
+        self._sequencer = Sequencer(
+            self._store,
+            signer,
+            origin,
+            subject_map=subject_map,
+            map_store_every=map_store_every,
+        )
         self._batch_max = batch_max
         self._batcher = GroupCommitter(self._commit, max_entries=batch_max)
         self._closed = False

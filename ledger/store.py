@@ -83,6 +83,8 @@ _SELECT_ENTRY = ", ".join(_ENTRY_COLUMNS)
 
 #: Most variables one SQLite statement may bind (SQLite >= 3.32 allows 32766, older 999).
 _SQLITE_MAX_VARS = 32766 if sqlite3.sqlite_version_info >= (3, 32, 0) else 999
+#: Where the subject map's root tile sits (``ledger.subjectmap.node_path(0, 0)``): depth 0.
+_MAP_ROOT_PATH = b"\x00\x00"
 #: Rows per multi-row INSERT on SQLite, so one statement stays small to compile.
 _SQLITE_MAX_ROWS = 500
 
@@ -720,6 +722,27 @@ class LedgerStore:
         )
         return _bytes(rows[0]["body"]) if rows else None
 
+    async def latest_map_versions(
+        self, at_most: int, count: int = 1, look_back: int = 64
+    ) -> list[int]:
+        """The ``count`` largest checkpoint sizes at or below ``at_most`` whose subject map is
+        stored (its root row is there), largest first, among the ``look_back`` checkpoints
+        below it.
+
+        A busy log stores its map with one batch in several (:data:`ledger.sequencer
+        .MAP_STORE_EVERY`), so the latest is a few checkpoints back at most; a map stored
+        further back than ``look_back`` is not looked for (a caller then rebuilds).
+        """
+        rows = await self._fetch(
+            f"SELECT size FROM {CHECKPOINT} WHERE size <= {{}} ORDER BY size DESC LIMIT {{}}",
+            at_most,
+            max(look_back, count),
+        )
+        sizes = [int(row["size"]) for row in rows]
+        keys = [size.to_bytes(_VERSION_BYTES, "big") + _MAP_ROOT_PATH for size in sizes]
+        found = await self.subject_nodes(keys) if keys else {}
+        return [size for size, key in zip(sizes, keys, strict=True) if key in found][:count]
+
     async def has_subject_nodes(self) -> bool:
         """Whether any map row is stored (a log written before stored maps has none)."""
         return bool(await self._fetch(f"SELECT 1 AS one FROM {SUBJECT_NODE} LIMIT 1"))
@@ -765,15 +788,6 @@ class LedgerStore:
             f"SELECT size, root_hash, note FROM {CHECKPOINT} ORDER BY size DESC LIMIT 1"
         )
         return self._checkpoint(rows[0]) if rows else None
-
-    async def latest_checkpoint_sizes(self, up_to: int, limit: int) -> list[int]:
-        """Sizes of the latest ``limit`` checkpoints of size at most ``up_to``, largest first."""
-        rows = await self._fetch(
-            f"SELECT size FROM {CHECKPOINT} WHERE size <= {{}} ORDER BY size DESC "
-            f"LIMIT {int(limit)}",
-            up_to,
-        )
-        return [int(row["size"]) for row in rows]
 
     async def checkpoints_between(
         self, after: int, up_to: int, limit: int

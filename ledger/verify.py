@@ -46,8 +46,8 @@ from . import merkle
 from .chain_audit import ChainAudit, ChainProblem
 from .checkpoint import CheckpointError, OriginMismatchError, open_checkpoint
 from .compact import CompactRange
-from .entries import SUBJECT_MAP, format_timestamp
-from .mapstore import StoredMapError, load_stored_map
+from .entries import format_timestamp
+from .mapstore import StoredMapError, load_stored_map, stated_map_root
 from .nodes import NodeID, ProofPlan, consistency_plan
 from .note import NoteError, NoteVerifier
 from .offload import hashing_thread, off_loop
@@ -476,15 +476,6 @@ class _Auditor:
         return VerifyProblem(index, "missing-entry", f"entry {index} is missing (a gap in the log)")
 
 
-async def _stated_map_root(store: LedgerStore, size: int) -> bytes | None:
-    """The subject map root entry ``size - 1`` commits to (None: it commits to none)."""
-    last = await store.entry(size - 1)
-    stated = json.loads(last.body).get(SUBJECT_MAP) if last is not None else None
-    if not isinstance(stated, dict) or not isinstance(stated.get("root"), str):
-        return None
-    return base64.b64decode(stated["root"])
-
-
 async def audit_stored_maps(
     store: LedgerStore, sizes: list[int], hashing: Executor | None = None
 ) -> tuple[int, VerifyProblem | None]:
@@ -502,7 +493,7 @@ async def audit_stored_maps(
     if not sizes or not await store.has_subject_nodes():
         return rows, None
     for size in sizes:
-        root = await _stated_map_root(store, size)
+        root = await stated_map_root(store, size)
         if root is None:
             continue
         try:
@@ -603,7 +594,7 @@ async def _verify(
         problem = found.problem
     map_rows = 0
     if problem is None and head.size > 0 and map_checkpoints > 0:
-        sizes = await store.latest_checkpoint_sizes(head.size, map_checkpoints)
+        sizes = await store.latest_map_versions(head.size, map_checkpoints)
         map_rows, problem = await audit_stored_maps(store, sizes, hashing)
     return VerifyResult(
         size=head.size,

@@ -34,8 +34,8 @@ async def _log_with(
         monkeypatch.setattr(
             SubjectChains,
             "commitment",
-            lambda self, version: SubjectMapCommitment(
-                bytes(32), honest_commitment(self, version).since
+            lambda self, version, store=True: SubjectMapCommitment(
+                bytes(32), honest_commitment(self, version, store).since
             ),
         )
     await ledger.append([make_draft(2, subject="sub_a"), make_draft(3, subject="sub_a")])
