@@ -9,11 +9,13 @@ state is keyed by the tree size and root it describes, and checked against the h
 up, against the stored checkpoint of its size) before use: a state left by a batch that never
 committed is rebuilt.
 
-Each batch also stores the map's tiles it changed, as the version of its tree size
-(``ledger_subject_node``), so a proof reads its path instead of rebuilding the map. When a
-process first appends (or after a batch that did not commit) it reads the map of the head from
-those rows, each hashed up to the root the head's last entry commits to
-(:func:`ledger.mapstore.load_stored_map`); only when that fails (no rows: a log from before
+A batch also stores the map's tiles changed since the map was last stored, as the version of
+its tree size (``ledger_subject_node``), so a proof reads its path instead of rebuilding the
+map: every batch of a quiet log, one in :data:`ledger.sequencer.MAP_STORE_EVERY` of a busy one.
+When a process first appends (or after a batch that did not commit) it reads the map of the
+latest stored version from those rows, each hashed up to the root that version's last entry
+commits to, and puts the subjects of the entries since (:func:`ledger.mapstore.caught_up_map`);
+only when that fails (no rows: a log from before
 stored maps) is the map rebuilt from the entries and stored whole by the next batch, since its
 rows must name versions this process knows. From then on each batch stores only its changes
 and its root. That is also the backfill of a log from before

@@ -60,8 +60,9 @@ class LedgerSubjectNode(Table, tablename="ledger_subject_node"):
     batch's rows are appended at the end of the index together. ``body`` is the tile: four
     levels of the map in preorder, the branches at its bottom as references (hash, version) to
     their own tiles (format in :mod:`ledger.maptiles`; rows of the first layout, one node per
-    row, are still read). Every batch stores its root tile, so a proof at size N starts at
-    ``N ‖ root path`` and follows the references down: one primary-key read per tile. Rows are
+    row, are still read). A batch that stores the map stores its root tile, so a proof at size N
+    starts at ``N ‖ root path`` and follows the references down: one primary-key read per tile
+    (a size whose map a busy log did not store starts from the latest one below it). Rows are
     written in the append's own transaction and never changed (append-only, like the log).
     """
 

@@ -98,7 +98,7 @@ class VerifyResult:
     nodes: int
     checkpoints: int
     problem: VerifyProblem | None
-    #: Stored subject map rows read and hashed (those of the latest checkpoints' maps).
+    #: Stored subject map rows read and hashed (those of the latest stored maps).
     map_rows: int = 0
 
     @property
@@ -520,8 +520,8 @@ async def verify(
 ) -> VerifyResult:
     """Audit the whole stored log; the result names the first bad index, if any.
 
-    Then the stored subject maps of the latest ``map_checkpoints`` checkpoints are read back
-    and hashed (:func:`audit_stored_maps`).
+    Then the latest ``map_checkpoints`` stored subject maps (a busy log stores one batch's in
+    several) are read back and hashed (:func:`audit_stored_maps`).
 
     The hashing runs on a thread of the verification's own (:mod:`ledger.offload`), a page at
     a time, so a verify of a large log started from a served page leaves the event loop free.

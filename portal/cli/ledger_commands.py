@@ -121,7 +121,7 @@ class _Progress:
     type=click.IntRange(min=0),
     default=1,
     show_default=True,
-    help="Also read back and hash the stored subject map of this many latest checkpoints.",
+    help="Also read back and hash the latest stored subject maps, this many of them.",
 )
 def verify_command(verifier_key: str | None, map_checkpoints: int) -> None:
     """Re-hash every entry, rebuild the tree, check every node and signed checkpoint, and hash
