@@ -65,6 +65,7 @@ from ledger import proofs as proof_builders  # noqa: E402
 from ledger.chains import SubjectChains, SubjectState  # noqa: E402
 from ledger.entries import SubjectMapCommitment, format_timestamp  # noqa: E402
 from ledger.note import NoteSigner  # noqa: E402
+from ledger.sequencer import MAP_STORE_EVERY  # noqa: E402
 from ledger.store import LedgerStore  # noqa: E402
 from ledger.subjectmap import (  # noqa: E402
     NATIVE_CORE,
@@ -88,11 +89,21 @@ def _drafts(count: int) -> list[DisclosureDraft]:
     ]
 
 
+#: Tiles stored with one busy batch in this many (``--map-store-every``; the product's default).
+_STORE_EVERY = [MAP_STORE_EVERY]
+
+
 async def _appends(url: str, callers: int, seconds: float, subject_map: bool) -> Throughput:
     engine = build_engine(url)
     bind_engine(engine)
     await open_engine(engine)
-    ledger = Ledger(engine, NoteSigner.generate(ORIGIN), ORIGIN, subject_map=subject_map)
+    ledger = Ledger(
+        engine,
+        NoteSigner.generate(ORIGIN),
+        ORIGIN,
+        subject_map=subject_map,
+        map_store_every=_STORE_EVERY[0],
+    )
     await ledger.start()
     try:
         drafts = _drafts(20_000)
@@ -111,7 +122,8 @@ async def append_section(
 ) -> None:
     print(
         f"\n## Append cost of the subject map (best of {rounds} alternating rounds; "
-        f"map core: {default_core().name})\n"
+        f"map core: {default_core().name}; tiles stored with one busy batch in "
+        f"{_STORE_EVERY[0]})\n"
     )
     print(
         "| engine | callers | with map appends/s | without appends/s | ratio | cost | "
@@ -494,6 +506,12 @@ def main() -> None:
     )
     parser.add_argument("--paired-batches", default="1,32")
     parser.add_argument(
+        "--map-store-every",
+        type=int,
+        default=MAP_STORE_EVERY,
+        help="a busy log stores the map's tiles with one batch in this many (1: every batch)",
+    )
+    parser.add_argument(
         "--cores",
         default="native,python" if NATIVE_CORE is not None else "python",
         help="map cores whose figures to print, each section once per core in turn",
@@ -506,6 +524,9 @@ def main() -> None:
     )
     args = parser.parse_args()
     cores = _cores(args.cores)
+    if args.map_store_every < 1:
+        raise SystemExit("--map-store-every: at least 1 (every batch stores the map)")
+    _STORE_EVERY[0] = args.map_store_every
     check_chained_against_model(BULK_TIME)
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))
     kinds = args.engines.split(",")
