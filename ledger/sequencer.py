@@ -31,23 +31,18 @@ from .store import Head, LedgerStore, StoredCheckpoint, StoredEntry
 
 __all__ = ["MAP_STORE_EVERY", "SequencedBatch", "Sequencer", "stores_map"]
 
-#: Under load, the subject map's changed tiles are stored with one batch in this many (every
-#: batch still commits the map's root). Storing them was most of what the completeness
+#: The subject map's changed tiles are stored with one batch in this many (every batch still
+#: commits the map's root), and with a process's first. Storing them was most of what the completeness
 #: commitment cost a busy log (bench/results/completeness.md); a proof or a restart at a size
 #: whose tiles were not stored starts from the last stored version and catches up from the
 #: entries since (:mod:`ledger.mapstore`).
 MAP_STORE_EVERY = 8
 
 
-def stores_map(requests: int, unstored: int, every: int) -> bool:
-    """Whether a batch of ``requests`` callers' requests stores the map's tiles, ``unstored``
-    batches after the last that did.
-
-    A batch of one request stores (a quiet log, an application's own transaction: every version
-    stored, as before); a batch that coalesced several callers' requests (a busy log) stores once
-    in ``every``.
-    """
-    return requests <= 1 or unstored + 1 >= every
+def stores_map(unstored: int, every: int) -> bool:
+    """Whether a batch stores the map's tiles, ``unstored`` batches after the last that did:
+    once in ``every`` (1: every batch)."""
+    return unstored + 1 >= every
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +78,9 @@ class Sequencer:
         self._subject_map = subject_map
         self._subjects: SubjectState | None = None
         self._map_store_every = map_store_every
-        #: Batches committed since the last that stored the map's tiles (this process's).
-        self._unstored = 0
+        #: Batches committed since the last that stored the map's tiles (this process's); a
+        #: process's first batch stores, so what it seeded or rebuilt is written soon.
+        self._unstored = map_store_every - 1
 
     def remember(self, batch: SequencedBatch) -> None:
         """Keep the right edge of a batch known to be committed.
@@ -134,7 +130,7 @@ class Sequencer:
         # Every entry records the size of the checkpoint its batch commits with: the batch
         # boundaries are then part of the hashed log, and a removed checkpoint is detectable.
         batch_end = start + sum(len(drafts) for drafts in requests)
-        store_map = stores_map(len(requests), self._unstored, self._map_store_every)
+        store_map = stores_map(self._unstored, self._map_store_every)
         stamp = format_timestamp(now)
         rows: list[StoredEntry] = []
         new_nodes: list[tuple[NodeID, bytes]] = []

@@ -14,6 +14,7 @@ import pytest
 
 from ledger import DisclosureDraft, EntryDraft, Ledger
 from ledger.note import NoteSigner, load_or_create_signing_key
+from ledger.sequencer import MAP_STORE_EVERY
 from tests.support.portal_ledger import owner_sql
 
 ORIGIN = "esp-portal.local/ledger"
@@ -56,8 +57,15 @@ def signer(data_dir: Path) -> NoteSigner:
 
 
 @pytest.fixture
-async def ledger(engine: Any, signer: NoteSigner) -> AsyncIterator[Ledger]:
-    instance = Ledger(engine, signer, ORIGIN)
+def map_store_every() -> int:
+    """How often the ``ledger`` fixture's log stores its subject map's tiles: the product's
+    default; a module about the map stored at every version overrides this with 1."""
+    return MAP_STORE_EVERY
+
+
+@pytest.fixture
+async def ledger(engine: Any, signer: NoteSigner, map_store_every: int) -> AsyncIterator[Ledger]:
+    instance = Ledger(engine, signer, ORIGIN, map_store_every=map_store_every)
     await instance.start()
     try:
         yield instance

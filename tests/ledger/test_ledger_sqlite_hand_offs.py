@@ -79,7 +79,7 @@ def sqlite_engine(request: pytest.FixtureRequest, database: Any, engine: Any) ->
 
 async def _append_twice(engine: Any, signer: NoteSigner) -> None:
     """A first 32-entry append (it loads the subject map) and the measured second."""
-    ledger = Ledger(engine, signer, ORIGIN)
+    ledger = Ledger(engine, signer, ORIGIN, map_store_every=1)
     await ledger.start()
     try:
         await ledger.append([make_draft(i) for i in range(32)])

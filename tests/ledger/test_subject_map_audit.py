@@ -14,11 +14,21 @@ import base64
 import random
 from typing import Any
 
+import pytest
+
 from ledger import Ledger
 from ledger.store import LedgerStore
 from ledger.verify import audit_stored_maps
 from tests.conftest import run_cli
 from tests.ledger.conftest import make_draft
+
+
+@pytest.fixture
+def map_store_every() -> int:
+    """These tests are about the map stored at every version: every batch stores it (a log
+    storing one batch's in several is tests/ledger/test_subject_map_sparse_store.py)."""
+    return 1
+
 
 TABLE = "ledger_subject_node"
 SUBJECTS = [f"sub_{n:03d}" for n in range(70)]  # paths of 7-8 levels: tiles below the root

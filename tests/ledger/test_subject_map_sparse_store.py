@@ -1,9 +1,8 @@
-"""A busy log stores its subject map's tiles with one batch in several; nothing else changes.
+"""The log stores its subject map's tiles with one batch in several; nothing else changes.
 
-Every batch still commits the map's root. A batch carrying one caller's request stores the map's
-changed tiles (a quiet log: every version stored, as before); batches that coalesced several
-callers' requests store them once in ``map_store_every``, and those in between store none. At a
-size without stored tiles a completeness proof, a restarting process and ``ledger verify`` start
+Every batch still commits the map's root. A process's first batch stores the map's changed tiles,
+then one batch in ``map_store_every``; those in between store none. At a size without stored
+tiles a completeness proof, a restarting process and ``ledger verify`` start
 from the latest stored version and catch up from the entries since: the proofs are the rebuilt
 map's own, the restart does not rebuild, the audit passes, and a changed row still fails it.
 Both engines.
@@ -29,10 +28,13 @@ SUBJECTS = [f"sub_{n:02d}" for n in range(40)]
 EVERY = 3
 
 
-def test_one_request_always_stores_several_store_once_in_every() -> None:
-    assert all(stores_map(1, unstored, 8) for unstored in range(20))
-    assert [stores_map(5, unstored, 3) for unstored in range(4)] == [False, False, True, True]
-    assert all(stores_map(requests, 0, 1) for requests in (1, 2, 32))
+def test_a_process_stores_its_first_batch_then_one_in_every() -> None:
+    decisions, unstored = [], EVERY - 1  # as the sequencer starts
+    for _ in range(7):
+        decisions.append(stores_map(unstored, EVERY))
+        unstored = 0 if decisions[-1] else unstored + 1
+    assert decisions == [True, False, False, True, False, False, True]
+    assert all(stores_map(unstored, 1) for unstored in range(5))
 
 
 async def _busy(ledger: Ledger, rounds: int, callers: int = 4) -> None:

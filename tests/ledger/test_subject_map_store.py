@@ -36,6 +36,14 @@ from tests.ledger.completeness_support import (
 )
 from tests.ledger.conftest import ORIGIN, make_draft
 
+
+@pytest.fixture
+def map_store_every() -> int:
+    """These tests are about the map stored at every version: every batch stores it (a log
+    storing one batch's in several is tests/ledger/test_subject_map_sparse_store.py)."""
+    return 1
+
+
 SUBJECTS = [f"sub_{n:02d}" for n in range(10)]
 TABLE = "ledger_subject_node"
 
@@ -116,8 +124,8 @@ async def _grow(writers: list[Ledger], batches: int, rng: random.Random) -> list
 async def test_stored_proofs_equal_rebuilt_ones_for_every_size_and_subject(
     engine: Any, signer: NoteSigner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    first = Ledger(engine, signer, ORIGIN)
-    second = Ledger(engine, signer, ORIGIN)
+    first = Ledger(engine, signer, ORIGIN, map_store_every=1)
+    second = Ledger(engine, signer, ORIGIN, map_store_every=1)
     await first.start()
     await second.start()
     try:
@@ -185,7 +193,7 @@ async def test_a_log_written_before_the_map_was_stored_is_backfilled_by_its_next
         await original(self, *args[:4])  # entries, nodes, checkpoint, time: no map nodes
 
     monkeypatch.setattr(LedgerStore, "write_batch", previous_release)
-    old = Ledger(engine, signer, ORIGIN)
+    old = Ledger(engine, signer, ORIGIN, map_store_every=1)
     await old.start()
     try:
         old_ends = await _grow([old], 12, random.Random(7))
@@ -193,7 +201,7 @@ async def test_a_log_written_before_the_map_was_stored_is_backfilled_by_its_next
         await old.close()
     monkeypatch.setattr(LedgerStore, "write_batch", original)
     assert await _rows(owner_sql) == 0
-    new = Ledger(engine, signer, ORIGIN)
+    new = Ledger(engine, signer, ORIGIN, map_store_every=1)
     await new.start()
     try:
         store = LedgerStore(engine)
@@ -327,7 +335,7 @@ async def test_a_new_process_seeds_its_map_from_the_stored_rows(
     instead of scanning every entry: the seeded map is the rebuilt one (same root, same path
     for every subject, same root after the same update), and its next batch stores only the
     tiles on the changed path, not the whole map again."""
-    first = Ledger(engine, signer, ORIGIN)
+    first = Ledger(engine, signer, ORIGIN, map_store_every=1)
     await first.start()
     try:
         await _grow([first], 30, random.Random(11))
@@ -350,7 +358,7 @@ async def test_a_new_process_seeds_its_map_from_the_stored_rows(
         m.put(subject_key("sub_new"), head.size)
         m.put(subject_key(SUBJECTS[0]), head.size + 1)
     assert seeded.root() == rebuilt.root()
-    second = Ledger(engine, signer, ORIGIN)
+    second = Ledger(engine, signer, ORIGIN, map_store_every=1)
     await second.start()
     try:
         rows = await _rows(owner_sql)
