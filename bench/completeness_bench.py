@@ -89,7 +89,7 @@ def _drafts(count: int) -> list[DisclosureDraft]:
     ]
 
 
-#: Tiles stored with one busy batch in this many (``--map-store-every``; the product's default).
+#: Tiles stored with one batch in this many (``--map-store-every``; the product's default).
 _STORE_EVERY = [MAP_STORE_EVERY]
 
 
@@ -122,7 +122,7 @@ async def append_section(
 ) -> None:
     print(
         f"\n## Append cost of the subject map (best of {rounds} alternating rounds; "
-        f"map core: {default_core().name}; tiles stored with one busy batch in "
+        f"map core: {default_core().name}; tiles stored with one batch in "
         f"{_STORE_EVERY[0]})\n"
     )
     print(
@@ -509,7 +509,7 @@ def main() -> None:
         "--map-store-every",
         type=int,
         default=MAP_STORE_EVERY,
-        help="a busy log stores the map's tiles with one batch in this many (1: every batch)",
+        help="the log stores the map's tiles with one batch in this many (1: every batch)",
     )
     parser.add_argument(
         "--cores",

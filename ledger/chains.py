@@ -11,7 +11,7 @@ committed is rebuilt.
 
 A batch also stores the map's tiles changed since the map was last stored, as the version of
 its tree size (``ledger_subject_node``), so a proof reads its path instead of rebuilding the
-map: every batch of a quiet log, one in :data:`ledger.sequencer.MAP_STORE_EVERY` of a busy one.
+map: a process's first batch, then one in :data:`ledger.sequencer.MAP_STORE_EVERY`.
 When a process first appends (or after a batch that did not commit) it reads the map of the
 latest stored version from those rows, each hashed up to the root that version's last entry
 commits to, and puts the subjects of the entries since (:func:`ledger.mapstore.caught_up_map`);

@@ -5,7 +5,7 @@ must hash to what its parent, or for the root the log's commitment, says) and wh
 seeds its in-memory map from instead of rebuilding it from every entry. Both are one walk:
 :func:`load_stored_map`, a query per level of tiles, checking every row as it goes.
 
-A busy log stores its map with one batch in several (:mod:`ledger.sequencer`), so the map of a
+The log stores its map with one batch in several (:mod:`ledger.sequencer`), so the map of a
 size may have no rows of its own: :func:`caught_up_map` reads the latest version stored at or
 below it and puts the subjects of the entries since, then checks the root against the log's
 commitment. For a proof it reads only the rows on the paths of the keys it needs (the asked key's

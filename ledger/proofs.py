@@ -286,7 +286,7 @@ async def stored_map_proof(store: LedgerStore, key: bytes, tree_size: int) -> Ma
 async def caught_up_map_proof(
     store: LedgerStore, key: bytes, tree_size: int, stated_root: object
 ) -> MapProof | None:
-    """The map path of ``key`` at a size whose map was not stored (a busy log stores it with one
+    """The map path of ``key`` at a size whose map was not stored (the log stores it with one
     batch in several): from the latest stored version below it, only the rows on the paths of
     ``key`` and of the keys the entries since touched, caught up and checked against the root
     the tree's last entry committed to (:func:`ledger.mapstore.caught_up_map`). None when that

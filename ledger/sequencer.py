@@ -31,11 +31,11 @@ from .store import Head, LedgerStore, StoredCheckpoint, StoredEntry
 
 __all__ = ["MAP_STORE_EVERY", "SequencedBatch", "Sequencer", "stores_map"]
 
-#: The subject map's changed tiles are stored with one batch in this many (every batch still
-#: commits the map's root), and with a process's first. Storing them was most of what the completeness
-#: commitment cost a busy log (bench/results/completeness.md); a proof or a restart at a size
-#: whose tiles were not stored starts from the last stored version and catches up from the
-#: entries since (:mod:`ledger.mapstore`).
+#: The subject map's changed tiles are stored with a process's first batch and then one batch
+#: in this many (every batch still commits the map's root): storing them was most of what the
+#: completeness commitment cost an append (bench/results/completeness.md). A proof or a restart
+#: at a size whose tiles were not stored starts from the last stored version and catches up
+#: from the entries since (:mod:`ledger.mapstore`).
 MAP_STORE_EVERY = 8
 
 

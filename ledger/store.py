@@ -729,7 +729,7 @@ class LedgerStore:
         stored (its root row is there), largest first, among the ``look_back`` checkpoints
         below it.
 
-        A busy log stores its map with one batch in several (:data:`ledger.sequencer
+        The log stores its map with one batch in several (:data:`ledger.sequencer
         .MAP_STORE_EVERY`), so the latest is a few checkpoints back at most; a map stored
         further back than ``look_back`` is not looked for (a caller then rebuilds).
         """

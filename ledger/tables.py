@@ -62,7 +62,7 @@ class LedgerSubjectNode(Table, tablename="ledger_subject_node"):
     their own tiles (format in :mod:`ledger.maptiles`; rows of the first layout, one node per
     row, are still read). A batch that stores the map stores its root tile, so a proof at size N
     starts at ``N ‖ root path`` and follows the references down: one primary-key read per tile
-    (a size whose map a busy log did not store starts from the latest one below it). Rows are
+    (a size whose map was not stored starts from the latest one below it). Rows are
     written in the append's own transaction and never changed (append-only, like the log).
     """
 

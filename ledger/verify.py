@@ -520,7 +520,7 @@ async def verify(
 ) -> VerifyResult:
     """Audit the whole stored log; the result names the first bad index, if any.
 
-    Then the latest ``map_checkpoints`` stored subject maps (a busy log stores one batch's in
+    Then the latest ``map_checkpoints`` stored subject maps (the log stores one batch's in
     several) are read back and hashed (:func:`audit_stored_maps`).
 
     The hashing runs on a thread of the verification's own (:mod:`ledger.offload`), a page at
