@@ -356,19 +356,24 @@ class ChainedMaker:
 
 async def _rebuilt(ledger: Ledger, subject: str, size: int) -> tuple[dict[str, Any], float]:
     """The same proof built with the stored map ignored, and its seconds: the map rebuilt from
-    the entries, as every proof was built before the map was stored (the baseline)."""
+    the entries, as every proof was built before the map was stored (the baseline). Both ways
+    of reading the stored map (the size's own path, and the catch-up from the latest stored
+    version) are switched off."""
     stored = proof_builders.stored_map_proof
+    caught_up = proof_builders.caught_up_map_proof
 
     async def ignored(*args: Any) -> None:
         return None
 
     proof_builders.stored_map_proof = ignored  # type: ignore[assignment]
+    proof_builders.caught_up_map_proof = ignored  # type: ignore[assignment]
     try:
         started = time.perf_counter()
         proof = await ledger.completeness_proof(subject, size)
         return proof.to_json(), time.perf_counter() - started
     finally:
         proof_builders.stored_map_proof = stored
+        proof_builders.caught_up_map_proof = caught_up
 
 
 async def _store_map(engine: Any, maker: ChainedMaker, size: int) -> None:
