@@ -281,7 +281,7 @@ async def caught_up_map(
     if not versions:
         return None
     version = versions[0]
-    stated = await stated_map_root(store, version)
+    stated = root if version == size else await stated_map_root(store, version)
     if stated is None:
         return None
     since = await store.subjects_between(version, size)

@@ -740,8 +740,9 @@ class LedgerStore:
         )
         sizes = [int(row["size"]) for row in rows]
         keys = [size.to_bytes(_VERSION_BYTES, "big") + _MAP_ROOT_PATH for size in sizes]
-        found = await self.subject_nodes(keys) if keys else {}
-        return [size for size, key in zip(sizes, keys, strict=True) if key in found][:count]
+        found = await self._subject_node_rows(keys, "key") if keys else []
+        present = {_bytes(row["key"]) for row in found}
+        return [size for size, key in zip(sizes, keys, strict=True) if key in present][:count]
 
     async def has_subject_nodes(self) -> bool:
         """Whether any map row is stored (a log written before stored maps has none)."""
@@ -750,19 +751,27 @@ class LedgerStore:
     async def subject_nodes(self, keys: Sequence[bytes]) -> dict[bytes, bytes]:
         """Stored map rows by full key (``version ‖ path``): one query per ~500 keys (one
         array argument on PostgreSQL)."""
-        found: dict[bytes, bytes] = {}
+        rows = await self._subject_node_rows(keys, "key, body")
+        return {_bytes(row["key"]): _bytes(row["body"]) for row in rows}
+
+    async def _subject_node_rows(
+        self, keys: Sequence[bytes], columns: str
+    ) -> list[Mapping[str, Any]]:
+        """``columns`` of the stored map rows with these keys (those there): one query per ~500
+        keys, one array argument on PostgreSQL. Asking for ``key`` alone tests presence without
+        reading the tiles."""
+        found: list[Mapping[str, Any]] = []
         for chunk in _chunks(list(keys), 500):
             if self.postgres:
-                rows = await self._fetch(
-                    f"SELECT key, body FROM {SUBJECT_NODE} WHERE key = ANY({{}}::bytea[])",
+                found += await self._fetch(
+                    f"SELECT {columns} FROM {SUBJECT_NODE} WHERE key = ANY({{}}::bytea[])",
                     list(chunk),
                 )
             else:
                 marks = ", ".join("{}" for _ in chunk)
-                rows = await self._fetch(
-                    f"SELECT key, body FROM {SUBJECT_NODE} WHERE key IN ({marks})", *chunk
+                found += await self._fetch(
+                    f"SELECT {columns} FROM {SUBJECT_NODE} WHERE key IN ({marks})", *chunk
                 )
-            found.update((_bytes(row["key"]), _bytes(row["body"])) for row in rows)
         return found
 
     # ------------------------------------------------------------------ checkpoints
