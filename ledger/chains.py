@@ -17,8 +17,8 @@ latest stored version from those rows, each hashed up to the root that version's
 commits to, and puts the subjects of the entries since (:func:`ledger.mapstore.caught_up_map`);
 only when that fails (no rows: a log from before
 stored maps) is the map rebuilt from the entries and stored whole by the next batch, since its
-rows must name versions this process knows. From then on each batch stores only its changes
-and its root. That is also the backfill of a log from before
+rows must name versions this process knows. From then on a storing batch writes only what
+changed since the last one, and its root. That is also the backfill of a log from before
 stored maps, done lazily by the first append after the upgrade rather than by the migration
 (which may import no ledger code); proofs for sizes before it fall back to rebuilding the map.
 
